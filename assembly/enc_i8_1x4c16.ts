@@ -1,0 +1,114 @@
+// Int8 encoder GEMV: one input row x 4 latents per tile, 16 input dims per step.
+// Packed weights: W[b][c][l][t] = q(latent 4b+l, dim 16c+t), 64 contiguous bytes
+// per (tile, step), so the kernel reads a single sequential stream.
+// Pre-activation h = f32(sum q_w q_x) * (x_scale * w_scale) + b_enc, in that
+// order in every variant, so the three builds agree bit for bit.
+import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_SCALE, M_ENC_ZSUM, M_B_ENC } from "./model";
+import { epilogue1, epilogue4 } from "./epilogue";
+
+@inline function epilogueScalar(m: usize, j: i32, acc: i32, xs: f32): void {
+  const off = <usize>j << 2;
+  const h = <f32>acc * (xs * load<f32>(mp(m, M_ENC_SCALE) + off)) + load<f32>(mp(m, M_B_ENC) + off);
+  epilogue1(j, h);
+}
+
+// Reference-shaped twin: i8 x i8 products summed in i32.
+export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32): void {
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  const tiles = mi(m, M_D_SAE_PAD) >> 2;
+  let w = mp(m, M_W_ENC);
+  for (let b = 0; b < tiles; b++) {
+    for (let l = 0; l < 4; l++) {
+      let acc: i32 = 0;
+      for (let c = 0; c < steps; c++) {
+        const wp = w + (<usize>c << 6) + (<usize>l << 4);
+        const xp = xq + (<usize>c << 4);
+        for (let t = 0; t < 16; t++) {
+          acc += <i32>load<i8>(wp + t) * <i32>load<i8>(xp + t);
+        }
+      }
+      epilogueScalar(m, (b << 2) + l, acc, xs);
+    }
+    w += <usize>steps << 6;
+  }
+}
+
+// Sums each accumulator's lanes: returns [sum a0, sum a1, sum a2, sum a3].
+@inline function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const t0 = i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
+  const t1 = i32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+}
+
+@inline function epilogueTile(m: usize, b: i32, acc: v128, xs: f32): void {
+  const off = <usize>b << 4;
+  const scale = f32x4.mul(f32x4.splat(xs), v128.load(mp(m, M_ENC_SCALE) + off));
+  const h = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), v128.load(mp(m, M_B_ENC) + off));
+  epilogue4(b << 2, h);
+}
+
+// SIMD128: x pre-widened to i16; weights widened on load (pmovsxbw) and
+// multiplied pairwise with i32x4.dot_i16x8_s (pmaddwd).
+export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32): void {
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  const tiles = mi(m, M_D_SAE_PAD) >> 2;
+  let w = mp(m, M_W_ENC);
+  for (let b = 0; b < tiles; b++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let xp = xq;
+    for (let c = 0; c < steps; c++) {
+      const xl = v128.load(xp);
+      const xh = v128.load(xp, 16);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), xh)));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 16), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 24), xh)));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 32), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 40), xh)));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 48), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 56), xh)));
+      w += 64;
+      xp += 32;
+    }
+    epilogueTile(m, b, hsum4(a0, a1, a2, a3), xs);
+  }
+}
+
+// Relaxed SIMD: x stored as q + 64 in [1, 127], so the i7 operand never has its
+// top bit set and x86 (pmaddubsw, unsigned) and ARM (sdot, signed) agree and
+// cannot saturate (2 * 127 * 128 < 32767). The offset is removed exactly with
+// 64 * sum(q_w) per latent (M_ENC_ZSUM).
+export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32): void {
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  const tiles = mi(m, M_D_SAE_PAD) >> 2;
+  const zsum = mp(m, M_ENC_ZSUM);
+  let w = mp(m, M_W_ENC);
+  for (let b = 0; b < tiles; b++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let xp = xq;
+    for (let c = 0; c < steps; c++) {
+      const xu = v128.load(xp);
+      a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w), xu, a0);
+      a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 16), xu, a1);
+      a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 32), xu, a2);
+      a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 48), xu, a3);
+      w += 64;
+      xp += 16;
+    }
+    const acc = i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6));
+    epilogueTile(m, b, acc, xs);
+  }
+}
+
+// Per-latent sums of the quantized weights (the relaxed kernel's offset term).
+export function computeWeightSums(m: usize): void {
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  const latents = mi(m, M_D_SAE_PAD);
+  const w = mp(m, M_W_ENC);
+  const zsum = mp(m, M_ENC_ZSUM);
+  for (let j = 0; j < latents; j++) {
+    const b = j >> 2, l = j & 3;
+    let s: i32 = 0;
+    for (let c = 0; c < steps; c++) {
+      const wp = w + ((<usize>b * <usize>steps + <usize>c) << 6) + (<usize>l << 4);
+      for (let t = 0; t < 16; t++) s += <i32>load<i8>(wp + t);
+    }
+    store<i32>(zsum + (<usize>j << 2), s);
+  }
+}

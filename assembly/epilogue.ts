@@ -1,0 +1,58 @@
+// What the encoder does with each tile of pre-activations: store them densely
+// (preact), or pass those above the activation's bar to the selection.
+import { selectPush, selThr } from "./select";
+
+export const OUT_PREACT: i32 = 0;
+export const OUT_SELECT: i32 = 1;
+
+export let epiMode: i32 = OUT_SELECT;
+export let epiDense: usize = 0;      // f32[d_sae] row (OUT_PREACT)
+export let epiDSae: i32 = 0;
+export let epiThresh: usize = 0;     // per-latent thresholds (JumpReLU) or 0
+
+export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize): void {
+  epiMode = mode;
+  epiDense = dense;
+  epiDSae = dSae;
+  epiThresh = thresh;
+}
+
+@inline function barOf(j: i32): f32 {
+  return epiThresh ? max(load<f32>(epiThresh + (<usize>j << 2)), selThr) : selThr;
+}
+
+// One latent (scalar builds and tails).
+@inline export function epilogue1(j: i32, h: f32): void {
+  if (epiMode == OUT_PREACT) {
+    if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
+    return;
+  }
+  if (h > barOf(j) && j < epiDSae) selectPush(j, h);
+}
+
+// Four latents j0..j0+3 at once; only rare tiles with a candidate go lane by lane.
+@inline export function epilogue4(j0: i32, h: v128): void {
+  if (epiMode == OUT_PREACT) {
+    if (j0 + 4 <= epiDSae) {
+      v128.store(epiDense + (<usize>j0 << 2), h);
+    } else {
+      epilogue1Preact(j0, h);
+    }
+    return;
+  }
+  const bar = epiThresh
+    ? f32x4.max(v128.load(epiThresh + (<usize>j0 << 2)), f32x4.splat(selThr))
+    : f32x4.splat(selThr);
+  if (!v128.any_true(f32x4.gt(h, bar))) return;
+  epilogue1(j0, f32x4.extract_lane(h, 0));
+  epilogue1(j0 + 1, f32x4.extract_lane(h, 1));
+  epilogue1(j0 + 2, f32x4.extract_lane(h, 2));
+  epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
+}
+
+function epilogue1Preact(j0: i32, h: v128): void {
+  epilogue1(j0, f32x4.extract_lane(h, 0));
+  epilogue1(j0 + 1, f32x4.extract_lane(h, 1));
+  epilogue1(j0 + 2, f32x4.extract_lane(h, 2));
+  epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
+}

@@ -1,0 +1,184 @@
+// sae-edge kernels: a numbers-only ABI (pointers, lengths, counts). The host
+// writes a model descriptor (model.ts) and allocates a workspace once per model.
+// One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
+import {
+  mi, mp, M_D_IN, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH,
+  ACT_JUMPRELU, ACT_TOPK, QUANT_I8,
+} from "./model";
+import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { prepareRow, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
+import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
+import { epilogueBegin, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { selectBegin, selectFinish, selKeys, keyIndex, keyValue } from "./select";
+import { decodeBegin, decodeAdd } from "./dec_row";
+import { reconErrorRow } from "./recon_error";
+
+const KERNEL_SCALAR: i32 = 0;
+const KERNEL_SIMD128: i32 = 1;
+const KERNEL_RELAXED: i32 = 2;
+
+export function abi_version(): i32 {
+  return 1;
+}
+export function kernel_id(): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return KERNEL_RELAXED;
+  if (ASC_FEATURE_SIMD) return KERNEL_SIMD128;
+  return KERNEL_SCALAR;
+}
+
+export function alloc(bytes: usize): usize {
+  return heap.alloc(bytes);
+}
+export function free(ptr: usize): void {
+  heap.free(ptr);
+}
+
+// Finishes a model the host has filled in; call once before use.
+export function model_prepare(m: usize): void {
+  if (mi(m, M_QUANT) == QUANT_I8) computeWeightSums(m);
+}
+export function workspace_bytes(m: usize): usize {
+  return workspaceBytes(m);
+}
+export function max_codes_per_row(m: usize): i32 {
+  return maxCodesPerRow(m);
+}
+
+// Index of the first NaN or infinity in f32[n], or -1.
+export function find_nonfinite_f32(p: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}
+
+// Runs the encoder GEMV of this build over one row; the epilogue decides what happens.
+function gemvRow(m: usize, ws: usize, x: usize): void {
+  const xf = wsXf(m, ws);
+  const xq = wsXq(m, ws);
+  if (mi(m, M_QUANT) == QUANT_I8) {
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      enc_i8_1x4c16__wasmrelaxed_dot8u7(m, xq, prepareRow(m, x, xf, xq, XQ_U7));
+    } else if (ASC_FEATURE_SIMD) {
+      enc_i8_1x4c16__wasmsimd_dot16(m, xq, prepareRow(m, x, xf, xq, XQ_I16));
+    } else {
+      enc_i8_1x4c16__scalar(m, xq, prepareRow(m, x, xf, xq, XQ_I8));
+    }
+  } else {
+    prepareRow(m, x, xf, xq, XQ_I8);
+    if (ASC_FEATURE_SIMD) enc_f32_1x4__wasmsimd(m, xf);
+    else enc_f32_1x4__scalar(m, xf);
+  }
+}
+
+// Encodes one row into the selection buffer: active latents, value descending.
+function encodeRow(m: usize, ws: usize, x: usize): i32 {
+  const act = mi(m, M_ACT);
+  const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
+  selectBegin(wsKeys(m, ws), selectionCapacity(m), k);
+  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0);
+  gemvRow(m, ws, x);
+  return selectFinish();
+}
+
+// Dense pre-activations (before the activation), f32[n][d_sae].
+export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void {
+  const dIn = <usize>mi(m, M_D_IN);
+  const dSae = <usize>mi(m, M_D_SAE);
+  for (let r = 0; r < n; r++) {
+    epilogueBegin(OUT_PREACT, out + ((<usize>r * dSae) << 2), <i32>dSae, 0);
+    gemvRow(m, ws, x + ((<usize>r * dIn) << 2));
+  }
+}
+
+// Sparse codes for rows 0..n: indices u32 and values f32 into idx/val, row r's
+// codes at [rowptr[r], rowptr[r+1]) (rowptr u32[n+1]; rowptr[0] is read, not
+// written). Stops before a row that might not fit in cap entries; returns the
+// number of rows done.
+export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize, val: usize, rowptr: usize, cap: i32): i32 {
+  const dIn = <usize>mi(m, M_D_IN);
+  const perRow = maxCodesPerRow(m);
+  let pos = load<i32>(rowptr);
+  for (let r = 0; r < n; r++) {
+    if (pos + perRow > cap) return r;
+    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
+    for (let e = 0; e < count; e++) {
+      const key = load<u64>(selKeys + (<usize>e << 3));
+      store<u32>(idx + (<usize>pos << 2), keyIndex(key));
+      store<f32>(val + (<usize>pos << 2), keyValue(key));
+      pos++;
+    }
+    store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
+  }
+  return n;
+}
+
+// Activated codes as dense rows f32[n][d_sae].
+export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize): void {
+  const dIn = <usize>mi(m, M_D_IN);
+  const dSae = <usize>mi(m, M_D_SAE);
+  for (let r = 0; r < n; r++) {
+    const row = out + ((<usize>r * dSae) << 2);
+    memory.fill(row, 0, dSae << 2);
+    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
+    for (let e = 0; e < count; e++) {
+      const key = load<u64>(selKeys + (<usize>e << 3));
+      store<f32>(row + (<usize>keyIndex(key) << 2), keyValue(key));
+    }
+  }
+}
+
+// Reconstructions f32[n][d_in] from sparse codes (layout as encode_sparse).
+export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n: i32, out: usize): void {
+  const dIn = <usize>mi(m, M_D_IN);
+  for (let r = 0; r < n; r++) {
+    const row = out + ((<usize>r * dIn) << 2);
+    decodeBegin(m, row);
+    const end = load<i32>(rowptr + (<usize>(r + 1) << 2));
+    for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
+      decodeAdd(m, row, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
+    }
+  }
+}
+
+// Reconstructions from dense codes f32[n][d_sae] (non-zero latents, index order).
+export function decode_dense(m: usize, z: usize, n: i32, out: usize): void {
+  const dIn = <usize>mi(m, M_D_IN);
+  const dSae = mi(m, M_D_SAE);
+  for (let r = 0; r < n; r++) {
+    const row = out + ((<usize>r * dIn) << 2);
+    const zr = z + ((<usize>r * <usize>dSae) << 2);
+    decodeBegin(m, row);
+    for (let j = 0; j < dSae; j++) {
+      const v = load<f32>(zr + (<usize>j << 2));
+      if (v != 0) decodeAdd(m, row, j, v);
+    }
+  }
+}
+
+// Per-row reconstruction error of x through the SAE: f64 squared L2 and
+// squared L2 / ||x||^2. Same codes and order as encode_sparse + decode_sparse.
+export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNorm: usize): void {
+  const dIn = mi(m, M_D_IN);
+  const xhat = wsXhat(m, ws);
+  for (let r = 0; r < n; r++) {
+    const xr = x + ((<usize>r * <usize>dIn) << 2);
+    const count = encodeRow(m, ws, xr);
+    decodeBegin(m, xhat);
+    for (let e = 0; e < count; e++) {
+      const key = load<u64>(selKeys + (<usize>e << 3));
+      decodeAdd(m, xhat, keyIndex(key), keyValue(key));
+    }
+    reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
+  }
+}
+
+// Error of given reconstructions (f32[n][d] each).
+export function recon_error(x: usize, xhat: usize, n: i32, d: i32, outSq: usize, outNorm: usize): void {
+  for (let r = 0; r < n; r++) {
+    const off = (<usize>r * <usize>d) << 2;
+    reconErrorRow(x + off, xhat + off, d, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
+  }
+}

@@ -1,0 +1,37 @@
+// The model descriptor: 16 little-endian i32 fields the host writes into linear
+// memory and passes to every export as `m`. Mirrored in src/core/abi.ts.
+export const M_D_IN: usize = 0;      // input width
+export const M_D_IN_PAD: usize = 4;  // d_in rounded up to 16 (int8 k-chunk)
+export const M_D_SAE: usize = 8;     // number of latents
+export const M_D_SAE_PAD: usize = 12; // d_sae rounded up to 4 (latent tile)
+export const M_ACT: usize = 16;      // ACT_* below
+export const M_K: usize = 20;        // TopK k (0 otherwise)
+export const M_QUANT: usize = 24;    // QUANT_* below
+export const M_W_ENC: usize = 28;    // packed encoder weights
+export const M_ENC_SCALE: usize = 32; // f32[d_sae_pad] per-latent weight scales (int8)
+export const M_ENC_ZSUM: usize = 36; // i32[d_sae_pad] per-latent weight sums (int8; filled by model_prepare)
+export const M_B_ENC: usize = 40;    // f32[d_sae_pad]
+export const M_THRESH: usize = 44;   // f32[d_sae_pad] max(theta, 0) (JumpReLU)
+export const M_W_DEC: usize = 48;    // decoder rows [d_sae][d_in], int8 or f32
+export const M_DEC_SCALE: usize = 52; // f32[d_sae] per-row decoder scales (int8)
+export const M_B_DEC: usize = 56;    // f32[d_in], added on decode
+export const M_X_SHIFT: usize = 60;  // f32[d_in] subtracted before encode, or 0
+export const M_BYTES: usize = 64;
+
+export const ACT_RELU: i32 = 0;
+export const ACT_TOPK: i32 = 1;
+export const ACT_JUMPRELU: i32 = 2;
+
+export const QUANT_F32: i32 = 0;
+export const QUANT_I8: i32 = 1;
+
+// Activations are quantized per row to [-63, 63] so that the relaxed build can
+// feed them as the i7 operand (q + 64 in [1, 127]) and stay bit-identical.
+export const X_QMAX: f32 = 63;
+
+@inline export function mi(m: usize, field: usize): i32 {
+  return load<i32>(m + field);
+}
+@inline export function mp(m: usize, field: usize): usize {
+  return <usize>load<u32>(m + field);
+}

@@ -1,0 +1,41 @@
+// Prepares one input row for the encoder: x' = x - shift (f32), zero padded to
+// d_in_pad, and for int8 models a symmetric per-row quantization to [-63, 63].
+// Shared scalar code in every build, so all builds see the same q and scale.
+import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, QUANT_I8, X_QMAX } from "./model";
+
+// Layout of the quantized row, chosen by the build's kernel.
+export const XQ_I8: i32 = 0;   // i8 q           (scalar)
+export const XQ_I16: i32 = 1;  // i16 q          (simd128: feeds i32x4.dot_i16x8_s)
+export const XQ_U7: i32 = 2;   // u8 q + 64      (relaxed: the i7 operand, never above 127)
+
+// Returns the activation scale (0 for f32 models or an all-zero row).
+export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32): f32 {
+  const dIn = mi(m, M_D_IN);
+  const dInPad = mi(m, M_D_IN_PAD);
+  const shift = mp(m, M_X_SHIFT);
+  let amax: f32 = 0;
+  for (let i = 0; i < dIn; i++) {
+    const off = <usize>i << 2;
+    let v = load<f32>(x + off);
+    if (shift) v -= load<f32>(shift + off);
+    store<f32>(xf + off, v);
+    amax = max(amax, abs(v));
+  }
+  for (let i = dIn; i < dInPad; i++) store<f32>(xf + (<usize>i << 2), 0);
+  if (mi(m, M_QUANT) != QUANT_I8) return 0;
+
+  let inv: f32 = 0;
+  let scale: f32 = 0;
+  if (amax > 0) {
+    inv = X_QMAX / amax;
+    scale = amax / X_QMAX;
+  }
+  for (let i = 0; i < dInPad; i++) {
+    let q = <i32>nearest(load<f32>(xf + (<usize>i << 2)) * inv);
+    q = min(max(q, -63), 63);
+    if (layout == XQ_I16) store<i16>(xq + (<usize>i << 1), <i16>q);
+    else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));
+    else store<i8>(xq + <usize>i, <i8>q);
+  }
+  return scale;
+}

@@ -1,0 +1,39 @@
+import { mi, M_D_IN, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, ACT_TOPK } from "./model";
+
+// Per-model scratch the host allocates once (size from workspace_bytes):
+//   xf    f32[d_in_pad]   input minus shift, zero padded
+//   xq    i16[d_in_pad]   quantized input (layout depends on the build)
+//   keys  u64[cap]        selection candidates
+//   xhat  f32[d_in]       reconstruction row (score)
+@inline function align16(n: usize): usize {
+  return (n + 15) & ~(<usize>15);
+}
+
+export function selectionCapacity(m: usize): i32 {
+  const dSaePad = mi(m, M_D_SAE_PAD);
+  if (mi(m, M_ACT) != ACT_TOPK) return dSaePad;
+  // Enough room that compaction (a quickselect down to k) runs rarely.
+  const cap = max(mi(m, M_K) * 4, 256);
+  return min(cap, dSaePad);
+}
+
+@inline export function wsXf(m: usize, ws: usize): usize {
+  return ws;
+}
+@inline export function wsXq(m: usize, ws: usize): usize {
+  return ws + align16(<usize>mi(m, M_D_IN_PAD) << 2);
+}
+@inline export function wsKeys(m: usize, ws: usize): usize {
+  return wsXq(m, ws) + align16(<usize>mi(m, M_D_IN_PAD) << 1);
+}
+@inline export function wsXhat(m: usize, ws: usize): usize {
+  return wsKeys(m, ws) + align16(<usize>selectionCapacity(m) << 3);
+}
+export function workspaceBytes(m: usize): usize {
+  return wsXhat(m, 0) + align16(<usize>mi(m, M_D_IN) << 2);
+}
+// d_sae is only needed by callers that size outputs.
+export function maxCodesPerRow(m: usize): i32 {
+  const dSae = mi(m, M_D_SAE);
+  return mi(m, M_ACT) == ACT_TOPK ? min(mi(m, M_K), dSae) : dSae;
+}
