@@ -1,0 +1,28 @@
+// File helpers for the CLI: every failure becomes a typed error (exit code 2).
+import { readFile, writeFile } from "node:fs/promises";
+import { fail } from "../core/errors.js";
+import { readMatrixF32 } from "../format/npy.js";
+
+export async function readBytes(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    return fail("INVALID_ARGUMENT", `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export async function writeBytes(path: string, data: Uint8Array | string): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (e) {
+    fail("INVALID_ARGUMENT", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** An input matrix for a model with d_in columns: float32/float64 .npy, 2-D [n, d_in] or 1-D [d_in]. */
+export async function readInput(path: string, dIn: number): Promise<{ rows: number; data: Float32Array }> {
+  const m = readMatrixF32(await readBytes(path, "input"), path);
+  if (m.cols !== dIn) fail("INPUT_SHAPE", `${path} has ${m.cols} columns, the model's d_in is ${dIn}`);
+  if (m.rows === 0) fail("INPUT_SHAPE", `${path} has no rows`);
+  return { rows: m.rows, data: m.data };
+}

@@ -1,0 +1,226 @@
+// The sae-edge command line. stdout carries only data; messages, progress and
+// errors go to stderr. Bad input of any kind: one line on stderr, exit code 2.
+import { createWriteStream } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { SaeEdgeError, fail } from "../core/errors.js";
+import { KERNELS, type KernelName } from "../core/kernels.js";
+import { buildModel, serializeModel } from "../core/quantize.js";
+import { IMPORTERS, importCheckpoint } from "../importers/index.js";
+import { checkpointFolder, fileSource, loadSae } from "../node.js";
+import { parseSafetensorsHeader, readSafetensorsHeaderLength } from "../format/safetensors.js";
+import { serializeNpy } from "../format/npy.js";
+import { specFromHeader } from "../core/model-format.js";
+import type { Sae } from "../core/sae.js";
+import { f32Text } from "./f32-text.js";
+import { progress } from "./progress.js";
+import { readInput, writeBytes } from "./io.js";
+import { runDemo } from "./demo.js";
+
+const BATCH_ROWS = 256;
+
+const kernelOption = () => new Option("--kernel <name>", "force a kernel build (default: fastest that passes its self-test)").choices(KERNELS);
+
+async function open(model: string, kernel?: KernelName): Promise<Sae> {
+  return loadSae(model, { kernel });
+}
+
+// Runs fn over the input in batches of rows, with a progress bar.
+function batches(rows: number, label: string, fn: (r0: number, r1: number) => void): void {
+  const bar = progress(label, rows);
+  try {
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const r1 = Math.min(rows, r0 + BATCH_ROWS);
+      fn(r0, r1);
+      bar.advance(r1 - r0);
+    }
+  } finally {
+    bar.stop();
+  }
+}
+
+async function textSink(path: string | undefined): Promise<{ write(s: string): Promise<void>; close(): Promise<void> }> {
+  const stream: NodeJS.WritableStream = path ? createWriteStream(path) : process.stdout;
+  let failed: Error | null = null;
+  stream.on("error", (e: Error) => (failed = e));
+  const check = () => {
+    if (failed) fail("INVALID_ARGUMENT", `cannot write ${path ?? "stdout"}: ${(failed as NodeJS.ErrnoException).code ?? failed.message}`);
+  };
+  return {
+    async write(s) {
+      check();
+      if (!stream.write(s)) await new Promise<void>((resolve) => { stream.once("drain", resolve); stream.once("error", () => resolve()); });
+      check();
+    },
+    async close() {
+      if (path) await new Promise<void>((resolve) => stream.end(resolve));
+      check();
+    },
+  };
+}
+
+const program = new Command("sae-edge")
+  .description("Sparse autoencoders in WebAssembly SIMD: quantize, inspect, encode, reconstruct and score.")
+  .version("0.1.0")
+  .exitOverride()
+  .showHelpAfterError("(run with --help for usage)");
+
+program
+  .command("quantize")
+  .description("quantize a checkpoint folder (SAELens cfg.json + sae_weights.safetensors) into an sae-edge model")
+  .argument("<checkpoint>", "checkpoint folder")
+  .requiredOption("-o, --output <file>", "model file to write (.safetensors)")
+  .addOption(new Option("--bits <n>", "8: int8 weights; 32: exact f32 weights").choices(["8", "32"]).default("8"))
+  .addOption(new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family)))
+  .action(async (checkpoint: string, opts: { output: string; bits: string; from?: string }) => {
+    const files = await checkpointFolder(checkpoint);
+    const imported = await importCheckpoint(files, opts.from);
+    const model = buildModel(imported.weights, opts.bits === "8" ? "int8" : "f32", {
+      ...imported.provenance,
+      created_by: "sae-edge 0.1.0",
+      created_at: new Date().toISOString(),
+    });
+    const bytes = serializeModel(model);
+    await writeBytes(opts.output, bytes);
+    const { spec } = model;
+    process.stderr.write(
+      `wrote ${opts.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}, ${bytes.length} bytes (from ${imported.family})\n`,
+    );
+  });
+
+program
+  .command("inspect")
+  .description("print a model's metadata and tensors")
+  .argument("<model>", "sae-edge model file")
+  .option("--json", "machine-readable output")
+  .action(async (model: string, opts: { json?: boolean }) => {
+    const src = await fileSource(model);
+    try {
+      const first8 = new Uint8Array(Math.min(8, src.size));
+      await src.read(0, first8);
+      const hdr = new Uint8Array(readSafetensorsHeaderLength(first8, src.size));
+      await src.read(8, hdr);
+      const header = parseSafetensorsHeader(hdr, src.size);
+      const spec = specFromHeader(header);
+      const tensors = header.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin }));
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ file: model, bytes: src.size, ...spec, metadata: header.metadata, tensors }) + "\n");
+        return;
+      }
+      const lines = [
+        `file           ${model} (${src.size} bytes)`,
+        `architecture   ${spec.architecture}${spec.k ? ` (k=${spec.k})` : ""}`,
+        `d_in × d_sae   ${spec.dIn} × ${spec.dSae}`,
+        `quantization   ${spec.quantization}`,
+        `b_dec on input ${spec.applyBDecToInput}`,
+        `normalization  ${spec.normalization}`,
+        `provenance     ${JSON.stringify(spec.provenance)}`,
+        `tensors`,
+        ...tensors.map((t) => `  ${t.name.padEnd(14)} ${t.dtype.padEnd(4)} [${t.shape.join(", ")}]  ${t.bytes} bytes`),
+      ];
+      process.stdout.write(lines.join("\n") + "\n");
+    } finally {
+      await src.close?.();
+    }
+  });
+
+program
+  .command("encode")
+  .description("sparse codes of each input row as JSON Lines {indices, values} (values descending, ties by lower index), or dense latents with --dense")
+  .argument("<model>", "sae-edge model file")
+  .argument("<input>", "input .npy (float32/float64, [n, d_in] or [d_in])")
+  .option("-o, --output <file>", "output file (default: stdout; required with --dense)")
+  .option("--dense", "write dense activated latents [n, d_sae] as float32 .npy")
+  .addOption(kernelOption())
+  .action(async (model: string, input: string, opts: { output?: string; dense?: boolean; kernel?: KernelName }) => {
+    if (opts.dense && !opts.output) fail("INVALID_ARGUMENT", "--dense writes a .npy file: give it with -o");
+    const sae = await open(model, opts.kernel);
+    const { rows, data } = await readInput(input, sae.info.dIn);
+    const { dIn, dSae } = sae.info;
+    if (opts.dense) {
+      const out = new Float32Array(rows * dSae);
+      batches(rows, "encode", (r0, r1) => out.set(sae.encodeDense(data.subarray(r0 * dIn, r1 * dIn)), r0 * dSae));
+      await writeBytes(opts.output!, serializeNpy(out, [rows, dSae]));
+      return;
+    }
+    const sink = await textSink(opts.output);
+    const bar = progress("encode", rows);
+    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
+      const r1 = Math.min(rows, r0 + BATCH_ROWS);
+      const c = sae.encode(data.subarray(r0 * dIn, r1 * dIn));
+      let text = "";
+      for (let r = 0; r < r1 - r0; r++) {
+        const a = c.rowOffsets[r], b = c.rowOffsets[r + 1];
+        const idx = Array.from(c.indices.subarray(a, b)).join(",");
+        const val = Array.from(c.values.subarray(a, b), f32Text).join(",");
+        text += `{"indices":[${idx}],"values":[${val}]}\n`;
+      }
+      await sink.write(text);
+      bar.advance(r1 - r0);
+    }
+    bar.stop();
+    await sink.close();
+  });
+
+program
+  .command("reconstruct")
+  .description("reconstruct each input row through the SAE (encode then decode)")
+  .argument("<model>", "sae-edge model file")
+  .argument("<input>", "input .npy (float32/float64, [n, d_in] or [d_in])")
+  .requiredOption("-o, --output <file>", "reconstructions as float32 .npy [n, d_in]")
+  .addOption(kernelOption())
+  .action(async (model: string, input: string, opts: { output: string; kernel?: KernelName }) => {
+    const sae = await open(model, opts.kernel);
+    const { rows, data } = await readInput(input, sae.info.dIn);
+    const { dIn } = sae.info;
+    const out = new Float32Array(rows * dIn);
+    batches(rows, "reconstruct", (r0, r1) => out.set(sae.forward(data.subarray(r0 * dIn, r1 * dIn)).reconstruction, r0 * dIn));
+    await writeBytes(opts.output, serializeNpy(out, [rows, dIn]));
+  });
+
+program
+  .command("score")
+  .description("reconstruction error per input row: ||x - x̂||² (or / ||x||² with --normalized)")
+  .argument("<model>", "sae-edge model file")
+  .argument("<input>", "input .npy (float32/float64, [n, d_in] or [d_in])")
+  .option("-o, --output <file>", "scores as float64 .npy [n] (default: one number per line on stdout)")
+  .option("--normalized", "divide by ||x||²")
+  .addOption(kernelOption())
+  .action(async (model: string, input: string, opts: { output?: string; normalized?: boolean; kernel?: KernelName }) => {
+    const sae = await open(model, opts.kernel);
+    const { rows, data } = await readInput(input, sae.info.dIn);
+    const { dIn } = sae.info;
+    const scores = new Float64Array(rows);
+    batches(rows, "score", (r0, r1) => {
+      const s = sae.score(data.subarray(r0 * dIn, r1 * dIn));
+      scores.set(opts.normalized ? s.normalized : s.squared, r0);
+    });
+    if (opts.output) {
+      await writeBytes(opts.output, serializeNpy(scores, [rows]));
+    } else {
+      const sink = await textSink(undefined);
+      await sink.write(Array.from(scores, String).join("\n") + "\n");
+    }
+  });
+
+program
+  .command("demo")
+  .description("the planted-dictionary job (npm start): int8 vs f32 atom recovery, FVU, L0, speed")
+  .addOption(kernelOption())
+  .action(async (opts: { kernel?: KernelName }) => runDemo(opts.kernel));
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof SaeEdgeError) {
+      process.stderr.write(`sae-edge: ${e.message} [${e.code}]\n`);
+      return 2;
+    }
+    process.stderr.write(`sae-edge: internal error: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,52 @@
+// The kernels' numbers-only ABI as seen from the host (mirror of assembly/model.ts
+// and assembly/index.ts). Every export takes and returns plain numbers.
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  abi_version(): number;
+  kernel_id(): number;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  model_prepare(m: number): void;
+  workspace_bytes(m: number): number;
+  max_codes_per_row(m: number): number;
+  find_nonfinite_f32(ptr: number, count: number): number;
+  preact(m: number, ws: number, x: number, n: number, out: number): void;
+  encode_sparse(m: number, ws: number, x: number, n: number, idx: number, val: number, rowptr: number, cap: number): number;
+  encode_dense(m: number, ws: number, x: number, n: number, out: number): void;
+  decode_sparse(m: number, idx: number, val: number, rowptr: number, n: number, out: number): void;
+  decode_dense(m: number, z: number, n: number, out: number): void;
+  score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
+  recon_error(x: number, xhat: number, n: number, d: number, outSq: number, outNorm: number): void;
+}
+
+export const ABI_VERSION = 1;
+
+// Model descriptor: i32 field offsets (bytes).
+export const M = {
+  D_IN: 0,
+  D_IN_PAD: 4,
+  D_SAE: 8,
+  D_SAE_PAD: 12,
+  ACT: 16,
+  K: 20,
+  QUANT: 24,
+  W_ENC: 28,
+  ENC_SCALE: 32,
+  ENC_ZSUM: 36,
+  B_ENC: 40,
+  THRESH: 44,
+  W_DEC: 48,
+  DEC_SCALE: 52,
+  B_DEC: 56,
+  X_SHIFT: 60,
+  BYTES: 64,
+} as const;
+
+export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2 } as const;
+export const QUANT_CODE = { f32: 0, int8: 1 } as const;
+
+// Tile sizes of the packed encoder layouts.
+export const LATENT_TILE = 4;
+export const I8_K_STEP = 16;
+
+export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;

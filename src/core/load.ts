@@ -1,0 +1,32 @@
+// loadSae for any runtime: adapters hand in the kernel builds and a ByteSource.
+import { fail } from "./errors.js";
+import { selectKernel, type KernelName, type WasmBuilds } from "./kernels.js";
+import { specFromHeader } from "./model-format.js";
+import { Sae } from "./sae.js";
+import { bytesSource, isByteSource, type ByteSource } from "./source.js";
+import { placeModel } from "./wasm-model.js";
+import { parseSafetensorsHeader, readSafetensorsHeaderLength } from "../format/safetensors.js";
+
+export interface LoadOptions {
+  /** Force a kernel build instead of the fastest that passes its self-test. */
+  kernel?: KernelName;
+}
+
+export type ModelInput = ByteSource | Uint8Array | ArrayBuffer;
+
+export async function loadSaeWith(builds: WasmBuilds, input: ModelInput, options: LoadOptions = {}): Promise<Sae> {
+  const source = isByteSource(input) ? input : input instanceof Uint8Array || input instanceof ArrayBuffer ? bytesSource(input) : null;
+  if (!source) return fail("INVALID_ARGUMENT", "model must be bytes (Uint8Array/ArrayBuffer) or a ByteSource");
+  const kernel = await selectKernel(builds, options.kernel);
+  const first8 = new Uint8Array(Math.min(8, source.size));
+  await source.read(0, first8);
+  const headerBytes = new Uint8Array(readSafetensorsHeaderLength(first8, source.size));
+  await source.read(8, headerBytes);
+  const header = parseSafetensorsHeader(headerBytes, source.size);
+  const spec = specFromHeader(header);
+  const byName = new Map(header.tensors.map((t) => [t.name, t]));
+  const sizes = Object.fromEntries(header.tensors.map((t) => [t.name, t.end - t.begin]));
+  const k = await kernel.instantiate();
+  const placed = await placeModel(k, spec, sizes, (name, into) => source.read(header.dataOffset + byName.get(name)!.begin, into));
+  return new Sae(k, placed, { ...spec, kernel: kernel.name });
+}

@@ -1,0 +1,152 @@
+// The sae-edge model file (docs/model-format.md): one safetensors file whose
+// __metadata__ describes the SAE and whose tensors hold packed weights.
+// This module is the single place that knows the names, dtypes and shapes.
+import { LATENT_TILE, I8_K_STEP } from "./abi.js";
+import { fail } from "./errors.js";
+import type { Dtype, SafetensorsHeader, TensorInfo } from "../format/safetensors.js";
+
+export const FORMAT_NAME = "sae-edge";
+export const FORMAT_VERSION = "1";
+export const ARCHITECTURES = ["standard", "topk", "jumprelu"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+export const QUANTIZATIONS = ["int8", "f32"] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
+
+// Limits that keep every int32 accumulator and wasm32 offset in range:
+// |sum q_w * q_x| <= d_in * 127 * 127 < 2^31 for d_in <= 2^16.
+export const MAX_D_IN = 1 << 16;
+export const MAX_D_SAE = 1 << 24;
+
+export interface ModelSpec {
+  architecture: Architecture;
+  dIn: number;
+  dSae: number;
+  /** TopK k; 0 for other architectures. */
+  k: number;
+  applyBDecToInput: boolean;
+  normalization: "none";
+  quantization: Quantization;
+  /** Where the weights came from (free-form JSON object). */
+  provenance: Record<string, unknown>;
+}
+
+export interface TensorShape {
+  dtype: Dtype;
+  shape: number[];
+}
+
+/** The tensors a model with this spec must contain, by name. */
+export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
+  const { dIn, dSae } = spec;
+  const tiles = Math.ceil(dSae / LATENT_TILE);
+  const t: Record<string, TensorShape> = {};
+  if (spec.quantization === "int8") {
+    t.W_enc_packed = { dtype: "I8", shape: [tiles, Math.ceil(dIn / I8_K_STEP), LATENT_TILE, I8_K_STEP] };
+    t.W_enc_scale = { dtype: "F32", shape: [dSae] };
+    t.W_dec = { dtype: "I8", shape: [dSae, dIn] };
+    t.W_dec_scale = { dtype: "F32", shape: [dSae] };
+  } else {
+    t.W_enc_packed = { dtype: "F32", shape: [tiles, dIn, LATENT_TILE] };
+    t.W_dec = { dtype: "F32", shape: [dSae, dIn] };
+  }
+  t.b_enc = { dtype: "F32", shape: [dSae] };
+  if (spec.architecture === "jumprelu") t.threshold = { dtype: "F32", shape: [dSae] };
+  t.b_dec = { dtype: "F32", shape: [dIn] };
+  return t;
+}
+
+export function specToMetadata(spec: ModelSpec): Record<string, string> {
+  return {
+    format: FORMAT_NAME,
+    format_version: FORMAT_VERSION,
+    architecture: spec.architecture,
+    d_in: String(spec.dIn),
+    d_sae: String(spec.dSae),
+    k: String(spec.k),
+    apply_b_dec_to_input: String(spec.applyBDecToInput),
+    normalization: spec.normalization,
+    quantization: spec.quantization,
+    provenance: JSON.stringify(spec.provenance),
+  };
+}
+
+function field(meta: Record<string, string>, key: string): string {
+  const v = meta[key];
+  if (v === undefined) fail("MODEL_INVALID", `model metadata lacks "${key}" (is this an sae-edge model file?)`);
+  return v;
+}
+
+function positiveInt(meta: Record<string, string>, key: string, max: number, allowZero = false): number {
+  const s = field(meta, key);
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(s)) fail("MODEL_INVALID", `metadata ${key}="${s}" is not a non-negative integer`);
+  const n = Number(s);
+  if ((!allowZero && n === 0) || n > max) fail("MODEL_UNSUPPORTED", `metadata ${key}=${n} is outside 1..${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(meta: Record<string, string>, key: string, allowed: readonly T[]): T {
+  const s = field(meta, key);
+  if (!(allowed as readonly string[]).includes(s)) {
+    fail("MODEL_UNSUPPORTED", `metadata ${key}="${s}" is not one of ${allowed.join(", ")}`);
+  }
+  return s as T;
+}
+
+export function checkSpec(spec: ModelSpec): ModelSpec {
+  if (!Number.isInteger(spec.dIn) || spec.dIn < 1 || spec.dIn > MAX_D_IN) fail("MODEL_UNSUPPORTED", `d_in=${spec.dIn} is outside 1..${MAX_D_IN}`);
+  if (!Number.isInteger(spec.dSae) || spec.dSae < 1 || spec.dSae > MAX_D_SAE) fail("MODEL_UNSUPPORTED", `d_sae=${spec.dSae} is outside 1..${MAX_D_SAE}`);
+  if (spec.architecture === "topk") {
+    if (!Number.isInteger(spec.k) || spec.k < 1 || spec.k > spec.dSae) fail("MODEL_INVALID", `topk needs 1 <= k <= d_sae (${spec.dSae}), got k=${spec.k}`);
+  } else if (spec.k !== 0) {
+    fail("MODEL_INVALID", `k=${spec.k} is set but architecture is ${spec.architecture}`);
+  }
+  return spec;
+}
+
+/** Reads and checks the metadata, then checks every tensor's dtype and shape against it. */
+export function specFromHeader(header: SafetensorsHeader): ModelSpec {
+  const meta = header.metadata;
+  if (meta.format !== FORMAT_NAME) {
+    fail("MODEL_INVALID", `not an sae-edge model: metadata format is ${meta.format === undefined ? "missing" : `"${meta.format}"`} (quantize a checkpoint with "sae-edge quantize")`);
+  }
+  if (meta.format_version !== FORMAT_VERSION) {
+    fail("MODEL_UNSUPPORTED", `model format_version "${meta.format_version}" is not supported (this version reads "${FORMAT_VERSION}")`);
+  }
+  let provenance: Record<string, unknown> = {};
+  if (meta.provenance !== undefined) {
+    try {
+      const p = JSON.parse(meta.provenance);
+      if (p && typeof p === "object" && !Array.isArray(p)) provenance = p;
+    } catch {
+      fail("MODEL_INVALID", "metadata provenance is not a JSON object");
+    }
+  }
+  const applyB = field(meta, "apply_b_dec_to_input");
+  if (applyB !== "true" && applyB !== "false") fail("MODEL_INVALID", `apply_b_dec_to_input="${applyB}" is not true or false`);
+  const spec = checkSpec({
+    architecture: oneOf(meta, "architecture", ARCHITECTURES),
+    dIn: positiveInt(meta, "d_in", MAX_D_IN),
+    dSae: positiveInt(meta, "d_sae", MAX_D_SAE),
+    k: positiveInt(meta, "k", MAX_D_SAE, true),
+    applyBDecToInput: applyB === "true",
+    normalization: oneOf(meta, "normalization", ["none"] as const),
+    quantization: oneOf(meta, "quantization", QUANTIZATIONS),
+    provenance,
+  });
+  checkTensors(header.tensors, expectedTensors(spec));
+  return spec;
+}
+
+function checkTensors(tensors: TensorInfo[], expected: Record<string, TensorShape>): void {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const [name, want] of Object.entries(expected)) {
+    const got = byName.get(name);
+    if (!got) fail("MODEL_INVALID", `model lacks tensor "${name}"`);
+    if (got.dtype !== want.dtype || got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i])) {
+      fail("MODEL_INVALID", `tensor "${name}" is ${got.dtype}[${got.shape}], expected ${want.dtype}[${want.shape}] for this metadata`);
+    }
+  }
+  for (const t of tensors) {
+    if (!(t.name in expected)) fail("MODEL_INVALID", `unexpected tensor "${t.name}" in a format ${FORMAT_VERSION} model`);
+  }
+}

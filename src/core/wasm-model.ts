@@ -1,0 +1,94 @@
+// Places a validated model in a kernel instance's memory: allocates every region
+// first (so views stay valid), reads each tensor into place once, checks the
+// floats, writes the descriptor and prepares the workspace.
+import { ACT_CODE, M, QUANT_CODE, LATENT_TILE, I8_K_STEP, roundUp, type KernelExports } from "./abi.js";
+import { fail } from "./errors.js";
+import type { ModelSpec } from "./model-format.js";
+
+export interface PlacedModel {
+  /** Descriptor pointer. */
+  m: number;
+  /** Workspace pointer. */
+  ws: number;
+}
+
+export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
+
+// Tensors stored per latent; padded to whole tiles in memory.
+const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold"]);
+const WASM32_BUDGET = 3.5 * 2 ** 30;
+
+export async function placeModel(
+  k: KernelExports,
+  spec: ModelSpec,
+  tensorBytes: Record<string, number>,
+  read: TensorReader,
+): Promise<PlacedModel> {
+  const dSaePad = roundUp(spec.dSae, LATENT_TILE);
+  const int8 = spec.quantization === "int8";
+  const regions: Record<string, number> = {};
+  const sizes: Record<string, number> = {};
+  for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = PER_LATENT.has(name) ? dSaePad * 4 : bytes;
+  sizes.zsum = int8 ? dSaePad * 4 : 0;
+  if (spec.architecture !== "jumprelu") sizes.threshold = 0;
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  if (total > WASM32_BUDGET) {
+    fail("MODEL_UNSUPPORTED", `model needs ${(total / 2 ** 30).toFixed(2)} GiB of wasm memory, more than a wasm32 module can address`);
+  }
+
+  const m = wasmAlloc(k, M.BYTES);
+  for (const [name, size] of Object.entries(sizes)) regions[name] = size > 0 ? wasmAlloc(k, size) : 0;
+  const u8 = () => new Uint8Array(k.memory.buffer);
+  for (const [name, size] of Object.entries(sizes)) if (size > 0) u8().fill(0, regions[name], regions[name] + size);
+  for (const [name, bytes] of Object.entries(tensorBytes)) {
+    await read(name, new Uint8Array(k.memory.buffer, regions[name], bytes));
+  }
+
+  for (const [name, bytes] of Object.entries(tensorBytes)) {
+    if (int8 && (name === "W_enc_packed" || name === "W_dec")) continue;
+    const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
+    if (bad >= 0) fail("MODEL_INVALID", `tensor "${name}" has a non-finite value at flat index ${bad}`);
+  }
+  const f32 = (name: string, count: number) => new Float32Array(k.memory.buffer, regions[name], count);
+  for (const name of ["W_enc_scale", "W_dec_scale"]) {
+    if (!regions[name]) continue;
+    const s = f32(name, spec.dSae);
+    const neg = s.findIndex((v) => v < 0);
+    if (neg >= 0) fail("MODEL_INVALID", `tensor "${name}" has a negative scale at latent ${neg}`);
+  }
+  if (regions.threshold) {
+    // ReLU(h) * [h > theta] is active iff h > max(theta, 0).
+    const t = f32("threshold", spec.dSae);
+    for (let i = 0; i < t.length; i++) if (t[i] < 0) t[i] = 0;
+  }
+
+  const d = new DataView(k.memory.buffer, m, M.BYTES);
+  const set = (off: number, v: number) => d.setInt32(off, v, true);
+  set(M.D_IN, spec.dIn);
+  set(M.D_IN_PAD, roundUp(spec.dIn, I8_K_STEP));
+  set(M.D_SAE, spec.dSae);
+  set(M.D_SAE_PAD, dSaePad);
+  set(M.ACT, ACT_CODE[spec.architecture]);
+  set(M.K, spec.k);
+  set(M.QUANT, QUANT_CODE[spec.quantization]);
+  set(M.W_ENC, regions.W_enc_packed);
+  set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
+  set(M.ENC_ZSUM, regions.zsum);
+  set(M.B_ENC, regions.b_enc);
+  set(M.THRESH, regions.threshold);
+  set(M.W_DEC, regions.W_dec);
+  set(M.DEC_SCALE, regions.W_dec_scale ?? 0);
+  set(M.B_DEC, regions.b_dec);
+  set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
+  k.model_prepare(m);
+  return { m, ws: wasmAlloc(k, k.workspace_bytes(m)) };
+}
+
+/** Allocates in the instance's heap; a failed memory.grow becomes a typed error. */
+export function wasmAlloc(k: KernelExports, bytes: number): number {
+  try {
+    return k.alloc(bytes);
+  } catch {
+    return fail("MODEL_UNSUPPORTED", `out of wasm memory allocating ${bytes} bytes`);
+  }
+}

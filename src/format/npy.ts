@@ -1,0 +1,303 @@
+// Reader and writer for NumPy .npy files (format versions 1.0, 2.0, 3.0),
+// limited to the little-endian, C-order numeric dtypes sae-edge needs.
+// https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+// Platform-neutral on purpose (browsers, Deno, Workers): no node: imports.
+
+import { fail, type SaeErrorCode } from "../core/errors.js";
+
+export type NpyDtype = "float32" | "float64" | "int64" | "int32" | "uint8" | "bool";
+
+export interface NpyArray {
+  shape: number[];
+  dtype: NpyDtype;
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
+const ALIGN = 64; // numpy aligns the data start to 64 bytes
+const GROWTH_AXIS_MAX_DIGITS = 21; // numpy leaves room to grow shape[0] in place
+
+// descr type code (without byte-order char) -> dtype and item size.
+const TYPES: Record<string, { dtype: NpyDtype; size: number }> = {
+  f4: { dtype: "float32", size: 4 },
+  f8: { dtype: "float64", size: 8 },
+  i8: { dtype: "int64", size: 8 },
+  i4: { dtype: "int32", size: 4 },
+  u1: { dtype: "uint8", size: 1 },
+  b1: { dtype: "bool", size: 1 },
+};
+
+const ACCEPTED_DESCRS = "'<f4', '<f8', '<i8', '<i4', '|u1', '|b1'";
+
+interface Header {
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+}
+
+/** Error helper: every message starts with the caller's label (e.g. the file name). */
+function failer(what: string | undefined) {
+  const prefix = what ? `${what}: ` : "npy: ";
+  return (code: SaeErrorCode, msg: string): never => fail(code, prefix + msg);
+}
+type Fail = ReturnType<typeof failer>;
+
+function fmtShape(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+}
+
+/**
+ * Strict parser for the header dict numpy writes, e.g.
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+ * Not a Python parser: exactly the three keys, quoted-string descr,
+ * True/False, and a tuple of non-negative integers.
+ */
+function parseHeaderDict(src: string, bad: Fail): Header {
+  let i = 0;
+  const malformed = (why: string): never =>
+    bad("NPY_INVALID", `malformed header dict (${why} at offset ${i}): ${JSON.stringify(src.trimEnd())}`);
+  const ws = () => {
+    while (i < src.length && " \t\r\n".includes(src[i])) i++;
+  };
+  const expect = (ch: string) => {
+    ws();
+    if (src[i] !== ch) malformed(`expected '${ch}'`);
+    i++;
+  };
+  const peek = (): string | undefined => {
+    ws();
+    return src[i];
+  };
+  const str = (): string => {
+    const q = peek();
+    if (q !== "'" && q !== '"') return malformed("expected a quoted string");
+    const close = src.indexOf(q, i + 1);
+    if (close < 0) return malformed("unterminated string");
+    const s = src.slice(i + 1, close);
+    if (s.includes("\\")) return malformed("escapes are not supported");
+    i = close + 1;
+    return s;
+  };
+  const int = (): number => {
+    ws();
+    const m = /^[0-9]+/.exec(src.slice(i));
+    if (!m) return malformed("expected a non-negative integer");
+    i += m[0].length;
+    const v = Number(m[0]);
+    if (!Number.isSafeInteger(v)) return malformed(`integer ${m[0]} is too large`);
+    return v;
+  };
+  const bool = (): boolean => {
+    ws();
+    for (const [word, v] of [["True", true], ["False", false]] as const) {
+      if (src.startsWith(word, i)) {
+        i += word.length;
+        return v;
+      }
+    }
+    return malformed("expected True or False");
+  };
+  const tuple = (): number[] => {
+    expect("(");
+    const out: number[] = [];
+    if (peek() === ")") {
+      i++;
+      return out;
+    }
+    for (;;) {
+      out.push(int());
+      const c = peek();
+      if (c === ")") {
+        // Python: (5) is the integer 5, not a tuple.
+        if (out.length === 1) malformed("one-element tuple needs a trailing comma");
+        i++;
+        return out;
+      }
+      expect(",");
+      if (peek() === ")") {
+        i++;
+        return out;
+      }
+    }
+  };
+
+  const seen: Partial<Header> = {};
+  expect("{");
+  while (peek() !== "}") {
+    const key = str();
+    expect(":");
+    if (key in seen) malformed(`duplicate key '${key}'`);
+    if (key === "descr") {
+      // A list here is a structured dtype: valid numpy, but not something we read.
+      if (peek() === "[") bad("NPY_UNSUPPORTED", `structured dtypes are not supported; accepted descr: ${ACCEPTED_DESCRS}`);
+      seen.descr = str();
+    } else if (key === "fortran_order") {
+      seen.fortranOrder = bool();
+    } else if (key === "shape") {
+      seen.shape = tuple();
+    } else {
+      malformed(`unexpected key '${key}'`);
+    }
+    if (peek() === "}") break;
+    expect(",");
+  }
+  i++; // '}'
+  ws();
+  if (i !== src.length) malformed("trailing characters after '}'");
+  if (seen.descr === undefined || seen.fortranOrder === undefined || seen.shape === undefined) {
+    malformed("need exactly the keys 'descr', 'fortran_order' and 'shape'");
+  }
+  return seen as Header;
+}
+
+function resolveDescr(descr: string, bad: Fail): { dtype: NpyDtype; size: number } {
+  const order = descr[0];
+  const t = Object.prototype.hasOwnProperty.call(TYPES, descr.slice(1)) ? TYPES[descr.slice(1)] : undefined;
+  if (!t || !"<>=|".includes(order)) {
+    return bad("NPY_UNSUPPORTED", `dtype '${descr}' is not supported; accepted descr: ${ACCEPTED_DESCRS}`);
+  }
+  // Byte order only matters for multi-byte items.
+  if (t.size > 1 && order === ">") {
+    bad("NPY_UNSUPPORTED", `dtype '${descr}' is big-endian; only little-endian ('<') arrays are read`);
+  }
+  if (t.size > 1 && order === "|") {
+    bad("NPY_UNSUPPORTED", `dtype '${descr}' has no byte order; accepted descr: ${ACCEPTED_DESCRS}`);
+  }
+  return t;
+}
+
+/** prod(shape) x itemsize, or undefined past Number.MAX_SAFE_INTEGER (float product is exact below that). */
+function byteSize(shape: readonly number[], itemSize: number): number | undefined {
+  let n = itemSize;
+  for (const d of shape) {
+    n *= d;
+    if (n > Number.MAX_SAFE_INTEGER) return undefined;
+  }
+  return n;
+}
+
+function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
+  const bad = failer(what);
+  if (bytes.length < 10 || MAGIC.some((b, k) => bytes[k] !== b)) {
+    bad("NPY_INVALID", `not a .npy file (missing the \\x93NUMPY magic; ${bytes.length} bytes)`);
+  }
+  const major = bytes[6];
+  const minor = bytes[7];
+  if ((major !== 1 && major !== 2 && major !== 3) || minor !== 0) {
+    bad("NPY_INVALID", `unknown .npy format version ${major}.${minor} (expected 1.0, 2.0 or 3.0)`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lenBytes) {
+    bad("NPY_INVALID", `truncated: file ends inside the header length (${bytes.length} bytes)`);
+  }
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const dataStart = 8 + lenBytes + headerLen;
+  if (dataStart > bytes.length) {
+    bad("NPY_INVALID", `truncated: header needs ${dataStart} bytes, file has ${bytes.length}`);
+  }
+  // v1/v2 are latin1, v3 UTF-8; a valid header is ASCII either way, so map bytes directly.
+  let text = "";
+  for (let k = 8 + lenBytes; k < dataStart; k++) {
+    const b = bytes[k];
+    if (b >= 0x80) bad("NPY_INVALID", `header has a non-ASCII byte 0x${b.toString(16)} at offset ${k}`);
+    text += String.fromCharCode(b);
+  }
+  const header = parseHeaderDict(text, bad);
+  const { dtype, size } = resolveDescr(header.descr, bad);
+  if (header.fortranOrder) {
+    bad("NPY_UNSUPPORTED", `Fortran-order arrays are not supported (shape ${fmtShape(header.shape)}); save with C order`);
+  }
+  const need = byteSize(header.shape, size);
+  const have = bytes.length - dataStart;
+  if (need !== have) {
+    bad("NPY_INVALID",
+      `data is ${have} bytes but ${header.descr} ${fmtShape(header.shape)} needs ${need ?? "more than 2^53"}`);
+  }
+  // slice() copies into a fresh buffer, so the typed array is aligned.
+  const buf = bytes.slice(dataStart).buffer;
+  const data =
+    dtype === "float32" ? new Float32Array(buf)
+    : dtype === "float64" ? new Float64Array(buf)
+    : dtype === "int64" ? new BigInt64Array(buf)
+    : dtype === "int32" ? new Int32Array(buf)
+    : new Uint8Array(buf);
+  return { shape: header.shape, dtype, data };
+}
+
+/** Parses a .npy file; the data is copied into a fresh, aligned typed array. */
+export function parseNpy(bytes: Uint8Array): NpyArray {
+  return parse(bytes, undefined);
+}
+
+/**
+ * Writes a little-endian, C-order .npy file with the same header bytes numpy
+ * 2.x writes: version 1.0 (2.0 if the header outgrows a u16), data at a
+ * multiple of 64 bytes.
+ */
+export function serializeNpy(
+  data: Float32Array | Float64Array | Int32Array | Uint8Array,
+  shape: number[],
+): Uint8Array {
+  const descr =
+    data instanceof Float32Array ? "<f4"
+    : data instanceof Float64Array ? "<f8"
+    : data instanceof Int32Array ? "<i4"
+    : data instanceof Uint8Array ? "|u1"
+    : fail("NPY_UNSUPPORTED", `npy: cannot write ${Object.prototype.toString.call(data)}; accepted: Float32Array, Float64Array, Int32Array, Uint8Array`);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail("NPY_INVALID", `npy: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  }
+  const count = byteSize(shape, 1);
+  if (count !== data.length) {
+    fail("NPY_INVALID", `npy: shape ${fmtShape(shape)} holds ${count ?? "more than 2^53"} elements, data has ${data.length}`);
+  }
+
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${fmtShape(shape)}, }`;
+  if (shape.length > 0) dict += " ".repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length));
+  // numpy's padding rule: 1..64 spaces, then '\n', so the data starts 64-aligned.
+  const withNewline = dict.length + 1;
+  let prefix = 10;
+  let pad = ALIGN - ((prefix + withNewline) % ALIGN);
+  if (withNewline + pad > 0xffff) {
+    prefix = 12;
+    pad = ALIGN - ((prefix + withNewline) % ALIGN);
+  }
+  const headerLen = withNewline + pad;
+
+  const out = new Uint8Array(prefix + headerLen + data.byteLength);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[6] = prefix === 10 ? 1 : 2;
+  out[7] = 0;
+  if (prefix === 10) view.setUint16(8, headerLen, true);
+  else view.setUint32(8, headerLen, true);
+  for (let k = 0; k < dict.length; k++) out[prefix + k] = dict.charCodeAt(k);
+  out.fill(0x20, prefix + dict.length, prefix + headerLen - 1);
+  out[prefix + headerLen - 1] = 0x0a;
+  // Raw bytes as-is: all JS platforms in use are little-endian.
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), prefix + headerLen);
+  return out;
+}
+
+/**
+ * Reads a float matrix: float32 or float64 (converted), shape [n, d] or [d]
+ * (one row). `what` (e.g. the file name) prefixes error messages.
+ */
+export function readMatrixF32(
+  bytes: Uint8Array,
+  what?: string,
+): { rows: number; cols: number; data: Float32Array } {
+  const bad = failer(what);
+  const arr = parse(bytes, what);
+  if (arr.dtype !== "float32" && arr.dtype !== "float64") {
+    bad("NPY_UNSUPPORTED", `found dtype ${arr.dtype}; accepted: float32 or float64`);
+  }
+  if (arr.shape.length !== 1 && arr.shape.length !== 2) {
+    bad("NPY_UNSUPPORTED",
+      `found shape ${fmtShape(arr.shape)} (${arr.shape.length}-D); accepted: 2-D (n, d) or 1-D (d,)`);
+  }
+  const [rows, cols] = arr.shape.length === 2 ? [arr.shape[0], arr.shape[1]] : [1, arr.shape[0]];
+  const data = arr.data instanceof Float32Array ? arr.data : new Float32Array(arr.data as Float64Array);
+  return { rows, cols, data };
+}

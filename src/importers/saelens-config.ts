@@ -1,0 +1,79 @@
+// SAELens cfg.json, v6 and pre-6.0 (SAELens handle_config_defaulting /
+// handle_pre_6_0_config): legacy keys renamed, defaults applied, unknown keys ignored.
+import { fail } from "../core/errors.js";
+
+export interface SaeLensConfig {
+  architecture: string;
+  dIn: number;
+  dSae: number;
+  k: number;
+  applyBDecToInput: boolean;
+  normalizeActivations: string;
+  reshapeActivations: string;
+  rescaleActsByDecoderNorm: boolean;
+  dtype: string;
+  /** hook_name, model_name, sae_lens_version, ... when present. */
+  metadata: Record<string, unknown>;
+  legacy: boolean;
+}
+
+const METADATA_KEYS = ["model_name", "hook_name", "hook_head_index", "sae_lens_version", "sae_lens_training_version", "neuronpedia_id", "context_size", "dataset_path", "prepend_bos"];
+const DTYPES = ["float32", "float64", "float16", "bfloat16"];
+
+function isLegacy(cfg: Record<string, unknown>): boolean {
+  const meta = (cfg.metadata ?? {}) as Record<string, unknown>;
+  const v = cfg.sae_lens_version ?? meta.sae_lens_version;
+  if (typeof v !== "string") return true;
+  const major = Number(/^(\d+)/.exec(v)?.[1]);
+  return !(major >= 6) || /^6\.0\.0-rc/.test(v);
+}
+
+function int(cfg: Record<string, unknown>, key: string): number {
+  const v = cfg[key];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) fail("CHECKPOINT_INVALID", `cfg.json ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function parseSaeLensConfig(text: string): SaeLensConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    fail("CHECKPOINT_INVALID", `cfg.json is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) fail("CHECKPOINT_INVALID", "cfg.json is not a JSON object");
+  const cfg = { ...(raw as Record<string, unknown>) };
+  const legacy = isLegacy(cfg);
+  if (legacy) {
+    if (cfg.hook_point !== undefined && cfg.hook_name === undefined) cfg.hook_name = cfg.hook_point;
+    if (cfg.hook_point_head_index !== undefined && cfg.hook_head_index === undefined) cfg.hook_head_index = cfg.hook_point_head_index;
+    if (cfg.activation_fn_str !== undefined && cfg.activation_fn === undefined) cfg.activation_fn = cfg.activation_fn_str;
+    const kwargs = (cfg.activation_fn_kwargs ?? {}) as Record<string, unknown>;
+    if (kwargs.k !== undefined && cfg.k === undefined) cfg.k = kwargs.k;
+    if (cfg.activation_fn === "topk") cfg.architecture = "topk";
+    if (cfg.normalize_activations === true) cfg.normalize_activations = "expected_average_only_in";
+  }
+  const architecture = String(cfg.architecture ?? "standard");
+  const normalize = cfg.normalize_activations == null || cfg.normalize_activations === false ? "none" : String(cfg.normalize_activations);
+  const dtype = String(cfg.dtype ?? "float32").replace(/^torch\./, "");
+  if (!DTYPES.includes(dtype)) fail("CHECKPOINT_UNSUPPORTED", `cfg.json dtype "${cfg.dtype}" is not one of ${DTYPES.join(", ")}`);
+  const meta: Record<string, unknown> = {};
+  const nested = (cfg.metadata ?? {}) as Record<string, unknown>;
+  for (const key of METADATA_KEYS) {
+    const v = nested[key] ?? cfg[key];
+    if (v !== undefined && v !== null) meta[key] = v;
+  }
+  return {
+    architecture,
+    dIn: int(cfg, "d_in"),
+    dSae: int(cfg, "d_sae"),
+    k: architecture === "topk" ? int({ k: cfg.k ?? 100 }, "k") : 0,
+    applyBDecToInput: cfg.apply_b_dec_to_input === undefined ? true : Boolean(cfg.apply_b_dec_to_input),
+    normalizeActivations: normalize,
+    reshapeActivations: String(cfg.reshape_activations ?? "none"),
+    rescaleActsByDecoderNorm: Boolean(cfg.rescale_acts_by_decoder_norm),
+    dtype,
+    metadata: meta,
+    legacy,
+  };
+}

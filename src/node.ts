@@ -1,0 +1,83 @@
+// Node adapter: kernel builds from build/*.wasm, models from file paths
+// (read tensor by tensor straight into wasm memory), checkpoint folders.
+import { open, readFile, readdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
+import { fail } from "./core/errors.js";
+import type { ByteSource } from "./core/source.js";
+import type { KernelName, WasmBuilds } from "./core/kernels.js";
+import type { Sae } from "./core/sae.js";
+import type { CheckpointFiles } from "./importers/types.js";
+
+export * from "./index.js";
+
+// src/node.ts and dist/node.js sit at the same depth, so one relative path serves both.
+const BUILD_DIR = fileURLToPath(new URL("../build/", import.meta.url));
+
+const cache = new Map<KernelName, Promise<WebAssembly.Module>>();
+function build(name: KernelName): () => Promise<WebAssembly.Module | BufferSource> {
+  return async () => {
+    const bytes = await readFile(join(BUILD_DIR, `${name}.wasm`));
+    if (!WebAssembly.validate(bytes)) return bytes; // let the core report it as unsupported
+    if (!cache.has(name)) cache.set(name, WebAssembly.compile(bytes));
+    return cache.get(name)!;
+  };
+}
+
+export const nodeBuilds: WasmBuilds = { relaxed: build("relaxed"), simd128: build("simd128"), scalar: build("scalar") };
+
+export async function fileSource(path: string): Promise<ByteSource> {
+  let fh;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    return fail("INVALID_ARGUMENT", `cannot open model ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const { size } = await fh.stat();
+  return {
+    size,
+    async read(offset, into) {
+      let done = 0;
+      while (done < into.length) {
+        const { bytesRead } = await fh.read(into, done, into.length - done, offset + done);
+        if (bytesRead === 0) fail("SAFETENSORS_TRUNCATED", `${path} ended at byte ${offset + done}`);
+        done += bytesRead;
+      }
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** Loads an sae-edge model from a file path, bytes or a ByteSource. */
+export async function loadSae(source: string | ModelInput, options: LoadOptions = {}): Promise<Sae> {
+  if (typeof source !== "string") return loadSaeWith(nodeBuilds, source, options);
+  const file = await fileSource(source);
+  try {
+    return await loadSaeWith(nodeBuilds, file, options);
+  } finally {
+    await file.close?.();
+  }
+}
+
+/** A checkpoint folder on disk (or a single file, seen as a folder of one). */
+export async function checkpointFolder(path: string): Promise<CheckpointFiles> {
+  let names: string[];
+  let dir = path;
+  try {
+    names = await readdir(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOTDIR") fail("INVALID_ARGUMENT", `cannot read checkpoint ${path}: ${code ?? (e as Error).message}`);
+    dir = join(path, "..");
+    names = [basename(path)];
+  }
+  return {
+    location: path,
+    list: async () => names,
+    read: async (name) => {
+      if (!names.includes(name)) fail("CHECKPOINT_INVALID", `${path}: no file ${name}`);
+      return new Uint8Array(await readFile(join(dir, name)));
+    },
+  };
+}
