@@ -56,15 +56,14 @@ export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32): voi
   for (let b = 0; b < tiles; b++) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let xp = xq;
-    for (let c = 0; c < steps; c++) {
+    const end = w + (<usize>steps << 6);
+    for (; w < end; w += 64, xp += 32) {
       const xl = v128.load(xp);
       const xh = v128.load(xp, 16);
       a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), xh)));
       a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 16), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 24), xh)));
       a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 32), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 40), xh)));
       a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 48), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 56), xh)));
-      w += 64;
-      xp += 32;
     }
     epilogueTile(m, b, hsum4(a0, a1, a2, a3), xs);
   }
@@ -82,14 +81,13 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32):
   for (let b = 0; b < tiles; b++) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let xp = xq;
-    for (let c = 0; c < steps; c++) {
+    const end = w + (<usize>steps << 6);
+    for (; w < end; w += 64, xp += 16) {
       const xu = v128.load(xp);
       a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w), xu, a0);
       a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 16), xu, a1);
       a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 32), xu, a2);
       a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 48), xu, a3);
-      w += 64;
-      xp += 16;
     }
     const acc = i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6));
     epilogueTile(m, b, acc, xs);
