@@ -1,7 +1,7 @@
 // Node adapter: kernel builds from build/*.wasm, models from file paths
 // (read tensor by tensor straight into wasm memory), checkpoint folders.
 import { open, readFile, readdir } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
 import { fail } from "./core/errors.js";
@@ -60,7 +60,7 @@ export async function loadSae(source: string | ModelInput, options: LoadOptions 
   }
 }
 
-/** A checkpoint folder on disk (or a single file, seen as a folder of one). */
+/** A checkpoint folder on disk (a file path means the folder it is in). */
 export async function checkpointFolder(path: string): Promise<CheckpointFiles> {
   let names: string[];
   let dir = path;
@@ -69,8 +69,9 @@ export async function checkpointFolder(path: string): Promise<CheckpointFiles> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "ENOTDIR") fail("INVALID_ARGUMENT", `cannot read checkpoint ${path}: ${code ?? (e as Error).message}`);
-    dir = join(path, "..");
-    names = [basename(path)];
+    // A file inside a checkpoint folder stands for its folder.
+    dir = dirname(path);
+    names = await readdir(dir);
   }
   return {
     location: path,
