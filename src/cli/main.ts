@@ -3,10 +3,10 @@
 import { createWriteStream } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { SaeEdgeError, fail } from "../core/errors.js";
-import { KERNELS, type KernelName } from "../core/kernels.js";
+import { KERNELS, selectKernel, type KernelName } from "../core/kernels.js";
 import { buildModel, serializeModel } from "../core/quantize.js";
 import { IMPORTERS, importCheckpoint } from "../importers/index.js";
-import { checkpointFolder, fileSource, loadSae } from "../node.js";
+import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../node.js";
 import { parseSafetensorsHeader, readSafetensorsHeaderLength } from "../format/safetensors.js";
 import { serializeNpy } from "../format/npy.js";
 import { specFromHeader } from "../core/model-format.js";
@@ -92,7 +92,9 @@ program
   .description("print a model's metadata and tensors")
   .argument("<model>", "sae-edge model file")
   .option("--json", "machine-readable output")
-  .action(async (model: string, opts: { json?: boolean }) => {
+  .addOption(kernelOption())
+  .action(async (model: string, opts: { json?: boolean; kernel?: KernelName }) => {
+    const kernel = (await selectKernel(nodeBuilds, opts.kernel)).name;
     const src = await fileSource(model);
     try {
       const first8 = new Uint8Array(Math.min(8, src.size));
@@ -103,7 +105,7 @@ program
       const spec = specFromHeader(header);
       const tensors = header.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin }));
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ file: model, bytes: src.size, ...spec, metadata: header.metadata, tensors }) + "\n");
+        process.stdout.write(JSON.stringify({ file: model, bytes: src.size, ...spec, kernel, metadata: header.metadata, tensors }) + "\n");
         return;
       }
       const lines = [
@@ -114,6 +116,7 @@ program
         `b_dec on input ${spec.applyBDecToInput}`,
         `normalization  ${spec.normalization}`,
         `provenance     ${JSON.stringify(spec.provenance)}`,
+        `kernel         ${kernel} (the build this engine runs)`,
         `tensors`,
         ...tensors.map((t) => `  ${t.name.padEnd(14)} ${t.dtype.padEnd(4)} [${t.shape.join(", ")}]  ${t.bytes} bytes`),
       ];
