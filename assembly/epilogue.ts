@@ -9,12 +9,15 @@ export let epiMode: i32 = OUT_SELECT;
 export let epiDense: usize = 0;      // f32[d_sae] row (OUT_PREACT)
 export let epiDSae: i32 = 0;
 export let epiThresh: usize = 0;     // per-latent thresholds (JumpReLU) or 0
+// Set when a pre-activation is not finite (float32 overflow): the host reports it.
+export let epiOverflow: bool = false;
 
 export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize): void {
   epiMode = mode;
   epiDense = dense;
   epiDSae = dSae;
   epiThresh = thresh;
+  epiOverflow = false;
 }
 
 @inline function barOf(j: i32): f32 {
@@ -23,6 +26,7 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize)
 
 // One latent (scalar builds and tails).
 @inline export function epilogue1(j: i32, h: f32): void {
+  if (h - h != 0) epiOverflow = true;
   if (epiMode == OUT_PREACT) {
     if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
     return;
@@ -32,6 +36,7 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize)
 
 // Four latents j0..j0+3 at once; only rare tiles with a candidate go lane by lane.
 @inline export function epilogue4(j0: i32, h: v128): void {
+  if (v128.any_true(f32x4.ne(f32x4.sub(h, h), f32x4.splat(0)))) epiOverflow = true;
   if (epiMode == OUT_PREACT) {
     if (j0 + 4 <= epiDSae) {
       v128.store(epiDense + (<usize>j0 << 2), h);
@@ -50,9 +55,13 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize)
   epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
 }
 
+// The last, partial tile of a dense row: only lanes below d_sae are stored.
 function epilogue1Preact(j0: i32, h: v128): void {
-  epilogue1(j0, f32x4.extract_lane(h, 0));
-  epilogue1(j0 + 1, f32x4.extract_lane(h, 1));
-  epilogue1(j0 + 2, f32x4.extract_lane(h, 2));
-  epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
+  storeLane(j0, f32x4.extract_lane(h, 0));
+  storeLane(j0 + 1, f32x4.extract_lane(h, 1));
+  storeLane(j0 + 2, f32x4.extract_lane(h, 2));
+  storeLane(j0 + 3, f32x4.extract_lane(h, 3));
+}
+@inline function storeLane(j: i32, h: f32): void {
+  if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
 }

@@ -9,7 +9,7 @@ import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodes
 import { prepareRow, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { epilogueBegin, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { epilogueBegin, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { selectBegin, selectFinish, selKeys, keyIndex, keyValue } from "./select";
 import { decodeBegin, decodeAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -54,6 +54,15 @@ export function find_nonfinite_f32(p: usize, n: i32): i32 {
   return -1;
 }
 
+// First row of the last encoding call whose pre-activations overflowed float32, or -1.
+let overflowRow: i32 = -1;
+export function overflow_row(): i32 {
+  return overflowRow;
+}
+@inline function noteOverflow(r: i32): void {
+  if (epiOverflow && overflowRow < 0) overflowRow = r;
+}
+
 // Runs the encoder GEMV of this build over one row; the epilogue decides what happens.
 function gemvRow(m: usize, ws: usize, x: usize): void {
   const xf = wsXf(m, ws);
@@ -87,9 +96,11 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
 export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void {
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = <usize>mi(m, M_D_SAE);
+  overflowRow = -1;
   for (let r = 0; r < n; r++) {
     epilogueBegin(OUT_PREACT, out + ((<usize>r * dSae) << 2), <i32>dSae, 0);
     gemvRow(m, ws, x + ((<usize>r * dIn) << 2));
+    noteOverflow(r);
   }
 }
 
@@ -101,9 +112,11 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
   const dIn = <usize>mi(m, M_D_IN);
   const perRow = maxCodesPerRow(m);
   let pos = load<i32>(rowptr);
+  overflowRow = -1;
   for (let r = 0; r < n; r++) {
     if (pos + perRow > cap) return r;
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
+    noteOverflow(r);
     for (let e = 0; e < count; e++) {
       const key = load<u64>(selKeys + (<usize>e << 3));
       store<u32>(idx + (<usize>pos << 2), keyIndex(key));
@@ -119,10 +132,12 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
 export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize): void {
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = <usize>mi(m, M_D_SAE);
+  overflowRow = -1;
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dSae) << 2);
     memory.fill(row, 0, dSae << 2);
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
+    noteOverflow(r);
     for (let e = 0; e < count; e++) {
       const key = load<u64>(selKeys + (<usize>e << 3));
       store<f32>(row + (<usize>keyIndex(key) << 2), keyValue(key));
@@ -163,9 +178,11 @@ export function decode_dense(m: usize, z: usize, n: i32, out: usize): void {
 export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNorm: usize): void {
   const dIn = mi(m, M_D_IN);
   const xhat = wsXhat(m, ws);
+  overflowRow = -1;
   for (let r = 0; r < n; r++) {
     const xr = x + ((<usize>r * <usize>dIn) << 2);
     const count = encodeRow(m, ws, xr);
+    noteOverflow(r);
     decodeBegin(m, xhat);
     for (let e = 0; e < count; e++) {
       const key = load<u64>(selKeys + (<usize>e << 3));

@@ -34,7 +34,12 @@ export async function fileSource(path: string): Promise<ByteSource> {
   } catch (e) {
     return fail("INVALID_ARGUMENT", `cannot open model ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { size } = await fh.stat();
+  const stat = await fh.stat();
+  if (!stat.isFile()) {
+    await fh.close();
+    fail("INVALID_ARGUMENT", `model ${path} is not a file`);
+  }
+  const { size } = stat;
   return {
     size,
     async read(offset, into) {

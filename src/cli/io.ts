@@ -24,5 +24,8 @@ export async function readInput(path: string, dIn: number): Promise<{ rows: numb
   const m = readMatrixF32(await readBytes(path, "input"), path);
   if (m.cols !== dIn) fail("INPUT_SHAPE", `${path} has ${m.cols} columns, the model's d_in is ${dIn}`);
   if (m.rows === 0) fail("INPUT_SHAPE", `${path} has no rows`);
+  // Checked up front so that no partial output is written before the error.
+  const bad = m.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) fail("INPUT_NONFINITE", `${path}: row ${Math.floor(bad / dIn)}, column ${bad % dIn} is ${m.data[bad]}`);
   return { rows: m.rows, data: m.data };
 }

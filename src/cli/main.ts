@@ -62,7 +62,7 @@ const program = new Command("sae-edge")
   .description("Sparse autoencoders in WebAssembly SIMD: quantize, inspect, encode, reconstruct and score.")
   .version("0.1.0")
   .exitOverride()
-  .showHelpAfterError("(run with --help for usage)");
+  .configureOutput({ outputError: (msg, write) => write(`sae-edge: ${msg.trim().replace(/^error: /, "")} (see --help)\n`) });
 
 program
   .command("quantize")

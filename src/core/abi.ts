@@ -16,6 +16,7 @@ export interface KernelExports {
   decode_sparse(m: number, idx: number, val: number, rowptr: number, n: number, out: number): void;
   decode_dense(m: number, z: number, n: number, out: number): void;
   score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
+  overflow_row(): number;
   recon_error(x: number, xhat: number, n: number, d: number, outSq: number, outNorm: number): void;
 }
 

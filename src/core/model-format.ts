@@ -80,7 +80,8 @@ function positiveInt(meta: Record<string, string>, key: string, max: number, all
   const s = field(meta, key);
   if (!/^(0|[1-9][0-9]{0,9})$/.test(s)) fail("MODEL_INVALID", `metadata ${key}="${s}" is not a non-negative integer`);
   const n = Number(s);
-  if ((!allowZero && n === 0) || n > max) fail("MODEL_UNSUPPORTED", `metadata ${key}=${n} is outside 1..${max}`);
+  if (!allowZero && n === 0) fail("MODEL_INVALID", `metadata ${key} must be at least 1`);
+  if (n > max) fail("MODEL_UNSUPPORTED", `metadata ${key}=${n} is above the supported ${max}`);
   return n;
 }
 
@@ -93,8 +94,10 @@ function oneOf<T extends string>(meta: Record<string, string>, key: string, allo
 }
 
 export function checkSpec(spec: ModelSpec): ModelSpec {
-  if (!Number.isInteger(spec.dIn) || spec.dIn < 1 || spec.dIn > MAX_D_IN) fail("MODEL_UNSUPPORTED", `d_in=${spec.dIn} is outside 1..${MAX_D_IN}`);
-  if (!Number.isInteger(spec.dSae) || spec.dSae < 1 || spec.dSae > MAX_D_SAE) fail("MODEL_UNSUPPORTED", `d_sae=${spec.dSae} is outside 1..${MAX_D_SAE}`);
+  for (const [name, v, max] of [["d_in", spec.dIn, MAX_D_IN], ["d_sae", spec.dSae, MAX_D_SAE]] as const) {
+    if (!Number.isInteger(v) || v < 1) fail("MODEL_INVALID", `${name}=${v} must be a positive integer`);
+    if (v > max) fail("MODEL_UNSUPPORTED", `${name}=${v} is above the supported ${max}`);
+  }
   if (spec.architecture === "topk") {
     if (!Number.isInteger(spec.k) || spec.k < 1 || spec.k > spec.dSae) fail("MODEL_INVALID", `topk needs 1 <= k <= d_sae (${spec.dSae}), got k=${spec.k}`);
   } else if (spec.k !== 0) {
@@ -114,12 +117,14 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
   }
   let provenance: Record<string, unknown> = {};
   if (meta.provenance !== undefined) {
+    let p: unknown;
     try {
-      const p = JSON.parse(meta.provenance);
-      if (p && typeof p === "object" && !Array.isArray(p)) provenance = p;
+      p = JSON.parse(meta.provenance);
     } catch {
-      fail("MODEL_INVALID", "metadata provenance is not a JSON object");
+      p = undefined;
     }
+    if (!p || typeof p !== "object" || Array.isArray(p)) fail("MODEL_INVALID", "metadata provenance is not a JSON object");
+    provenance = p as Record<string, unknown>;
   }
   const applyB = field(meta, "apply_b_dec_to_input");
   if (applyB !== "true" && applyB !== "false") fail("MODEL_INVALID", `apply_b_dec_to_input="${applyB}" is not true or false`);

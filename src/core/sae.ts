@@ -64,6 +64,7 @@ export class Sae {
       k.encode_sparse(this.#m, this.#ws, xp, cnt, idx, val, rp, cap);
       const offs = new Uint32Array(k.memory.buffer, rp, cnt + 1);
       const used = offs[cnt];
+      this.#checkEncoder(r0);
       for (let r = 1; r <= cnt; r++) rowOffsets[r0 + r] = total + offs[r];
       idxParts.push(new Uint32Array(k.memory.buffer, idx, used).slice());
       valParts.push(new Float32Array(k.memory.buffer, val, used).slice());
@@ -100,6 +101,7 @@ export class Sae {
       const rpv = new Uint32Array(mem, rp, cnt + 1);
       for (let r = 0; r <= cnt; r++) rpv[r] = rowOffsets[r0 + r] - e0;
       k.decode_sparse(this.#m, idx, val, rp, cnt, op);
+      this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
       out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
     }
     return out;
@@ -116,6 +118,7 @@ export class Sae {
       const [zp, op] = this.#ioLayout([cnt * dSae * 4, cnt * dIn * 4]);
       this.#putRows(z, r0, r1, dSae, zp);
       k.decode_dense(this.#m, zp, cnt, op);
+      this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
       out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
     }
     return out;
@@ -139,7 +142,11 @@ export class Sae {
       const [xp, sq, nrm] = this.#ioLayout([cnt * dIn * 4, cnt * 8, cnt * 8]);
       this.#putRows(x, r0, r1, dIn, xp);
       k.score(this.#m, this.#ws, xp, cnt, sq, nrm);
-      squared.set(new Float64Array(k.memory.buffer, sq, cnt), r0);
+      this.#checkEncoder(r0);
+      const sqv = new Float64Array(k.memory.buffer, sq, cnt);
+      const bad = sqv.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) overflow(r0 + bad, "the reconstruction");
+      squared.set(sqv, r0);
       normalized.set(new Float64Array(k.memory.buffer, nrm, cnt), r0);
     }
     return { squared, normalized };
@@ -184,6 +191,17 @@ export class Sae {
     }
   }
 
+  // The kernel flags rows whose pre-activations overflowed float32 (NaN would otherwise just never fire).
+  #checkEncoder(r0: number): void {
+    const row = this.#k!.overflow_row();
+    if (row >= 0) overflow(r0 + row, "the encoder");
+  }
+
+  #checkOut(ptr: number, count: number, width: number, r0: number, stage: string): void {
+    const bad = this.#k!.find_nonfinite_f32(ptr, count);
+    if (bad >= 0) overflow(r0 + Math.floor(bad / width), stage);
+  }
+
   // One io region, reused and grown as needed (always the last allocation, so freeing it returns the space).
   #ioLayout(sizes: number[]): number[] {
     const k = this.#k!;
@@ -213,10 +231,16 @@ export class Sae {
       const [xp, op] = this.#ioLayout([cnt * dIn * 4, cnt * dSae * 4]);
       this.#putRows(x, r0, r1, dIn, xp);
       run(k, xp, cnt, op);
+      this.#checkEncoder(r0);
       out.set(new Float32Array(k.memory.buffer, op, cnt * dSae), r0 * dSae);
     }
     return out;
   }
+}
+
+// Finite inputs can still be too large for float32 arithmetic: say so instead of returning Infinity or NaN.
+function overflow(row: number, stage: string): never {
+  return fail("INPUT_NONFINITE", `row ${row}: ${stage} overflowed float32 (input values too large for this model)`);
 }
 
 function* chunks(rows: number, bytesPerRow: number): Generator<[number, number]> {
