@@ -24,8 +24,9 @@ function isLegacy(cfg: Record<string, unknown>): boolean {
   const meta = (cfg.metadata ?? {}) as Record<string, unknown>;
   const v = cfg.sae_lens_version ?? meta.sae_lens_version;
   if (typeof v !== "string") return true;
+  // SAELens: legacy below 6.0.0-rc.0, so every 6.x (release candidates too) is v6.
   const major = Number(/^(\d+)/.exec(v)?.[1]);
-  return !(major >= 6) || /^6\.0\.0-rc/.test(v);
+  return !(major >= 6);
 }
 
 function int(cfg: Record<string, unknown>, key: string): number {

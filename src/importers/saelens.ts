@@ -85,8 +85,8 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
       let nrm = 0;
       for (let i = 0; i < dIn; i++) nrm += w.W_dec[j * dIn + i] ** 2;
       nrm = Math.sqrt(nrm);
-      if (nrm === 0) continue;
-      scaleRow(w.W_dec, j, dIn, 1 / nrm);
+      // A zero decoder row zeroes the latent's pre-activation in SAELens too: it never fires.
+      if (nrm > 0) scaleRow(w.W_dec, j, dIn, 1 / nrm);
       for (let i = 0; i < dIn; i++) w.W_enc[i * dSae + j] *= nrm;
       w.b_enc[j] *= nrm;
     }
