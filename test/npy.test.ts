@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { SaeEdgeError, type SaeErrorCode } from "../src/core/errors.js";
 import { parseNpy, readMatrixF32, serializeNpy } from "../src/format/npy.js";
+import { rng } from "./helpers/common.mjs";
 
-// Deterministic data: mulberry32.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expectCode(fn: () => unknown, code: SaeErrorCode): SaeEdgeError {
   try {

@@ -7,9 +7,8 @@ import { KERNELS, selectKernel, type KernelName } from "../core/kernels.js";
 import { buildModel, serializeModel } from "../core/quantize.js";
 import { IMPORTERS, importCheckpoint } from "../importers/index.js";
 import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../node.js";
-import { parseSafetensorsHeader, readSafetensorsHeaderLength } from "../format/safetensors.js";
 import { serializeNpy } from "../format/npy.js";
-import { specFromHeader } from "../core/model-format.js";
+import { readModelHeader } from "../core/load.js";
 import type { Sae } from "../core/sae.js";
 import { f32Text } from "./f32-text.js";
 import { progress } from "./progress.js";
@@ -97,12 +96,7 @@ program
     const kernel = (await selectKernel(nodeBuilds, opts.kernel)).name;
     const src = await fileSource(model);
     try {
-      const first8 = new Uint8Array(Math.min(8, src.size));
-      await src.read(0, first8);
-      const hdr = new Uint8Array(readSafetensorsHeaderLength(first8, src.size));
-      await src.read(8, hdr);
-      const header = parseSafetensorsHeader(hdr, src.size);
-      const spec = specFromHeader(header);
+      const { header, spec } = await readModelHeader(src);
       const tensors = header.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin }));
       if (opts.json) {
         process.stdout.write(JSON.stringify({ file: model, bytes: src.size, ...spec, kernel, metadata: header.metadata, tensors }) + "\n");

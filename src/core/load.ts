@@ -1,11 +1,11 @@
 // loadSae for any runtime: adapters hand in the kernel builds and a ByteSource.
 import { fail } from "./errors.js";
 import { selectKernel, type KernelName, type WasmBuilds } from "./kernels.js";
-import { specFromHeader } from "./model-format.js";
+import { specFromHeader, type ModelSpec } from "./model-format.js";
 import { Sae } from "./sae.js";
 import { bytesSource, isByteSource, type ByteSource } from "./source.js";
 import { placeModel } from "./wasm-model.js";
-import { parseSafetensorsHeader, readSafetensorsHeaderLength } from "../format/safetensors.js";
+import { parseSafetensorsHeader, readSafetensorsHeaderLength, type SafetensorsHeader } from "../format/safetensors.js";
 
 export interface LoadOptions {
   /** Force a kernel build instead of the fastest that passes its self-test. */
@@ -14,16 +14,21 @@ export interface LoadOptions {
 
 export type ModelInput = ByteSource | Uint8Array | ArrayBuffer;
 
-export async function loadSaeWith(builds: WasmBuilds, input: ModelInput, options: LoadOptions = {}): Promise<Sae> {
-  const source = isByteSource(input) ? input : input instanceof Uint8Array || input instanceof ArrayBuffer ? bytesSource(input) : null;
-  if (!source) return fail("INVALID_ARGUMENT", "model must be bytes (Uint8Array/ArrayBuffer) or a ByteSource");
-  const kernel = await selectKernel(builds, options.kernel);
+/** Reads and validates a model file's header and metadata, without touching the weights. */
+export async function readModelHeader(source: ByteSource): Promise<{ header: SafetensorsHeader; spec: ModelSpec }> {
   const first8 = new Uint8Array(Math.min(8, source.size));
   await source.read(0, first8);
   const headerBytes = new Uint8Array(readSafetensorsHeaderLength(first8, source.size));
   await source.read(8, headerBytes);
   const header = parseSafetensorsHeader(headerBytes, source.size);
-  const spec = specFromHeader(header);
+  return { header, spec: specFromHeader(header) };
+}
+
+export async function loadSaeWith(builds: WasmBuilds, input: ModelInput, options: LoadOptions = {}): Promise<Sae> {
+  const source = isByteSource(input) ? input : input instanceof Uint8Array || input instanceof ArrayBuffer ? bytesSource(input) : null;
+  if (!source) return fail("INVALID_ARGUMENT", "model must be bytes (Uint8Array/ArrayBuffer) or a ByteSource");
+  const kernel = await selectKernel(builds, options.kernel);
+  const { header, spec } = await readModelHeader(source);
   const byName = new Map(header.tensors.map((t) => [t.name, t]));
   const sizes = Object.fromEntries(header.tensors.map((t) => [t.name, t.end - t.begin]));
   const k = await kernel.instantiate();
