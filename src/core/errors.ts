@@ -19,6 +19,7 @@ export type SaeErrorCode =
   | "INPUT_SHAPE"                    // wrong length, n = 0, dims mismatch
   | "INPUT_NONFINITE"                // NaN or infinity in an input
   | "INVALID_ARGUMENT"               // an option or argument out of range
+  | "TRAINING_DIVERGED"              // training produced NaN or infinity
   | "KERNEL_UNAVAILABLE"             // a forced kernel this engine cannot run
   | "DISPOSED";                      // the SAE was disposed
 

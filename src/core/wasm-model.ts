@@ -10,6 +10,8 @@ export interface PlacedModel {
   m: number;
   /** Workspace pointer. */
   ws: number;
+  /** Where each tensor lives in wasm memory (per-latent ones padded to whole tiles). */
+  regions: Readonly<Record<string, number>>;
 }
 
 export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
@@ -81,7 +83,7 @@ export async function placeModel(
   set(M.B_DEC, regions.b_dec);
   set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
   k.model_prepare(m);
-  return { m, ws: wasmAlloc(k, k.workspace_bytes(m)) };
+  return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }
 
 /** Allocates in the instance's heap; a failed memory.grow becomes a typed error. */

@@ -1,0 +1,396 @@
+// Sparse autoencoder training with the forward pass on the wasm kernels (dense
+// pre-activations) and a sparse backward: gradients flow only through the
+// latents that are active (or AuxK-selected, or near a JumpReLU threshold), so a
+// step costs one dense encode plus O(active · d_in) per row.
+//
+// Parameters live where the kernels read them: the encoder in its packed f32
+// layout, W_dec rows and b_dec in wasm memory; Adam works on them in place.
+import type { KernelExports } from "../core/abi.js";
+import { LATENT_TILE } from "../core/abi.js";
+import { fail } from "../core/errors.js";
+import { selectKernel, type WasmBuilds } from "../core/kernels.js";
+import { buildModel, type SaeWeights } from "../core/quantize.js";
+import { placeModel, wasmAlloc, type PlacedModel } from "../core/wasm-model.js";
+import { rng } from "../demo/planted.js";
+import { Adam } from "./adam.js";
+import { trainOptions, type TrainOptions } from "./options.js";
+import { topKIndices } from "./top-k.js";
+
+export interface StepStats {
+  /** Total loss (normalized MSE + sparsity and auxiliary terms). */
+  loss: number;
+  /** Σ‖x−x̂‖² / Σ‖x−mean‖² over the batch. */
+  fvu: number;
+  l0: number;
+  auxLoss: number;
+  /** Fraction of latents that have not fired within deadAfter rows. */
+  deadFraction: number;
+}
+
+export interface Gradients {
+  W_enc: Float32Array; // [d_in][d_sae]
+  b_enc: Float32Array;
+  W_dec: Float32Array; // [d_sae][d_in]
+  b_dec: Float32Array;
+  threshold?: Float32Array; // d loss / d theta (straight-through estimate)
+}
+
+export class SaeTrainer {
+  readonly options: TrainOptions;
+  readonly dIn: number;
+  readonly #k: KernelExports;
+  readonly #placed: PlacedModel;
+  readonly #dSaePad: number;
+  readonly #io: { x: number; h: number; idx: number; val: number; rowptr: number; xhat: number };
+  /** Per-row variance of the data around its mean, fixed at creation: normalizes the loss. */
+  readonly #variance: number;
+  readonly #logTheta: Float32Array;
+  readonly #grad: { enc: Float32Array; benc: Float32Array; dec: Float32Array; bdec: Float32Array; logTheta: Float32Array };
+  readonly #adam: { enc: Adam; benc: Adam; dec: Adam; bdec: Adam; logTheta: Adam };
+  readonly #lastFired: Float64Array;
+  #rowsSeen = 0;
+  #steps = 0;
+
+  private constructor(k: KernelExports, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number) {
+    this.#k = k;
+    this.#placed = placed;
+    this.dIn = dIn;
+    this.options = options;
+    this.#variance = variance;
+    const dSae = options.dSae;
+    this.#dSaePad = Math.ceil(dSae / LATENT_TILE) * LATENT_TILE;
+    const b = options.batchSize;
+    const [x, h, idx, val, rowptr, xhat] = [b * dIn, b * dSae, b * dSae, b * dSae, b + 1, b * dIn].map((n) => wasmAlloc(k, n * 4));
+    this.#io = { x, h, idx, val, rowptr, xhat };
+    this.#logTheta = new Float32Array(dSae).fill(Math.log(theta0));
+    const encSize = this.#dSaePad * dIn;
+    this.#grad = {
+      enc: new Float32Array(encSize),
+      benc: new Float32Array(this.#dSaePad),
+      dec: new Float32Array(dSae * dIn),
+      bdec: new Float32Array(dIn),
+      logTheta: new Float32Array(dSae),
+    };
+    const adam = (n: number) => new Adam(n, { lr: options.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+    this.#adam = { enc: adam(encSize), benc: adam(this.#dSaePad), dec: adam(dSae * dIn), bdec: adam(dIn), logTheta: adam(dSae) };
+    this.#lastFired = new Float64Array(dSae);
+  }
+
+  /** A trainer initialised from the first batch (b_dec = its geometric median; W_enc = W_decᵀ, unit rows). */
+  static async create(builds: WasmBuilds, dIn: number, firstBatch: Float32Array, partial: Partial<TrainOptions> = {}): Promise<SaeTrainer> {
+    const options = trainOptions(dIn, partial);
+    const n = firstBatch.length / dIn;
+    if (!Number.isInteger(n) || n < 1) fail("INPUT_SHAPE", `first batch has ${firstBatch.length} values, not a multiple of d_in ${dIn}`);
+    checkFinite(firstBatch, dIn, 0);
+    const { dSae } = options;
+    const rand = rng(options.seed);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const W_dec = new Float32Array(dSae * dIn);
+    for (let j = 0; j < dSae; j++) {
+      const row = W_dec.subarray(j * dIn, (j + 1) * dIn);
+      let s = 0;
+      for (let i = 0; i < dIn; i++) s += (row[i] = gauss()) ** 2;
+      const inv = 1 / Math.sqrt(s);
+      for (let i = 0; i < dIn; i++) row[i] *= inv;
+    }
+    const W_enc = new Float32Array(dIn * dSae);
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = W_dec[j * dIn + i];
+    const bDec = geometricMedian(firstBatch, dIn);
+    const variance = meanCenteredNorm(firstBatch, dIn);
+    const rms = Math.sqrt(Math.max(variance, 1e-12) / dIn);
+    const weights: SaeWeights = {
+      architecture: options.architecture, dIn, dSae, k: options.architecture === "topk" ? options.k : 0,
+      applyBDecToInput: options.applyBDecToInput, W_enc, b_enc: new Float32Array(dSae), W_dec, b_dec: bDec,
+      threshold: options.architecture === "jumprelu" ? new Float32Array(dSae) : undefined,
+    };
+    const model = buildModel(weights, "f32");
+    const kernel = await selectKernel(builds, options.kernel);
+    const k = await kernel.instantiate();
+    const placed = await placeModel(k, model.spec, Object.fromEntries(Object.entries(model.tensors).map(([name, t]) => [name, (t.data as Float32Array).byteLength])), async (name, into) => {
+      const d = model.tensors[name].data as Float32Array;
+      into.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    });
+    return new SaeTrainer(k, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms);
+  }
+
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** One optimizer step on a batch (rows × d_in, at most batchSize rows). */
+  step(x: Float32Array): StepStats {
+    const stats = this.#pass(x);
+    this.#update();
+    this.#steps++;
+    return stats;
+  }
+
+  /** Loss and gradients without updating (SAELens orientation); for checking the backward pass. */
+  lossAndGradients(x: Float32Array): { stats: StepStats; grads: Gradients } {
+    const stats = this.#pass(x);
+    const { dIn } = this;
+    const { dSae } = this.options;
+    const g = this.#grad;
+    const W_enc = new Float32Array(dIn * dSae);
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = g.enc[encAt(j, i, dIn)];
+    const grads: Gradients = { W_enc, b_enc: g.benc.slice(0, dSae), W_dec: g.dec.slice(), b_dec: g.bdec.slice() };
+    if (this.options.architecture === "jumprelu") grads.threshold = g.logTheta.map((v, j) => v / Math.exp(this.#logTheta[j]));
+    return { stats, grads };
+  }
+
+  /** The current weights in SAELens orientation (a copy). */
+  weights(): SaeWeights {
+    const { dIn } = this;
+    const { dSae, architecture } = this.options;
+    const v = this.#views();
+    const W_enc = new Float32Array(dIn * dSae);
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = v.enc[encAt(j, i, dIn)];
+    return {
+      architecture, dIn, dSae, k: architecture === "topk" ? this.options.k : 0, applyBDecToInput: this.options.applyBDecToInput,
+      W_enc, b_enc: v.benc.slice(0, dSae), W_dec: v.dec.slice(), b_dec: v.bdec.slice(),
+      threshold: architecture === "jumprelu" ? this.#logTheta.map(Math.exp) : undefined,
+    };
+  }
+
+  #views() {
+    const buf = this.#k.memory.buffer;
+    const r = this.#placed.regions;
+    const { dIn } = this;
+    const { dSae } = this.options;
+    return {
+      enc: new Float32Array(buf, r.W_enc_packed, this.#dSaePad * dIn),
+      benc: new Float32Array(buf, r.b_enc, this.#dSaePad),
+      dec: new Float32Array(buf, r.W_dec, dSae * dIn),
+      bdec: new Float32Array(buf, r.b_dec, dIn),
+    };
+  }
+
+  // Forward on the kernels, then the sparse backward into this.#grad.
+  #pass(x: Float32Array): StepStats {
+    const { dIn } = this;
+    const o = this.options;
+    const { dSae } = o;
+    const n = x.length / dIn;
+    if (!Number.isInteger(n) || n < 1 || n > o.batchSize) fail("INPUT_SHAPE", `a batch must have 1..${o.batchSize} rows of ${dIn} values, got ${x.length} values`);
+    checkFinite(x, dIn, this.#rowsSeen);
+    const k = this.#k;
+    const io = this.#io;
+    const { m, ws } = this.#placed;
+    new Float32Array(k.memory.buffer, io.x, n * dIn).set(x);
+    k.preact(m, ws, io.x, n, io.h);
+    const buf = k.memory.buffer;
+    const H = new Float32Array(buf, io.h, n * dSae);
+    const idx = new Uint32Array(buf, io.idx, n * dSae);
+    const val = new Float32Array(buf, io.val, n * dSae);
+    const rowptr = new Uint32Array(buf, io.rowptr, n + 1);
+    const sel = new Int32Array(dSae);
+    const theta = o.architecture === "jumprelu" ? this.#logTheta.map(Math.exp) : null;
+    let nnz = 0;
+    rowptr[0] = 0;
+    for (let r = 0; r < n; r++) {
+      const h = H.subarray(r * dSae, (r + 1) * dSae);
+      if (o.architecture === "topk") {
+        const c = topKIndices(h, o.k, sel);
+        for (let s = 0; s < c; s++) if (h[sel[s]] > 0) { idx[nnz] = sel[s]; val[nnz++] = h[sel[s]]; }
+      } else {
+        for (let j = 0; j < dSae; j++) {
+          if (h[j] > 0 && (!theta || h[j] > theta[j])) { idx[nnz] = j; val[nnz++] = h[j]; }
+        }
+      }
+      rowptr[r + 1] = nnz;
+    }
+    k.decode_sparse(m, io.idx, io.val, io.rowptr, n, io.xhat);
+    const xhat = new Float32Array(buf, io.xhat, n * dIn);
+    const v = this.#views();
+    const g = this.#grad;
+    g.enc.fill(0); g.benc.fill(0); g.dec.fill(0); g.bdec.fill(0); g.logTheta.fill(0);
+
+    const c = 1 / (n * this.#variance);
+    const dead = this.#deadLatents();
+    const auxSel = new Int32Array(Math.max(1, o.auxK));
+    const xp = new Float32Array(dIn);
+    const gxp = new Float64Array(dIn);
+    const gx = new Float64Array(dIn);
+    const gaux = new Float64Array(dIn);
+    let rec = 0, sparsity = 0, aux = 0;
+    const batchVar = meanCenteredNorm(x, dIn) * n;
+
+    // gh into the encoder: W_enc column, b_enc, and (through x' = x − b_dec) b_dec.
+    const encoderGrad = (j: number, gh: number) => {
+      const base = encAt(j, 0, dIn);
+      for (let i = 0; i < dIn; i++) {
+        g.enc[base + 4 * i] += gh * xp[i];
+        gxp[i] += gh * v.enc[base + 4 * i];
+      }
+      g.benc[j] += gh;
+    };
+    const dot = (row: Float32Array, j: number, vec: Float64Array) => {
+      let s = 0;
+      for (let i = 0, o2 = j * dIn; i < dIn; i++) s += row[o2 + i] * vec[i];
+      return s;
+    };
+
+    for (let r = 0; r < n; r++) {
+      const xr = x.subarray(r * dIn, (r + 1) * dIn);
+      const hr = H.subarray(r * dSae, (r + 1) * dSae);
+      for (let i = 0; i < dIn; i++) xp[i] = o.applyBDecToInput ? Math.fround(xr[i] - v.bdec[i]) : xr[i];
+      gxp.fill(0);
+      let err = 0;
+      for (let i = 0; i < dIn; i++) {
+        const e = xhat[r * dIn + i] - xr[i];
+        err += e * e;
+        gx[i] = 2 * c * e;
+        g.bdec[i] += gx[i];
+      }
+      rec += c * err;
+      for (let e = rowptr[r]; e < rowptr[r + 1]; e++) {
+        const j = idx[e], f = val[e];
+        this.#lastFired[j] = this.#rowsSeen + r;
+        for (let i = 0, o2 = j * dIn; i < dIn; i++) g.dec[o2 + i] += f * gx[i];
+        let gh = dot(v.dec, j, gx);
+        if (o.architecture === "standard") {
+          gh += o.l1 / n;
+          sparsity += (o.l1 / n) * f;
+        }
+        encoderGrad(j, gh);
+      }
+      if (theta) {
+        // Straight-through estimates for theta (Rajamanoharan et al. 2024), rectangle kernel of width eps.
+        const eps = o.jumpBandwidth * Math.sqrt(this.#variance / dIn);
+        for (let j = 0; j < dSae; j++) {
+          const u = hr[j] - theta[j];
+          if (hr[j] > theta[j] && hr[j] > 0) sparsity += o.l0 / n;
+          if (Math.abs(u) < eps / 2) {
+            const gTheta = dot(v.dec, j, gx) * (-theta[j] / eps) - o.l0 / n / eps;
+            g.logTheta[j] += gTheta * theta[j];
+          }
+        }
+      }
+      if (dead.length && o.auxK > 0) {
+        // AuxK (Gao et al. 2024): the top auxK dead latents model the residual x − x̂.
+        const cnt = topKIndices(hr, o.auxK, auxSel, dead, dead.length);
+        gaux.fill(0);
+        let any = false;
+        for (let s = 0; s < cnt; s++) {
+          const j = auxSel[s], f = hr[j];
+          if (f <= 0) continue;
+          any = true;
+          for (let i = 0, o2 = j * dIn; i < dIn; i++) gaux[i] += f * v.dec[o2 + i];
+        }
+        if (any) {
+          let a = 0;
+          for (let i = 0; i < dIn; i++) {
+            const diff = gaux[i] + (xhat[r * dIn + i] - xr[i]); // ê − (x − x̂)
+            a += diff * diff;
+            gaux[i] = 2 * o.auxAlpha * c * diff;
+          }
+          aux += o.auxAlpha * c * a;
+          for (let s = 0; s < cnt; s++) {
+            const j = auxSel[s], f = hr[j];
+            if (f <= 0) continue;
+            for (let i = 0, o2 = j * dIn; i < dIn; i++) g.dec[o2 + i] += f * gaux[i];
+            encoderGrad(j, dot(v.dec, j, gaux));
+          }
+        }
+      }
+      if (o.applyBDecToInput) for (let i = 0; i < dIn; i++) g.bdec[i] -= gxp[i];
+    }
+    this.#rowsSeen += n;
+    const loss = rec + sparsity + aux;
+    if (!Number.isFinite(loss)) {
+      fail("TRAINING_DIVERGED", `the loss became ${loss} at step ${this.#steps} (row ${this.#rowsSeen}); try a lower --lr`);
+    }
+    return { loss, fvu: batchVar > 0 ? (rec / c) / batchVar : 0, l0: nnz / n, auxLoss: aux, deadFraction: dead.length / dSae };
+  }
+
+  /** Latents that have not fired within the last deadAfter rows (AuxK's candidates). */
+  deadLatents(): Int32Array {
+    return this.#deadLatents();
+  }
+
+  #deadLatents(): Int32Array {
+    const out: number[] = [];
+    if (this.options.auxK > 0 && this.#rowsSeen >= this.options.deadAfter) {
+      for (let j = 0; j < this.options.dSae; j++) if (this.#rowsSeen - this.#lastFired[j] >= this.options.deadAfter) out.push(j);
+    }
+    return Int32Array.from(out);
+  }
+
+  // Adam on every parameter; decoder rows stay unit norm (the gradient's radial part removed first).
+  #update(): void {
+    const { dIn } = this;
+    const { dSae } = this.options;
+    const v = this.#views();
+    const g = this.#grad;
+    for (let j = 0; j < dSae; j++) {
+      const o = j * dIn;
+      let p = 0;
+      for (let i = 0; i < dIn; i++) p += g.dec[o + i] * v.dec[o + i];
+      if (p !== 0) for (let i = 0; i < dIn; i++) g.dec[o + i] -= p * v.dec[o + i];
+    }
+    for (const [name, grad] of Object.entries(g)) {
+      if (!grad.every(Number.isFinite)) fail("TRAINING_DIVERGED", `the ${name} gradient became non-finite at step ${this.#steps}; try a lower --lr`);
+    }
+    this.#adam.enc.step(v.enc, g.enc);
+    this.#adam.benc.step(v.benc, g.benc);
+    this.#adam.dec.step(v.dec, g.dec);
+    this.#adam.bdec.step(v.bdec, g.bdec);
+    if (this.options.architecture === "jumprelu") this.#adam.logTheta.step(this.#logTheta, g.logTheta);
+    // Padding latents must stay zero so they never fire.
+    for (let j = dSae; j < this.#dSaePad; j++) {
+      v.benc[j] = 0;
+      for (let i = 0; i < dIn; i++) v.enc[encAt(j, i, dIn)] = 0;
+    }
+    for (let j = 0; j < dSae; j++) {
+      const row = v.dec.subarray(j * dIn, (j + 1) * dIn);
+      let s = 0;
+      for (let i = 0; i < dIn; i++) s += row[i] * row[i];
+      if (s > 0) {
+        const inv = 1 / Math.sqrt(s);
+        for (let i = 0; i < dIn; i++) row[i] *= inv;
+      }
+    }
+  }
+}
+
+/** Index of W_enc[i][j] in the packed f32 encoder layout [tile][d_in][4]. */
+function encAt(j: number, i: number, dIn: number): number {
+  return ((j >> 2) * dIn + i) * LATENT_TILE + (j & 3);
+}
+
+function checkFinite(x: Float32Array, dIn: number, rowBase: number): void {
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) fail("INPUT_NONFINITE", `training row ${rowBase + Math.floor(i / dIn)}, column ${i % dIn} is ${x[i]}`);
+  }
+}
+
+/** Mean over rows of ‖x − mean(x)‖². */
+export function meanCenteredNorm(x: Float32Array, dIn: number): number {
+  const n = x.length / dIn;
+  const mean = new Float64Array(dIn);
+  for (let r = 0; r < n; r++) for (let i = 0; i < dIn; i++) mean[i] += x[r * dIn + i] / n;
+  let s = 0;
+  for (let r = 0; r < n; r++) for (let i = 0; i < dIn; i++) s += (x[r * dIn + i] - mean[i]) ** 2;
+  return s / n;
+}
+
+/** Geometric median of the rows (Weiszfeld iterations from the mean). */
+export function geometricMedian(x: Float32Array, dIn: number, iterations = 32): Float32Array {
+  const n = x.length / dIn;
+  const y = new Float64Array(dIn);
+  for (let r = 0; r < n; r++) for (let i = 0; i < dIn; i++) y[i] += x[r * dIn + i] / n;
+  const next = new Float64Array(dIn);
+  for (let it = 0; it < iterations; it++) {
+    next.fill(0);
+    let wsum = 0;
+    for (let r = 0; r < n; r++) {
+      let d = 0;
+      for (let i = 0; i < dIn; i++) d += (x[r * dIn + i] - y[i]) ** 2;
+      const w = 1 / Math.max(Math.sqrt(d), 1e-8);
+      wsum += w;
+      for (let i = 0; i < dIn; i++) next[i] += w * x[r * dIn + i];
+    }
+    for (let i = 0; i < dIn; i++) y[i] = next[i] / wsum;
+  }
+  return Float32Array.from(y);
+}
