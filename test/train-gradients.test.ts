@@ -31,7 +31,7 @@ function params(trainer: SaeTrainer): RefParams {
 describe.each(["topk", "standard", "jumprelu"] as const)("sparse backward (%s)", (architecture) => {
   for (const seed of [1, 2, 3]) {
     it(`matches finite differences, seed ${seed}`, async () => {
-      const auxExtra = architecture === "topk" ? { auxK: 4, deadAfter: 1 } : {};
+      const auxExtra: Record<string, number> = architecture === "topk" ? { auxK: 4, deadAfter: 1 } : {};
       const { trainer, x, variance } = await setup(architecture, seed, auxExtra);
       const dead = Array.from(trainer.deadLatents());
       const { stats, grads } = trainer.lossAndGradients(x);
