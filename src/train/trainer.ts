@@ -165,8 +165,8 @@ export class SaeTrainer {
     };
   }
 
-  // Forward on the kernels, then the sparse backward into this.#grad.
-  #pass(x: Float32Array): StepStats {
+  // Forward on the kernels: dense pre-activations, the activation's codes (in the io region) and x̂.
+  #forward(x: Float32Array) {
     const { dIn } = this;
     const o = this.options;
     const { dSae } = o;
@@ -200,7 +200,31 @@ export class SaeTrainer {
       rowptr[r + 1] = nnz;
     }
     k.decode_sparse(m, io.idx, io.val, io.rowptr, n, io.xhat);
-    const xhat = new Float32Array(buf, io.xhat, n * dIn);
+    return { n, H, idx, val, rowptr, theta, nnz, xhat: new Float32Array(buf, io.xhat, n * dIn) };
+  }
+
+  /** FVU (Σ‖x−x̂‖² / Σ‖x−mean‖²) and mean L0 of the current weights on x (any number of rows). */
+  evaluate(x: Float32Array): { fvu: number; l0: number } {
+    const { dIn } = this;
+    const rows = x.length / dIn;
+    let err = 0, nnz = 0;
+    const b = this.options.batchSize;
+    for (let r0 = 0; r0 < rows; r0 += b) {
+      const chunk = x.subarray(r0 * dIn, Math.min(rows, r0 + b) * dIn);
+      const f = this.#forward(chunk);
+      for (let i = 0; i < chunk.length; i++) err += (f.xhat[i] - chunk[i]) ** 2;
+      nnz += f.nnz;
+    }
+    const variance = meanCenteredNorm(x, dIn) * rows;
+    return { fvu: variance > 0 ? err / variance : 0, l0: nnz / rows };
+  }
+
+  // Forward, then the sparse backward into this.#grad.
+  #pass(x: Float32Array): StepStats {
+    const { dIn } = this;
+    const o = this.options;
+    const { dSae } = o;
+    const { n, H, idx, val, rowptr, theta, nnz, xhat } = this.#forward(x);
     const v = this.#views();
     const g = this.#grad;
     g.enc.fill(0); g.benc.fill(0); g.dec.fill(0); g.bdec.fill(0); g.logTheta.fill(0);
