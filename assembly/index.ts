@@ -13,6 +13,7 @@ import { epilogueBegin, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { selectBegin, selectFinish, selKeys, keyIndex, keyValue } from "./select";
 import { decodeBegin, decodeAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
+import { heapAlloc, heapFree } from "./heap";
 
 const KERNEL_SCALAR: i32 = 0;
 const KERNEL_SIMD128: i32 = 1;
@@ -27,11 +28,12 @@ export function kernel_id(): i32 {
   return KERNEL_SCALAR;
 }
 
+// 16-byte aligned; 0 when memory cannot grow (the host reports it).
 export function alloc(bytes: usize): usize {
-  return heap.alloc(bytes);
+  return heapAlloc(bytes);
 }
 export function free(ptr: usize): void {
-  heap.free(ptr);
+  heapFree(ptr);
 }
 
 // Finishes a model the host has filled in; call once before use.
@@ -189,13 +191,5 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
       decodeAdd(m, xhat, keyIndex(key), keyValue(key));
     }
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
-  }
-}
-
-// Error of given reconstructions (f32[n][d] each).
-export function recon_error(x: usize, xhat: usize, n: i32, d: i32, outSq: usize, outNorm: usize): void {
-  for (let r = 0; r < n; r++) {
-    const off = (<usize>r * <usize>d) << 2;
-    reconErrorRow(x + off, xhat + off, d, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }
 }

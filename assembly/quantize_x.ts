@@ -3,6 +3,9 @@
 // Shared scalar code in every build, so all builds see the same q and scale.
 import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, QUANT_I8, X_QMAX } from "./model";
 
+const TINY_ROW: f32 = 1e-30;
+const TWO_64: f32 = 18446744073709551616.0;
+
 // Layout of the quantized row, chosen by the build's kernel.
 export const XQ_I8: i32 = 0;   // i8 q           (scalar)
 export const XQ_I16: i32 = 1;  // i16 q          (simd128: feeds i32x4.dot_i16x8_s)
@@ -24,14 +27,20 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   for (let i = dIn; i < dInPad; i++) store<f32>(xf + (<usize>i << 2), 0);
   if (mi(m, M_QUANT) != QUANT_I8) return 0;
 
+  // Rows so small that 63/amax would overflow are first scaled by 2^64 (exact), the scale by 2^-64.
+  let pre: f32 = 1;
+  if (amax > 0 && amax < TINY_ROW) {
+    pre = TWO_64;
+    amax *= TWO_64;
+  }
   let inv: f32 = 0;
   let scale: f32 = 0;
   if (amax > 0) {
     inv = X_QMAX / amax;
-    scale = amax / X_QMAX;
+    scale = (amax / X_QMAX) / pre;
   }
   for (let i = 0; i < dInPad; i++) {
-    let q = <i32>nearest(load<f32>(xf + (<usize>i << 2)) * inv);
+    let q = <i32>nearest(load<f32>(xf + (<usize>i << 2)) * pre * inv);
     q = min(max(q, -63), 63);
     if (layout == XQ_I16) store<i16>(xq + (<usize>i << 1), <i16>q);
     else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));

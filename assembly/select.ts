@@ -60,7 +60,14 @@ function compact(): void {
 function partitionTop(k: i32): void {
   let lo = 0;
   let hi = selCount - 1;
+  // Median-of-3 can be driven quadratic by adversarial orders: after ~2 log2(n)
+  // rounds fall back to a full heapsort, O(n log n) whatever the input.
+  let rounds = 2 * (32 - clz(selCount)) + 8;
   while (hi > lo) {
+    if (--rounds < 0) {
+      sortDescending(selCount);
+      return;
+    }
     const mid = lo + ((hi - lo) >> 1);
     const a = load<u64>(at(lo)), b = load<u64>(at(mid)), c = load<u64>(at(hi));
     const pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));

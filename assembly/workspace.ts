@@ -32,7 +32,7 @@ export function selectionCapacity(m: usize): i32 {
 export function workspaceBytes(m: usize): usize {
   return wsXhat(m, 0) + align16(<usize>mi(m, M_D_IN) << 2);
 }
-// d_sae is only needed by callers that size outputs.
+// The most codes one row can produce: k for TopK, d_sae otherwise.
 export function maxCodesPerRow(m: usize): i32 {
   const dSae = mi(m, M_D_SAE);
   return mi(m, M_ACT) == ACT_TOPK ? min(mi(m, M_K), dSae) : dSae;

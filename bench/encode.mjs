@@ -89,7 +89,7 @@ if (process.env.SAE_EDGE_BENCH_CHILD) {
   const dir = mkdtempSync(join(tmpdir(), "sae-edge-bench-"));
   const modelPath = join(dir, "model.safetensors");
   writeFileSync(modelPath, randomModel());
-  const runs = [await measure(modelPath, args.kernels.split(",").filter((n) => n !== "relaxed" || process.versions.v8 >= "12"))];
+  const runs = [await measure(modelPath, args.kernels.split(","))];
   const haveRelaxed = runs[0].results.some((r) => r.kernel === "relaxed");
   if (!haveRelaxed && args.kernels.includes("relaxed") && existsSync(NODE22)) {
     const child = spawnSync(NODE22, [fileURLToPath(import.meta.url), "--model", modelPath, "--shape", args.shape, "--k", args.k, "--batches", args.batches, "--kernels", "simd128,relaxed", "--ms-per-case", String(msPerCase)], {

@@ -19,13 +19,19 @@ export async function writeBytes(path: string, data: Uint8Array | string): Promi
   }
 }
 
+/** A float32/float64 .npy matrix ([n, d] or [d]) with every value finite, checked before any work starts. */
+export async function readMatrix(path: string, what = "input"): Promise<{ rows: number; cols: number; data: Float32Array }> {
+  const m = readMatrixF32(await readBytes(path, what), path);
+  if (m.rows === 0) fail("INPUT_SHAPE", `${path} has no rows`);
+  const bad = m.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) fail("INPUT_NONFINITE", `${path}: row ${Math.floor(bad / m.cols)}, column ${bad % m.cols} is ${m.data[bad]}`);
+  return m;
+}
+
 /** An input matrix for a model with d_in columns: float32/float64 .npy, 2-D [n, d_in] or 1-D [d_in]. */
 export async function readInput(path: string, dIn: number): Promise<{ rows: number; data: Float32Array }> {
-  const m = readMatrixF32(await readBytes(path, "input"), path);
+  // Checked up front (readMatrix) so that no partial output is written before an error.
+  const m = await readMatrix(path);
   if (m.cols !== dIn) fail("INPUT_SHAPE", `${path} has ${m.cols} columns, the model's d_in is ${dIn}`);
-  if (m.rows === 0) fail("INPUT_SHAPE", `${path} has no rows`);
-  // Checked up front so that no partial output is written before the error.
-  const bad = m.data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) fail("INPUT_NONFINITE", `${path}: row ${Math.floor(bad / dIn)}, column ${bad % dIn} is ${m.data[bad]}`);
   return { rows: m.rows, data: m.data };
 }

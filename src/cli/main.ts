@@ -23,13 +23,17 @@ async function open(model: string, kernel?: KernelName): Promise<Sae> {
   return loadSae(model, { kernel });
 }
 
-// Runs fn over the input in batches of rows, with a progress bar.
+// Runs fn over the input in batches of rows, with a progress bar; errors name rows of the whole input.
 function batches(rows: number, label: string, fn: (r0: number, r1: number) => void): void {
   const bar = progress(label, rows);
   try {
     for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
       const r1 = Math.min(rows, r0 + BATCH_ROWS);
-      fn(r0, r1);
+      try {
+        fn(r0, r1);
+      } catch (e) {
+        throw e instanceof SaeEdgeError ? e.atRowOffset(r0) : e;
+      }
       bar.advance(r1 - r0);
     }
   } finally {
@@ -139,10 +143,9 @@ program
       await writeBytes(opts.output!, serializeNpy(out, [rows, dSae]));
       return;
     }
-    const sink = await textSink(opts.output);
-    const bar = progress("encode", rows);
-    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
-      const r1 = Math.min(rows, r0 + BATCH_ROWS);
+    // Every row is encoded before anything is written, so an error leaves no partial output.
+    const lines: string[] = [];
+    batches(rows, "encode", (r0, r1) => {
       const c = sae.encode(data.subarray(r0 * dIn, r1 * dIn));
       let text = "";
       for (let r = 0; r < r1 - r0; r++) {
@@ -151,10 +154,10 @@ program
         const val = Array.from(c.values.subarray(a, b), f32Text).join(",");
         text += `{"indices":[${idx}],"values":[${val}]}\n`;
       }
-      await sink.write(text);
-      bar.advance(r1 - r0);
-    }
-    bar.stop();
+      lines.push(text);
+    });
+    const sink = await textSink(opts.output);
+    for (const text of lines) await sink.write(text);
     await sink.close();
   });
 

@@ -17,7 +17,6 @@ export interface KernelExports {
   decode_dense(m: number, z: number, n: number, out: number): void;
   score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
   overflow_row(): number;
-  recon_error(x: number, xhat: number, n: number, d: number, outSq: number, outNorm: number): void;
 }
 
 export const ABI_VERSION = 1;

@@ -25,11 +25,27 @@ export type SaeErrorCode =
 
 export class SaeEdgeError extends Error {
   readonly code: SaeErrorCode;
-  constructor(code: SaeErrorCode, message: string) {
+  /** The input row at fault, when the error is about one row. */
+  readonly row?: number;
+  readonly #describe?: (row: number) => string;
+  constructor(code: SaeErrorCode, message: string, row?: number, describe?: (row: number) => string) {
     super(message);
     this.name = "SaeEdgeError";
     this.code = code;
+    this.row = row;
+    this.#describe = describe;
   }
+
+  /** The same error for a caller that passed rows starting at `offset` of a larger input. */
+  atRowOffset(offset: number): SaeEdgeError {
+    if (this.row === undefined || !this.#describe) return this;
+    return new SaeEdgeError(this.code, this.#describe(this.row + offset), this.row + offset, this.#describe);
+  }
+}
+
+/** An error about one input row; the message names it, and atRowOffset can renumber it. */
+export function failRow(code: SaeErrorCode, row: number, describe: (row: number) => string): never {
+  throw new SaeEdgeError(code, describe(row), row, describe);
 }
 
 export function fail(code: SaeErrorCode, message: string): never {

@@ -32,7 +32,7 @@ export async function instantiateKernel(module: WebAssembly.Module): Promise<Ker
   const imports = {
     env: {
       abort(): never {
-        throw new SaeEdgeError("INVALID_ARGUMENT", "sae-edge kernel aborted (a host bug: please report it)");
+        throw new SaeEdgeError("INVALID_ARGUMENT", "the sae-edge kernel aborted (an ABI misuse by the host: please report it)");
       },
     },
   };

@@ -152,6 +152,6 @@ function checkTensors(tensors: TensorInfo[], expected: Record<string, TensorShap
     }
   }
   for (const t of tensors) {
-    if (!(t.name in expected)) fail("MODEL_INVALID", `unexpected tensor "${t.name}" in a format ${FORMAT_VERSION} model`);
+    if (!Object.hasOwn(expected, t.name)) fail("MODEL_INVALID", `unexpected tensor "${t.name}" in a format ${FORMAT_VERSION} model`);
   }
 }

@@ -2,7 +2,7 @@
 // synchronous, validate their inputs (typed errors, never a wasm trap) and
 // work through large inputs in row chunks so wasm memory stays small.
 import type { KernelExports } from "./abi.js";
-import { SaeEdgeError, fail } from "./errors.js";
+import { SaeEdgeError, fail, failRow } from "./errors.js";
 import type { KernelName } from "./kernels.js";
 import type { ModelSpec } from "./model-format.js";
 import { wasmAlloc, type PlacedModel } from "./wasm-model.js";
@@ -61,7 +61,7 @@ export class Sae {
       const [xp, idx, val, rp] = this.#ioLayout([cnt * dIn * 4, cap * 4, cap * 4, (cnt + 1) * 4]);
       this.#putRows(x, r0, r1, dIn, xp);
       new Uint32Array(k.memory.buffer, rp, 1)[0] = 0;
-      k.encode_sparse(this.#m, this.#ws, xp, cnt, idx, val, rp, cap);
+      if (k.encode_sparse(this.#m, this.#ws, xp, cnt, idx, val, rp, cap) !== cnt) throw new Error("encode_sparse stopped early despite room for every row");
       const offs = new Uint32Array(k.memory.buffer, rp, cnt + 1);
       const used = offs[cnt];
       this.#checkEncoder(r0);
@@ -187,7 +187,8 @@ export class Sae {
     const bad = k.find_nonfinite_f32(ptr, count);
     if (bad >= 0) {
       const r = r0 + Math.floor(bad / width);
-      fail("INPUT_NONFINITE", `input row ${r}, column ${bad % width} is ${x[r0 * width + bad]}`);
+      const what = `column ${bad % width} is ${x[r0 * width + bad]}`;
+      failRow("INPUT_NONFINITE", r, (row) => `input row ${row}, ${what}`);
     }
   }
 
@@ -240,7 +241,7 @@ export class Sae {
 
 // Finite inputs can still be too large for float32 arithmetic: say so instead of returning Infinity or NaN.
 function overflow(row: number, stage: string): never {
-  return fail("INPUT_NONFINITE", `row ${row}: ${stage} overflowed float32 (input values too large for this model)`);
+  return failRow("INPUT_NONFINITE", row, (r) => `row ${r}: ${stage} overflowed float32 (input values too large for this model)`);
 }
 
 function* chunks(rows: number, bytesPerRow: number): Generator<[number, number]> {

@@ -3,7 +3,7 @@
 // Weights span [-127, 127] and inputs [-63, 63], so a relaxed dot that is
 // mis-lowered (wrong signedness, saturation, dropped accumulator) shows up.
 import { type KernelExports } from "./abi.js";
-import { placeModel } from "./wasm-model.js";
+import { placeModel, wasmAlloc } from "./wasm-model.js";
 import type { ModelSpec } from "./model-format.js";
 
 const D_IN = 32;
@@ -37,8 +37,8 @@ export async function selfTest(k: KernelExports): Promise<string | null> {
     const t = tensors[name];
     into.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
   });
-  const x = k.alloc(D_IN * 4);
-  const out = k.alloc(D_SAE * 4);
+  const x = wasmAlloc(k, D_IN * 4);
+  const out = wasmAlloc(k, D_SAE * 4);
   const xv = new Float32Array(k.memory.buffer, x, D_IN);
   for (let i = 0; i < D_IN; i++) xv[i] = xq(i);
   k.preact(m, ws, x, 1, out);

@@ -46,6 +46,7 @@ export async function placeModel(
     await read(name, new Uint8Array(k.memory.buffer, regions[name], bytes));
   }
 
+  checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
   for (const [name, bytes] of Object.entries(tensorBytes)) {
     if (int8 && (name === "W_enc_packed" || name === "W_dec")) continue;
     const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
@@ -88,9 +89,35 @@ export async function placeModel(
 
 /** Allocates in the instance's heap; a failed memory.grow becomes a typed error. */
 export function wasmAlloc(k: KernelExports, bytes: number): number {
-  try {
-    return k.alloc(bytes);
-  } catch {
-    return fail("MODEL_UNSUPPORTED", `out of wasm memory allocating ${bytes} bytes`);
+  const ptr = k.alloc(bytes) >>> 0; // addresses above 2 GiB come back as negative i32
+  if (ptr === 0) fail("MODEL_UNSUPPORTED", `out of wasm memory allocating ${bytes} bytes (a wasm32 module addresses at most 4 GiB)`);
+  return ptr;
+}
+
+// The spec's padding slots (latents past d_sae, int8 dims past d_in) must be zero.
+function checkPadding(packed: Uint8Array, spec: ModelSpec): void {
+  const { dIn, dSae } = spec;
+  const tiles = Math.ceil(dSae / LATENT_TILE);
+  const int8 = spec.quantization === "int8";
+  const steps = Math.ceil(dIn / I8_K_STEP);
+  const perTile = int8 ? steps * LATENT_TILE * I8_K_STEP : dIn * LATENT_TILE * 4;
+  for (let b = 0; b < tiles; b++) {
+    const lastTile = b === tiles - 1;
+    if (!lastTile && (!int8 || dIn % I8_K_STEP === 0)) continue;
+    const tile = packed.subarray(b * perTile, (b + 1) * perTile);
+    for (let off = 0; off < tile.length; off++) {
+      if (tile[off] === 0) continue;
+      let lane: number, dim: number;
+      if (int8) {
+        lane = (off >> 4) & 3;
+        dim = (off >> 6) * I8_K_STEP + (off & 15);
+      } else {
+        lane = (off >> 2) & 3;
+        dim = off >> 4;
+      }
+      if (b * LATENT_TILE + lane >= dSae || dim >= dIn) {
+        fail("MODEL_INVALID", `W_enc_packed has a non-zero padding value (tile ${b}, lane ${lane}, dim ${dim})`);
+      }
+    }
   }
 }
