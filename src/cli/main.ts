@@ -14,6 +14,7 @@ import { f32Text } from "./f32-text.js";
 import { progress } from "./progress.js";
 import { readInput, writeBytes } from "./io.js";
 import { runDemo } from "./demo.js";
+import { registerTrain } from "./commands/train.js";
 
 const BATCH_ROWS = 256;
 
@@ -201,6 +202,8 @@ program
       await sink.write(Array.from(scores, String).join("\n") + "\n");
     }
   });
+
+registerTrain(program, kernelOption);
 
 program
   .command("demo")

@@ -57,7 +57,7 @@ export function trainOptions(dIn: number, partial: Partial<TrainOptions> = {}): 
   };
   if (!["topk", "standard", "jumprelu"].includes(o.architecture)) fail("INVALID_ARGUMENT", `architecture must be topk, standard or jumprelu, got ${o.architecture}`);
   int("dSae", 1, 1 << 20);
-  int("k", 1, o.dSae);
+  if (o.architecture === "topk") int("k", 1, o.dSae);
   int("batchSize", 1, 1 << 16);
   int("seed", 0, 2 ** 32 - 1);
   int("auxK", 0, o.dSae);

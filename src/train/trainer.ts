@@ -39,6 +39,7 @@ export class SaeTrainer {
   readonly options: TrainOptions;
   readonly dIn: number;
   readonly #k: KernelExports;
+  readonly #kernelName: string;
   readonly #placed: PlacedModel;
   readonly #dSaePad: number;
   readonly #io: { x: number; h: number; idx: number; val: number; rowptr: number; xhat: number };
@@ -51,8 +52,9 @@ export class SaeTrainer {
   #rowsSeen = 0;
   #steps = 0;
 
-  private constructor(k: KernelExports, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number) {
+  private constructor(k: KernelExports, kernelName: string, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number) {
     this.#k = k;
+    this.#kernelName = kernelName;
     this.#placed = placed;
     this.dIn = dIn;
     this.options = options;
@@ -110,7 +112,12 @@ export class SaeTrainer {
       const d = model.tensors[name].data as Float32Array;
       into.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     });
-    return new SaeTrainer(k, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms);
+    return new SaeTrainer(k, kernel.name, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms);
+  }
+
+  /** The kernel build running the forward pass. */
+  get kernel(): string {
+    return this.#kernelName;
   }
 
   get steps(): number {
