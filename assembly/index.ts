@@ -193,3 +193,5 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }
 }
+
+export { train_backward_row, train_decode_nobias, adam_f32, train_project_decoder_grad, train_normalize_decoder } from "./train";

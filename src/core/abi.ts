@@ -17,6 +17,12 @@ export interface KernelExports {
   decode_dense(m: number, z: number, n: number, out: number): void;
   score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
   overflow_row(): number;
+  // training (f32 models)
+  train_backward_row(m: number, gEnc: number, gDec: number, gBenc: number, idx: number, val: number, start: number, end: number, extra: number, gx: number, xp: number, gxp: number): void;
+  train_decode_nobias(m: number, idx: number, val: number, start: number, end: number, out: number): void;
+  adam_f32(p: number, g: number, m: number, v: number, n: number, lrc: number, b1: number, b2: number, eps: number, c2: number): void;
+  train_project_decoder_grad(m: number, gDec: number): void;
+  train_normalize_decoder(m: number): void;
 }
 
 export const ABI_VERSION = 1;

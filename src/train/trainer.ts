@@ -35,6 +35,8 @@ export interface Gradients {
   threshold?: Float32Array; // d loss / d theta (straight-through estimate)
 }
 
+type IoRegion = "x" | "h" | "idx" | "val" | "rowptr" | "xhat" | "xp" | "gx" | "gxp" | "gaux" | "auxIdx" | "auxVal";
+
 export class SaeTrainer {
   readonly options: TrainOptions;
   readonly dIn: number;
@@ -42,12 +44,15 @@ export class SaeTrainer {
   readonly #kernelName: string;
   readonly #placed: PlacedModel;
   readonly #dSaePad: number;
-  readonly #io: { x: number; h: number; idx: number; val: number; rowptr: number; xhat: number };
+  readonly #io: Record<IoRegion, number>;
   /** Per-row variance of the data around its mean, fixed at creation: normalizes the loss. */
   readonly #variance: number;
   readonly #logTheta: Float32Array;
-  readonly #grad: { enc: Float32Array; benc: Float32Array; dec: Float32Array; bdec: Float32Array; logTheta: Float32Array };
-  readonly #adam: { enc: Adam; benc: Adam; dec: Adam; bdec: Adam; logTheta: Adam };
+  readonly #gLogTheta: Float32Array;
+  readonly #adamTheta: Adam;
+  /** Parameter groups in wasm memory: parameter, gradient and Adam moments (byte offsets) and length. */
+  readonly #groups: { name: string; p: number; g: number; m: number; v: number; n: number }[];
+  #adamT = 0;
   readonly #lastFired: Float64Array;
   #rowsSeen = 0;
   #steps = 0;
@@ -62,19 +67,26 @@ export class SaeTrainer {
     const dSae = options.dSae;
     this.#dSaePad = Math.ceil(dSae / LATENT_TILE) * LATENT_TILE;
     const b = options.batchSize;
-    const [x, h, idx, val, rowptr, xhat] = [b * dIn, b * dSae, b * dSae, b * dSae, b + 1, b * dIn].map((n) => wasmAlloc(k, n * 4));
-    this.#io = { x, h, idx, val, rowptr, xhat };
-    this.#logTheta = new Float32Array(dSae).fill(Math.log(theta0));
-    const encSize = this.#dSaePad * dIn;
-    this.#grad = {
-      enc: new Float32Array(encSize),
-      benc: new Float32Array(this.#dSaePad),
-      dec: new Float32Array(dSae * dIn),
-      bdec: new Float32Array(dIn),
-      logTheta: new Float32Array(dSae),
+    const aux = Math.max(1, options.auxK);
+    const sizes = { x: b * dIn, h: b * dSae, idx: b * dSae, val: b * dSae, rowptr: b + 1, xhat: b * dIn, xp: dIn, gx: dIn, gxp: dIn, gaux: dIn, auxIdx: aux, auxVal: aux };
+    this.#io = Object.fromEntries(Object.entries(sizes).map(([name, n]) => [name, wasmAlloc(k, n * 4)])) as Record<IoRegion, number>;
+    const r = placed.regions;
+    const group = (name: string, p: number, n: number) => {
+      const [g, m, v] = [0, 1, 2].map(() => wasmAlloc(k, n * 4));
+      new Uint8Array(k.memory.buffer, g, n * 4).fill(0);
+      new Uint8Array(k.memory.buffer, m, n * 4).fill(0);
+      new Uint8Array(k.memory.buffer, v, n * 4).fill(0);
+      return { name, p, g, m, v, n };
     };
-    const adam = (n: number) => new Adam(n, { lr: options.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
-    this.#adam = { enc: adam(encSize), benc: adam(this.#dSaePad), dec: adam(dSae * dIn), bdec: adam(dIn), logTheta: adam(dSae) };
+    this.#groups = [
+      group("W_enc", r.W_enc_packed, this.#dSaePad * dIn),
+      group("b_enc", r.b_enc, this.#dSaePad),
+      group("W_dec", r.W_dec, dSae * dIn),
+      group("b_dec", r.b_dec, dIn),
+    ];
+    this.#logTheta = new Float32Array(dSae).fill(Math.log(theta0));
+    this.#gLogTheta = new Float32Array(dSae);
+    this.#adamTheta = new Adam(dSae, { lr: options.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
     this.#lastFired = new Float64Array(dSae);
   }
 
@@ -137,11 +149,11 @@ export class SaeTrainer {
     const stats = this.#pass(x);
     const { dIn } = this;
     const { dSae } = this.options;
-    const g = this.#grad;
+    const [enc, benc, dec, bdec] = this.#groups.map((gr) => new Float32Array(this.#k.memory.buffer, gr.g, gr.n));
     const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = g.enc[encAt(j, i, dIn)];
-    const grads: Gradients = { W_enc, b_enc: g.benc.slice(0, dSae), W_dec: g.dec.slice(), b_dec: g.bdec.slice() };
-    if (this.options.architecture === "jumprelu") grads.threshold = g.logTheta.map((v, j) => v / Math.exp(this.#logTheta[j]));
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[encAt(j, i, dIn)];
+    const grads: Gradients = { W_enc, b_enc: benc.slice(0, dSae), W_dec: dec.slice(), b_dec: bdec.slice() };
+    if (this.options.architecture === "jumprelu") grads.threshold = this.#gLogTheta.map((v, j) => v / Math.exp(this.#logTheta[j]));
     return { stats, grads };
   }
 
@@ -232,83 +244,71 @@ export class SaeTrainer {
     const o = this.options;
     const { dSae } = o;
     const { n, H, idx, val, rowptr, theta, nnz, xhat } = this.#forward(x);
+    const k = this.#k;
+    const io = this.#io;
+    const { m } = this.#placed;
+    const buf = k.memory.buffer;
     const v = this.#views();
-    const g = this.#grad;
-    g.enc.fill(0); g.benc.fill(0); g.dec.fill(0); g.bdec.fill(0); g.logTheta.fill(0);
-
+    const [gEnc, gBenc, gDec, gBdec] = this.#groups;
+    for (const gr of this.#groups) new Float32Array(buf, gr.g, gr.n).fill(0);
+    this.#gLogTheta.fill(0);
+    const gbdec = new Float32Array(buf, gBdec.g, dIn);
+    const xp = new Float32Array(buf, io.xp, dIn);
+    const gx = new Float32Array(buf, io.gx, dIn);
+    const gxp = new Float32Array(buf, io.gxp, dIn);
+    const gaux = new Float32Array(buf, io.gaux, dIn);
+    const auxIdx = new Int32Array(buf, io.auxIdx, Math.max(1, o.auxK));
+    const auxVal = new Float32Array(buf, io.auxVal, Math.max(1, o.auxK));
     const c = 1 / (n * this.#variance);
     const dead = this.#deadLatents();
-    const auxSel = new Int32Array(Math.max(1, o.auxK));
-    const xp = new Float32Array(dIn);
-    const gxp = new Float64Array(dIn);
-    const gx = new Float64Array(dIn);
-    const gaux = new Float64Array(dIn);
     let rec = 0, sparsity = 0, aux = 0;
     const batchVar = meanCenteredNorm(x, dIn) * n;
-
-    // gh into the encoder: W_enc column, b_enc, and (through x' = x − b_dec) b_dec.
-    const encoderGrad = (j: number, gh: number) => {
-      const base = encAt(j, 0, dIn);
-      for (let i = 0; i < dIn; i++) {
-        g.enc[base + 4 * i] += gh * xp[i];
-        gxp[i] += gh * v.enc[base + 4 * i];
-      }
-      g.benc[j] += gh;
-    };
-    const dot = (row: Float32Array, j: number, vec: Float64Array) => {
-      let s = 0;
-      for (let i = 0, o2 = j * dIn; i < dIn; i++) s += row[o2 + i] * vec[i];
-      return s;
-    };
+    const backward = (idxPtr: number, valPtr: number, start: number, end: number, extra: number, gradPtr: number) =>
+      k.train_backward_row(m, gEnc.g, gDec.g, gBenc.g, idxPtr, valPtr, start, end, extra, gradPtr, io.xp, io.gxp);
 
     for (let r = 0; r < n; r++) {
       const xr = x.subarray(r * dIn, (r + 1) * dIn);
       const hr = H.subarray(r * dSae, (r + 1) * dSae);
-      for (let i = 0; i < dIn; i++) xp[i] = o.applyBDecToInput ? Math.fround(xr[i] - v.bdec[i]) : xr[i];
+      for (let i = 0; i < dIn; i++) xp[i] = o.applyBDecToInput ? xr[i] - v.bdec[i] : xr[i];
       gxp.fill(0);
       let err = 0;
       for (let i = 0; i < dIn; i++) {
         const e = xhat[r * dIn + i] - xr[i];
         err += e * e;
         gx[i] = 2 * c * e;
-        g.bdec[i] += gx[i];
+        gbdec[i] += gx[i];
       }
       rec += c * err;
+      const extra = o.architecture === "standard" ? o.l1 / n : 0;
+      backward(io.idx, io.val, rowptr[r], rowptr[r + 1], extra, io.gx);
       for (let e = rowptr[r]; e < rowptr[r + 1]; e++) {
-        const j = idx[e], f = val[e];
-        this.#lastFired[j] = this.#rowsSeen + r;
-        for (let i = 0, o2 = j * dIn; i < dIn; i++) g.dec[o2 + i] += f * gx[i];
-        let gh = dot(v.dec, j, gx);
-        if (o.architecture === "standard") {
-          gh += o.l1 / n;
-          sparsity += (o.l1 / n) * f;
-        }
-        encoderGrad(j, gh);
+        this.#lastFired[idx[e]] = this.#rowsSeen + r;
+        sparsity += extra * val[e];
       }
       if (theta) {
         // Straight-through estimates for theta (Rajamanoharan et al. 2024), rectangle kernel of width eps.
         const eps = o.jumpBandwidth * Math.sqrt(this.#variance / dIn);
         for (let j = 0; j < dSae; j++) {
-          const u = hr[j] - theta[j];
           if (hr[j] > theta[j] && hr[j] > 0) sparsity += o.l0 / n;
-          if (Math.abs(u) < eps / 2) {
-            const gTheta = dot(v.dec, j, gx) * (-theta[j] / eps) - o.l0 / n / eps;
-            g.logTheta[j] += gTheta * theta[j];
+          if (Math.abs(hr[j] - theta[j]) < eps / 2) {
+            let d = 0;
+            for (let i = 0; i < dIn; i++) d += v.dec[j * dIn + i] * gx[i];
+            this.#gLogTheta[j] += (d * (-theta[j] / eps) - o.l0 / n / eps) * theta[j];
           }
         }
       }
       if (dead.length && o.auxK > 0) {
         // AuxK (Gao et al. 2024): the top auxK dead latents model the residual x − x̂.
-        const cnt = topKIndices(hr, o.auxK, auxSel, dead, dead.length);
-        gaux.fill(0);
-        let any = false;
-        for (let s = 0; s < cnt; s++) {
-          const j = auxSel[s], f = hr[j];
-          if (f <= 0) continue;
-          any = true;
-          for (let i = 0, o2 = j * dIn; i < dIn; i++) gaux[i] += f * v.dec[o2 + i];
+        const cnt = topKIndices(hr, o.auxK, auxIdx, dead, dead.length);
+        let used = 0;
+        for (let s2 = 0; s2 < cnt; s2++) {
+          if (hr[auxIdx[s2]] > 0) {
+            auxIdx[used] = auxIdx[s2];
+            auxVal[used++] = hr[auxIdx[s2]];
+          }
         }
-        if (any) {
+        if (used) {
+          k.train_decode_nobias(m, io.auxIdx, io.auxVal, 0, used, io.gaux);
           let a = 0;
           for (let i = 0; i < dIn; i++) {
             const diff = gaux[i] + (xhat[r * dIn + i] - xr[i]); // ê − (x − x̂)
@@ -316,15 +316,10 @@ export class SaeTrainer {
             gaux[i] = 2 * o.auxAlpha * c * diff;
           }
           aux += o.auxAlpha * c * a;
-          for (let s = 0; s < cnt; s++) {
-            const j = auxSel[s], f = hr[j];
-            if (f <= 0) continue;
-            for (let i = 0, o2 = j * dIn; i < dIn; i++) g.dec[o2 + i] += f * gaux[i];
-            encoderGrad(j, dot(v.dec, j, gaux));
-          }
+          backward(io.auxIdx, io.auxVal, 0, used, 0, io.gaux);
         }
       }
-      if (o.applyBDecToInput) for (let i = 0; i < dIn; i++) g.bdec[i] -= gxp[i];
+      if (o.applyBDecToInput) for (let i = 0; i < dIn; i++) gbdec[i] -= gxp[i];
     }
     this.#rowsSeen += n;
     const loss = rec + sparsity + aux;
@@ -349,38 +344,23 @@ export class SaeTrainer {
 
   // Adam on every parameter; decoder rows stay unit norm (the gradient's radial part removed first).
   #update(): void {
-    const { dIn } = this;
-    const { dSae } = this.options;
-    const v = this.#views();
-    const g = this.#grad;
-    for (let j = 0; j < dSae; j++) {
-      const o = j * dIn;
-      let p = 0;
-      for (let i = 0; i < dIn; i++) p += g.dec[o + i] * v.dec[o + i];
-      if (p !== 0) for (let i = 0; i < dIn; i++) g.dec[o + i] -= p * v.dec[o + i];
+    const k = this.#k;
+    const { m } = this.#placed;
+    const [, , gDec] = this.#groups;
+    k.train_project_decoder_grad(m, gDec.g);
+    for (const gr of this.#groups) {
+      const bad = k.find_nonfinite_f32(gr.g, gr.n);
+      if (bad >= 0) fail("TRAINING_DIVERGED", `the ${gr.name} gradient became non-finite at step ${this.#steps}; try a lower --lr`);
     }
-    for (const [name, grad] of Object.entries(g)) {
-      if (!grad.every(Number.isFinite)) fail("TRAINING_DIVERGED", `the ${name} gradient became non-finite at step ${this.#steps}; try a lower --lr`);
-    }
-    this.#adam.enc.step(v.enc, g.enc);
-    this.#adam.benc.step(v.benc, g.benc);
-    this.#adam.dec.step(v.dec, g.dec);
-    this.#adam.bdec.step(v.bdec, g.bdec);
-    if (this.options.architecture === "jumprelu") this.#adam.logTheta.step(this.#logTheta, g.logTheta);
-    // Padding latents must stay zero so they never fire.
-    for (let j = dSae; j < this.#dSaePad; j++) {
-      v.benc[j] = 0;
-      for (let i = 0; i < dIn; i++) v.enc[encAt(j, i, dIn)] = 0;
-    }
-    for (let j = 0; j < dSae; j++) {
-      const row = v.dec.subarray(j * dIn, (j + 1) * dIn);
-      let s = 0;
-      for (let i = 0; i < dIn; i++) s += row[i] * row[i];
-      if (s > 0) {
-        const inv = 1 / Math.sqrt(s);
-        for (let i = 0; i < dIn; i++) row[i] *= inv;
-      }
-    }
+    const { lr } = this.options;
+    const b1 = 0.9, b2 = 0.999;
+    this.#adamT++;
+    const lrc = lr / (1 - b1 ** this.#adamT);
+    const c2 = 1 - b2 ** this.#adamT;
+    for (const gr of this.#groups) k.adam_f32(gr.p, gr.g, gr.m, gr.v, gr.n, lrc, b1, b2, 1e-8, c2);
+    if (this.options.architecture === "jumprelu") this.#adamTheta.step(this.#logTheta, this.#gLogTheta);
+    // Padding latents stay zero so they never fire (their gradients are zero; Adam keeps them there).
+    k.train_normalize_decoder(m);
   }
 }
 
