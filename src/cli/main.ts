@@ -15,52 +15,8 @@ import { progress } from "./progress.js";
 import { readInput, writeBytes } from "./io.js";
 import { runDemo } from "./demo.js";
 import { registerTrain } from "./commands/train.js";
-
-const BATCH_ROWS = 256;
-
-const kernelOption = () => new Option("--kernel <name>", "force a kernel build (default: fastest that passes its self-test)").choices(KERNELS);
-
-async function open(model: string, kernel?: KernelName): Promise<Sae> {
-  return loadSae(model, { kernel });
-}
-
-// Runs fn over the input in batches of rows, with a progress bar; errors name rows of the whole input.
-function batches(rows: number, label: string, fn: (r0: number, r1: number) => void): void {
-  const bar = progress(label, rows);
-  try {
-    for (let r0 = 0; r0 < rows; r0 += BATCH_ROWS) {
-      const r1 = Math.min(rows, r0 + BATCH_ROWS);
-      try {
-        fn(r0, r1);
-      } catch (e) {
-        throw e instanceof SaeEdgeError ? e.atRowOffset(r0) : e;
-      }
-      bar.advance(r1 - r0);
-    }
-  } finally {
-    bar.stop();
-  }
-}
-
-async function textSink(path: string | undefined): Promise<{ write(s: string): Promise<void>; close(): Promise<void> }> {
-  const stream: NodeJS.WritableStream = path ? createWriteStream(path) : process.stdout;
-  let failed: Error | null = null;
-  stream.on("error", (e: Error) => (failed = e));
-  const check = () => {
-    if (failed) fail("INVALID_ARGUMENT", `cannot write ${path ?? "stdout"}: ${(failed as NodeJS.ErrnoException).code ?? failed.message}`);
-  };
-  return {
-    async write(s) {
-      check();
-      if (!stream.write(s)) await new Promise<void>((resolve) => { stream.once("drain", resolve); stream.once("error", () => resolve()); });
-      check();
-    },
-    async close() {
-      if (path) await new Promise<void>((resolve) => stream.end(resolve));
-      check();
-    },
-  };
-}
+import { registerAnomaly } from "./commands/anomaly.js";
+import { batches, kernelOption, open, textSink } from "./shared.js";
 
 const program = new Command("sae-edge")
   .description("Sparse autoencoders in WebAssembly SIMD: quantize, inspect, encode, reconstruct and score.")
@@ -178,32 +134,8 @@ program
     await writeBytes(opts.output, serializeNpy(out, [rows, dIn]));
   });
 
-program
-  .command("score")
-  .description("reconstruction error per input row: ||x - x̂||² (or / ||x||² with --normalized)")
-  .argument("<model>", "sae-edge model file")
-  .argument("<input>", "input .npy (float32/float64, [n, d_in] or [d_in])")
-  .option("-o, --output <file>", "scores as float64 .npy [n] (default: one number per line on stdout)")
-  .option("--normalized", "divide by ||x||²")
-  .addOption(kernelOption())
-  .action(async (model: string, input: string, opts: { output?: string; normalized?: boolean; kernel?: KernelName }) => {
-    const sae = await open(model, opts.kernel);
-    const { rows, data } = await readInput(input, sae.info.dIn);
-    const { dIn } = sae.info;
-    const scores = new Float64Array(rows);
-    batches(rows, "score", (r0, r1) => {
-      const s = sae.score(data.subarray(r0 * dIn, r1 * dIn));
-      scores.set(opts.normalized ? s.normalized : s.squared, r0);
-    });
-    if (opts.output) {
-      await writeBytes(opts.output, serializeNpy(scores, [rows]));
-    } else {
-      const sink = await textSink(undefined);
-      await sink.write(Array.from(scores, String).join("\n") + "\n");
-    }
-  });
-
-registerTrain(program, kernelOption);
+registerTrain(program);
+registerAnomaly(program);
 
 program
   .command("demo")

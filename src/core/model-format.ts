@@ -28,6 +28,26 @@ export interface ModelSpec {
   quantization: Quantization;
   /** Where the weights came from (free-form JSON object). */
   provenance: Record<string, unknown>;
+  /** Anomaly-score calibration on normal data, when the model has been calibrated. */
+  calibration?: Calibration;
+}
+
+export const SCORE_MODES = ["raw", "norm", "var"] as const;
+export type ScoreMode = (typeof SCORE_MODES)[number];
+
+/** What `calibrate` learned from normal rows (stored as the metadata key "calibration", JSON). */
+export interface Calibration {
+  /** raw: ‖x−x̂‖²; norm: ‖x−x̂‖²/‖x‖²; var: Σ_i (x_i−x̂_i)²/residualVariance_i. */
+  mode: ScoreMode;
+  /** Rows scoring above this are flagged. */
+  threshold: number;
+  /** The false-positive rate on the calibration rows the threshold was chosen for. */
+  fpr: number;
+  rows: number;
+  /** Per-dimension variance of the residual on the calibration rows (mode "var"). */
+  residualVariance?: number[];
+  /** Fraction of calibration rows on which each latent fired. */
+  density: number[];
 }
 
 export interface TensorShape {
@@ -67,7 +87,24 @@ export function specToMetadata(spec: ModelSpec): Record<string, string> {
     normalization: spec.normalization,
     quantization: spec.quantization,
     provenance: JSON.stringify(spec.provenance),
+    ...(spec.calibration ? { calibration: JSON.stringify(spec.calibration) } : {}),
   };
+}
+
+export function checkCalibration(c: unknown, dIn: number, dSae: number): Calibration {
+  const bad = (why: string): never => fail("MODEL_INVALID", `calibration: ${why}`);
+  if (!c || typeof c !== "object" || Array.isArray(c)) bad("not a JSON object");
+  const o = c as Record<string, unknown>;
+  if (!(SCORE_MODES as readonly unknown[]).includes(o.mode)) bad(`mode ${JSON.stringify(o.mode)} is not one of ${SCORE_MODES.join(", ")}`);
+  if (typeof o.threshold !== "number" || !Number.isFinite(o.threshold) || o.threshold < 0) bad("threshold must be a finite number >= 0");
+  if (typeof o.fpr !== "number" || !(o.fpr > 0 && o.fpr < 1)) bad("fpr must be in (0, 1)");
+  if (!Number.isSafeInteger(o.rows) || (o.rows as number) < 1) bad("rows must be a positive integer");
+  const vec = (v: unknown, n: number, name: string, ok: (x: number) => boolean) => {
+    if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === "number" && ok(x))) bad(`${name} must be ${n} numbers in range`);
+  };
+  vec(o.density, dSae, "density", (x) => x >= 0 && x <= 1);
+  if (o.mode === "var") vec(o.residualVariance, dIn, "residualVariance", (x) => Number.isFinite(x) && x > 0);
+  return o as unknown as Calibration;
 }
 
 function field(meta: Record<string, string>, key: string): string {
@@ -139,6 +176,15 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     provenance,
   });
   checkTensors(header.tensors, expectedTensors(spec));
+  if (meta.calibration !== undefined) {
+    let c: unknown;
+    try {
+      c = JSON.parse(meta.calibration);
+    } catch {
+      fail("MODEL_INVALID", "metadata calibration is not JSON");
+    }
+    spec.calibration = checkCalibration(c, spec.dIn, spec.dSae);
+  }
   return spec;
 }
 

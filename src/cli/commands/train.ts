@@ -13,6 +13,7 @@ import { meanCenteredNorm } from "../../train/trainer.js";
 import { readMatrix, writeBytes } from "../io.js";
 import { intOption, numberOption } from "../options.js";
 import { progress } from "../progress.js";
+import { kernelOption } from "../shared.js";
 
 interface TrainCli {
   output: string;
@@ -29,7 +30,7 @@ interface TrainCli {
   kernel?: KernelName;
 }
 
-export function registerTrain(program: Command, kernelOption: () => Option): void {
+export function registerTrain(program: Command): void {
   program
     .command("train")
     .description("train an SAE on a .npy matrix [n, d_in]; writes the int8 model and a SAELens checkpoint folder beside it")
