@@ -10,7 +10,7 @@ import { makeRng } from "./reference/rng.js";
 
 const dIn = 16, dSae = 32;
 const r = makeRng(21);
-// A dictionary of unit atoms; normal rows use atoms 0..15, anomalies atoms 16..31 plus an offset.
+// A dictionary of unit atoms; normal rows use atoms 0..15, anomalies atoms 16..31 plus an offset the SAE cannot reconstruct.
 const atoms = r.normals(dSae * dIn, 1);
 for (let j = 0; j < dSae; j++) {
   let s = 0;
@@ -18,8 +18,8 @@ for (let j = 0; j < dSae; j++) {
   for (let i = 0; i < dIn; i++) atoms[j * dIn + i] /= Math.sqrt(s);
 }
 const W_enc = new Float32Array(dIn * dSae);
-for (let j = 0; j < 16; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = atoms[j * dIn + i];
-const dict = { architecture: "topk" as const, dIn, dSae, k: 3, applyBDecToInput: true, W_enc, b_enc: new Float32Array(dSae), W_dec: atoms, b_dec: new Float32Array(dIn) };
+for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = atoms[j * dIn + i];
+const dict = { architecture: "topk" as const, dIn, dSae, k: 2, applyBDecToInput: true, W_enc, b_enc: new Float32Array(dSae), W_dec: atoms, b_dec: new Float32Array(dIn) };
 function rows(n: number, from: number) {
   const x = new Float32Array(n * dIn);
   for (let row = 0; row < n; row++) {
@@ -43,7 +43,8 @@ describe("calibrate", () => {
       expect(above, mode).toBeLessThanOrEqual(0.05 * 400);
       expect(above, mode).toBeGreaterThanOrEqual(0.05 * 400 - 1);
       expect(Array.from(s)).toContain(c.threshold);
-      expect(c.density.slice(16).every((d) => d === 0), "anomaly atoms never fire on normal data").toBe(true);
+      const rareMax = Math.max(...c.density.slice(16)), commonMin = Math.min(...c.density.slice(0, 16));
+      expect(rareMax, "anomaly atoms seldom fire on normal data").toBeLessThan(commonMin);
     }
   });
 });
