@@ -12,8 +12,9 @@ import type { CheckpointFiles } from "./importers/types.js";
 
 export * from "./index.js";
 
-// src/node.ts and dist/node.js sit at the same depth, so one relative path serves both.
-const BUILD_DIR = fileURLToPath(new URL("../build/", import.meta.url));
+// src/node.ts and dist/*.js sit at the same depth, so one relative path serves both.
+export const PACKAGE_ROOT = fileURLToPath(new URL("../", import.meta.url));
+const BUILD_DIR = join(PACKAGE_ROOT, "build");
 
 const cache = new Map<KernelName, Promise<WebAssembly.Module>>();
 function build(name: KernelName): () => Promise<WebAssembly.Module | BufferSource> {

@@ -65,7 +65,7 @@ let f32: Sae;
 let demo: Promise<ChildResult>;
 
 beforeAll(async () => {
-  demo = cli("demo"); // ~5 s; runs while the other tests do
+  demo = cli("demo", "--planted"); // ~5 s; runs while the other tests do
   writeCheckpoint(at("ckpt"), CFG);
   writeCheckpoint(at("gated"), { ...CFG, architecture: "gated" });
   mkdirSync(at("empty-folder"));
@@ -372,7 +372,7 @@ describe("bad input: exit 2, one line on stderr, nothing on stdout", () => {
   });
 });
 
-describe("demo (npm start)", () => {
+describe("demo --planted", () => {
   it("exits 0 and prints a table whose int8 and f32 rows recover >= 99% of the planted atoms", async () => {
     const r = await demo;
     expect(r.code, r.stderr).toBe(0);

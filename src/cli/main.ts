@@ -14,6 +14,8 @@ import { f32Text } from "./f32-text.js";
 import { progress } from "./progress.js";
 import { readInput, writeBytes } from "./io.js";
 import { runDemo } from "./demo.js";
+import { runMnistJob } from "../demo/mnist-job.js";
+import { intOption } from "./options.js";
 import { registerTrain } from "./commands/train.js";
 import { registerAnomaly } from "./commands/anomaly.js";
 import { batches, kernelOption, open, textSink } from "./shared.js";
@@ -139,9 +141,14 @@ registerAnomaly(program);
 
 program
   .command("demo")
-  .description("the planted-dictionary job (npm start): int8 vs f32 atom recovery, FVU, L0, speed")
+  .description("the main job (npm start): the default MNIST SAE's speed and fidelity, the one-class anomaly benchmark, pictures")
+  .option("--out <dir>", "folder for the pictures", "sae-edge-out")
+  .option("--epochs <n>", "epochs for each one-class model", intOption("epochs", 1, 10000))
+  .option("--planted", "run the planted-dictionary check instead (int8 vs f32 atom recovery)")
   .addOption(kernelOption())
-  .action(async (opts: { kernel?: KernelName }) => runDemo(opts.kernel));
+  .action(async (opts: { out: string; epochs?: number; planted?: boolean; kernel?: KernelName }) =>
+    opts.planted ? runDemo(opts.kernel) : runMnistJob({ kernel: opts.kernel, outDir: opts.out, epochs: opts.epochs }),
+  );
 
 export async function main(argv: string[]): Promise<number> {
   try {

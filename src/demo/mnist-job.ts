@@ -1,0 +1,107 @@
+// `npm start`: the main job on the bundled default. Loads the default MNIST SAE,
+// encodes every digit (throughput, FVU, L0), runs the one-class anomaly
+// benchmark (ten small SAEs trained here), and writes pictures to a folder.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { calibrate, anomalyScores, explainRow } from "../anomaly/scoring.js";
+import { rocSvg } from "../anomaly/roc-svg.js";
+import type { KernelName } from "../core/kernels.js";
+import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
+import { PACKAGE_ROOT, loadSae, nodeBuilds } from "../node.js";
+import { DEFAULT_MODEL_PATH } from "./default-model.js";
+import { MNIST_DIM, MNIST_SIDE, mnistDigits, splitDigit } from "./mnist-data.js";
+import { oneClassBenchmark, ONE_CLASS_DEFAULTS } from "./one-class.js";
+import { anomalyStrip, atlas, toPng } from "./pictures.js";
+
+export interface MnistJobOptions {
+  kernel?: KernelName;
+  outDir: string;
+  modelPath?: string;
+  /** Epochs for each one-class model. */
+  epochs?: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+export async function runMnistJob(o: MnistJobOptions, out: (line: string) => void = console.log): Promise<void> {
+  const t0 = performance.now();
+  const digits = mnistDigits();
+  const all = new Float32Array(digits.reduce((a, d) => a + d.length, 0));
+  digits.reduce((off, d) => (all.set(d, off), off + d.length), 0);
+  const rows = all.length / MNIST_DIM;
+  const modelPath = o.modelPath ?? join(PACKAGE_ROOT, DEFAULT_MODEL_PATH);
+  const sae = await loadSae(modelPath, { kernel: o.kernel });
+  const { dSae, k } = sae.info;
+  out(`sae-edge: MNIST job on the default model ${DEFAULT_MODEL_PATH} (TopK ${MNIST_DIM}→${dSae}, k=${k}, int8, kernel ${sae.info.kernel})`);
+
+  // 1. Encode every digit.
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = performance.now();
+    sae.encode(all);
+    times.push(performance.now() - s);
+  }
+  const single = all.subarray(0, MNIST_DIM);
+  const oneTimes: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const s = performance.now();
+    sae.encode(single);
+    oneTimes.push(performance.now() - s);
+  }
+  const { codes, reconstruction } = sae.forward(all);
+  const acc = new ReconstructionMetricsAccumulator(MNIST_DIM, dSae);
+  acc.add(all, reconstruction, codes);
+  const m = acc.result();
+  out(`encode: ${rows} digits at ${Math.round(rows / (median(times) / 1000))} digits/s (batch), ${(1000 * median(oneTimes)).toFixed(0)} µs per single digit`);
+  out(`reconstruction: FVU ${m.fvu.toFixed(4)} (explained variance ${m.explainedVariance.toFixed(4)}), L0 ${m.l0.toFixed(1)}, alive latents ${m.aliveLatents}/${dSae}`);
+
+  // 2. Pictures of the default model: its decoder atoms, and the digits it reconstructs worst.
+  await mkdir(o.outDir, { recursive: true });
+  const bias = sae.decodeDense(new Float32Array(dSae));
+  const atoms = new Float32Array(dSae * MNIST_DIM);
+  for (let j0 = 0; j0 < dSae; j0 += 128) {
+    const n = Math.min(128, dSae - j0);
+    const eye = new Float32Array(n * dSae);
+    for (let r = 0; r < n; r++) eye[r * dSae + j0 + r] = 1;
+    const dec = sae.decodeDense(eye);
+    for (let r = 0; r < n; r++) for (let i = 0; i < MNIST_DIM; i++) atoms[(j0 + r) * MNIST_DIM + i] = dec[r * MNIST_DIM + i] - bias[i];
+  }
+  // Most-used features first; latents that never fired (still at their random init) come last.
+  const order = Array.from(m.featureDensity.keys()).sort((a, b) => m.featureDensity[b] - m.featureDensity[a] || a - b);
+  const sorted = new Float32Array(atoms.length);
+  order.forEach((j, slot) => sorted.set(atoms.subarray(j * MNIST_DIM, (j + 1) * MNIST_DIM), slot * MNIST_DIM));
+  await writeFile(join(o.outDir, "feature-atlas.png"), toPng(atlas(sorted, MNIST_SIDE, dSae)));
+  const trainAll = new Float32Array(digits.reduce((a, d) => a + splitDigit(d).train.length, 0));
+  digits.reduce((off, d) => (trainAll.set(splitDigit(d).train, off), off + splitDigit(d).train.length), 0);
+  const testAll = new Float32Array(all.length - trainAll.length);
+  digits.reduce((off, d) => (testAll.set(splitDigit(d).test, off), off + splitDigit(d).test.length), 0);
+  const cal = calibrate(sae, trainAll, { mode: "norm", fpr: 0.01 });
+  const testScores = anomalyScores(sae, testAll, "norm");
+  const worst = Array.from(testScores.keys()).sort((a, b) => testScores[b] - testScores[a]).slice(0, 8);
+  const worstRows = worst.map((r) => testAll.slice(r * MNIST_DIM, (r + 1) * MNIST_DIM));
+  await writeFile(join(o.outDir, "most-anomalous.png"), toPng(anomalyStrip(worstRows, worstRows.map((x) => sae.forward(x).reconstruction), MNIST_SIDE)));
+  out(`most anomalous test digits under the default model (threshold ${cal.threshold.toFixed(4)} at 1% FPR on training digits):`);
+  worst.forEach((r, i) => {
+    const ex = explainRow(sae, worstRows[i], cal, 3);
+    const px = ex.dims.map(([d, v]) => `(${Math.floor(d / MNIST_SIDE)},${d % MNIST_SIDE}) ${v > 0 ? "unexpected ink" : "ink missing"} ${Math.abs(v).toFixed(2)}`).join(", ");
+    const rare = ex.rareLatents.map(([j, , d]) => `#${j} (${(100 * d).toFixed(2)}%)`).join(" ") || "none";
+    out(`  test row ${r}: score ${testScores[r].toFixed(4)}; worst pixels ${px}; rare latents ${rare}`);
+  });
+  sae.dispose();
+
+  // 3. One-class benchmark.
+  out("");
+  out(`one-class MNIST (train on the first 80% of digit c, test on the last 20% of all digits; AUROC %):`);
+  out("digit  sae-edge int8  PCA-32  Deep SVDD (Ruff et al. 2018)");
+  const config = { ...ONE_CLASS_DEFAULTS, epochs: o.epochs ?? ONE_CLASS_DEFAULTS.epochs };
+  const { results } = await oneClassBenchmark(nodeBuilds, digits, config, (r) =>
+    out(`${String(r.digit).padStart(5)}  ${r.sae.toFixed(1).padStart(13)}  ${r.pca.toFixed(1).padStart(6)}  ${r.deepSvdd.toFixed(1).padStart(9)}`),
+  );
+  const mean = (f: (r: (typeof results)[0]) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
+  out(` mean  ${mean((r) => r.sae).toFixed(1).padStart(13)}  ${mean((r) => r.pca).toFixed(1).padStart(6)}  ${mean((r) => r.deepSvdd).toFixed(1).padStart(9)}`);
+  out(`(SAE ${config.train.dSae} latents, k=${config.train.k}, ${config.epochs} epochs, scored by ${config.scoreMode === "norm" ? "‖x−x̂‖²/‖x‖²" : config.scoreMode}; PCA ${config.pcaComponents} components, same score)`);
+  await writeFile(join(o.outDir, "one-class-roc.svg"), rocSvg(results.map((r) => ({ label: `digit ${r.digit}`, points: r.roc, auroc: r.sae / 100 })), "One-class MNIST: sae-edge int8, one model per digit"));
+  out("");
+  out(`pictures in ${resolve(o.outDir)}/: feature-atlas.png (decoder atoms, most used first), most-anomalous.png (digit | reconstruction | residual), one-class-roc.svg`);
+  out(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}

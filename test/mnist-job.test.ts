@@ -1,0 +1,41 @@
+// npm start's job on the bundled default model (one-class models trained for 2
+// epochs here to stay quick), and the default model's bit-for-bit reproduction.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const dir = mkdtempSync(join(tmpdir(), "sae-edge-mnist-"));
+
+describe("the MNIST job (npm start)", () => {
+  it("reports speed, fidelity, the one-class table and writes its pictures", () => {
+    const r = spawnSync(process.execPath, ["dist/cli.js", "demo", "--epochs", "2", "--out", join(dir, "out")], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout;
+    const fvu = Number(/reconstruction: FVU ([\d.]+)/.exec(out)?.[1]);
+    expect(fvu).toBeGreaterThan(0);
+    expect(fvu).toBeLessThan(0.2); // the committed model reconstructs MNIST
+    expect(Number(/L0 ([\d.]+)/.exec(out)?.[1])).toBe(32);
+    expect(Number(/at (\d+) digits\/s/.exec(out)?.[1])).toBeGreaterThan(0);
+    const table = out.split("\n").filter((l) => /^\s+\d\s+[\d.]+\s+[\d.]+\s+[\d.]+$/.test(l));
+    expect(table).toHaveLength(10);
+    for (const line of table) {
+      const [, sae, pca] = line.trim().split(/\s+/).map(Number);
+      expect(sae).toBeGreaterThan(50); // two epochs: better than chance, not yet the full result
+      expect(pca).toBeGreaterThan(50);
+    }
+    expect(out).toMatch(/^ mean\s+[\d.]+\s+[\d.]+\s+94\.8$/m);
+    for (const f of ["feature-atlas.png", "most-anomalous.png", "one-class-roc.svg"]) {
+      expect(existsSync(join(dir, "out", f)), f).toBe(true);
+      expect(statSync(join(dir, "out", f)).size).toBeGreaterThan(1000);
+    }
+    expect(readFileSync(join(dir, "out", "feature-atlas.png")).subarray(1, 4).toString()).toBe("PNG");
+  });
+
+  it("npm run train:default reproduces the committed default model bit for bit", () => {
+    const r = spawnSync(process.execPath, ["scripts/train-default.mjs", join(dir, "default.safetensors")], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "default.safetensors")).equals(readFileSync("models/mnist-topk-1024.safetensors"))).toBe(true);
+  });
+});
