@@ -2,6 +2,9 @@
 // combinations of known unit atoms plus noise, and the SAE whose decoder is those
 // atoms (encoder = their transpose, TopK) should recover which atoms were used.
 import type { SaeWeights } from "../core/quantize.js";
+import { rng } from "../core/rng.js";
+
+export { rng };
 
 export interface PlantedProblem {
   weights: SaeWeights;
@@ -21,18 +24,6 @@ export interface PlantedOptions {
 }
 
 export const PLANTED_DEFAULTS: PlantedOptions = { dIn: 512, dSae: 4096, k: 8, rows: 2048, noise: 0.02, seed: 1 };
-
-// mulberry32: small, fast, and the same stream in every JavaScript engine.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

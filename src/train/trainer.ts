@@ -11,7 +11,7 @@ import { fail } from "../core/errors.js";
 import { selectKernel, type WasmBuilds } from "../core/kernels.js";
 import { buildModel, type SaeWeights } from "../core/quantize.js";
 import { placeModel, wasmAlloc, type PlacedModel } from "../core/wasm-model.js";
-import { rng } from "../demo/planted.js";
+import { rng } from "../core/rng.js";
 import { Adam } from "./adam.js";
 import { trainOptions, type TrainOptions } from "./options.js";
 import { topKIndices } from "./top-k.js";
