@@ -194,4 +194,4 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
   }
 }
 
-export { train_backward_row, train_decode_nobias, adam_f32, train_project_decoder_grad, train_normalize_decoder } from "./train";
+export { train_preact_f32, train_shift_rows, train_select, train_backward_row_t, train_decode_nobias, adam_f32, train_project_decoder_grad, train_normalize_decoder } from "./train";

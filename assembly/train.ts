@@ -1,7 +1,8 @@
 // Training kernels: the sparse backward for one row's active latents, Adam, and
 // the unit-norm decoder constraint. f32 throughout; the SIMD and scalar twins do
 // the same per-element operations, so training is bit-identical across builds.
-import { mi, mp, M_D_IN, M_D_SAE, M_W_ENC, M_W_DEC } from "./model";
+import { mi, mp, M_D_IN, M_D_SAE, M_W_DEC } from "./model";
+import { selectBegin, selectFinish, selectPush, selThr, selKeys, keyIndex, keyValue } from "./select";
 
 // Σ a[i]·b[i] in 4 lanes (SIMD) or 4 interleaved partial sums (scalar), combined in the same order.
 function dot4(a: usize, b: usize, n: i32): f32 {
@@ -38,35 +39,6 @@ function axpy(y: usize, x: usize, a: f32, n: i32): void {
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(y + o) + a * load<f32>(x + o));
-  }
-}
-
-// Backward through the latents idx/val[start, end) of one row (f32 decoder and packed f32 encoder):
-//   gW_dec[j] += f·gx;  gh = ⟨W_dec[j], gx⟩ + extra;  gW_enc[:, j] += gh·x';  gx' += gh·W_enc[:, j];  gb_enc[j] += gh
-export function train_backward_row(
-  m: usize, gEnc: usize, gDec: usize, gBenc: usize,
-  idx: usize, val: usize, start: i32, end: i32, extra: f32,
-  gx: usize, xp: usize, gxp: usize,
-): void {
-  const dIn = mi(m, M_D_IN);
-  const wEnc = mp(m, M_W_ENC);
-  const wDec = mp(m, M_W_DEC);
-  const rowBytes = <usize>dIn << 2;
-  for (let e = start; e < end; e++) {
-    const j = load<i32>(idx + (<usize>e << 2));
-    const f = load<f32>(val + (<usize>e << 2));
-    const dRow = <usize>j * rowBytes;
-    axpy(gDec + dRow, gx, f, dIn);
-    const gh = dot4(wDec + dRow, gx, dIn) + extra;
-    // Column j of the packed encoder [tile][d_in][4]: stride 16 bytes.
-    const col = ((<usize>(j >> 2) * <usize>dIn) << 4) + (<usize>(j & 3) << 2);
-    for (let i = 0; i < dIn; i++) {
-      const o = col + (<usize>i << 4);
-      const xi = load<f32>(xp + (<usize>i << 2));
-      store<f32>(gEnc + o, load<f32>(gEnc + o) + gh * xi);
-      store<f32>(gxp + (<usize>i << 2), load<f32>(gxp + (<usize>i << 2)) + gh * load<f32>(wEnc + o));
-    }
-    store<f32>(gBenc + (<usize>j << 2), load<f32>(gBenc + (<usize>j << 2)) + gh);
   }
 }
 
@@ -138,5 +110,118 @@ export function train_decode_nobias(m: usize, idx: usize, val: usize, start: i32
   memory.fill(out, 0, <usize>dIn << 2);
   for (let e = start; e < end; e++) {
     axpy(out, wDec + <usize>load<i32>(idx + (<usize>e << 2)) * (<usize>dIn << 2), load<f32>(val + (<usize>e << 2)), dIn);
+  }
+}
+
+// Training forward: out[r][j] = ⟨xp[r], wT[j]⟩ + b[j] for n rows, with the encoder stored
+// transposed ([d_sae][d_in], one contiguous row per latent, so the backward is contiguous too).
+// 2 rows × 4 latents per tile; each dot is summed exactly as dot4 does, in every build.
+export function train_preact_f32(wT: usize, b: usize, xp: usize, n: i32, dIn: i32, dSae: i32, out: usize): void {
+  const rowBytes = <usize>dIn << 2;
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const main = dIn & ~3;
+    for (; r + 2 <= n; r += 2) {
+      const x0 = xp + <usize>r * rowBytes, x1 = x0 + rowBytes;
+      let j = 0;
+      for (; j + 4 <= dSae; j += 4) {
+        const w0 = wT + <usize>j * rowBytes, w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+        let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+        for (let i = 0; i < main; i += 4) {
+          const o = <usize>i << 2;
+          const v0 = v128.load(x0 + o), v1 = v128.load(x1 + o);
+          const u0 = v128.load(w0 + o), u1 = v128.load(w1 + o), u2 = v128.load(w2 + o), u3 = v128.load(w3 + o);
+          a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
+          a02 = f32x4.add(a02, f32x4.mul(v0, u2)); a03 = f32x4.add(a03, f32x4.mul(v0, u3));
+          a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
+          a12 = f32x4.add(a12, f32x4.mul(v1, u2)); a13 = f32x4.add(a13, f32x4.mul(v1, u3));
+        }
+        const o0 = out + ((<usize>r * <usize>dSae + <usize>j) << 2), o1 = o0 + (<usize>dSae << 2);
+        store<f32>(o0, finish(a00, x0, w0, main, dIn, b, j));
+        store<f32>(o0 + 4, finish(a01, x0, w1, main, dIn, b, j + 1));
+        store<f32>(o0 + 8, finish(a02, x0, w2, main, dIn, b, j + 2));
+        store<f32>(o0 + 12, finish(a03, x0, w3, main, dIn, b, j + 3));
+        store<f32>(o1, finish(a10, x1, w0, main, dIn, b, j));
+        store<f32>(o1 + 4, finish(a11, x1, w1, main, dIn, b, j + 1));
+        store<f32>(o1 + 8, finish(a12, x1, w2, main, dIn, b, j + 2));
+        store<f32>(o1 + 12, finish(a13, x1, w3, main, dIn, b, j + 3));
+      }
+      for (; j < dSae; j++) {
+        const w = wT + <usize>j * rowBytes;
+        const o0 = out + ((<usize>r * <usize>dSae + <usize>j) << 2);
+        store<f32>(o0, dot4(x0, w, dIn) + load<f32>(b + (<usize>j << 2)));
+        store<f32>(o0 + (<usize>dSae << 2), dot4(x1, w, dIn) + load<f32>(b + (<usize>j << 2)));
+      }
+    }
+  }
+  for (; r < n; r++) {
+    const x = xp + <usize>r * rowBytes;
+    for (let j = 0; j < dSae; j++) {
+      store<f32>(out + ((<usize>r * <usize>dSae + <usize>j) << 2), dot4(x, wT + <usize>j * rowBytes, dIn) + load<f32>(b + (<usize>j << 2)));
+    }
+  }
+}
+
+// Lane sums combined as dot4 does, then its scalar tail, then the bias.
+@inline function finish(acc: v128, x: usize, w: usize, main: i32, dIn: i32, b: usize, j: i32): f32 {
+  let s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let i = main; i < dIn; i++) s += load<f32>(x + (<usize>i << 2)) * load<f32>(w + (<usize>i << 2));
+  return s + load<f32>(b + (<usize>j << 2));
+}
+
+// The backward of train_backward_row for the transposed encoder: every update is a contiguous axpy.
+export function train_backward_row_t(
+  m: usize, wT: usize, gEncT: usize, gDec: usize, gBenc: usize,
+  idx: usize, val: usize, start: i32, end: i32, extra: f32,
+  gx: usize, xp: usize, gxp: usize,
+): void {
+  const dIn = mi(m, M_D_IN);
+  const wDec = mp(m, M_W_DEC);
+  const rowBytes = <usize>dIn << 2;
+  for (let e = start; e < end; e++) {
+    const j = load<i32>(idx + (<usize>e << 2));
+    const f = load<f32>(val + (<usize>e << 2));
+    const row = <usize>j * rowBytes;
+    axpy(gDec + row, gx, f, dIn);
+    const gh = dot4(wDec + row, gx, dIn) + extra;
+    axpy(gEncT + row, xp, gh, dIn);
+    axpy(gxp, wT + row, gh, dIn);
+    store<f32>(gBenc + (<usize>j << 2), load<f32>(gBenc + (<usize>j << 2)) + gh);
+  }
+}
+
+// out[r] = x[r] − shift for n rows of d_in (shift = 0: a copy).
+export function train_shift_rows(x: usize, shift: usize, n: i32, dIn: i32, out: usize): void {
+  for (let r = 0; r < n; r++) {
+    const base = <usize>r * (<usize>dIn << 2);
+    for (let i = 0; i < dIn; i++) {
+      const o = base + (<usize>i << 2);
+      store<f32>(out + o, shift ? load<f32>(x + o) - load<f32>(shift + (<usize>i << 2)) : load<f32>(x + o));
+    }
+  }
+}
+
+// Activation of dense pre-activations h[n][d_sae] into sparse codes (value descending, ties by
+// lower index; active = above max(threshold_j, 0), at most k per row): the selection the encoder uses.
+export function train_select(keys: usize, cap: i32, h: usize, n: i32, dSae: i32, k: i32, thresh: usize, idx: usize, val: usize, rowptr: usize): void {
+  let pos = 0;
+  store<u32>(rowptr, 0);
+  for (let r = 0; r < n; r++) {
+    const row = h + ((<usize>r * <usize>dSae) << 2);
+    selectBegin(keys, cap, k);
+    for (let j = 0; j < dSae; j++) {
+      const v = load<f32>(row + (<usize>j << 2));
+      const bar = thresh ? max(load<f32>(thresh + (<usize>j << 2)), selThr) : selThr;
+      if (v > bar) selectPush(j, v);
+    }
+    const count = selectFinish();
+    for (let e = 0; e < count; e++) {
+      const key = load<u64>(selKeys + (<usize>e << 3));
+      store<u32>(idx + (<usize>pos << 2), keyIndex(key));
+      store<f32>(val + (<usize>pos << 2), keyValue(key));
+      pos++;
+    }
+    store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
 }

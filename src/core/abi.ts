@@ -18,7 +18,10 @@ export interface KernelExports {
   score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
   overflow_row(): number;
   // training (f32 models)
-  train_backward_row(m: number, gEnc: number, gDec: number, gBenc: number, idx: number, val: number, start: number, end: number, extra: number, gx: number, xp: number, gxp: number): void;
+  train_shift_rows(x: number, shift: number, n: number, dIn: number, out: number): void;
+  train_select(keys: number, cap: number, h: number, n: number, dSae: number, k: number, thresh: number, idx: number, val: number, rowptr: number): void;
+  train_preact_f32(wT: number, b: number, xp: number, n: number, dIn: number, dSae: number, out: number): void;
+  train_backward_row_t(m: number, wT: number, gEncT: number, gDec: number, gBenc: number, idx: number, val: number, start: number, end: number, extra: number, gx: number, xp: number, gxp: number): void;
   train_decode_nobias(m: number, idx: number, val: number, start: number, end: number, out: number): void;
   adam_f32(p: number, g: number, m: number, v: number, n: number, lrc: number, b1: number, b2: number, eps: number, c2: number): void;
   train_project_decoder_grad(m: number, gDec: number): void;

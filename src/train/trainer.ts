@@ -35,7 +35,7 @@ export interface Gradients {
   threshold?: Float32Array; // d loss / d theta (straight-through estimate)
 }
 
-type IoRegion = "x" | "h" | "idx" | "val" | "rowptr" | "xhat" | "xp" | "gx" | "gxp" | "gaux" | "auxIdx" | "auxVal";
+type IoRegion = "x" | "xs" | "keys" | "theta" | "h" | "idx" | "val" | "rowptr" | "xhat" | "gx" | "gxp" | "gaux" | "auxIdx" | "auxVal";
 
 export class SaeTrainer {
   readonly options: TrainOptions;
@@ -57,7 +57,9 @@ export class SaeTrainer {
   #rowsSeen = 0;
   #steps = 0;
 
-  private constructor(k: KernelExports, kernelName: string, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number) {
+  readonly #wT: number;
+
+  private constructor(k: KernelExports, kernelName: string, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number, initialEncoder: Float32Array) {
     this.#k = k;
     this.#kernelName = kernelName;
     this.#placed = placed;
@@ -68,9 +70,13 @@ export class SaeTrainer {
     this.#dSaePad = Math.ceil(dSae / LATENT_TILE) * LATENT_TILE;
     const b = options.batchSize;
     const aux = Math.max(1, options.auxK);
-    const sizes = { x: b * dIn, h: b * dSae, idx: b * dSae, val: b * dSae, rowptr: b + 1, xhat: b * dIn, xp: dIn, gx: dIn, gxp: dIn, gaux: dIn, auxIdx: aux, auxVal: aux };
+    const sizes = { x: b * dIn, xs: b * dIn, keys: 2 * dSae, theta: dSae, h: b * dSae, idx: b * dSae, val: b * dSae, rowptr: b + 1, xhat: b * dIn, gx: dIn, gxp: dIn, gaux: dIn, auxIdx: aux, auxVal: aux };
     this.#io = Object.fromEntries(Object.entries(sizes).map(([name, n]) => [name, wasmAlloc(k, n * 4)])) as Record<IoRegion, number>;
     const r = placed.regions;
+    // The encoder is trained transposed ([d_sae][d_in]): contiguous rows for the forward and the backward.
+    this.#wT = wasmAlloc(k, dSae * dIn * 4);
+    const wT = new Float32Array(k.memory.buffer, this.#wT, dSae * dIn);
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) wT[j * dIn + i] = initialEncoder[i * dSae + j];
     const group = (name: string, p: number, n: number) => {
       const [g, m, v] = [0, 1, 2].map(() => wasmAlloc(k, n * 4));
       new Uint8Array(k.memory.buffer, g, n * 4).fill(0);
@@ -79,7 +85,7 @@ export class SaeTrainer {
       return { name, p, g, m, v, n };
     };
     this.#groups = [
-      group("W_enc", r.W_enc_packed, this.#dSaePad * dIn),
+      group("W_enc", this.#wT, dSae * dIn),
       group("b_enc", r.b_enc, this.#dSaePad),
       group("W_dec", r.W_dec, dSae * dIn),
       group("b_dec", r.b_dec, dIn),
@@ -124,7 +130,7 @@ export class SaeTrainer {
       const d = model.tensors[name].data as Float32Array;
       into.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     });
-    return new SaeTrainer(k, kernel.name, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms);
+    return new SaeTrainer(k, kernel.name, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms, W_enc);
   }
 
   /** The kernel build running the forward pass. */
@@ -151,7 +157,7 @@ export class SaeTrainer {
     const { dSae } = this.options;
     const [enc, benc, dec, bdec] = this.#groups.map((gr) => new Float32Array(this.#k.memory.buffer, gr.g, gr.n));
     const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[encAt(j, i, dIn)];
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[j * dIn + i];
     const grads: Gradients = { W_enc, b_enc: benc.slice(0, dSae), W_dec: dec.slice(), b_dec: bdec.slice() };
     if (this.options.architecture === "jumprelu") grads.threshold = this.#gLogTheta.map((v, j) => v / Math.exp(this.#logTheta[j]));
     return { stats, grads };
@@ -163,7 +169,7 @@ export class SaeTrainer {
     const { dSae, architecture } = this.options;
     const v = this.#views();
     const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = v.enc[encAt(j, i, dIn)];
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = v.enc[j * dIn + i];
     return {
       architecture, dIn, dSae, k: architecture === "topk" ? this.options.k : 0, applyBDecToInput: this.options.applyBDecToInput,
       W_enc, b_enc: v.benc.slice(0, dSae), W_dec: v.dec.slice(), b_dec: v.bdec.slice(),
@@ -177,7 +183,7 @@ export class SaeTrainer {
     const { dIn } = this;
     const { dSae } = this.options;
     return {
-      enc: new Float32Array(buf, r.W_enc_packed, this.#dSaePad * dIn),
+      enc: new Float32Array(buf, this.#wT, dSae * dIn),
       benc: new Float32Array(buf, r.b_enc, this.#dSaePad),
       dec: new Float32Array(buf, r.W_dec, dSae * dIn),
       bdec: new Float32Array(buf, r.b_dec, dIn),
@@ -194,30 +200,19 @@ export class SaeTrainer {
     checkFinite(x, dIn, this.#rowsSeen);
     const k = this.#k;
     const io = this.#io;
-    const { m, ws } = this.#placed;
+    const { m } = this.#placed;
     new Float32Array(k.memory.buffer, io.x, n * dIn).set(x);
-    k.preact(m, ws, io.x, n, io.h);
+    k.train_shift_rows(io.x, o.applyBDecToInput ? this.#placed.regions.b_dec : 0, n, dIn, io.xs);
+    k.train_preact_f32(this.#wT, this.#placed.regions.b_enc, io.xs, n, dIn, dSae, io.h);
+    const theta = o.architecture === "jumprelu" ? this.#logTheta.map(Math.exp) : null;
+    if (theta) new Float32Array(k.memory.buffer, io.theta, dSae).set(theta);
+    k.train_select(io.keys, dSae, io.h, n, dSae, o.architecture === "topk" ? o.k : dSae, theta ? io.theta : 0, io.idx, io.val, io.rowptr);
     const buf = k.memory.buffer;
     const H = new Float32Array(buf, io.h, n * dSae);
     const idx = new Uint32Array(buf, io.idx, n * dSae);
     const val = new Float32Array(buf, io.val, n * dSae);
     const rowptr = new Uint32Array(buf, io.rowptr, n + 1);
-    const sel = new Int32Array(dSae);
-    const theta = o.architecture === "jumprelu" ? this.#logTheta.map(Math.exp) : null;
-    let nnz = 0;
-    rowptr[0] = 0;
-    for (let r = 0; r < n; r++) {
-      const h = H.subarray(r * dSae, (r + 1) * dSae);
-      if (o.architecture === "topk") {
-        const c = topKIndices(h, o.k, sel);
-        for (let s = 0; s < c; s++) if (h[sel[s]] > 0) { idx[nnz] = sel[s]; val[nnz++] = h[sel[s]]; }
-      } else {
-        for (let j = 0; j < dSae; j++) {
-          if (h[j] > 0 && (!theta || h[j] > theta[j])) { idx[nnz] = j; val[nnz++] = h[j]; }
-        }
-      }
-      rowptr[r + 1] = nnz;
-    }
+    const nnz = rowptr[n];
     k.decode_sparse(m, io.idx, io.val, io.rowptr, n, io.xhat);
     return { n, H, idx, val, rowptr, theta, nnz, xhat: new Float32Array(buf, io.xhat, n * dIn) };
   }
@@ -253,7 +248,6 @@ export class SaeTrainer {
     for (const gr of this.#groups) new Float32Array(buf, gr.g, gr.n).fill(0);
     this.#gLogTheta.fill(0);
     const gbdec = new Float32Array(buf, gBdec.g, dIn);
-    const xp = new Float32Array(buf, io.xp, dIn);
     const gx = new Float32Array(buf, io.gx, dIn);
     const gxp = new Float32Array(buf, io.gxp, dIn);
     const gaux = new Float32Array(buf, io.gaux, dIn);
@@ -263,13 +257,14 @@ export class SaeTrainer {
     const dead = this.#deadLatents();
     let rec = 0, sparsity = 0, aux = 0;
     const batchVar = meanCenteredNorm(x, dIn) * n;
+    let xpPtr = 0; // x' of the current row, in io.xs
     const backward = (idxPtr: number, valPtr: number, start: number, end: number, extra: number, gradPtr: number) =>
-      k.train_backward_row(m, gEnc.g, gDec.g, gBenc.g, idxPtr, valPtr, start, end, extra, gradPtr, io.xp, io.gxp);
+      k.train_backward_row_t(m, this.#wT, gEnc.g, gDec.g, gBenc.g, idxPtr, valPtr, start, end, extra, gradPtr, xpPtr, io.gxp);
 
     for (let r = 0; r < n; r++) {
       const xr = x.subarray(r * dIn, (r + 1) * dIn);
       const hr = H.subarray(r * dSae, (r + 1) * dSae);
-      for (let i = 0; i < dIn; i++) xp[i] = o.applyBDecToInput ? xr[i] - v.bdec[i] : xr[i];
+      xpPtr = io.xs + r * dIn * 4;
       gxp.fill(0);
       let err = 0;
       for (let i = 0; i < dIn; i++) {
@@ -359,14 +354,8 @@ export class SaeTrainer {
     const c2 = 1 - b2 ** this.#adamT;
     for (const gr of this.#groups) k.adam_f32(gr.p, gr.g, gr.m, gr.v, gr.n, lrc, b1, b2, 1e-8, c2);
     if (this.options.architecture === "jumprelu") this.#adamTheta.step(this.#logTheta, this.#gLogTheta);
-    // Padding latents stay zero so they never fire (their gradients are zero; Adam keeps them there).
     k.train_normalize_decoder(m);
   }
-}
-
-/** Index of W_enc[i][j] in the packed f32 encoder layout [tile][d_in][4]. */
-function encAt(j: number, i: number, dIn: number): number {
-  return ((j >> 2) * dIn + i) * LATENT_TILE + (j & 3);
 }
 
 function checkFinite(x: Float32Array, dIn: number, rowBase: number): void {
