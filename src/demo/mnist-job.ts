@@ -95,10 +95,12 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   out("digit  sae-edge int8  PCA-32  Deep SVDD (Ruff et al. 2018)");
   const config = { ...ONE_CLASS_DEFAULTS, epochs: o.epochs ?? ONE_CLASS_DEFAULTS.epochs };
   const { results } = await oneClassBenchmark(nodeBuilds, digits, config, (r) =>
-    out(`${String(r.digit).padStart(5)}  ${r.sae.toFixed(1).padStart(13)}  ${r.pca.toFixed(1).padStart(6)}  ${r.deepSvdd.toFixed(1).padStart(9)}`),
+    out(`${String(r.digit).padStart(5)}  ${r.sae.toFixed(2).padStart(13)}  ${r.pca.toFixed(2).padStart(6)}  ${r.deepSvdd.toFixed(1).padStart(9)}`),
   );
   const mean = (f: (r: (typeof results)[0]) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
-  out(` mean  ${mean((r) => r.sae).toFixed(1).padStart(13)}  ${mean((r) => r.pca).toFixed(1).padStart(6)}  ${mean((r) => r.deepSvdd).toFixed(1).padStart(9)}`);
+  out(` mean  ${mean((r) => r.sae).toFixed(2).padStart(13)}  ${mean((r) => r.pca).toFixed(2).padStart(6)}  ${mean((r) => r.deepSvdd).toFixed(1).padStart(9)}`);
+  const beaten = results.filter((r) => r.sae > r.pca).length;
+  out(`sae-edge beats PCA on ${beaten}/10 digits and Deep SVDD on ${results.filter((r) => r.sae > r.deepSvdd).length}/10`);
   out(`(SAE ${config.train.dSae} latents, k=${config.train.k}, ${config.epochs} epochs, scored by ${config.scoreMode === "norm" ? "‖x−x̂‖²/‖x‖²" : config.scoreMode}; PCA ${config.pcaComponents} components, same score)`);
   await writeFile(join(o.outDir, "one-class-roc.svg"), rocSvg(results.map((r) => ({ label: `digit ${r.digit}`, points: r.roc, auroc: r.sae / 100 })), "One-class MNIST: sae-edge int8, one model per digit"));
   out("");
