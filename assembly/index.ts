@@ -10,7 +10,7 @@ import { prepareRow, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { epilogueBegin, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
-import { selectBegin, selectFinish, selKeys, keyIndex, keyValue } from "./select";
+import { selectBegin, selectFinish, selectEmit, selKeys, keyIndex, keyValue } from "./select";
 import { decodeBegin, decodeAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
@@ -119,12 +119,7 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
     if (pos + perRow > cap) return r;
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
     noteOverflow(r);
-    for (let e = 0; e < count; e++) {
-      const key = load<u64>(selKeys + (<usize>e << 3));
-      store<u32>(idx + (<usize>pos << 2), keyIndex(key));
-      store<f32>(val + (<usize>pos << 2), keyValue(key));
-      pos++;
-    }
+    pos = selectEmit(count, idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
   return n;

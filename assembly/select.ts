@@ -123,3 +123,14 @@ function siftDown(root: i32, n: i32): void {
     i = c;
   }
 }
+
+// Writes the finished selection (count keys) as indices/values at position pos; returns the next position.
+export function selectEmit(count: i32, idx: usize, val: usize, pos: i32): i32 {
+  for (let e = 0; e < count; e++) {
+    const key = load<u64>(at(e));
+    store<u32>(idx + (<usize>pos << 2), keyIndex(key));
+    store<f32>(val + (<usize>pos << 2), keyValue(key));
+    pos++;
+  }
+  return pos;
+}

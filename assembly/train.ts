@@ -2,7 +2,7 @@
 // the unit-norm decoder constraint. f32 throughout; the SIMD and scalar twins do
 // the same per-element operations, so training is bit-identical across builds.
 import { mi, mp, M_D_IN, M_D_SAE, M_W_DEC } from "./model";
-import { selectBegin, selectFinish, selectPush, selThr, selKeys, keyIndex, keyValue } from "./select";
+import { selectBegin, selectFinish, selectPush, selectEmit, selThr } from "./select";
 
 // Σ a[i]·b[i] in 4 lanes (SIMD) or 4 interleaved partial sums (scalar), combined in the same order.
 function dot4(a: usize, b: usize, n: i32): f32 {
@@ -215,13 +215,7 @@ export function train_select(keys: usize, cap: i32, h: usize, n: i32, dSae: i32,
       const bar = thresh ? max(load<f32>(thresh + (<usize>j << 2)), selThr) : selThr;
       if (v > bar) selectPush(j, v);
     }
-    const count = selectFinish();
-    for (let e = 0; e < count; e++) {
-      const key = load<u64>(selKeys + (<usize>e << 3));
-      store<u32>(idx + (<usize>pos << 2), keyIndex(key));
-      store<f32>(val + (<usize>pos << 2), keyValue(key));
-      pos++;
-    }
+    pos = selectEmit(selectFinish(), idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SaeEdgeError, type SaeErrorCode } from "../src/core/errors.js";
 import { loadSae } from "../src/node.js";
-import { buildModel, serializeModel, type SaeWeights } from "../src/core/quantize.js";
+import { buildModel, serializeModel } from "../src/core/quantize.js";
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from "../src/format/safetensors.js";
 import { randomInput, randomWeights, referenceOutputs, rng } from "./helpers/common.mjs";
 import { runAsync } from "./helpers/child.js";

@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SaeEdgeError, type SaeErrorCode } from "../src/core/errors.js";
 import { parseNpy, readMatrixF32, serializeNpy } from "../src/format/npy.js";
 import { rng } from "./helpers/common.mjs";
+import { expectCode } from "./helpers/expect-code.js";
 
 
-function expectCode(fn: () => unknown, code: SaeErrorCode): SaeEdgeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SaeEdgeError);
-    expect((e as SaeEdgeError).code).toBe(code);
-    return e as SaeEdgeError;
-  }
-  throw new Error(`expected SaeEdgeError ${code}, nothing was thrown`);
-}
 
 /**
  * Builds a .npy file byte by byte: magic, version, header length, the dict

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { SaeEdgeError, type SaeErrorCode } from "../src/core/errors.js";
 import {
   DTYPE_BYTES,
   MAX_HEADER_BYTES,
@@ -10,18 +9,9 @@ import {
   toFloat32,
 } from "../src/format/safetensors.js";
 import { rng } from "./helpers/common.mjs";
+import { expectCode } from "./helpers/expect-code.js";
 
 
-function expectCode(fn: () => unknown, code: SaeErrorCode): SaeEdgeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SaeEdgeError);
-    expect((e as SaeEdgeError).code).toBe(code);
-    return e as SaeEdgeError;
-  }
-  throw new Error(`expected SaeEdgeError ${code}, nothing was thrown`);
-}
 
 /** Hand-assembles a file: u64 LE length (or explicit halves), header text, data. */
 function assemble(header: string | Uint8Array, data: Uint8Array = new Uint8Array(0), n?: [number, number]): Uint8Array {

@@ -1,17 +1,14 @@
 // The sae-edge command line. stdout carries only data; messages, progress and
 // errors go to stderr. Bad input of any kind: one line on stderr, exit code 2.
-import { createWriteStream } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { SaeEdgeError, fail } from "../core/errors.js";
-import { KERNELS, selectKernel, type KernelName } from "../core/kernels.js";
+import { selectKernel, type KernelName } from "../core/kernels.js";
 import { buildModel, serializeModel } from "../core/quantize.js";
 import { IMPORTERS, importCheckpoint } from "../importers/index.js";
-import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../node.js";
+import { checkpointFolder, fileSource, nodeBuilds } from "../node.js";
 import { serializeNpy } from "../format/npy.js";
 import { readModelHeader } from "../core/load.js";
-import type { Sae } from "../core/sae.js";
 import { f32Text } from "./f32-text.js";
-import { progress } from "./progress.js";
 import { readInput, writeBytes } from "./io.js";
 import { runDemo } from "./demo.js";
 import { runMnistJob } from "../demo/mnist-job.js";
