@@ -5,7 +5,8 @@ import { SaeEdgeError, fail } from "../core/errors.js";
 import { selectKernel, type KernelName } from "../core/kernels.js";
 import { buildModel, serializeModel } from "../core/quantize.js";
 import { IMPORTERS, importCheckpoint } from "../importers/index.js";
-import { checkpointFolder, fileSource, nodeBuilds } from "../node.js";
+import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../node.js";
+import { fidelityReport } from "../metrics/fidelity.js";
 import { serializeNpy } from "../format/npy.js";
 import { readModelHeader } from "../core/load.js";
 import { f32Text } from "./f32-text.js";
@@ -131,6 +132,42 @@ program
     const out = new Float32Array(rows * dIn);
     batches(rows, "reconstruct", (r0, r1) => out.set(sae.forward(data.subarray(r0 * dIn, r1 * dIn)).reconstruction, r0 * dIn));
     await writeBytes(opts.output, serializeNpy(out, [rows, dIn]));
+  });
+
+program
+  .command("fidelity")
+  .description("how close the int8 model is to the exact f32 path: active-set recall, code error, FVU and explained variance of each, L0")
+  .argument("<checkpoint>", "checkpoint folder (as for quantize)")
+  .argument("<activations>", "rows .npy (float32/float64, [n, d_in])")
+  .option("--model <file>", "the int8 model to check (default: quantize the checkpoint now)")
+  .addOption(new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family)))
+  .option("--json", "machine-readable output")
+  .addOption(kernelOption())
+  .action(async (checkpoint: string, activations: string, o: { model?: string; from?: string; json?: boolean; kernel?: KernelName }) => {
+    const imported = await importCheckpoint(await checkpointFolder(checkpoint), o.from);
+    const exact = await loadSae(serializeModel(buildModel(imported.weights, "f32", imported.provenance)), { kernel: o.kernel });
+    const quantized = await loadSae(o.model ?? serializeModel(buildModel(imported.weights, "int8", imported.provenance)), { kernel: o.kernel });
+    for (const key of ["dIn", "dSae", "architecture", "k"] as const) {
+      if (quantized.info[key] !== exact.info[key]) fail("INPUT_SHAPE", `--model has ${key}=${quantized.info[key]}, the checkpoint ${exact.info[key]}`);
+    }
+    const { data } = await readInput(activations, exact.info.dIn);
+    const r = fidelityReport(exact, quantized, data);
+    if (o.json) {
+      process.stdout.write(JSON.stringify({ family: imported.family, architecture: exact.info.architecture, kernel: quantized.info.kernel, ...r }) + "\n");
+      return;
+    }
+    const row = (name: string, m: typeof r.f32) =>
+      `${name.padEnd(6)} ${m.fvu.toFixed(5).padStart(9)} ${m.explainedVariance.toFixed(5).padStart(9)} ${m.explainedVarianceLegacy.toFixed(5).padStart(9)} ${m.l0.toFixed(2).padStart(7)}`;
+    process.stdout.write(
+      [
+        `${imported.family} ${exact.info.architecture} ${exact.info.dIn}→${exact.info.dSae} on ${r.rows} rows (int8 kernel ${quantized.info.kernel})`,
+        `active-set recall ${r.activeSetRecall.toFixed(4)}, precision ${r.activeSetPrecision.toFixed(4)}, relative code error ${r.relativeCodeError.toExponential(3)}`,
+        `model        FVU        EV  EV(legacy)    L0`,
+        row("f32", r.f32),
+        row("int8", r.int8),
+        `FVU increase ${(100 * r.fvuIncrease).toFixed(3)}% (relative)`,
+      ].join("\n") + "\n",
+    );
   });
 
 registerTrain(program);
