@@ -2,6 +2,7 @@
 // supply the kernel builds and byte sources.
 export { SaeEdgeError, type SaeErrorCode } from "./core/errors.js";
 export { Sae, type SaeInfo, type SparseCodes, type Scores } from "./core/sae.js";
+export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } from "./core/steer.js";
 export { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
 export { selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmInput } from "./core/kernels.js";
 export { bytesSource, type ByteSource } from "./core/source.js";

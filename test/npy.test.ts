@@ -232,3 +232,18 @@ describe("errors", () => {
     expect(bad.message.startsWith("acts.npy: ")).toBe(true);
   });
 });
+
+describe("Node Buffers (pooled slabs with a byte offset)", () => {
+  it("parseNpy and toFloat32 read the right bytes from a Buffer", async () => {
+    const { toFloat32 } = await import("../src/format/safetensors.js");
+    const data = new Float32Array([1.5, -2, 3.25]);
+    const bytes = serializeNpy(data, [3]);
+    const slab = Buffer.alloc(bytes.length + 100);
+    slab.set(bytes, 37);
+    const view = slab.subarray(37, 37 + bytes.length);
+    expect(Array.from(parseNpy(view).data as Float32Array)).toEqual([1.5, -2, 3.25]);
+    const raw = Buffer.alloc(64);
+    raw.set(new Uint8Array(data.buffer), 5);
+    expect(Array.from(toFloat32(raw.subarray(5, 17), "F32"))).toEqual([1.5, -2, 3.25]);
+  });
+});

@@ -16,6 +16,7 @@ import { runMnistJob } from "../demo/mnist-job.js";
 import { intOption } from "./options.js";
 import { registerTrain } from "./commands/train.js";
 import { registerAnomaly } from "./commands/anomaly.js";
+import { registerSteer } from "./commands/steer.js";
 import { batches, kernelOption, open, textSink } from "./shared.js";
 
 const program = new Command("sae-edge")
@@ -171,6 +172,7 @@ program
   });
 
 registerTrain(program);
+registerSteer(program);
 registerAnomaly(program);
 
 program

@@ -214,8 +214,8 @@ function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
     bad("NPY_INVALID",
       `data is ${have} bytes but ${header.descr} ${fmtShape(header.shape)} needs ${need ?? "more than 2^53"}`);
   }
-  // slice() copies into a fresh buffer, so the typed array is aligned.
-  const buf = bytes.slice(dataStart).buffer;
+  // A fresh, aligned copy (Node's Buffer.slice would share the whole pool slab, so copy explicitly).
+  const buf = new Uint8Array(bytes.subarray(dataStart)).buffer;
   const data =
     dtype === "float32" ? new Float32Array(buf)
     : dtype === "float64" ? new Float64Array(buf)

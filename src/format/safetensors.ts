@@ -338,8 +338,8 @@ export function toFloat32(bytes: Uint8Array, dtype: Dtype): Float32Array {
   const n = bytes.length / item;
   switch (dtype) {
     case "F32":
-      // slice() copies into a fresh, aligned buffer.
-      return new Float32Array(bytes.slice().buffer);
+      // A fresh, aligned copy (Node's Buffer.slice would share the whole pool slab, so copy explicitly).
+      return new Float32Array(new Uint8Array(bytes).buffer);
     case "F64": {
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const out = new Float32Array(n);
