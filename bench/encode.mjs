@@ -1,7 +1,6 @@
 // Encode time per kernel build on real SAE shapes (default: 768×24576 TopK k=32,
-// the GPT-2 small residual shape), batch 1 and 16. Kernels of one engine are
-// timed interleaved, round by round, so machine noise hits them alike; the
-// relaxed build runs in Node 22 (test/engines) when this Node lacks it.
+// the GPT-2 small residual shape), batch 1 and 16. The relaxed build runs in
+// Node 22 (test/engines) when this Node lacks it.
 //   npm run bench                      # default shape
 //   npm run bench -- --shape 784x1024 --k 32 --batches 1,4,16,64
 import { spawnSync } from "node:child_process";
@@ -61,23 +60,28 @@ async function measure(modelPath, kernels) {
   const r = rng(11);
   const x = new Float32Array(Math.max(...batches) * dIn).map(() => 4 * r());
   const results = [];
+  // SIMD builds are interleaved round by round so machine noise hits them alike; the scalar build,
+  // 20× slower, runs on its own, since its long runs would evict the others' weights from L3.
+  const groups = [saes.filter((s) => s.info.kernel === "scalar"), saes.filter((s) => s.info.kernel !== "scalar")].filter((g) => g.length);
   for (const batch of batches) {
     const xb = x.subarray(0, batch * dIn);
-    const samples = saes.map(() => []);
-    for (const sae of saes) for (let i = 0; i < 3; i++) sae.encode(xb); // warm up (tier-up)
-    const start = performance.now();
-    while (performance.now() - start < msPerCase * saes.length) {
-      saes.forEach((sae, i) => {
-        const t0 = performance.now();
-        sae.encode(xb);
-        samples[i].push(performance.now() - t0);
+    for (const group of groups) {
+      const samples = group.map(() => []);
+      for (const sae of group) for (let i = 0; i < 3; i++) sae.encode(xb); // warm up (tier-up)
+      const start = performance.now();
+      while (performance.now() - start < msPerCase * group.length) {
+        group.forEach((sae, i) => {
+          const t0 = performance.now();
+          sae.encode(xb);
+          samples[i].push(performance.now() - t0);
+        });
+      }
+      group.forEach((sae, i) => {
+        const s = samples[i].sort((a, b) => a - b);
+        const med = quantile(s, 0.5);
+        results.push({ kernel: sae.info.kernel, batch, runs: s.length, median_ms: med, p10_ms: quantile(s, 0.1), p90_ms: quantile(s, 0.9), ms_per_row: med / batch, gops: (2 * dIn * dSae * batch) / (med * 1e6) });
       });
     }
-    saes.forEach((sae, i) => {
-      const s = samples[i].sort((a, b) => a - b);
-      const med = quantile(s, 0.5);
-      results.push({ kernel: sae.info.kernel, batch, runs: s.length, median_ms: med, p10_ms: quantile(s, 0.1), p90_ms: quantile(s, 0.9), ms_per_row: med / batch, gops: (2 * dIn * dSae * batch) / (med * 1e6) });
-    });
   }
   return { engine: `node ${process.version} (V8 ${process.versions.v8})`, results };
 }
