@@ -66,8 +66,12 @@ export async function loadSae(source: string | ModelInput, options: LoadOptions 
   }
 }
 
-/** A checkpoint folder on disk (a file path means the folder it is in). */
-export async function checkpointFolder(path: string): Promise<CheckpointFiles> {
+/** A checkpoint folder on disk (a file path means the folder it is in; a hookpoint picks a subfolder). */
+export async function checkpointFolder(path: string, hookpoint?: string): Promise<CheckpointFiles> {
+  if (hookpoint !== undefined) {
+    if (!/^[\w.-]+$/.test(hookpoint) || hookpoint.includes("..")) fail("INVALID_ARGUMENT", `--hookpoint "${hookpoint}" is not a folder name`);
+    path = join(path, hookpoint);
+  }
   let names: string[];
   let dir = path;
   try {
@@ -79,8 +83,15 @@ export async function checkpointFolder(path: string): Promise<CheckpointFiles> {
     dir = dirname(path);
     names = await readdir(dir);
   }
+  // Subfolders that hold a checkpoint of their own (sparsify's one folder per hookpoint).
+  const hookpoints: string[] = [];
+  for (const name of names) {
+    const sub = await readdir(join(dir, name)).catch(() => null);
+    if (sub?.includes("cfg.json")) hookpoints.push(name);
+  }
   return {
     location: path,
+    hookpoints: hookpoints.sort(),
     list: async () => names,
     read: async (name) => {
       if (!names.includes(name)) fail("CHECKPOINT_INVALID", `${path}: no file ${name}`);

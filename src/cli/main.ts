@@ -32,8 +32,9 @@ program
   .requiredOption("-o, --output <file>", "model file to write (.safetensors)")
   .addOption(new Option("--bits <n>", "8: int8 weights; 32: exact f32 weights").choices(["8", "32"]).default("8"))
   .addOption(new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family)))
-  .action(async (checkpoint: string, opts: { output: string; bits: string; from?: string }) => {
-    const files = await checkpointFolder(checkpoint);
+  .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder, e.g. layers.6")
+  .action(async (checkpoint: string, opts: { output: string; bits: string; from?: string; hookpoint?: string }) => {
+    const files = await checkpointFolder(checkpoint, opts.hookpoint);
     const imported = await importCheckpoint(files, opts.from);
     const model = buildModel(imported.weights, opts.bits === "8" ? "int8" : "f32", {
       ...imported.provenance,
@@ -142,10 +143,11 @@ program
   .argument("<activations>", "rows .npy (float32/float64, [n, d_in])")
   .option("--model <file>", "the int8 model to check (default: quantize the checkpoint now)")
   .addOption(new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family)))
+  .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder")
   .option("--json", "machine-readable output")
   .addOption(kernelOption())
-  .action(async (checkpoint: string, activations: string, o: { model?: string; from?: string; json?: boolean; kernel?: KernelName }) => {
-    const imported = await importCheckpoint(await checkpointFolder(checkpoint), o.from);
+  .action(async (checkpoint: string, activations: string, o: { model?: string; from?: string; hookpoint?: string; json?: boolean; kernel?: KernelName }) => {
+    const imported = await importCheckpoint(await checkpointFolder(checkpoint, o.hookpoint), o.from);
     const exact = await loadSae(serializeModel(buildModel(imported.weights, "f32", imported.provenance)), { kernel: o.kernel });
     const quantized = await loadSae(o.model ?? serializeModel(buildModel(imported.weights, "int8", imported.provenance)), { kernel: o.kernel });
     for (const key of ["dIn", "dSae", "architecture", "k"] as const) {

@@ -1,9 +1,11 @@
 // The importer registry: --from names to importers, and family detection.
 import { fail } from "../core/errors.js";
+import { gemmascope } from "./gemmascope.js";
 import { saelens } from "./saelens.js";
+import { sparsify } from "./sparsify.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 
-export const IMPORTERS: readonly Importer[] = [saelens];
+export const IMPORTERS: readonly Importer[] = [saelens, sparsify, gemmascope];
 
 export function importerFor(family: string): Importer {
   const imp = IMPORTERS.find((i) => i.family === family);
@@ -20,6 +22,9 @@ export async function importCheckpoint(files: CheckpointFiles, family?: string):
         break;
       }
     }
+  }
+  if (!imp && files.hookpoints?.length) {
+    fail("INVALID_ARGUMENT", `${files.location} holds one checkpoint per hookpoint: pick one with --hookpoint (${files.hookpoints.slice(0, 12).join(", ")}${files.hookpoints.length > 12 ? ", …" : ""})`);
   }
   if (!imp) fail("CHECKPOINT_INVALID", `${files.location}: not a checkpoint sae-edge recognizes (families: ${IMPORTERS.map((i) => i.family).join(", ")})`);
   return { ...(await imp.load(files)), family: imp.family };

@@ -8,6 +8,8 @@ export interface CheckpointFiles {
   read(name: string): Promise<Uint8Array>;
   /** For messages. */
   readonly location: string;
+  /** Subfolders holding checkpoints of their own (a multi-layer folder), if any. */
+  readonly hookpoints?: readonly string[];
 }
 
 export interface ImportedSae {

@@ -1,0 +1,158 @@
+// Gemma Scope (params.npz written by numpy itself; Gemma Scope 2 params.safetensors) and
+// sparsify (cfg.json + sae.safetensors, nn.Linear encoder, bf16) against a float64 reference.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unzipSync, zipSync } from "fflate";
+import { describe, expect, it } from "vitest";
+import { buildModel, checkpointFolder, importCheckpoint, loadSae, serializeModel } from "../src/node.js";
+import { readNpz } from "../src/importers/npz.js";
+import { makeRng } from "./reference/rng.js";
+import { roundTo, writeSafetensors } from "./reference/saelens-writer.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sae-edge-imp-"));
+const cli = (...args: string[]) => spawnSync(process.execPath, ["dist/cli.js", ...args], { encoding: "utf8" });
+
+// A minimal .npy reader of the test's own: little-endian float32, C order.
+function npy(bytes: Uint8Array): { shape: number[]; data: Float64Array } {
+  const headerLen = bytes[8] | (bytes[9] << 8);
+  const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLen));
+  expect(header).toMatch(/'descr': '<f4'/);
+  const shape = (/'shape': \(([^)]*)\)/.exec(header)![1].match(/\d+/g) ?? []).map(Number);
+  const raw = bytes.slice(10 + headerLen);
+  return { shape, data: Float64Array.from(new Float32Array(raw.buffer)) };
+}
+
+interface Ref { dIn: number; dSae: number; Wenc: Float64Array; Wdec: Float64Array; benc: Float64Array; bdec: Float64Array; theta?: Float64Array; k?: number; subtractBDec: boolean }
+
+// Float64 reference codes: pre-activations, then JumpReLU (h > θ and h > 0) or TopK (k largest, ReLU).
+function refCodes(p: Ref, x: Float32Array): Map<number, number>[] {
+  const rows = x.length / p.dIn;
+  return Array.from({ length: rows }, (_, r) => {
+    const h = Array.from({ length: p.dSae }, (_, j) => {
+      let s = p.benc[j];
+      for (let i = 0; i < p.dIn; i++) s += (x[r * p.dIn + i] - (p.subtractBDec ? p.bdec[i] : 0)) * p.Wenc[i * p.dSae + j];
+      return s;
+    });
+    const keep = p.theta ? h.map((v, j) => (v > p.theta![j] && v > 0 ? j : -1)).filter((j) => j >= 0) : Array.from(h.keys()).sort((a, b) => h[b] - h[a] || a - b).slice(0, p.k).filter((j) => h[j] > 0);
+    return new Map(keep.map((j) => [j, h[j]]));
+  });
+}
+
+async function checkAgainst(folder: string, ref: Ref, family: string) {
+  const imported = await importCheckpoint(await checkpointFolder(folder));
+  expect(imported.family).toBe(family);
+  const sae = await loadSae(serializeModel(buildModel(imported.weights, "f32")));
+  const x = makeRng(3).normals(16 * ref.dIn, 1);
+  const codes = sae.encode(x);
+  const want = refCodes(ref, x);
+  for (let r = 0; r < 16; r++) {
+    const got = new Map<number, number>();
+    for (let e = codes.rowOffsets[r]; e < codes.rowOffsets[r + 1]; e++) got.set(codes.indices[e], codes.values[e]);
+    expect([...got.keys()].sort((a, b) => a - b), `row ${r}`).toEqual([...want[r].keys()].sort((a, b) => a - b));
+    for (const [j, v] of want[r]) expect(got.get(j)!).toBeCloseTo(v, 4);
+  }
+  // Decode: x̂ = b_dec + Σ f_j W_dec[j]
+  const xhat = sae.decode(codes);
+  for (let r = 0; r < 16; r++) {
+    for (let i = 0; i < ref.dIn; i++) {
+      let s = ref.bdec[i];
+      for (const [j, v] of want[r]) s += v * ref.Wdec[j * ref.dIn + i];
+      expect(xhat[r * ref.dIn + i]).toBeCloseTo(s, 4);
+    }
+  }
+  const q = await loadSae(serializeModel(buildModel(imported.weights, "int8")));
+  expect(q.encode(x).rows).toBe(16);
+  return imported;
+}
+
+describe("Gemma Scope", () => {
+  for (const folder of ["gemmascope", "gemmascope-deflate"]) {
+    it(`params.npz written by numpy (${folder}) encodes and decodes as the float64 reference`, async () => {
+      const members = unzipSync(new Uint8Array(readFileSync(`test/fixtures/${folder}/params.npz`)));
+      const t = (n: string) => npy(members[`${n}.npy`]);
+      const W = t("W_enc");
+      const ref: Ref = { dIn: W.shape[0], dSae: W.shape[1], Wenc: W.data, Wdec: t("W_dec").data, benc: t("b_enc").data, bdec: t("b_dec").data, theta: t("threshold").data, subtractBDec: false };
+      const imp = await checkAgainst(`test/fixtures/${folder}`, ref, "gemmascope");
+      expect(imp.weights).toMatchObject({ architecture: "jumprelu", applyBDecToInput: false, dIn: 24, dSae: 40 });
+      const q = cli("quantize", `test/fixtures/${folder}`, "-o", join(dir, `${folder}.safetensors`));
+      expect(q.status, q.stderr).toBe(0);
+      expect(q.stderr).toMatch(/from gemmascope/);
+    });
+  }
+
+  it("Gemma Scope 2 params.safetensors with lowercase keys", async () => {
+    const r = makeRng(9), dIn = 12, dSae = 20;
+    const ref: Ref = { dIn, dSae, Wenc: Float64Array.from(r.normals(dIn * dSae, 0.4)), Wdec: Float64Array.from(r.normals(dSae * dIn, 0.3)), benc: Float64Array.from(r.normals(dSae, 0.1)), bdec: Float64Array.from(r.normals(dIn, 0.1)), theta: Float64Array.from({ length: dSae }, () => r.uniform(0.05, 0.3)), subtractBDec: false };
+    mkdirSync(join(dir, "gs2"));
+    writeFileSync(join(dir, "gs2", "params.safetensors"), writeSafetensors([
+      { name: "w_enc", dtype: "F32", shape: [dIn, dSae], values: ref.Wenc },
+      { name: "w_dec", dtype: "F32", shape: [dSae, dIn], values: ref.Wdec },
+      { name: "threshold", dtype: "F32", shape: [dSae], values: ref.theta! },
+      { name: "b_enc", dtype: "F32", shape: [dSae], values: ref.benc },
+      { name: "b_dec", dtype: "F32", shape: [dIn], values: ref.bdec },
+    ]));
+    await checkAgainst(join(dir, "gs2"), ref, "gemmascope");
+  });
+
+  it("refuses path tricks, oversized members, broken archives and mismatched shapes", async () => {
+    const members = unzipSync(new Uint8Array(readFileSync("test/fixtures/gemmascope/params.npz")));
+    expect(() => readNpz(zipSync({ "../W_enc.npy": members["W_enc.npy"] }), "evil.npz")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("not a plain file name") }));
+    expect(() => readNpz(zipSync({ "W_enc.npy": members["W_enc.npy"] }, { level: 9 }), "bomb.npz", 1000)).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("inflate to more than 1000 bytes") }));
+    expect(() => readNpz(new Uint8Array(readFileSync("test/fixtures/gemmascope/params.npz")).subarray(0, 500), "cut.npz")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID" }));
+    mkdirSync(join(dir, "gs-bad"));
+    writeFileSync(join(dir, "gs-bad", "params.npz"), zipSync({ ...members, "b_dec.npy": members["threshold.npy"] }));
+    await expect(importCheckpoint(await checkpointFolder(join(dir, "gs-bad")))).rejects.toMatchObject({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("b_dec") });
+  });
+});
+
+describe("sparsify", () => {
+  const r = makeRng(12), dIn = 16, dSae = 48, k = 5;
+  const enc = roundTo("BF16", r.normals(dSae * dIn, 0.3)); // nn.Linear: [num_latents, d_in]
+  const ref: Ref = {
+    dIn, dSae, k, subtractBDec: true,
+    Wenc: Float64Array.from({ length: dIn * dSae }, (_, n) => enc[(n % dSae) * dIn + Math.floor(n / dSae)]),
+    Wdec: Float64Array.from(roundTo("BF16", r.normals(dSae * dIn, 0.3))),
+    benc: Float64Array.from(roundTo("BF16", r.normals(dSae, 0.1))),
+    bdec: Float64Array.from(roundTo("BF16", r.normals(dIn, 0.1))),
+  };
+  const tensors = [
+    { name: "encoder.weight", dtype: "BF16" as const, shape: [dSae, dIn], values: enc },
+    { name: "encoder.bias", dtype: "BF16" as const, shape: [dSae], values: ref.benc },
+    { name: "W_dec", dtype: "BF16" as const, shape: [dSae, dIn], values: ref.Wdec },
+    { name: "b_dec", dtype: "BF16" as const, shape: [dIn], values: ref.bdec },
+  ];
+  const layer = (name: string, cfg: Record<string, unknown>) => {
+    mkdirSync(join(dir, "sp", name), { recursive: true });
+    writeFileSync(join(dir, "sp", name, "cfg.json"), JSON.stringify(cfg));
+    writeFileSync(join(dir, "sp", name, "sae.safetensors"), writeSafetensors(tensors));
+  };
+  layer("layers.3", { activation: "topk", expansion_factor: 3, normalize_decoder: true, num_latents: 0, k, multi_topk: false, skip_connection: false, transcode: false, d_in: dIn });
+  layer("layers.4", { expansion_factor: 3, normalize_decoder: true, k, signed: false, d_in: dIn }); // old cfg: no activation, "signed"
+  layer("layers.5", { activation: "groupmax", expansion_factor: 3, k, d_in: dIn });
+  layer("layers.6", { activation: "topk", expansion_factor: 3, k, skip_connection: true, d_in: dIn });
+
+  it("new and old cfg.json with bf16 tensors encode and decode as the float64 reference", async () => {
+    for (const name of ["layers.3", "layers.4"]) {
+      const imp = await checkAgainst(join(dir, "sp", name), ref, "sparsify");
+      expect(imp.weights).toMatchObject({ architecture: "topk", k, dIn, dSae, applyBDecToInput: true });
+    }
+  });
+
+  it("a multi-layer folder needs --hookpoint; unsupported options are refused clearly", async () => {
+    const whole = cli("quantize", join(dir, "sp"), "-o", join(dir, "never.safetensors"));
+    expect(whole.status).toBe(2);
+    expect(whole.stderr).toMatch(/--hookpoint \(layers\.3, layers\.4, layers\.5, layers\.6\)/);
+    const one = cli("quantize", join(dir, "sp"), "--hookpoint", "layers.3", "-o", join(dir, "l3.safetensors"));
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(/topk d_in=16 d_sae=48 k=5 int8.*from sparsify/);
+    for (const [name, why] of [["layers.5", /groupmax/], ["layers.6", /skip_connection/]] as const) {
+      const r2 = cli("quantize", join(dir, "sp"), "--hookpoint", name, "-o", join(dir, "never.safetensors"));
+      expect(r2.status).toBe(2);
+      expect(r2.stderr).toMatch(why);
+      expect(r2.stderr).toMatch(/\[CHECKPOINT_UNSUPPORTED\]/);
+    }
+    expect(cli("quantize", join(dir, "sp"), "--hookpoint", "../x", "-o", join(dir, "never.safetensors")).status).toBe(2);
+  });
+});
