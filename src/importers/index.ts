@@ -3,9 +3,13 @@ import { fail } from "../core/errors.js";
 import { gemmascope } from "./gemmascope.js";
 import { saelens } from "./saelens.js";
 import { sparsify } from "./sparsify.js";
+import { dictlearn } from "./dictlearn.js";
+import { openai } from "./openai.js";
+import { torchSae } from "./torch-sae.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 
-export const IMPORTERS: readonly Importer[] = [saelens, sparsify, gemmascope];
+// Detection tries these in order: the most specific layouts first.
+export const IMPORTERS: readonly Importer[] = [saelens, sparsify, gemmascope, dictlearn, openai, torchSae];
 
 export function importerFor(family: string): Importer {
   const imp = IMPORTERS.find((i) => i.family === family);
