@@ -6,12 +6,12 @@ import {
   ACT_JUMPRELU, ACT_TOPK, QUANT_I8,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
-import { prepareRow, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { prepareRow, rowShift, rowScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { epilogueBegin, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { selectBegin, selectFinish, selectEmit, selKeys, keyIndex, keyValue } from "./select";
-import { decodeBegin, decodeAdd } from "./dec_row";
+import { decodeBegin, decodeAdd, decodeFinish } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
 
@@ -109,8 +109,9 @@ export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void 
 // Sparse codes for rows 0..n: indices u32 and values f32 into idx/val, row r's
 // codes at [rowptr[r], rowptr[r+1]) (rowptr u32[n+1]; rowptr[0] is read, not
 // written). Stops before a row that might not fit in cap entries; returns the
-// number of rows done.
-export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize, val: usize, rowptr: usize, cap: i32): i32 {
+// number of rows done. stats (f32[n][2], or 0) receives each row's normalization (shift, scale),
+// which decode_sparse needs to undo it.
+export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize, val: usize, rowptr: usize, cap: i32, stats: usize): i32 {
   const dIn = <usize>mi(m, M_D_IN);
   const perRow = maxCodesPerRow(m);
   let pos = load<i32>(rowptr);
@@ -119,6 +120,10 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
     if (pos + perRow > cap) return r;
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
     noteOverflow(r);
+    if (stats) {
+      store<f32>(stats + (<usize>r << 3), rowShift);
+      store<f32>(stats + (<usize>r << 3) + 4, rowScale);
+    }
     pos = selectEmit(count, idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
@@ -142,8 +147,8 @@ export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize):
   }
 }
 
-// Reconstructions f32[n][d_in] from sparse codes (layout as encode_sparse).
-export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n: i32, out: usize): void {
+// Reconstructions f32[n][d_in] from sparse codes (layout as encode_sparse); stats as encode_sparse wrote them, or 0.
+export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n: i32, out: usize, stats: usize): void {
   const dIn = <usize>mi(m, M_D_IN);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dIn) << 2);
@@ -152,11 +157,12 @@ export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n
     for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
       decodeAdd(m, row, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
     }
+    if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
   }
 }
 
-// Reconstructions from dense codes f32[n][d_sae] (non-zero latents, index order).
-export function decode_dense(m: usize, z: usize, n: i32, out: usize): void {
+// Reconstructions from dense codes f32[n][d_sae] (non-zero latents, index order); stats or 0.
+export function decode_dense(m: usize, z: usize, n: i32, out: usize, stats: usize): void {
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = mi(m, M_D_SAE);
   for (let r = 0; r < n; r++) {
@@ -167,6 +173,7 @@ export function decode_dense(m: usize, z: usize, n: i32, out: usize): void {
       const v = load<f32>(zr + (<usize>j << 2));
       if (v != 0) decodeAdd(m, row, j, v);
     }
+    if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
   }
 }
 
@@ -180,11 +187,13 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
     const xr = x + ((<usize>r * <usize>dIn) << 2);
     const count = encodeRow(m, ws, xr);
     noteOverflow(r);
+    const shift = rowShift, scale = rowScale;
     decodeBegin(m, xhat);
     for (let e = 0; e < count; e++) {
       const key = load<u64>(selKeys + (<usize>e << 3));
       decodeAdd(m, xhat, keyIndex(key), keyValue(key));
     }
+    decodeFinish(m, xhat, shift, scale);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }
 }

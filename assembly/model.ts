@@ -16,7 +16,12 @@ export const M_W_DEC: usize = 48;    // decoder rows [d_sae][d_in], int8 or f32
 export const M_DEC_SCALE: usize = 52; // f32[d_sae] per-row decoder scales (int8)
 export const M_B_DEC: usize = 56;    // f32[d_in], added on decode
 export const M_X_SHIFT: usize = 60;  // f32[d_in] subtracted before encode, or 0
-export const M_BYTES: usize = 64;
+export const M_NORM: usize = 64;     // NORM_* below: per-row input normalization
+export const M_BYTES: usize = 80;    // 20 fields; the last 3 reserved (zero)
+
+export const NORM_NONE: i32 = 0;
+export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean
+export const NORM_CONSTANT_NORM: i32 = 2;  // x · sqrt(d_in)/‖x‖; decode: x̂ · ‖x‖/sqrt(d_in)
 
 export const ACT_RELU: i32 = 0;
 export const ACT_TOPK: i32 = 1;

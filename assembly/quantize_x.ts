@@ -1,7 +1,40 @@
 // Prepares one input row for the encoder: x' = x - shift (f32), zero padded to
 // d_in_pad, and for int8 models a symmetric per-row quantization to [-63, 63].
 // Shared scalar code in every build, so all builds see the same q and scale.
-import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, QUANT_I8, X_QMAX } from "./model";
+import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMAX, NORM_LAYER, NORM_CONSTANT_NORM } from "./model";
+
+// The last prepared row's normalization: x_n = (x − rowShift) / rowScale (0 and 1 for none).
+export let rowShift: f32 = 0;
+export let rowScale: f32 = 1;
+
+const LN_EPS: f64 = 1e-5;
+
+// Per-row normalization statistics (float64 sums, shared by every build).
+function normalizeStats(m: usize, x: usize, dIn: i32): void {
+  rowShift = 0;
+  rowScale = 1;
+  const norm = mi(m, M_NORM);
+  if (norm == NORM_LAYER) {
+    let s: f64 = 0;
+    for (let i = 0; i < dIn; i++) s += <f64>load<f32>(x + (<usize>i << 2));
+    const mean = s / <f64>dIn;
+    let v: f64 = 0;
+    for (let i = 0; i < dIn; i++) {
+      const d = <f64>load<f32>(x + (<usize>i << 2)) - mean;
+      v += d * d;
+    }
+    const std = dIn > 1 ? Math.sqrt(v / <f64>(dIn - 1)) : 0;
+    rowShift = <f32>mean;
+    rowScale = <f32>(std + LN_EPS);
+  } else if (norm == NORM_CONSTANT_NORM) {
+    let n2: f64 = 0;
+    for (let i = 0; i < dIn; i++) {
+      const v = <f64>load<f32>(x + (<usize>i << 2));
+      n2 += v * v;
+    }
+    if (n2 > 0) rowScale = <f32>Math.sqrt(n2 / <f64>dIn);
+  }
+}
 
 const TINY_ROW: f32 = 1e-30;
 const TWO_64: f32 = 18446744073709551616.0;
@@ -17,9 +50,12 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   const dInPad = mi(m, M_D_IN_PAD);
   const shift = mp(m, M_X_SHIFT);
   let amax: f32 = 0;
+  normalizeStats(m, x, dIn);
+  const normalized = mi(m, M_NORM) != 0;
   for (let i = 0; i < dIn; i++) {
     const off = <usize>i << 2;
     let v = load<f32>(x + off);
+    if (normalized) v = (v - rowShift) / rowScale;
     if (shift) v -= load<f32>(shift + off);
     store<f32>(xf + off, v);
     amax = max(amax, abs(v));

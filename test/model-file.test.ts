@@ -312,10 +312,10 @@ describe("valid safetensors, wrong model -> MODEL_INVALID / MODEL_UNSUPPORTED", 
     expect(msg).toContain('"2"');
   });
 
-  it("architecture \"gated\", quantization \"int4\", normalization \"layer_norm\" -> MODEL_UNSUPPORTED", async () => {
+  it("architecture \"gated\", quantization \"int4\", normalization \"batch_norm\" -> MODEL_UNSUPPORTED", async () => {
     await expectLoadError(edit(int8Model, { meta: (m) => (m.architecture = "gated") }), "MODEL_UNSUPPORTED");
     await expectLoadError(edit(int8Model, { meta: (m) => (m.quantization = "int4") }), "MODEL_UNSUPPORTED");
-    await expectLoadError(edit(int8Model, { meta: (m) => (m.normalization = "layer_norm") }), "MODEL_UNSUPPORTED");
+    await expectLoadError(edit(int8Model, { meta: (m) => (m.normalization = "batch_norm") }), "MODEL_UNSUPPORTED");
   });
 
   it.each(["abc", "0", "-3", "", " 20", "20.0", "2e1", "020", "0x14", "20 "])("d_in = %j -> MODEL_INVALID", async (v) => {

@@ -11,10 +11,10 @@ export interface KernelExports {
   max_codes_per_row(m: number): number;
   find_nonfinite_f32(ptr: number, count: number): number;
   preact(m: number, ws: number, x: number, n: number, out: number): void;
-  encode_sparse(m: number, ws: number, x: number, n: number, idx: number, val: number, rowptr: number, cap: number): number;
+  encode_sparse(m: number, ws: number, x: number, n: number, idx: number, val: number, rowptr: number, cap: number, stats: number): number;
   encode_dense(m: number, ws: number, x: number, n: number, out: number): void;
-  decode_sparse(m: number, idx: number, val: number, rowptr: number, n: number, out: number): void;
-  decode_dense(m: number, z: number, n: number, out: number): void;
+  decode_sparse(m: number, idx: number, val: number, rowptr: number, n: number, out: number, stats: number): void;
+  decode_dense(m: number, z: number, n: number, out: number, stats: number): void;
   score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
   overflow_row(): number;
   // training (f32 models)
@@ -48,11 +48,13 @@ export const M = {
   DEC_SCALE: 52,
   B_DEC: 56,
   X_SHIFT: 60,
-  BYTES: 64,
+  NORM: 64,
+  BYTES: 80,
 } as const;
 
 export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2 } as const;
 export const QUANT_CODE = { f32: 0, int8: 1 } as const;
+export const NORM_CODE = { none: 0, layer_norm: 1, constant_norm_rescale: 2 } as const;
 
 // Tile sizes of the packed encoder layouts.
 export const LATENT_TILE = 4;

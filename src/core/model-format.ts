@@ -10,6 +10,9 @@ export const FORMAT_VERSION = "1";
 export const ARCHITECTURES = ["standard", "topk", "jumprelu"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 export const QUANTIZATIONS = ["int8", "f32"] as const;
+/** Per-row input normalization, undone on decode (SAELens normalize_activations). */
+export const NORMALIZATIONS = ["none", "layer_norm", "constant_norm_rescale"] as const;
+export type Normalization = (typeof NORMALIZATIONS)[number];
 export type Quantization = (typeof QUANTIZATIONS)[number];
 
 // Limits that keep every int32 accumulator and wasm32 offset in range:
@@ -24,7 +27,7 @@ export interface ModelSpec {
   /** TopK k; 0 for other architectures. */
   k: number;
   applyBDecToInput: boolean;
-  normalization: "none";
+  normalization: Normalization;
   quantization: Quantization;
   /** Where the weights came from (free-form JSON object). */
   provenance: Record<string, unknown>;
@@ -171,7 +174,7 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     dSae: positiveInt(meta, "d_sae", MAX_D_SAE),
     k: positiveInt(meta, "k", MAX_D_SAE, true),
     applyBDecToInput: applyB === "true",
-    normalization: oneOf(meta, "normalization", ["none"] as const),
+    normalization: oneOf(meta, "normalization", NORMALIZATIONS),
     quantization: oneOf(meta, "quantization", QUANTIZATIONS),
     provenance,
   });

@@ -3,7 +3,7 @@
 // encoder layouts of docs/model-format.md.
 import { LATENT_TILE, I8_K_STEP } from "./abi.js";
 import { fail } from "./errors.js";
-import { checkSpec, expectedTensors, specToMetadata, type Architecture, type ModelSpec, type Quantization } from "./model-format.js";
+import { checkSpec, expectedTensors, specToMetadata, type Architecture, type ModelSpec, type Normalization, type Quantization } from "./model-format.js";
 import { serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
 
 /** An SAE in float32, SAELens orientation. */
@@ -21,6 +21,8 @@ export interface SaeWeights {
   b_dec: Float32Array;
   /** JumpReLU thresholds [d_sae]. */
   threshold?: Float32Array;
+  /** Per-row input normalization (default none). */
+  normalization?: Normalization;
 }
 
 const I8_MAX = 127;
@@ -110,7 +112,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
     dSae: w.dSae,
     k: w.architecture === "topk" ? w.k : 0,
     applyBDecToInput: w.applyBDecToInput,
-    normalization: "none",
+    normalization: w.normalization ?? "none",
     quantization,
     provenance,
   });

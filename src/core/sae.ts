@@ -19,6 +19,8 @@ export interface SparseCodes {
   rowOffsets: Uint32Array;
   indices: Uint32Array;
   values: Float32Array;
+  /** Models with input normalization: each row's (shift, scale), which decode uses to undo it. */
+  rowNorm?: Float32Array;
 }
 
 export interface Scores {
@@ -51,6 +53,8 @@ export class Sae {
     const { dIn, dSae } = this.info;
     const rows = this.#rows(x, n, dIn);
     const perRow = k.max_codes_per_row(this.#m);
+    const normalized = this.info.normalization !== "none";
+    const rowNorm = normalized ? new Float32Array(2 * rows) : undefined;
     const rowOffsets = new Uint32Array(rows + 1);
     const idxParts: Uint32Array[] = [];
     const valParts: Float32Array[] = [];
@@ -58,10 +62,11 @@ export class Sae {
     for (const [r0, r1] of chunks(rows, dIn * 4 + perRow * 8 + 4)) {
       const cnt = r1 - r0;
       const cap = cnt * perRow;
-      const [xp, idx, val, rp] = this.#ioLayout([cnt * dIn * 4, cap * 4, cap * 4, (cnt + 1) * 4]);
+      const [xp, idx, val, rp, st] = this.#ioLayout([cnt * dIn * 4, cap * 4, cap * 4, (cnt + 1) * 4, normalized ? cnt * 8 : 0]);
       this.#putRows(x, r0, r1, dIn, xp);
       new Uint32Array(k.memory.buffer, rp, 1)[0] = 0;
-      if (k.encode_sparse(this.#m, this.#ws, xp, cnt, idx, val, rp, cap) !== cnt) throw new Error("encode_sparse stopped early despite room for every row");
+      if (k.encode_sparse(this.#m, this.#ws, xp, cnt, idx, val, rp, cap, normalized ? st : 0) !== cnt) throw new Error("encode_sparse stopped early despite room for every row");
+      if (rowNorm) rowNorm.set(new Float32Array(k.memory.buffer, st, 2 * cnt), 2 * r0);
       const offs = new Uint32Array(k.memory.buffer, rp, cnt + 1);
       const used = offs[cnt];
       this.#checkEncoder(r0);
@@ -70,7 +75,7 @@ export class Sae {
       valParts.push(new Float32Array(k.memory.buffer, val, used).slice());
       total += used;
     }
-    return { rows, dSae, rowOffsets, indices: concat(idxParts, Uint32Array, total), values: concat(valParts, Float32Array, total) };
+    return { rows, dSae, rowOffsets, indices: concat(idxParts, Uint32Array, total), values: concat(valParts, Float32Array, total), ...(rowNorm ? { rowNorm } : {}) };
   }
 
   /** Activated codes as dense rows (n × d_sae). */
@@ -87,37 +92,40 @@ export class Sae {
   decode(codes: SparseCodes): Float32Array {
     const k = this.#live();
     const { dIn } = this.info;
-    const { rows, rowOffsets, indices, values } = checkCodes(codes, this.info.dSae);
+    const { rows, rowOffsets, indices, values, rowNorm } = checkCodes(codes, this.info.dSae);
     const out = new Float32Array(rows * dIn);
     const avgNnz = rows ? indices.length / rows : 0;
     for (const [r0, r1] of chunks(rows, dIn * 4 + avgNnz * 8 + 4)) {
       const cnt = r1 - r0;
       const e0 = rowOffsets[r0];
       const nnz = rowOffsets[r1] - e0;
-      const [idx, val, rp, op] = this.#ioLayout([nnz * 4, nnz * 4, (cnt + 1) * 4, cnt * dIn * 4]);
+      const [idx, val, rp, op, st] = this.#ioLayout([nnz * 4, nnz * 4, (cnt + 1) * 4, cnt * dIn * 4, rowNorm ? cnt * 8 : 0]);
       const mem = k.memory.buffer;
       new Uint32Array(mem, idx, nnz).set(indices.subarray(e0, e0 + nnz));
       new Float32Array(mem, val, nnz).set(values.subarray(e0, e0 + nnz));
       const rpv = new Uint32Array(mem, rp, cnt + 1);
       for (let r = 0; r <= cnt; r++) rpv[r] = rowOffsets[r0 + r] - e0;
-      k.decode_sparse(this.#m, idx, val, rp, cnt, op);
+      if (rowNorm) new Float32Array(mem, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
+      k.decode_sparse(this.#m, idx, val, rp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
       out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
     }
     return out;
   }
 
-  /** Reconstructions from dense codes (n × d_sae). */
-  decodeDense(z: Float32Array, n?: number): Float32Array {
+  /** Reconstructions from dense codes (n × d_sae); rowNorm as encode returned it, for models with input normalization. */
+  decodeDense(z: Float32Array, n?: number, rowNorm?: Float32Array): Float32Array {
     const k = this.#live();
     const { dIn, dSae } = this.info;
     const rows = this.#rows(z, n, dSae);
+    checkRowNorm(rowNorm, rows);
     const out = new Float32Array(rows * dIn);
     for (const [r0, r1] of chunks(rows, (dSae + dIn) * 4)) {
       const cnt = r1 - r0;
-      const [zp, op] = this.#ioLayout([cnt * dSae * 4, cnt * dIn * 4]);
+      const [zp, op, st] = this.#ioLayout([cnt * dSae * 4, cnt * dIn * 4, rowNorm ? cnt * 8 : 0]);
       this.#putRows(z, r0, r1, dSae, zp);
-      k.decode_dense(this.#m, zp, cnt, op);
+      if (rowNorm) new Float32Array(k.memory.buffer, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
+      k.decode_dense(this.#m, zp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
       out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
     }
@@ -281,11 +289,20 @@ function checkCodes(codes: SparseCodes, dSae: number): SparseCodes {
   for (let r = 0; r < rows; r++) {
     if (rowOffsets[r + 1] < rowOffsets[r]) fail("INPUT_SHAPE", `codes.rowOffsets decreases at row ${r}`);
   }
+  checkRowNorm(codes.rowNorm, rows);
   for (let e = 0; e < indices.length; e++) {
     if (indices[e] >= dSae) fail("INPUT_SHAPE", `code ${e} has latent index ${indices[e]} >= d_sae ${dSae}`);
     if (!Number.isFinite(values[e])) fail("INPUT_NONFINITE", `code ${e} (latent ${indices[e]}) has value ${values[e]}`);
   }
   return codes;
+}
+
+function checkRowNorm(rowNorm: Float32Array | undefined, rows: number): void {
+  if (rowNorm === undefined) return;
+  if (!(rowNorm instanceof Float32Array) || rowNorm.length !== 2 * rows) fail("INPUT_SHAPE", `rowNorm must be a Float32Array of 2 × ${rows} (shift, scale) values`);
+  for (let r = 0; r < rows; r++) {
+    if (!Number.isFinite(rowNorm[2 * r]) || !(rowNorm[2 * r + 1] > 0 && Number.isFinite(rowNorm[2 * r + 1]))) fail("INPUT_NONFINITE", `rowNorm of row ${r} is (${rowNorm[2 * r]}, ${rowNorm[2 * r + 1]})`);
+  }
 }
 
 export { SaeEdgeError };

@@ -51,7 +51,7 @@ export function editCodes(codes: SparseCodes, edits: readonly LatentEdit[]): Spa
     }
     rowOffsets[r + 1] = idx.length;
   }
-  return { rows: codes.rows, dSae: codes.dSae, rowOffsets, indices: Uint32Array.from(idx), values: Float32Array.from(val) };
+  return { rows: codes.rows, dSae: codes.dSae, rowOffsets, indices: Uint32Array.from(idx), values: Float32Array.from(val), ...(codes.rowNorm ? { rowNorm: codes.rowNorm } : {}) };
 }
 
 /** Rows of x encoded, edited and decoded (n × d_in). */
@@ -65,7 +65,7 @@ export function steer(sae: Sae, x: Float32Array, edits: readonly LatentEdit[], o
   return out;
 }
 
-/** coefficient × W_dec[latent] (the decoder row as the model stores it, dequantized). */
+/** coefficient × W_dec[latent] (the decoder row as the model stores it, dequantized; in the normalized space for models with input normalization). */
 export function steeringVector(sae: Sae, latent: number, coefficient = 1): Float32Array {
   checkEdits([{ latent, op: "set", value: coefficient }], sae.info.dSae);
   const one = sae.decode({ rows: 1, dSae: sae.info.dSae, rowOffsets: new Uint32Array([0, 1]), indices: new Uint32Array([latent]), values: new Float32Array([coefficient]) });

@@ -1,7 +1,7 @@
 // Places a validated model in a kernel instance's memory: allocates every region
 // first (so views stay valid), reads each tensor into place once, checks the
 // floats, writes the descriptor and prepares the workspace.
-import { ACT_CODE, M, QUANT_CODE, LATENT_TILE, I8_K_STEP, roundUp, type KernelExports } from "./abi.js";
+import { ACT_CODE, M, NORM_CODE, QUANT_CODE, LATENT_TILE, I8_K_STEP, roundUp, type KernelExports } from "./abi.js";
 import { fail } from "./errors.js";
 import type { ModelSpec } from "./model-format.js";
 
@@ -83,6 +83,7 @@ export async function placeModel(
   set(M.DEC_SCALE, regions.W_dec_scale ?? 0);
   set(M.B_DEC, regions.b_dec);
   set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
+  set(M.NORM, NORM_CODE[spec.normalization]);
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }

@@ -1,6 +1,6 @@
 // openai/sparse_autoencoder: one <layer>.pt state dict with pre_bias, latent_bias,
 // encoder.weight [F, d], decoder.weight [d, F] and the activation's name. ReLU releases
-// load as standard SAEs; TopK releases layer-normalize inputs, not supported yet.
+// load as standard SAEs; TopK releases as TopK with layer-normalized inputs.
 import { fail } from "../core/errors.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 import { f32, hasStateDict, ptFiles, readStateDict, transposed } from "./torch-state.js";
@@ -13,14 +13,18 @@ export const openai: Importer = {
     if (pts.length !== 1) fail("CHECKPOINT_INVALID", `${files.location}: expected one .pt file, found ${pts.length}`);
     const sd = await readStateDict(files, pts[0]);
     const activation = sd.entries.get("activation");
-    if (activation !== "ReLU") {
-      fail("CHECKPOINT_UNSUPPORTED", `OpenAI activation ${JSON.stringify(activation)} is not supported yet (its inputs are layer-normalized); ReLU releases are`);
+    const state = sd.entries.get("activation_state_dict");
+    const k = activation === "TopK" && state instanceof Map ? Number(state.get("k")) : 0;
+    if (activation !== "ReLU" && !(activation === "TopK" && Number.isSafeInteger(k) && k > 0)) {
+      fail("CHECKPOINT_UNSUPPORTED", `OpenAI activation ${JSON.stringify(activation)} is not supported (ReLU and TopK are)`);
     }
     const enc = sd.tensor("encoder.weight");
     const [dSae, dIn] = enc.shape;
     return {
       weights: {
-        architecture: "standard", dIn, dSae, k: 0, applyBDecToInput: true,
+        // TopK releases layer-normalize inputs (and undo it on decode), as Autoencoder.from_state_dict does.
+        ...(activation === "TopK" ? { architecture: "topk" as const, k, normalization: "layer_norm" as const } : { architecture: "standard" as const, k: 0 }),
+        dIn, dSae, applyBDecToInput: true,
         W_enc: transposed(enc), b_enc: f32(sd.tensor("latent_bias", [dSae])),
         W_dec: transposed(sd.tensor("decoder.weight", [dIn, dSae])), b_dec: f32(sd.tensor("pre_bias", [dIn])),
       },

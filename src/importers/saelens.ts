@@ -75,8 +75,10 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     for (let i = 0; i < w.W_dec.length; i++) w.W_dec[i] /= s;
     for (let i = 0; i < dIn; i++) w.b_dec[i] /= s;
     folded.push(`activation scaling factor ${s}`);
+  } else if (cfg.normalizeActivations === "layer_norm" || cfg.normalizeActivations === "constant_norm_rescale") {
+    w.normalization = cfg.normalizeActivations; // per row, undone on decode
   } else if (cfg.normalizeActivations !== "none") {
-    fail("CHECKPOINT_UNSUPPORTED", `normalize_activations "${cfg.normalizeActivations}" is not supported yet`);
+    fail("CHECKPOINT_UNSUPPORTED", `normalize_activations "${cfg.normalizeActivations}" is not supported`);
   }
 
   if (cfg.architecture === "topk" && cfg.rescaleActsByDecoderNorm) {
