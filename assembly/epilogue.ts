@@ -9,14 +9,18 @@ export let epiMode: i32 = OUT_SELECT;
 export let epiDense: usize = 0;      // f32[d_sae] row (OUT_PREACT)
 export let epiDSae: i32 = 0;
 export let epiThresh: usize = 0;     // per-latent thresholds (JumpReLU) or 0
+export let epiMagScale: usize = 0;   // gated: per-latent magnitude scale and bias, or 0
+export let epiMagBias: usize = 0;
 // Set when a pre-activation is not finite (float32 overflow): the host reports it.
 export let epiOverflow: bool = false;
 
-export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize): void {
+export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize, magScale: usize = 0, magBias: usize = 0): void {
   epiMode = mode;
   epiDense = dense;
   epiDSae = dSae;
   epiThresh = thresh;
+  epiMagScale = magScale;
+  epiMagBias = magBias;
   epiOverflow = false;
 }
 
@@ -31,7 +35,15 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize)
     if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
     return;
   }
-  if (h > barOf(j) && j < epiDSae) selectPush(j, h);
+  if (h > barOf(j) && j < epiDSae) {
+    if (epiMagScale) {
+      const off = <usize>j << 2;
+      const v = load<f32>(epiMagScale + off) * h + load<f32>(epiMagBias + off);
+      if (v > 0) selectPush(j, v);
+    } else {
+      selectPush(j, h);
+    }
+  }
 }
 
 // Four latents j0..j0+3 at once; only rare tiles with a candidate go lane by lane.

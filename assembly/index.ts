@@ -2,8 +2,8 @@
 // writes a model descriptor (model.ts) and allocates a workspace once per model.
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
-  mi, mp, M_D_IN, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH,
-  ACT_JUMPRELU, ACT_TOPK, QUANT_I8,
+  mi, mp, M_D_IN, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
+  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, QUANT_I8,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, rowShift, rowScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
@@ -89,7 +89,8 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const act = mi(m, M_ACT);
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
   selectBegin(wsKeys(m, ws), selectionCapacity(m), k);
-  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0);
+  const gated = act == ACT_GATED;
+  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0);
   gemvRow(m, ws, x);
   return selectFinish();
 }

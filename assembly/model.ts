@@ -17,7 +17,9 @@ export const M_DEC_SCALE: usize = 52; // f32[d_sae] per-row decoder scales (int8
 export const M_B_DEC: usize = 56;    // f32[d_in], added on decode
 export const M_X_SHIFT: usize = 60;  // f32[d_in] subtracted before encode, or 0
 export const M_NORM: usize = 64;     // NORM_* below: per-row input normalization
-export const M_BYTES: usize = 80;    // 20 fields; the last 3 reserved (zero)
+export const M_MAG_SCALE: usize = 68; // f32[d_sae_pad] gated: exp(r_mag)
+export const M_MAG_BIAS: usize = 72;  // f32[d_sae_pad] gated: b_mag − exp(r_mag)·b_gate
+export const M_BYTES: usize = 80;    // 20 fields; the last one reserved (zero)
 
 export const NORM_NONE: i32 = 0;
 export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean
@@ -26,6 +28,9 @@ export const NORM_CONSTANT_NORM: i32 = 2;  // x · sqrt(d_in)/‖x‖; decode: x
 export const ACT_RELU: i32 = 0;
 export const ACT_TOPK: i32 = 1;
 export const ACT_JUMPRELU: i32 = 2;
+// Gated (Rajamanoharan et al. 2024): b_enc holds b_gate, so h is the gate pre-activation π;
+// a latent is active where π > 0, with value ReLU(exp(r_mag)·π + b_mag − exp(r_mag)·b_gate).
+export const ACT_GATED: i32 = 3;
 
 export const QUANT_F32: i32 = 0;
 export const QUANT_I8: i32 = 1;

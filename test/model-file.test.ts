@@ -312,8 +312,8 @@ describe("valid safetensors, wrong model -> MODEL_INVALID / MODEL_UNSUPPORTED", 
     expect(msg).toContain('"2"');
   });
 
-  it("architecture \"gated\", quantization \"int4\", normalization \"batch_norm\" -> MODEL_UNSUPPORTED", async () => {
-    await expectLoadError(edit(int8Model, { meta: (m) => (m.architecture = "gated") }), "MODEL_UNSUPPORTED");
+  it("architecture \"transcoder\", quantization \"int4\", normalization \"batch_norm\" -> MODEL_UNSUPPORTED", async () => {
+    await expectLoadError(edit(int8Model, { meta: (m) => (m.architecture = "transcoder") }), "MODEL_UNSUPPORTED");
     await expectLoadError(edit(int8Model, { meta: (m) => (m.quantization = "int4") }), "MODEL_UNSUPPORTED");
     await expectLoadError(edit(int8Model, { meta: (m) => (m.normalization = "batch_norm") }), "MODEL_UNSUPPORTED");
   });

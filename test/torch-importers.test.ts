@@ -26,6 +26,7 @@ const cases: [string, string, string][] = [
   ["dictlearn-topk", "dictlearn", "topk"],
   ["dictlearn-batchtopk", "dictlearn", "jumprelu"],
   ["dictlearn-jumprelu", "dictlearn", "jumprelu"],
+  ["dictlearn-gated", "dictlearn", "gated"],
   ["openai-relu", "openai", "standard"],
   ["openai-topk", "openai", "topk"], // layer-normalized inputs, undone on decode
 ];

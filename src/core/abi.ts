@@ -49,10 +49,12 @@ export const M = {
   B_DEC: 56,
   X_SHIFT: 60,
   NORM: 64,
+  MAG_SCALE: 68,
+  MAG_BIAS: 72,
   BYTES: 80,
 } as const;
 
-export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2 } as const;
+export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2, gated: 3 } as const;
 export const QUANT_CODE = { f32: 0, int8: 1 } as const;
 export const NORM_CODE = { none: 0, layer_norm: 1, constant_norm_rescale: 2 } as const;
 

@@ -7,7 +7,7 @@ import type { Dtype, SafetensorsHeader, TensorInfo } from "../format/safetensors
 
 export const FORMAT_NAME = "sae-edge";
 export const FORMAT_VERSION = "1";
-export const ARCHITECTURES = ["standard", "topk", "jumprelu"] as const;
+export const ARCHITECTURES = ["standard", "topk", "jumprelu", "gated"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 export const QUANTIZATIONS = ["int8", "f32"] as const;
 /** Per-row input normalization, undone on decode (SAELens normalize_activations). */
@@ -72,7 +72,12 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
     t.W_enc_packed = { dtype: "F32", shape: [tiles, dIn, LATENT_TILE] };
     t.W_dec = { dtype: "F32", shape: [dSae, dIn] };
   }
-  t.b_enc = { dtype: "F32", shape: [dSae] };
+  if (spec.architecture === "gated") {
+    // Gated SAEs have a gate bias, a magnitude bias and a per-latent log-scale instead of b_enc.
+    for (const name of ["b_gate", "r_mag", "b_mag"]) t[name] = { dtype: "F32", shape: [dSae] };
+  } else {
+    t.b_enc = { dtype: "F32", shape: [dSae] };
+  }
   if (spec.architecture === "jumprelu") t.threshold = { dtype: "F32", shape: [dSae] };
   t.b_dec = { dtype: "F32", shape: [dIn] };
   return t;

@@ -21,6 +21,10 @@ export interface SaeWeights {
   b_dec: Float32Array;
   /** JumpReLU thresholds [d_sae]. */
   threshold?: Float32Array;
+  /** Gated: gate bias, magnitude log-scale and magnitude bias [d_sae] (b_enc unused). */
+  b_gate?: Float32Array;
+  r_mag?: Float32Array;
+  b_mag?: Float32Array;
   /** Per-row input normalization (default none). */
   normalization?: Normalization;
 }
@@ -36,11 +40,12 @@ function q8(v: number, inv: number): number {
 function checkWeights(w: SaeWeights): void {
   const want: [string, Float32Array | undefined, number][] = [
     ["W_enc", w.W_enc, w.dIn * w.dSae],
-    ["b_enc", w.b_enc, w.dSae],
     ["W_dec", w.W_dec, w.dSae * w.dIn],
     ["b_dec", w.b_dec, w.dIn],
   ];
   if (w.architecture === "jumprelu") want.push(["threshold", w.threshold, w.dSae]);
+  if (w.architecture === "gated") want.push(["b_gate", w.b_gate, w.dSae], ["r_mag", w.r_mag, w.dSae], ["b_mag", w.b_mag, w.dSae]);
+  else want.push(["b_enc", w.b_enc, w.dSae]);
   for (const [name, arr, n] of want) {
     if (!(arr instanceof Float32Array) || arr.length !== n) fail("CHECKPOINT_INVALID", `${name} must have ${n} float32 values, got ${arr?.length}`);
     for (let i = 0; i < arr.length; i++) {
@@ -128,6 +133,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
   }
   Object.assign(data, { b_enc: w.b_enc, b_dec: w.b_dec });
   if (w.architecture === "jumprelu") data.threshold = w.threshold!;
+  if (w.architecture === "gated") Object.assign(data, { b_gate: w.b_gate!, r_mag: w.r_mag!, b_mag: w.b_mag! });
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, { dtype, shape }] of Object.entries(shapes)) tensors[name] = { dtype, shape, data: data[name] };
   return { spec, tensors };

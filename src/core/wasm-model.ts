@@ -17,7 +17,7 @@ export interface PlacedModel {
 export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
 
 // Tensors stored per latent; padded to whole tiles in memory.
-const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold"]);
+const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold", "b_gate", "r_mag", "b_mag"]);
 const WASM32_BUDGET = 3.5 * 2 ** 30;
 
 export async function placeModel(
@@ -32,6 +32,9 @@ export async function placeModel(
   const sizes: Record<string, number> = {};
   for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = PER_LATENT.has(name) ? dSaePad * 4 : bytes;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
+  const gated = spec.architecture === "gated";
+  sizes.mag_scale = gated ? dSaePad * 4 : 0;
+  sizes.mag_bias = gated ? dSaePad * 4 : 0;
   if (spec.architecture !== "jumprelu") sizes.threshold = 0;
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   if (total > WASM32_BUDGET) {
@@ -65,6 +68,19 @@ export async function placeModel(
     for (let i = 0; i < t.length; i++) if (t[i] < 0) t[i] = 0;
   }
 
+  if (gated) {
+    // b_gate takes b_enc's place (h is then the gate pre-activation π); the magnitude path
+    // exp(r_mag)·(π − b_gate) + b_mag becomes one scale and one bias per latent.
+    const bGate = f32("b_gate", spec.dSae), rMag = f32("r_mag", spec.dSae), bMag = f32("b_mag", spec.dSae);
+    const scale = f32("mag_scale", spec.dSae), bias = f32("mag_bias", spec.dSae);
+    for (let j = 0; j < spec.dSae; j++) {
+      const e = Math.exp(rMag[j]);
+      if (!Number.isFinite(e)) fail("MODEL_INVALID", `r_mag[${j}] = ${rMag[j]} overflows exp()`);
+      scale[j] = e;
+      bias[j] = bMag[j] - e * bGate[j];
+    }
+    regions.b_enc = regions.b_gate;
+  }
   const d = new DataView(k.memory.buffer, m, M.BYTES);
   const set = (off: number, v: number) => d.setInt32(off, v, true);
   set(M.D_IN, spec.dIn);
@@ -84,6 +100,8 @@ export async function placeModel(
   set(M.B_DEC, regions.b_dec);
   set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
   set(M.NORM, NORM_CODE[spec.normalization]);
+  set(M.MAG_SCALE, regions.mag_scale);
+  set(M.MAG_BIAS, regions.mag_bias);
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }

@@ -1,5 +1,5 @@
 // saprmarks/dictionary_learning: ae.pt + config.json ({"trainer": {"dict_class", …}}).
-// AutoEncoder (ReLU, `bias` subtracted and added back), AutoEncoderTopK, BatchTopKSAE and
+// AutoEncoder (ReLU, `bias` subtracted and added back), GatedAutoEncoder, AutoEncoderTopK, BatchTopKSAE and
 // MatryoshkaBatchTopKSAE (the tracked scalar threshold at inference, else TopK),
 // JumpReluAutoEncoder. Saved dictionaries take raw activations (scale_biases folds norm_factor).
 import { fail } from "../core/errors.js";
@@ -54,6 +54,14 @@ export const dictlearn: Importer = {
       const [dIn, dSae] = W.shape;
       const k = sd.has("k") ? sd.tensor("k").data[0] : Number(t.k);
       w = topkFamily(sd, dIn, dSae, k, { W_enc: f32(W), b_enc: f32(sd.tensor("b_enc", [dSae])), W_dec: f32(sd.tensor("W_dec", [dSae, dIn])) }, true);
+    } else if (cls === "GatedAutoEncoder") {
+      const enc = sd.tensor("encoder.weight");
+      const [dSae, dIn] = enc.shape;
+      w = {
+        architecture: "gated", dIn, dSae, k: 0, applyBDecToInput: true,
+        W_enc: transposed(enc), b_enc: new Float32Array(dSae), W_dec: transposed(sd.tensor("decoder.weight", [dIn, dSae])), b_dec: f32(sd.tensor("decoder_bias", [dIn])),
+        b_gate: f32(sd.tensor("gate_bias", [dSae])), r_mag: f32(sd.tensor("r_mag", [dSae])), b_mag: f32(sd.tensor("mag_bias", [dSae])),
+      };
     } else if (cls === "JumpReluAutoEncoder") {
       const W = sd.tensor("W_enc");
       const [dIn, dSae] = W.shape;

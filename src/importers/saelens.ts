@@ -1,5 +1,5 @@
 // SAELens checkpoint folder: cfg.json + sae_weights.safetensors (F32/F16/BF16).
-// Architectures standard, topk, jumprelu. Normalizations that SAELens itself
+// Architectures standard, topk, jumprelu, gated. Normalizations that SAELens itself
 // folds into the weights (activation scaler, decoder-norm rescaling, legacy
 // scaling_factor) are folded here the same way, so the model takes raw inputs.
 import { fail } from "../core/errors.js";
@@ -11,7 +11,7 @@ import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 const CFG = "cfg.json";
 const WEIGHTS = "sae_weights.safetensors";
 const SCALER = "activation_scaler.json";
-const SUPPORTED = ["standard", "topk", "jumprelu"] as const;
+const SUPPORTED = ["standard", "topk", "jumprelu", "gated"] as const;
 
 export const saelens: Importer = {
   family: "saelens",
@@ -50,7 +50,8 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     k: cfg.k,
     applyBDecToInput: cfg.applyBDecToInput,
     W_enc: tensor("W_enc", [dIn, dSae])!,
-    b_enc: tensor("b_enc", [dSae])!,
+    b_enc: cfg.architecture === "gated" ? new Float32Array(dSae) : tensor("b_enc", [dSae])!,
+    ...(cfg.architecture === "gated" ? { b_gate: tensor("b_gate", [dSae]), r_mag: tensor("r_mag", [dSae]), b_mag: tensor("b_mag", [dSae]) } : {}),
     W_dec: tensor("W_dec", [dSae, dIn])!,
     b_dec: tensor("b_dec", [dIn])!,
     threshold: cfg.architecture === "jumprelu" ? tensor("threshold", [dSae]) : undefined,
