@@ -11,10 +11,19 @@ export let epiDSae: i32 = 0;
 export let epiThresh: usize = 0;     // per-latent thresholds (JumpReLU) or 0
 export let epiMagScale: usize = 0;   // gated: per-latent magnitude scale and bias, or 0
 export let epiMagBias: usize = 0;
+// GroupMax: group size (0 = off), the end of the current group, and its best so far.
+let gmSize: i32 = 0;
+let gmEnd: i32 = 0;
+let gmBest: f32 = 0;
+let gmBestJ: i32 = -1;
 // Set when a pre-activation is not finite (float32 overflow): the host reports it.
 export let epiOverflow: bool = false;
 
-export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize, magScale: usize = 0, magBias: usize = 0): void {
+export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize, magScale: usize = 0, magBias: usize = 0, groupSize: i32 = 0): void {
+  gmSize = groupSize;
+  gmEnd = groupSize;
+  gmBest = 0;
+  gmBestJ = -1;
   epiMode = mode;
   epiDense = dense;
   epiDSae = dSae;
@@ -33,6 +42,15 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize,
   if (h - h != 0) epiOverflow = true;
   if (epiMode == OUT_PREACT) {
     if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
+    return;
+  }
+  if (gmSize) {
+    if (j >= epiDSae) return;
+    if (j >= gmEnd) groupFlush();
+    if (h > gmBest) {
+      gmBest = h;
+      gmBestJ = j;
+    }
     return;
   }
   if (h > barOf(j) && j < epiDSae) {
@@ -57,6 +75,14 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize,
     }
     return;
   }
+  if (gmSize) {
+    // Every lane matters to its group's maximum.
+    epilogue1(j0, f32x4.extract_lane(h, 0));
+    epilogue1(j0 + 1, f32x4.extract_lane(h, 1));
+    epilogue1(j0 + 2, f32x4.extract_lane(h, 2));
+    epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
+    return;
+  }
   const bar = epiThresh
     ? f32x4.max(v128.load(epiThresh + (<usize>j0 << 2)), f32x4.splat(selThr))
     : f32x4.splat(selThr);
@@ -76,4 +102,17 @@ function epilogue1Preact(j0: i32, h: v128): void {
 }
 @inline function storeLane(j: i32, h: f32): void {
   if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
+}
+
+// Ends the current group: its best positive value becomes a code.
+function groupFlush(): void {
+  if (gmBestJ >= 0) selectPush(gmBestJ, gmBest);
+  gmBest = 0;
+  gmBestJ = -1;
+  gmEnd += gmSize;
+}
+
+// After the last tile of a row.
+export function epilogueEnd(): void {
+  if (gmSize && epiMode == OUT_SELECT) groupFlush();
 }

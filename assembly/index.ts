@@ -3,13 +3,13 @@
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
   mi, mp, M_D_IN, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
-  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, QUANT_I8,
+  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, rowShift, rowScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { epilogueBegin, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { epilogueBegin, epilogueEnd, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { selectBegin, selectFinish, selectEmit, selKeys, keyIndex, keyValue } from "./select";
 import { decodeBegin, decodeAdd, decodeFinish } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -90,8 +90,10 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
   selectBegin(wsKeys(m, ws), selectionCapacity(m), k);
   const gated = act == ACT_GATED;
-  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0);
+  const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
+  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
   gemvRow(m, ws, x);
+  epilogueEnd();
   return selectFinish();
 }
 

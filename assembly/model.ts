@@ -31,6 +31,9 @@ export const ACT_JUMPRELU: i32 = 2;
 // Gated (Rajamanoharan et al. 2024): b_enc holds b_gate, so h is the gate pre-activation π;
 // a latent is active where π > 0, with value ReLU(exp(r_mag)·π + b_mag − exp(r_mag)·b_gate).
 export const ACT_GATED: i32 = 3;
+// GroupMax (sparsify): latents form k consecutive groups of d_sae/k; each group keeps its
+// largest ReLU value (ties: lower index).
+export const ACT_GROUPMAX: i32 = 4;
 
 export const QUANT_F32: i32 = 0;
 export const QUANT_I8: i32 = 1;

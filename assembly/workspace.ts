@@ -1,4 +1,4 @@
-import { mi, M_D_IN, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, ACT_TOPK } from "./model";
+import { mi, M_D_IN, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, ACT_TOPK, ACT_GROUPMAX } from "./model";
 
 // Per-model scratch the host allocates once (size from workspace_bytes):
 //   xf    f32[d_in_pad]   input minus shift, zero padded
@@ -35,5 +35,6 @@ export function workspaceBytes(m: usize): usize {
 // The most codes one row can produce: k for TopK, d_sae otherwise.
 export function maxCodesPerRow(m: usize): i32 {
   const dSae = mi(m, M_D_SAE);
-  return mi(m, M_ACT) == ACT_TOPK ? min(mi(m, M_K), dSae) : dSae;
+  const act = mi(m, M_ACT);
+  return act == ACT_TOPK || act == ACT_GROUPMAX ? min(mi(m, M_K), dSae) : dSae;
 }

@@ -24,7 +24,7 @@ function npy(bytes: Uint8Array): { shape: number[]; data: Float64Array } {
   return { shape, data: Float64Array.from(new Float32Array(raw.buffer)) };
 }
 
-interface Ref { dIn: number; dSae: number; Wenc: Float64Array; Wdec: Float64Array; benc: Float64Array; bdec: Float64Array; theta?: Float64Array; k?: number; subtractBDec: boolean }
+interface Ref { dIn: number; dSae: number; Wenc: Float64Array; Wdec: Float64Array; benc: Float64Array; bdec: Float64Array; theta?: Float64Array; k?: number; groups?: number; subtractBDec: boolean }
 
 // Float64 reference codes: pre-activations, then JumpReLU (h > θ and h > 0) or TopK (k largest, ReLU).
 function refCodes(p: Ref, x: Float32Array): Map<number, number>[] {
@@ -35,7 +35,17 @@ function refCodes(p: Ref, x: Float32Array): Map<number, number>[] {
       for (let i = 0; i < p.dIn; i++) s += (x[r * p.dIn + i] - (p.subtractBDec ? p.bdec[i] : 0)) * p.Wenc[i * p.dSae + j];
       return s;
     });
-    const keep = p.theta ? h.map((v, j) => (v > p.theta![j] && v > 0 ? j : -1)).filter((j) => j >= 0) : Array.from(h.keys()).sort((a, b) => h[b] - h[a] || a - b).slice(0, p.k).filter((j) => h[j] > 0);
+    let keep: number[];
+    if (p.groups) {
+      // sparsify groupmax: ReLU, then the maximum of each of k consecutive groups (first index on ties)
+      const size = p.dSae / p.groups;
+      keep = Array.from({ length: p.groups }, (_, g) => {
+        let best = g * size;
+        for (let j = g * size; j < (g + 1) * size; j++) if (h[j] > h[best]) best = j;
+        return best;
+      }).filter((j) => h[j] > 0);
+    } else if (p.theta) keep = h.map((v, j) => (v > p.theta![j] && v > 0 ? j : -1)).filter((j) => j >= 0);
+    else keep = Array.from(h.keys()).sort((a, b) => h[b] - h[a] || a - b).slice(0, p.k).filter((j) => h[j] > 0);
     return new Map(keep.map((j) => [j, h[j]]));
   });
 }
@@ -130,7 +140,7 @@ describe("sparsify", () => {
   };
   layer("layers.3", { activation: "topk", expansion_factor: 3, normalize_decoder: true, num_latents: 0, k, multi_topk: false, skip_connection: false, transcode: false, d_in: dIn });
   layer("layers.4", { expansion_factor: 3, normalize_decoder: true, k, signed: false, d_in: dIn }); // old cfg: no activation, "signed"
-  layer("layers.5", { activation: "groupmax", expansion_factor: 3, k, d_in: dIn });
+  layer("layers.5", { activation: "groupmax", expansion_factor: 3, k: 6, d_in: dIn });
   layer("layers.6", { activation: "topk", expansion_factor: 3, k, skip_connection: true, d_in: dIn });
 
   it("new and old cfg.json with bf16 tensors encode and decode as the float64 reference", async () => {
@@ -140,6 +150,11 @@ describe("sparsify", () => {
     }
   });
 
+  it("groupmax keeps each group's largest ReLU value", async () => {
+    const imp = await checkAgainst(join(dir, "sp", "layers.5"), { ...ref, k: undefined, groups: 6 }, "sparsify");
+    expect(imp.weights).toMatchObject({ architecture: "groupmax", k: 6 });
+  });
+
   it("a multi-layer folder needs --hookpoint; unsupported options are refused clearly", async () => {
     const whole = cli("quantize", join(dir, "sp"), "-o", join(dir, "never.safetensors"));
     expect(whole.status).toBe(2);
@@ -147,7 +162,7 @@ describe("sparsify", () => {
     const one = cli("quantize", join(dir, "sp"), "--hookpoint", "layers.3", "-o", join(dir, "l3.safetensors"));
     expect(one.status, one.stderr).toBe(0);
     expect(one.stderr).toMatch(/topk d_in=16 d_sae=48 k=5 int8.*from sparsify/);
-    for (const [name, why] of [["layers.5", /groupmax/], ["layers.6", /skip_connection/]] as const) {
+    for (const [name, why] of [["layers.6", /skip_connection/]] as const) {
       const r2 = cli("quantize", join(dir, "sp"), "--hookpoint", name, "-o", join(dir, "never.safetensors"));
       expect(r2.status).toBe(2);
       expect(r2.stderr).toMatch(why);

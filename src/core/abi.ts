@@ -54,7 +54,7 @@ export const M = {
   BYTES: 80,
 } as const;
 
-export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2, gated: 3 } as const;
+export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2, gated: 3, groupmax: 4 } as const;
 export const QUANT_CODE = { f32: 0, int8: 1 } as const;
 export const NORM_CODE = { none: 0, layer_norm: 1, constant_norm_rescale: 2 } as const;
 

@@ -7,7 +7,7 @@ import type { Dtype, SafetensorsHeader, TensorInfo } from "../format/safetensors
 
 export const FORMAT_NAME = "sae-edge";
 export const FORMAT_VERSION = "1";
-export const ARCHITECTURES = ["standard", "topk", "jumprelu", "gated"] as const;
+export const ARCHITECTURES = ["standard", "topk", "jumprelu", "gated", "groupmax"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 export const QUANTIZATIONS = ["int8", "f32"] as const;
 /** Per-row input normalization, undone on decode (SAELens normalize_activations). */
@@ -24,7 +24,7 @@ export interface ModelSpec {
   architecture: Architecture;
   dIn: number;
   dSae: number;
-  /** TopK k; 0 for other architectures. */
+  /** TopK k, or GroupMax's number of groups; 0 for other architectures. */
   k: number;
   applyBDecToInput: boolean;
   normalization: Normalization;
@@ -145,6 +145,8 @@ export function checkSpec(spec: ModelSpec): ModelSpec {
   }
   if (spec.architecture === "topk") {
     if (!Number.isInteger(spec.k) || spec.k < 1 || spec.k > spec.dSae) fail("MODEL_INVALID", `topk needs 1 <= k <= d_sae (${spec.dSae}), got k=${spec.k}`);
+  } else if (spec.architecture === "groupmax") {
+    if (!Number.isInteger(spec.k) || spec.k < 1 || spec.dSae % spec.k !== 0) fail("MODEL_INVALID", `groupmax needs k groups dividing d_sae (${spec.dSae}), got k=${spec.k}`);
   } else if (spec.k !== 0) {
     fail("MODEL_INVALID", `k=${spec.k} is set but architecture is ${spec.architecture}`);
   }

@@ -115,7 +115,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
     architecture: w.architecture,
     dIn: w.dIn,
     dSae: w.dSae,
-    k: w.architecture === "topk" ? w.k : 0,
+    k: w.architecture === "topk" || w.architecture === "groupmax" ? w.k : 0,
     applyBDecToInput: w.applyBDecToInput,
     normalization: w.normalization ?? "none",
     quantization,

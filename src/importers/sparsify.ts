@@ -1,6 +1,6 @@
 // EleutherAI sparsify: a folder per hookpoint with cfg.json and sae.safetensors
 // (encoder.weight [num_latents, d_in] as nn.Linear, encoder.bias, W_dec [num_latents, d_in],
-// b_dec). TopK on ReLU pre-activations, b_dec subtracted from the input.
+// b_dec). TopK or GroupMax on ReLU pre-activations, b_dec subtracted from the input.
 import { fail } from "../core/errors.js";
 import type { SaeWeights } from "../core/quantize.js";
 import { parseSafetensors, toFloat32, type Dtype } from "../format/safetensors.js";
@@ -25,7 +25,7 @@ export const sparsify: Importer = {
       return fail("CHECKPOINT_INVALID", `${CFG} is not valid JSON: ${(e as Error).message}`);
     }
     const activation = String(cfg.activation ?? "topk");
-    if (activation !== "topk") fail("CHECKPOINT_UNSUPPORTED", `sparsify activation "${activation}" is not supported yet (topk is)`);
+    if (activation !== "topk" && activation !== "groupmax") fail("CHECKPOINT_UNSUPPORTED", `sparsify activation "${activation}" is not supported (topk and groupmax are)`);
     if (cfg.skip_connection) fail("CHECKPOINT_UNSUPPORTED", "sparsify skip_connection (W_skip) is not supported yet");
     if (cfg.transcode) fail("CHECKPOINT_UNSUPPORTED", "sparsify transcoders are not supported yet");
     const dIn = Number(cfg.d_in);
@@ -34,6 +34,7 @@ export const sparsify: Importer = {
     const dSae = Number(cfg.num_latents) > 0 ? Number(cfg.num_latents) : dIn * expansion;
     const k = Number(cfg.k ?? 32);
     if (!Number.isSafeInteger(k) || k < 1 || k > dSae) fail("CHECKPOINT_INVALID", `${CFG} k=${cfg.k} must be in 1..${dSae}`);
+    if (activation === "groupmax" && dSae % k !== 0) fail("CHECKPOINT_INVALID", `${CFG}: groupmax needs k (${k}) to divide num_latents (${dSae})`);
     const st = parseSafetensors(await files.read(WEIGHTS));
     const tensor = (name: string, shape: number[]) => {
       const t = st.header.tensors.find((x) => x.name === name);
@@ -45,7 +46,7 @@ export const sparsify: Importer = {
     const W_enc = new Float32Array(dIn * dSae);
     for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[j * dIn + i];
     const weights: SaeWeights = {
-      architecture: "topk", dIn, dSae, k, applyBDecToInput: true,
+      architecture: activation === "groupmax" ? "groupmax" : "topk", dIn, dSae, k, applyBDecToInput: true,
       W_enc, b_enc: tensor("encoder.bias", [dSae]), W_dec: tensor("W_dec", [dSae, dIn]), b_dec: tensor("b_dec", [dIn]),
     };
     const dtype = st.header.tensors.find((t) => t.name === "W_dec")?.dtype;
