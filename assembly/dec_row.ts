@@ -1,7 +1,7 @@
 // Sparse decode, one row: out = b_dec + sum_e value_e * W_dec[index_e], codes
 // taken in the order given. Int8 rows: out += (value * row_scale) * q, the same
 // per-element operations in every variant.
-import { mi, mp, M_D_IN, M_QUANT, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_NORM, QUANT_I8 } from "./model";
+import { mi, mp, M_D_OUT, M_QUANT, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_NORM, QUANT_I8 } from "./model";
 
 export function dec_i8_axpy__scalar(out: usize, row: usize, coef: f32, n: i32): void {
   for (let d = 0; d < n; d++) {
@@ -40,7 +40,7 @@ export function dec_f32_axpy__wasmsimd(out: usize, row: usize, coef: f32, n: i32
 }
 
 @inline function axpy(m: usize, out: usize, j: i32, value: f32): void {
-  const dIn = mi(m, M_D_IN);
+  const dIn = mi(m, M_D_OUT); // decoder rows have the output width
   if (mi(m, M_QUANT) == QUANT_I8) {
     const row = mp(m, M_W_DEC) + <usize>j * <usize>dIn;
     const coef = value * load<f32>(mp(m, M_DEC_SCALE) + (<usize>j << 2));
@@ -54,7 +54,7 @@ export function dec_f32_axpy__wasmsimd(out: usize, row: usize, coef: f32, n: i32
 }
 
 export function decodeBegin(m: usize, out: usize): void {
-  memory.copy(out, mp(m, M_B_DEC), <usize>mi(m, M_D_IN) << 2);
+  memory.copy(out, mp(m, M_B_DEC), <usize>mi(m, M_D_OUT) << 2);
 }
 
 export function decodeAdd(m: usize, out: usize, j: i32, value: f32): void {
@@ -64,7 +64,7 @@ export function decodeAdd(m: usize, out: usize, j: i32, value: f32): void {
 // Undoes the input normalization on a decoded row: x̂ = x̂_n · scale + shift (no-op without one).
 export function decodeFinish(m: usize, out: usize, shift: f32, scale: f32): void {
   if (mi(m, M_NORM) == 0) return;
-  const dIn = mi(m, M_D_IN);
+  const dIn = mi(m, M_D_OUT);
   for (let i = 0; i < dIn; i++) {
     const o = out + (<usize>i << 2);
     store<f32>(o, load<f32>(o) * scale + shift);

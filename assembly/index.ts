@@ -2,7 +2,7 @@
 // writes a model descriptor (model.ts) and allocates a workspace once per model.
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
-  mi, mp, M_D_IN, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
+  mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
@@ -150,9 +150,9 @@ export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize):
   }
 }
 
-// Reconstructions f32[n][d_in] from sparse codes (layout as encode_sparse); stats as encode_sparse wrote them, or 0.
+// Reconstructions f32[n][d_out] from sparse codes (layout as encode_sparse); stats as encode_sparse wrote them, or 0.
 export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n: i32, out: usize, stats: usize): void {
-  const dIn = <usize>mi(m, M_D_IN);
+  const dIn = <usize>mi(m, M_D_OUT);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dIn) << 2);
     decodeBegin(m, row);
@@ -166,7 +166,7 @@ export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n
 
 // Reconstructions from dense codes f32[n][d_sae] (non-zero latents, index order); stats or 0.
 export function decode_dense(m: usize, z: usize, n: i32, out: usize, stats: usize): void {
-  const dIn = <usize>mi(m, M_D_IN);
+  const dIn = <usize>mi(m, M_D_OUT);
   const dSae = mi(m, M_D_SAE);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dIn) << 2);
@@ -182,6 +182,7 @@ export function decode_dense(m: usize, z: usize, n: i32, out: usize, stats: usiz
 
 // Per-row reconstruction error of x through the SAE: f64 squared L2 and
 // squared L2 / ||x||^2. Same codes and order as encode_sparse + decode_sparse.
+// Needs d_out = d_in (the host does not call it for transcoders).
 export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNorm: usize): void {
   const dIn = mi(m, M_D_IN);
   const xhat = wsXhat(m, ws);

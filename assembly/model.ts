@@ -19,7 +19,8 @@ export const M_X_SHIFT: usize = 60;  // f32[d_in] subtracted before encode, or 0
 export const M_NORM: usize = 64;     // NORM_* below: per-row input normalization
 export const M_MAG_SCALE: usize = 68; // f32[d_sae_pad] gated: exp(r_mag)
 export const M_MAG_BIAS: usize = 72;  // f32[d_sae_pad] gated: b_mag − exp(r_mag)·b_gate
-export const M_BYTES: usize = 80;    // 20 fields; the last one reserved (zero)
+export const M_D_OUT: usize = 76;    // decoder output width (d_in for SAEs; transcoders differ)
+export const M_BYTES: usize = 80;    // 20 fields
 
 export const NORM_NONE: i32 = 0;
 export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean

@@ -1,10 +1,10 @@
-import { mi, M_D_IN, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, ACT_TOPK, ACT_GROUPMAX } from "./model";
+import { mi, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, ACT_TOPK, ACT_GROUPMAX } from "./model";
 
 // Per-model scratch the host allocates once (size from workspace_bytes):
 //   xf    f32[d_in_pad]   input minus shift, zero padded
 //   xq    i16[d_in_pad]   quantized input (layout depends on the build)
 //   keys  u64[cap]        selection candidates
-//   xhat  f32[d_in]       reconstruction row (score)
+//   xhat  f32[max(d_in, d_out)] reconstruction row (score)
 @inline function align16(n: usize): usize {
   return (n + 15) & ~(<usize>15);
 }
@@ -30,7 +30,7 @@ export function selectionCapacity(m: usize): i32 {
   return wsKeys(m, ws) + align16(<usize>selectionCapacity(m) << 3);
 }
 export function workspaceBytes(m: usize): usize {
-  return wsXhat(m, 0) + align16(<usize>mi(m, M_D_IN) << 2);
+  return wsXhat(m, 0) + align16(<usize>max(mi(m, M_D_IN), mi(m, M_D_OUT)) << 2);
 }
 // The most codes one row can produce: k for TopK, d_sae otherwise.
 export function maxCodesPerRow(m: usize): i32 {

@@ -130,10 +130,10 @@ program
   .action(async (model: string, input: string, opts: { output: string; kernel?: KernelName }) => {
     const sae = await open(model, opts.kernel);
     const { rows, data } = await readInput(input, sae.info.dIn);
-    const { dIn } = sae.info;
-    const out = new Float32Array(rows * dIn);
-    batches(rows, "reconstruct", (r0, r1) => out.set(sae.forward(data.subarray(r0 * dIn, r1 * dIn)).reconstruction, r0 * dIn));
-    await writeBytes(opts.output, serializeNpy(out, [rows, dIn]));
+    const { dIn, dOut } = sae.info;
+    const out = new Float32Array(rows * dOut);
+    batches(rows, "reconstruct", (r0, r1) => out.set(sae.forward(data.subarray(r0 * dIn, r1 * dIn)).reconstruction, r0 * dOut));
+    await writeBytes(opts.output, serializeNpy(out, [rows, dOut]));
   });
 
 program
@@ -154,6 +154,7 @@ program
       if (quantized.info[key] !== exact.info[key]) fail("INPUT_SHAPE", `--model has ${key}=${quantized.info[key]}, the checkpoint ${exact.info[key]}`);
     }
     const { data } = await readInput(activations, exact.info.dIn);
+    if (exact.info.dOut !== exact.info.dIn) fail("MODEL_UNSUPPORTED", "fidelity compares reconstructions with their inputs; a transcoder needs its targets");
     const r = fidelityReport(exact, quantized, data);
     if (o.json) {
       process.stdout.write(JSON.stringify({ family: imported.family, architecture: exact.info.architecture, kernel: quantized.info.kernel, ...r }) + "\n");

@@ -51,6 +51,7 @@ export const M = {
   NORM: 64,
   MAG_SCALE: 68,
   MAG_BIAS: 72,
+  D_OUT: 76,
   BYTES: 80,
 } as const;
 

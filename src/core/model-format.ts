@@ -24,6 +24,8 @@ export interface ModelSpec {
   architecture: Architecture;
   dIn: number;
   dSae: number;
+  /** Decoder output width: d_in for SAEs, the target's width for transcoders. */
+  dOut: number;
   /** TopK k, or GroupMax's number of groups; 0 for other architectures. */
   k: number;
   applyBDecToInput: boolean;
@@ -66,11 +68,11 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   if (spec.quantization === "int8") {
     t.W_enc_packed = { dtype: "I8", shape: [tiles, Math.ceil(dIn / I8_K_STEP), LATENT_TILE, I8_K_STEP] };
     t.W_enc_scale = { dtype: "F32", shape: [dSae] };
-    t.W_dec = { dtype: "I8", shape: [dSae, dIn] };
+    t.W_dec = { dtype: "I8", shape: [dSae, spec.dOut] };
     t.W_dec_scale = { dtype: "F32", shape: [dSae] };
   } else {
     t.W_enc_packed = { dtype: "F32", shape: [tiles, dIn, LATENT_TILE] };
-    t.W_dec = { dtype: "F32", shape: [dSae, dIn] };
+    t.W_dec = { dtype: "F32", shape: [dSae, spec.dOut] };
   }
   if (spec.architecture === "gated") {
     // Gated SAEs have a gate bias, a magnitude bias and a per-latent log-scale instead of b_enc.
@@ -79,7 +81,7 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
     t.b_enc = { dtype: "F32", shape: [dSae] };
   }
   if (spec.architecture === "jumprelu") t.threshold = { dtype: "F32", shape: [dSae] };
-  t.b_dec = { dtype: "F32", shape: [dIn] };
+  t.b_dec = { dtype: "F32", shape: [spec.dOut] };
   return t;
 }
 
@@ -90,6 +92,7 @@ export function specToMetadata(spec: ModelSpec): Record<string, string> {
     architecture: spec.architecture,
     d_in: String(spec.dIn),
     d_sae: String(spec.dSae),
+    ...(spec.dOut !== spec.dIn ? { d_out: String(spec.dOut) } : {}),
     k: String(spec.k),
     apply_b_dec_to_input: String(spec.applyBDecToInput),
     normalization: spec.normalization,
@@ -139,9 +142,12 @@ function oneOf<T extends string>(meta: Record<string, string>, key: string, allo
 }
 
 export function checkSpec(spec: ModelSpec): ModelSpec {
-  for (const [name, v, max] of [["d_in", spec.dIn, MAX_D_IN], ["d_sae", spec.dSae, MAX_D_SAE]] as const) {
+  for (const [name, v, max] of [["d_in", spec.dIn, MAX_D_IN], ["d_sae", spec.dSae, MAX_D_SAE], ["d_out", spec.dOut, MAX_D_IN]] as const) {
     if (!Number.isInteger(v) || v < 1) fail("MODEL_INVALID", `${name}=${v} must be a positive integer`);
     if (v > max) fail("MODEL_UNSUPPORTED", `${name}=${v} is above the supported ${max}`);
+  }
+  if (spec.dOut !== spec.dIn && (spec.applyBDecToInput || spec.normalization !== "none")) {
+    fail("MODEL_INVALID", "a transcoder (d_out ≠ d_in) cannot subtract b_dec from its input or normalize it");
   }
   if (spec.architecture === "topk") {
     if (!Number.isInteger(spec.k) || spec.k < 1 || spec.k > spec.dSae) fail("MODEL_INVALID", `topk needs 1 <= k <= d_sae (${spec.dSae}), got k=${spec.k}`);
@@ -179,6 +185,7 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     architecture: oneOf(meta, "architecture", ARCHITECTURES),
     dIn: positiveInt(meta, "d_in", MAX_D_IN),
     dSae: positiveInt(meta, "d_sae", MAX_D_SAE),
+    dOut: meta.d_out === undefined ? positiveInt(meta, "d_in", MAX_D_IN) : positiveInt(meta, "d_out", MAX_D_IN),
     k: positiveInt(meta, "k", MAX_D_SAE, true),
     applyBDecToInput: applyB === "true",
     normalization: oneOf(meta, "normalization", NORMALIZATIONS),

@@ -11,6 +11,8 @@ export interface SaeWeights {
   architecture: Architecture;
   dIn: number;
   dSae: number;
+  /** Decoder output width when it differs from d_in (transcoders). */
+  dOut?: number;
   k: number;
   applyBDecToInput: boolean;
   /** [d_in][d_sae] row-major. */
@@ -40,8 +42,8 @@ function q8(v: number, inv: number): number {
 function checkWeights(w: SaeWeights): void {
   const want: [string, Float32Array | undefined, number][] = [
     ["W_enc", w.W_enc, w.dIn * w.dSae],
-    ["W_dec", w.W_dec, w.dSae * w.dIn],
-    ["b_dec", w.b_dec, w.dIn],
+    ["W_dec", w.W_dec, w.dSae * (w.dOut ?? w.dIn)],
+    ["b_dec", w.b_dec, w.dOut ?? w.dIn],
   ];
   if (w.architecture === "jumprelu") want.push(["threshold", w.threshold, w.dSae]);
   if (w.architecture === "gated") want.push(["b_gate", w.b_gate, w.dSae], ["r_mag", w.r_mag, w.dSae], ["b_mag", w.b_mag, w.dSae]);
@@ -81,7 +83,8 @@ function quantizeEncoder(w: SaeWeights): { packed: Int8Array; scale: Float32Arra
 
 /** Per-latent int8 for the decoder rows. */
 function quantizeDecoder(w: SaeWeights): { q: Int8Array; scale: Float32Array } {
-  const { dIn, dSae, W_dec } = w;
+  const { dSae, W_dec } = w;
+  const dIn = w.dOut ?? w.dIn; // decoder rows have the output width
   const q = new Int8Array(dSae * dIn);
   const scale = new Float32Array(dSae);
   for (let j = 0; j < dSae; j++) {
@@ -115,6 +118,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
     architecture: w.architecture,
     dIn: w.dIn,
     dSae: w.dSae,
+    dOut: w.dOut ?? w.dIn,
     k: w.architecture === "topk" || w.architecture === "groupmax" ? w.k : 0,
     applyBDecToInput: w.applyBDecToInput,
     normalization: w.normalization ?? "none",

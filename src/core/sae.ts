@@ -88,10 +88,10 @@ export class Sae {
     return this.#denseOut(x, n, (k, xp, cnt, out) => k.preact(this.#m, this.#ws, xp, cnt, out));
   }
 
-  /** Reconstructions (rows × d_in) from sparse codes. */
+  /** Reconstructions (rows × d_out; d_out = d_in for SAEs) from sparse codes. */
   decode(codes: SparseCodes): Float32Array {
     const k = this.#live();
-    const { dIn } = this.info;
+    const { dOut: dIn } = this.info; // decoder output width
     const { rows, rowOffsets, indices, values, rowNorm } = checkCodes(codes, this.info.dSae);
     const out = new Float32Array(rows * dIn);
     const avgNnz = rows ? indices.length / rows : 0;
@@ -116,7 +116,7 @@ export class Sae {
   /** Reconstructions from dense codes (n × d_sae); rowNorm as encode returned it, for models with input normalization. */
   decodeDense(z: Float32Array, n?: number, rowNorm?: Float32Array): Float32Array {
     const k = this.#live();
-    const { dIn, dSae } = this.info;
+    const { dOut: dIn, dSae } = this.info; // decoder output width
     const rows = this.#rows(z, n, dSae);
     checkRowNorm(rowNorm, rows);
     const out = new Float32Array(rows * dIn);
@@ -141,7 +141,8 @@ export class Sae {
   /** Per-row reconstruction error, computed in the module (f64 sums). */
   score(x: Float32Array, n?: number): Scores {
     const k = this.#live();
-    const { dIn } = this.info;
+    const { dIn, dOut } = this.info;
+    if (dOut !== dIn) fail("MODEL_UNSUPPORTED", `score compares x with its reconstruction; this transcoder maps d_in=${dIn} to d_out=${dOut}`);
     const rows = this.#rows(x, n, dIn);
     const squared = new Float64Array(rows);
     const normalized = new Float64Array(rows);

@@ -59,6 +59,7 @@ export function steer(sae: Sae, x: Float32Array, edits: readonly LatentEdit[], o
   const codes = sae.encode(x);
   const edited = sae.decode(editCodes(codes, edits));
   if (options.errorTerm === false) return edited;
+  if (sae.info.dOut !== sae.info.dIn) fail("INVALID_ARGUMENT", "the error term needs d_out = d_in; use errorTerm: false for a transcoder");
   const clean = sae.decode(codes);
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i] + (edited[i] - clean[i]);

@@ -102,6 +102,7 @@ export async function placeModel(
   set(M.NORM, NORM_CODE[spec.normalization]);
   set(M.MAG_SCALE, regions.mag_scale);
   set(M.MAG_BIAS, regions.mag_bias);
+  set(M.D_OUT, spec.dOut);
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }

@@ -6,6 +6,8 @@ export interface SaeLensConfig {
   architecture: string;
   dIn: number;
   dSae: number;
+  /** Transcoders' output width (d_in otherwise). */
+  dOut: number;
   k: number;
   applyBDecToInput: boolean;
   normalizeActivations: string;
@@ -67,6 +69,7 @@ export function parseSaeLensConfig(text: string): SaeLensConfig {
   return {
     architecture,
     dIn: int(cfg, "d_in"),
+    dOut: cfg.d_out === undefined ? int(cfg, "d_in") : int(cfg, "d_out"),
     dSae: int(cfg, "d_sae"),
     k: architecture === "topk" ? int({ k: cfg.k ?? 100 }, "k") : 0,
     applyBDecToInput: cfg.apply_b_dec_to_input === undefined ? true : Boolean(cfg.apply_b_dec_to_input),

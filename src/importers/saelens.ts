@@ -11,7 +11,9 @@ import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 const CFG = "cfg.json";
 const WEIGHTS = "sae_weights.safetensors";
 const SCALER = "activation_scaler.json";
-const SUPPORTED = ["standard", "topk", "jumprelu", "gated"] as const;
+const SUPPORTED = ["standard", "topk", "jumprelu", "gated", "transcoder", "jumprelu_transcoder"] as const;
+// Transcoders read x and predict another activation (d_out): no b_dec on the input.
+const TRANSCODERS: Record<string, "standard" | "jumprelu"> = { transcoder: "standard", jumprelu_transcoder: "jumprelu" };
 
 export const saelens: Importer = {
   family: "saelens",
@@ -43,25 +45,28 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     return toFloat32(st.tensor(name), info.dtype);
   };
   const { dIn, dSae } = cfg;
+  const transcoder = TRANSCODERS[cfg.architecture];
+  const dOut = transcoder ? cfg.dOut : dIn;
   const w: SaeWeights = {
-    architecture: cfg.architecture as SaeWeights["architecture"],
+    architecture: transcoder ?? (cfg.architecture as SaeWeights["architecture"]),
     dIn,
     dSae,
+    dOut,
     k: cfg.k,
-    applyBDecToInput: cfg.applyBDecToInput,
+    applyBDecToInput: transcoder ? false : cfg.applyBDecToInput,
     W_enc: tensor("W_enc", [dIn, dSae])!,
     b_enc: cfg.architecture === "gated" ? new Float32Array(dSae) : tensor("b_enc", [dSae])!,
     ...(cfg.architecture === "gated" ? { b_gate: tensor("b_gate", [dSae]), r_mag: tensor("r_mag", [dSae]), b_mag: tensor("b_mag", [dSae]) } : {}),
-    W_dec: tensor("W_dec", [dSae, dIn])!,
-    b_dec: tensor("b_dec", [dIn])!,
-    threshold: cfg.architecture === "jumprelu" ? tensor("threshold", [dSae]) : undefined,
+    W_dec: tensor("W_dec", [dSae, dOut])!,
+    b_dec: tensor("b_dec", [dOut])!,
+    threshold: cfg.architecture === "jumprelu" || cfg.architecture === "jumprelu_transcoder" ? tensor("threshold", [dSae]) : undefined,
   };
   const folded: string[] = [];
 
   const scaling = tensor("scaling_factor", [dSae], true);
   if (scaling && scaling.some((s) => s !== 1)) {
     // Legacy finetuning scaling factor multiplies the features before decoding.
-    for (let j = 0; j < dSae; j++) scaleRow(w.W_dec, j, dIn, scaling[j]);
+    for (let j = 0; j < dSae; j++) scaleRow(w.W_dec, j, dOut, scaling[j]);
     folded.push("scaling_factor");
   }
 
@@ -74,7 +79,7 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     // As SAELens fold_activation_norm_scaling_factor: the SAE then takes raw inputs.
     for (let i = 0; i < w.W_enc.length; i++) w.W_enc[i] *= s;
     for (let i = 0; i < w.W_dec.length; i++) w.W_dec[i] /= s;
-    for (let i = 0; i < dIn; i++) w.b_dec[i] /= s;
+    for (let i = 0; i < dOut; i++) w.b_dec[i] /= s;
     folded.push(`activation scaling factor ${s}`);
   } else if (cfg.normalizeActivations === "layer_norm" || cfg.normalizeActivations === "constant_norm_rescale") {
     w.normalization = cfg.normalizeActivations; // per row, undone on decode
@@ -86,10 +91,10 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     // As SAELens fold_W_dec_norm: unit decoder rows, encoder columns and b_enc times the norm.
     for (let j = 0; j < dSae; j++) {
       let nrm = 0;
-      for (let i = 0; i < dIn; i++) nrm += w.W_dec[j * dIn + i] ** 2;
+      for (let i = 0; i < dOut; i++) nrm += w.W_dec[j * dOut + i] ** 2;
       nrm = Math.sqrt(nrm);
       // A zero decoder row zeroes the latent's pre-activation in SAELens too: it never fires.
-      if (nrm > 0) scaleRow(w.W_dec, j, dIn, 1 / nrm);
+      if (nrm > 0) scaleRow(w.W_dec, j, dOut, 1 / nrm);
       for (let i = 0; i < dIn; i++) w.W_enc[i * dSae + j] *= nrm;
       w.b_enc[j] *= nrm;
     }

@@ -27,7 +27,6 @@ export const sparsify: Importer = {
     const activation = String(cfg.activation ?? "topk");
     if (activation !== "topk" && activation !== "groupmax") fail("CHECKPOINT_UNSUPPORTED", `sparsify activation "${activation}" is not supported (topk and groupmax are)`);
     if (cfg.skip_connection) fail("CHECKPOINT_UNSUPPORTED", "sparsify skip_connection (W_skip) is not supported yet");
-    if (cfg.transcode) fail("CHECKPOINT_UNSUPPORTED", "sparsify transcoders are not supported yet");
     const dIn = Number(cfg.d_in);
     if (!Number.isSafeInteger(dIn) || dIn < 1) fail("CHECKPOINT_INVALID", `${CFG} d_in must be a positive integer`);
     const expansion = Number(cfg.expansion_factor ?? 32);
@@ -46,7 +45,8 @@ export const sparsify: Importer = {
     const W_enc = new Float32Array(dIn * dSae);
     for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[j * dIn + i];
     const weights: SaeWeights = {
-      architecture: activation === "groupmax" ? "groupmax" : "topk", dIn, dSae, k, applyBDecToInput: true,
+      // Transcoders (transcode) predict the module's output: b_dec is not subtracted from the input.
+      architecture: activation === "groupmax" ? "groupmax" : "topk", dIn, dSae, k, applyBDecToInput: !cfg.transcode,
       W_enc, b_enc: tensor("encoder.bias", [dSae]), W_dec: tensor("W_dec", [dSae, dIn]), b_dec: tensor("b_dec", [dIn]),
     };
     const dtype = st.header.tensors.find((t) => t.name === "W_dec")?.dtype;

@@ -154,6 +154,7 @@ export function registerAnomaly(program: Command): void {
       const sae = await open(model, o.kernel);
       const { rows, data } = await readInput(dataPath, sae.info.dIn);
       const { dIn, dSae } = sae.info;
+      if (sae.info.dOut !== dIn) fail("MODEL_UNSUPPORTED", "eval compares reconstructions with their inputs; a transcoder needs its targets");
       const acc = new ReconstructionMetricsAccumulator(dIn, dSae);
       batches(rows, "eval", (r0, r1) => {
         const x = data.subarray(r0 * dIn, r1 * dIn);

@@ -64,9 +64,9 @@ export function registerSteer(program: Command): void {
       ];
       const sae = await open(model, o.kernel);
       const { rows, data } = await readInput(input, sae.info.dIn);
-      const { dIn } = sae.info;
-      const out = new Float32Array(rows * dIn);
-      batches(rows, "steer", (r0, r1) => out.set(steer(sae, data.subarray(r0 * dIn, r1 * dIn), edits, { errorTerm: o.errorTerm }), r0 * dIn));
-      await writeBytes(o.output, serializeNpy(out, [rows, dIn]));
+      const { dIn, dOut } = sae.info;
+      const out = new Float32Array(rows * dOut);
+      batches(rows, "steer", (r0, r1) => out.set(steer(sae, data.subarray(r0 * dIn, r1 * dIn), edits, { errorTerm: o.errorTerm }), r0 * dOut));
+      await writeBytes(o.output, serializeNpy(out, [rows, dOut]));
     });
 }
