@@ -1,7 +1,8 @@
 // Sparse decode, one row: out = b_dec + sum_e value_e * W_dec[index_e], codes
 // taken in the order given. Int8 rows: out += (value * row_scale) * q, the same
 // per-element operations in every variant.
-import { mi, mp, M_D_OUT, M_QUANT, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_NORM, QUANT_I8 } from "./model";
+import { mi, mp, M_D_IN, M_D_OUT, M_QUANT, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_NORM, M_W_SKIP, QUANT_I8 } from "./model";
+import { dot4 } from "./vec_f32";
 
 export function dec_i8_axpy__scalar(out: usize, row: usize, coef: f32, n: i32): void {
   for (let d = 0; d < n; d++) {
@@ -68,5 +69,16 @@ export function decodeFinish(m: usize, out: usize, shift: f32, scale: f32): void
   for (let i = 0; i < dIn; i++) {
     const o = out + (<usize>i << 2);
     store<f32>(o, load<f32>(o) * scale + shift);
+  }
+}
+
+// The skip connection: out += W_skip · x (one dot product per output, in dot4's order).
+export function skipAdd(m: usize, x: usize, out: usize): void {
+  const wSkip = mp(m, M_W_SKIP);
+  if (!wSkip) return;
+  const dIn = mi(m, M_D_IN), dOut = mi(m, M_D_OUT);
+  for (let o = 0; o < dOut; o++) {
+    const p = out + (<usize>o << 2);
+    store<f32>(p, load<f32>(p) + dot4(wSkip + <usize>o * (<usize>dIn << 2), x, dIn));
   }
 }

@@ -11,7 +11,7 @@ import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wa
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { epilogueBegin, epilogueEnd, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { selectBegin, selectFinish, selectEmit, selKeys, keyIndex, keyValue } from "./select";
-import { decodeBegin, decodeAdd, decodeFinish } from "./dec_row";
+import { decodeBegin, decodeAdd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
 
@@ -198,8 +198,15 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
       decodeAdd(m, xhat, keyIndex(key), keyValue(key));
     }
     decodeFinish(m, xhat, shift, scale);
+    skipAdd(m, xr, xhat);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }
 }
 
 export { train_preact_f32, train_shift_rows, train_select, train_backward_row_t, train_decode_nobias, adam_f32, train_project_decoder_grad, train_normalize_decoder } from "./train";
+
+// Adds the skip connection W_skip · x to n output rows (forward of skip transcoders; no-op without one).
+export function skip_add(m: usize, x: usize, n: i32, out: usize): void {
+  const dIn = <usize>mi(m, M_D_IN), dOut = <usize>mi(m, M_D_OUT);
+  for (let r = 0; r < n; r++) skipAdd(m, x + ((<usize>r * dIn) << 2), out + ((<usize>r * dOut) << 2));
+}

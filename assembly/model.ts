@@ -20,7 +20,8 @@ export const M_NORM: usize = 64;     // NORM_* below: per-row input normalizatio
 export const M_MAG_SCALE: usize = 68; // f32[d_sae_pad] gated: exp(r_mag)
 export const M_MAG_BIAS: usize = 72;  // f32[d_sae_pad] gated: b_mag − exp(r_mag)·b_gate
 export const M_D_OUT: usize = 76;    // decoder output width (d_in for SAEs; transcoders differ)
-export const M_BYTES: usize = 80;    // 20 fields
+export const M_W_SKIP: usize = 80;   // f32[d_out][d_in] skip connection added by forward/score, or 0
+export const M_BYTES: usize = 96;    // 24 fields; the last 3 reserved (zero)
 
 export const NORM_NONE: i32 = 0;
 export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean

@@ -67,7 +67,7 @@ let demo: Promise<ChildResult>;
 beforeAll(async () => {
   demo = cli("demo", "--planted"); // ~5 s; runs while the other tests do
   writeCheckpoint(at("ckpt"), CFG);
-  writeCheckpoint(at("skip-transcoder"), { ...CFG, architecture: "skip_transcoder" });
+  writeCheckpoint(at("temporal"), { ...CFG, architecture: "temporal" });
   mkdirSync(at("empty-folder"));
   writeFileSync(at("input.npy"), serializeNpy(X, [ROWS, D_IN]));
   const [q8, q32] = await Promise.all([
@@ -350,7 +350,7 @@ describe("bad input: exit 2, one line on stderr, nothing on stdout", () => {
     ["quantize --bits 4", ["quantize", "ckpt", "-o", "never5.safetensors", "--bits", "4"], /bits/],
     ["quantize a folder without cfg.json", ["quantize", "empty-folder", "-o", "never6.safetensors"], /empty-folder.*\[CHECKPOINT_INVALID\]$/],
     ["quantize a missing folder", ["quantize", "no-such-folder", "-o", "never7.safetensors"], /no-such-folder.*\[INVALID_ARGUMENT\]$/],
-    ["quantize architecture skip_transcoder", ["quantize", "skip-transcoder", "-o", "never8.safetensors"], /skip_transcoder.*\[CHECKPOINT_UNSUPPORTED\]$/],
+    ["quantize architecture temporal", ["quantize", "temporal", "-o", "never8.safetensors"], /temporal.*\[CHECKPOINT_UNSUPPORTED\]$/],
   ];
 
   describe.concurrent("each", () => {

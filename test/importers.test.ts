@@ -133,15 +133,17 @@ describe("sparsify", () => {
     { name: "W_dec", dtype: "BF16" as const, shape: [dSae, dIn], values: ref.Wdec },
     { name: "b_dec", dtype: "BF16" as const, shape: [dIn], values: ref.bdec },
   ];
-  const layer = (name: string, cfg: Record<string, unknown>) => {
+  const layer = (name: string, cfg: Record<string, unknown>, extra: typeof tensors = []) => {
     mkdirSync(join(dir, "sp", name), { recursive: true });
     writeFileSync(join(dir, "sp", name, "cfg.json"), JSON.stringify(cfg));
-    writeFileSync(join(dir, "sp", name, "sae.safetensors"), writeSafetensors(tensors));
+    writeFileSync(join(dir, "sp", name, "sae.safetensors"), writeSafetensors([...tensors, ...extra]));
   };
+  const wSkip = roundTo("BF16", r.normals(dIn * dIn, 0.2)); // [d_in, d_in], applied as x @ W_skip.mT
   layer("layers.3", { activation: "topk", expansion_factor: 3, normalize_decoder: true, num_latents: 0, k, multi_topk: false, skip_connection: false, transcode: false, d_in: dIn });
   layer("layers.4", { expansion_factor: 3, normalize_decoder: true, k, signed: false, d_in: dIn }); // old cfg: no activation, "signed"
   layer("layers.5", { activation: "groupmax", expansion_factor: 3, k: 6, d_in: dIn });
-  layer("layers.6", { activation: "topk", expansion_factor: 3, k, skip_connection: true, d_in: dIn });
+  layer("layers.6", { activation: "topk", expansion_factor: 3, k, skip_connection: true, d_in: dIn }, [{ name: "W_skip", dtype: "BF16", shape: [dIn, dIn], values: wSkip }]);
+  layer("layers.7", { activation: "topk", expansion_factor: 3, k, skip_connection: true, d_in: dIn }); // W_skip missing
 
   it("new and old cfg.json with bf16 tensors encode and decode as the float64 reference", async () => {
     for (const name of ["layers.3", "layers.4"]) {
@@ -155,19 +157,40 @@ describe("sparsify", () => {
     expect(imp.weights).toMatchObject({ architecture: "groupmax", k: 6 });
   });
 
-  it("a multi-layer folder needs --hookpoint; unsupported options are refused clearly", async () => {
+  it("skip_connection adds x @ W_skip.T to forward and score (not to decode)", async () => {
+    const imported = await importCheckpoint(await checkpointFolder(join(dir, "sp", "layers.6")));
+    const sae = await loadSae(serializeModel(buildModel(imported.weights, "f32")));
+    expect(sae.info.skip).toBe(true);
+    const x = makeRng(8).normals(6 * dIn, 1);
+    const { codes, reconstruction } = sae.forward(x);
+    const plain = sae.decode(codes);
+    const scores = sae.score(x).squared;
+    for (let row = 0; row < 6; row++) {
+      let sq = 0;
+      for (let o = 0; o < dIn; o++) {
+        let skip = 0;
+        for (let i = 0; i < dIn; i++) skip += x[row * dIn + i] * wSkip[o * dIn + i];
+        expect(reconstruction[row * dIn + o]).toBeCloseTo(plain[row * dIn + o] + skip, 4);
+        sq += (x[row * dIn + o] - reconstruction[row * dIn + o]) ** 2;
+      }
+      expect(scores[row] / sq).toBeCloseTo(1, 4);
+    }
+    const q = await loadSae(serializeModel(buildModel(imported.weights, "int8")));
+    const qs = await loadSae(serializeModel(buildModel(imported.weights, "int8")), { kernel: "scalar" });
+    expect(Array.from(qs.score(x).squared)).toEqual(Array.from(q.score(x).squared));
+    expect(Array.from(qs.forward(x).reconstruction)).toEqual(Array.from(q.forward(x).reconstruction));
+  });
+
+  it("a multi-layer folder needs --hookpoint; bad folders are refused clearly", async () => {
     const whole = cli("quantize", join(dir, "sp"), "-o", join(dir, "never.safetensors"));
     expect(whole.status).toBe(2);
-    expect(whole.stderr).toMatch(/--hookpoint \(layers\.3, layers\.4, layers\.5, layers\.6\)/);
+    expect(whole.stderr).toMatch(/--hookpoint \(layers\.3, layers\.4, layers\.5, layers\.6, layers\.7\)/);
     const one = cli("quantize", join(dir, "sp"), "--hookpoint", "layers.3", "-o", join(dir, "l3.safetensors"));
     expect(one.status, one.stderr).toBe(0);
     expect(one.stderr).toMatch(/topk d_in=16 d_sae=48 k=5 int8.*from sparsify/);
-    for (const [name, why] of [["layers.6", /skip_connection/]] as const) {
-      const r2 = cli("quantize", join(dir, "sp"), "--hookpoint", name, "-o", join(dir, "never.safetensors"));
-      expect(r2.status).toBe(2);
-      expect(r2.stderr).toMatch(why);
-      expect(r2.stderr).toMatch(/\[CHECKPOINT_UNSUPPORTED\]/);
-    }
+    const missing = cli("quantize", join(dir, "sp"), "--hookpoint", "layers.7", "-o", join(dir, "never.safetensors"));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/lacks W_skip.*\[CHECKPOINT_INVALID\]/);
     expect(cli("quantize", join(dir, "sp"), "--hookpoint", "../x", "-o", join(dir, "never.safetensors")).status).toBe(2);
   });
 });

@@ -512,15 +512,15 @@ describe("SAELens checkpoint errors", () => {
     await expectCode(importDir(dir), "CHECKPOINT_INVALID", "cfg d_sae + 4");
   });
 
-  it('architecture "skip_transcoder" -> CHECKPOINT_UNSUPPORTED', async () => {
+  it('architecture "temporal" -> CHECKPOINT_UNSUPPORTED', async () => {
     const raw = randomSae(makeRng(4), "standard");
     const tensors = tensorsOf(raw, "F32");
     tensors.push({ name: "b_gate", dtype: "F32", shape: [D_SAE], values: raw.b_enc });
     tensors.push({ name: "r_mag", dtype: "F32", shape: [D_SAE], values: raw.b_enc });
     tensors.push({ name: "b_mag", dtype: "F32", shape: [D_SAE], values: raw.b_enc });
     const dir = freshDir();
-    await writeSaeLensCheckpoint(dir, { cfg: v6Cfg("skip_transcoder" as Arch), tensors });
-    await expectCode(importDir(dir), "CHECKPOINT_UNSUPPORTED", "skip_transcoder");
+    await writeSaeLensCheckpoint(dir, { cfg: v6Cfg("temporal" as Arch), tensors });
+    await expectCode(importDir(dir), "CHECKPOINT_UNSUPPORTED", "temporal");
   });
 
   it("cfg.json that is not JSON -> CHECKPOINT_INVALID", async () => {

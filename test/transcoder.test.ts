@@ -66,3 +66,35 @@ describe.each(["transcoder", "jumprelu_transcoder"] as const)("SAELens %s", (arc
     expect(JSON.parse(inspect.stdout)).toMatchObject({ dIn, dOut, metadata: { d_out: String(dOut) } });
   });
 });
+
+describe("SAELens skip_transcoder", () => {
+  it("forward adds x @ W_skip.T to the transcoder's output", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sae-edge-stc-"));
+    const W_skip = r.normals(dOut * dIn, 0.2);
+    await writeSaeLensCheckpoint(dir, {
+      cfg: { architecture: "skip_transcoder", d_in: dIn, d_out: dOut, d_sae: dSae, dtype: "float32", apply_b_dec_to_input: false, normalize_activations: "none", metadata: { sae_lens_version: "6.5.0" } },
+      tensors: [
+        { name: "W_enc", dtype: "F32", shape: [dIn, dSae], values: W_enc },
+        { name: "b_enc", dtype: "F32", shape: [dSae], values: b_enc },
+        { name: "W_dec", dtype: "F32", shape: [dSae, dOut], values: W_dec },
+        { name: "b_dec", dtype: "F32", shape: [dOut], values: b_dec },
+        { name: "W_skip", dtype: "F32", shape: [dOut, dIn], values: W_skip },
+      ],
+    });
+    const sae = await loadSae(serializeModel(buildModel((await importCheckpoint(await checkpointFolder(dir))).weights, "f32")));
+    expect(sae.info).toMatchObject({ skip: true, dOut });
+    const out = sae.forward(x).reconstruction;
+    for (let row = 0; row < rows; row++) {
+      const f = Array.from({ length: dSae }, (_, j) => {
+        let h = b_enc[j];
+        for (let i = 0; i < dIn; i++) h += x[row * dIn + i] * W_enc[i * dSae + j];
+        return Math.max(0, h);
+      });
+      for (let o = 0; o < dOut; o++) {
+        let want = f.reduce((a, v, j) => a + v * W_dec[j * dOut + o], b_dec[o]);
+        for (let i = 0; i < dIn; i++) want += x[row * dIn + i] * W_skip[o * dIn + i];
+        expect(out[row * dOut + o]).toBeCloseTo(want, 4);
+      }
+    }
+  });
+});

@@ -17,6 +17,7 @@ export interface KernelExports {
   decode_dense(m: number, z: number, n: number, out: number, stats: number): void;
   score(m: number, ws: number, x: number, n: number, outSq: number, outNorm: number): void;
   overflow_row(): number;
+  skip_add(m: number, x: number, n: number, out: number): void;
   // training (f32 models)
   train_shift_rows(x: number, shift: number, n: number, dIn: number, out: number): void;
   train_select(keys: number, cap: number, h: number, n: number, dSae: number, k: number, thresh: number, idx: number, val: number, rowptr: number): void;
@@ -52,7 +53,8 @@ export const M = {
   MAG_SCALE: 68,
   MAG_BIAS: 72,
   D_OUT: 76,
-  BYTES: 80,
+  W_SKIP: 80,
+  BYTES: 96,
 } as const;
 
 export const ACT_CODE = { standard: 0, topk: 1, jumprelu: 2, gated: 3, groupmax: 4 } as const;

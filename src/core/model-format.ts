@@ -26,6 +26,8 @@ export interface ModelSpec {
   dSae: number;
   /** Decoder output width: d_in for SAEs, the target's width for transcoders. */
   dOut: number;
+  /** A skip connection W_skip [d_out, d_in]: forward adds W_skip·x (skip transcoders, sparsify skip_connection). */
+  skip?: boolean;
   /** TopK k, or GroupMax's number of groups; 0 for other architectures. */
   k: number;
   applyBDecToInput: boolean;
@@ -82,6 +84,7 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   }
   if (spec.architecture === "jumprelu") t.threshold = { dtype: "F32", shape: [dSae] };
   t.b_dec = { dtype: "F32", shape: [spec.dOut] };
+  if (spec.skip) t.W_skip = { dtype: "F32", shape: [spec.dOut, dIn] };
   return t;
 }
 
@@ -93,6 +96,7 @@ export function specToMetadata(spec: ModelSpec): Record<string, string> {
     d_in: String(spec.dIn),
     d_sae: String(spec.dSae),
     ...(spec.dOut !== spec.dIn ? { d_out: String(spec.dOut) } : {}),
+    ...(spec.skip ? { skip_connection: "true" } : {}),
     k: String(spec.k),
     apply_b_dec_to_input: String(spec.applyBDecToInput),
     normalization: spec.normalization,
@@ -186,6 +190,7 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     dIn: positiveInt(meta, "d_in", MAX_D_IN),
     dSae: positiveInt(meta, "d_sae", MAX_D_SAE),
     dOut: meta.d_out === undefined ? positiveInt(meta, "d_in", MAX_D_IN) : positiveInt(meta, "d_out", MAX_D_IN),
+    skip: meta.skip_connection === "true",
     k: positiveInt(meta, "k", MAX_D_SAE, true),
     applyBDecToInput: applyB === "true",
     normalization: oneOf(meta, "normalization", NORMALIZATIONS),

@@ -13,6 +13,8 @@ export interface SaeWeights {
   dSae: number;
   /** Decoder output width when it differs from d_in (transcoders). */
   dOut?: number;
+  /** Skip connection [d_out][d_in], kept in f32: forward adds W_skip·x. */
+  W_skip?: Float32Array;
   k: number;
   applyBDecToInput: boolean;
   /** [d_in][d_sae] row-major. */
@@ -44,6 +46,7 @@ function checkWeights(w: SaeWeights): void {
     ["W_enc", w.W_enc, w.dIn * w.dSae],
     ["W_dec", w.W_dec, w.dSae * (w.dOut ?? w.dIn)],
     ["b_dec", w.b_dec, w.dOut ?? w.dIn],
+    ...(w.W_skip ? [["W_skip", w.W_skip, (w.dOut ?? w.dIn) * w.dIn] as [string, Float32Array, number]] : []),
   ];
   if (w.architecture === "jumprelu") want.push(["threshold", w.threshold, w.dSae]);
   if (w.architecture === "gated") want.push(["b_gate", w.b_gate, w.dSae], ["r_mag", w.r_mag, w.dSae], ["b_mag", w.b_mag, w.dSae]);
@@ -119,6 +122,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
     dIn: w.dIn,
     dSae: w.dSae,
     dOut: w.dOut ?? w.dIn,
+    skip: w.W_skip !== undefined,
     k: w.architecture === "topk" || w.architecture === "groupmax" ? w.k : 0,
     applyBDecToInput: w.applyBDecToInput,
     normalization: w.normalization ?? "none",
@@ -138,6 +142,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
   Object.assign(data, { b_enc: w.b_enc, b_dec: w.b_dec });
   if (w.architecture === "jumprelu") data.threshold = w.threshold!;
   if (w.architecture === "gated") Object.assign(data, { b_gate: w.b_gate!, r_mag: w.r_mag!, b_mag: w.b_mag! });
+  if (w.W_skip) data.W_skip = w.W_skip;
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, { dtype, shape }] of Object.entries(shapes)) tensors[name] = { dtype, shape, data: data[name] };
   return { spec, tensors };

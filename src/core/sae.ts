@@ -132,10 +132,26 @@ export class Sae {
     return out;
   }
 
-  /** Codes and reconstructions together. */
+  /** Codes and reconstructions together (with the skip connection W_skip·x, if the model has one). */
   forward(x: Float32Array, n?: number): { codes: SparseCodes; reconstruction: Float32Array } {
     const codes = this.encode(x, n);
-    return { codes, reconstruction: this.decode(codes) };
+    const reconstruction = this.decode(codes);
+    if (this.info.skip) this.#addSkip(x, reconstruction, codes.rows);
+    return { codes, reconstruction };
+  }
+
+  #addSkip(x: Float32Array, out: Float32Array, rows: number): void {
+    const k = this.#k!;
+    const { dIn, dOut } = this.info;
+    for (const [r0, r1] of chunks(rows, (dIn + dOut) * 4)) {
+      const cnt = r1 - r0;
+      const [xp, op] = this.#ioLayout([cnt * dIn * 4, cnt * dOut * 4]);
+      new Float32Array(k.memory.buffer, xp, cnt * dIn).set(x.subarray(r0 * dIn, r1 * dIn));
+      new Float32Array(k.memory.buffer, op, cnt * dOut).set(out.subarray(r0 * dOut, r1 * dOut));
+      k.skip_add(this.#m, xp, cnt, op);
+      this.#checkOut(op, cnt * dOut, dOut, r0, "the skip connection");
+      out.set(new Float32Array(k.memory.buffer, op, cnt * dOut), r0 * dOut);
+    }
   }
 
   /** Per-row reconstruction error, computed in the module (f64 sums). */

@@ -17,7 +17,7 @@ const xq = (i: number) => ((i * 29) % 127) - 63; // x[0] = -63, so the row scale
 /** null if the build computes the known answer, else what went wrong. */
 export async function selfTest(k: KernelExports): Promise<string | null> {
   const spec: ModelSpec = {
-    architecture: "standard", dIn: D_IN, dSae: D_SAE, dOut: D_IN, k: 0, applyBDecToInput: false,
+    architecture: "standard", dIn: D_IN, dSae: D_SAE, dOut: D_IN, skip: false, k: 0, applyBDecToInput: false,
     normalization: "none", quantization: "int8", provenance: {},
   };
   const packed = new Int8Array(D_SAE * D_IN); // one tile, two 16-wide steps: [c][l][t]

@@ -103,6 +103,7 @@ export async function placeModel(
   set(M.MAG_SCALE, regions.mag_scale);
   set(M.MAG_BIAS, regions.mag_bias);
   set(M.D_OUT, spec.dOut);
+  set(M.W_SKIP, regions.W_skip ?? 0);
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }

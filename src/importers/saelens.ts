@@ -11,9 +11,9 @@ import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 const CFG = "cfg.json";
 const WEIGHTS = "sae_weights.safetensors";
 const SCALER = "activation_scaler.json";
-const SUPPORTED = ["standard", "topk", "jumprelu", "gated", "transcoder", "jumprelu_transcoder"] as const;
+const SUPPORTED = ["standard", "topk", "jumprelu", "gated", "transcoder", "jumprelu_transcoder", "skip_transcoder"] as const;
 // Transcoders read x and predict another activation (d_out): no b_dec on the input.
-const TRANSCODERS: Record<string, "standard" | "jumprelu"> = { transcoder: "standard", jumprelu_transcoder: "jumprelu" };
+const TRANSCODERS: Record<string, "standard" | "jumprelu"> = { transcoder: "standard", jumprelu_transcoder: "jumprelu", skip_transcoder: "standard" };
 
 export const saelens: Importer = {
   family: "saelens",
@@ -60,6 +60,8 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     W_dec: tensor("W_dec", [dSae, dOut])!,
     b_dec: tensor("b_dec", [dOut])!,
     threshold: cfg.architecture === "jumprelu" || cfg.architecture === "jumprelu_transcoder" ? tensor("threshold", [dSae]) : undefined,
+    // skip_transcoder: x @ W_skip.T is added to the output.
+    W_skip: cfg.architecture === "skip_transcoder" ? tensor("W_skip", [dOut, dIn]) : undefined,
   };
   const folded: string[] = [];
 

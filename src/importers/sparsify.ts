@@ -26,7 +26,6 @@ export const sparsify: Importer = {
     }
     const activation = String(cfg.activation ?? "topk");
     if (activation !== "topk" && activation !== "groupmax") fail("CHECKPOINT_UNSUPPORTED", `sparsify activation "${activation}" is not supported (topk and groupmax are)`);
-    if (cfg.skip_connection) fail("CHECKPOINT_UNSUPPORTED", "sparsify skip_connection (W_skip) is not supported yet");
     const dIn = Number(cfg.d_in);
     if (!Number.isSafeInteger(dIn) || dIn < 1) fail("CHECKPOINT_INVALID", `${CFG} d_in must be a positive integer`);
     const expansion = Number(cfg.expansion_factor ?? 32);
@@ -48,6 +47,8 @@ export const sparsify: Importer = {
       // Transcoders (transcode) predict the module's output: b_dec is not subtracted from the input.
       architecture: activation === "groupmax" ? "groupmax" : "topk", dIn, dSae, k, applyBDecToInput: !cfg.transcode,
       W_enc, b_enc: tensor("encoder.bias", [dSae]), W_dec: tensor("W_dec", [dSae, dIn]), b_dec: tensor("b_dec", [dIn]),
+      // skip_connection: x @ W_skip.mT is added to the output.
+      ...(cfg.skip_connection ? { W_skip: tensor("W_skip", [dIn, dIn]) } : {}),
     };
     const dtype = st.header.tensors.find((t) => t.name === "W_dec")?.dtype;
     return { weights, provenance: { source_format: "sparsify", source: files.location, dtype, ...(cfg.multi_topk ? { multi_topk: true } : {}) } };
