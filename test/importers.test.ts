@@ -106,6 +106,32 @@ describe("Gemma Scope", () => {
     await checkAgainst(join(dir, "gs2"), ref, "gemmascope");
   });
 
+  it("Gemma Scope 2's affine_skip_connection is added to forward as x @ A", async () => {
+    const r = makeRng(10), dIn = 8, dSae = 12;
+    const A = r.normals(dIn * dIn, 0.3);
+    mkdirSync(join(dir, "gs2-skip"));
+    writeFileSync(join(dir, "gs2-skip", "params.safetensors"), writeSafetensors([
+      { name: "w_enc", dtype: "F32", shape: [dIn, dSae], values: r.normals(dIn * dSae, 0.4) },
+      { name: "w_dec", dtype: "F32", shape: [dSae, dIn], values: r.normals(dSae * dIn, 0.3) },
+      { name: "threshold", dtype: "F32", shape: [dSae], values: new Float32Array(dSae).fill(0.1) },
+      { name: "b_enc", dtype: "F32", shape: [dSae], values: new Float32Array(dSae) },
+      { name: "b_dec", dtype: "F32", shape: [dIn], values: new Float32Array(dIn) },
+      { name: "affine_skip_connection", dtype: "F32", shape: [dIn, dIn], values: A },
+    ]));
+    const imported = await importCheckpoint(await checkpointFolder(join(dir, "gs2-skip")));
+    const sae = await loadSae(serializeModel(buildModel(imported.weights, "f32")));
+    const x = makeRng(2).normals(4 * dIn, 1);
+    const { codes, reconstruction } = sae.forward(x);
+    const plain = sae.decode(codes);
+    for (let row = 0; row < 4; row++) {
+      for (let o = 0; o < dIn; o++) {
+        let skip = 0;
+        for (let i = 0; i < dIn; i++) skip += x[row * dIn + i] * A[i * dIn + o];
+        expect(reconstruction[row * dIn + o]).toBeCloseTo(plain[row * dIn + o] + skip, 4);
+      }
+    }
+  });
+
   it("refuses path tricks, oversized members, broken archives and mismatched shapes", async () => {
     const members = unzipSync(new Uint8Array(readFileSync("test/fixtures/gemmascope/params.npz")));
     expect(() => readNpz(zipSync({ "../W_enc.npy": members["W_enc.npy"] }), "evil.npz")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("not a plain file name") }));

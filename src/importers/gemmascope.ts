@@ -1,5 +1,6 @@
 // Gemma Scope: params.npz (W_enc [d_model, d_sae], W_dec [d_sae, d_model], threshold,
-// b_enc, b_dec; float32) and Gemma Scope 2's params.safetensors (lowercase keys).
+// b_enc, b_dec; float32) and Gemma Scope 2's params.safetensors (lowercase keys, optional
+// affine_skip_connection).
 // JumpReLU with no b_dec subtraction on the input (SAELens' gemma_2 loaders).
 import { fail } from "../core/errors.js";
 import type { SaeWeights } from "../core/quantize.js";
@@ -44,9 +45,17 @@ export const gemmascope: Importer = {
     for (const [name, t, shape] of want) {
       if (t.shape.join() !== shape.join()) fail("CHECKPOINT_INVALID", `${file}: ${name} has shape [${t.shape}], W_enc [${dIn}, ${dSae}] implies [${shape}]`);
     }
+    // Gemma Scope 2's optional affine skip: output += x @ A, A [d_in, d_in], i.e. W_skip = Aᵀ.
+    const affine = tensors.get("affine_skip_connection");
+    let W_skip: Float32Array | undefined;
+    if (affine) {
+      if (affine.shape.join() !== [dIn, dIn].join()) fail("CHECKPOINT_INVALID", `${file}: affine_skip_connection has shape [${affine.shape}], expected [${dIn}, ${dIn}]`);
+      W_skip = new Float32Array(dIn * dIn);
+      for (let i = 0; i < dIn; i++) for (let o = 0; o < dIn; o++) W_skip[o * dIn + i] = affine.data[i * dIn + o];
+    }
     const weights: SaeWeights = {
       architecture: "jumprelu", dIn, dSae, k: 0, applyBDecToInput: false,
-      W_enc: wEnc.data, W_dec: wDec.data, b_enc: bEnc.data, b_dec: bDec.data, threshold: threshold.data,
+      W_enc: wEnc.data, W_dec: wDec.data, b_enc: bEnc.data, b_dec: bDec.data, threshold: threshold.data, W_skip,
     };
     return { weights, provenance: { source_format: "gemmascope", source: files.location, file } };
   },
