@@ -37,6 +37,8 @@ export interface ModelSpec {
   provenance: Record<string, unknown>;
   /** Anomaly-score calibration on normal data, when the model has been calibrated. */
   calibration?: Calibration;
+  /** Fraction of training tokens each latent fired on, when the checkpoint had it (SAELens sparsity.safetensors). */
+  featureDensity?: number[];
 }
 
 export const SCORE_MODES = ["raw", "norm", "var"] as const;
@@ -103,6 +105,7 @@ export function specToMetadata(spec: ModelSpec): Record<string, string> {
     quantization: spec.quantization,
     provenance: JSON.stringify(spec.provenance),
     ...(spec.calibration ? { calibration: JSON.stringify(spec.calibration) } : {}),
+    ...(spec.featureDensity ? { feature_density: JSON.stringify(spec.featureDensity) } : {}),
   };
 }
 
@@ -198,6 +201,18 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     provenance,
   });
   checkTensors(header.tensors, expectedTensors(spec));
+  if (meta.feature_density !== undefined) {
+    let d: unknown;
+    try {
+      d = JSON.parse(meta.feature_density);
+    } catch {
+      d = undefined;
+    }
+    if (!Array.isArray(d) || d.length !== spec.dSae || !d.every((v) => typeof v === "number" && v >= 0 && v <= 1)) {
+      fail("MODEL_INVALID", `metadata feature_density must be ${spec.dSae} numbers in [0, 1]`);
+    }
+    spec.featureDensity = d as number[];
+  }
   if (meta.calibration !== undefined) {
     let c: unknown;
     try {

@@ -15,6 +15,8 @@ export interface SaeWeights {
   dOut?: number;
   /** Skip connection [d_out][d_in], kept in f32: forward adds W_skip·x. */
   W_skip?: Float32Array;
+  /** Fraction of training tokens each latent fired on, if known. */
+  featureDensity?: Float32Array;
   k: number;
   applyBDecToInput: boolean;
   /** [d_in][d_sae] row-major. */
@@ -123,6 +125,7 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
     dSae: w.dSae,
     dOut: w.dOut ?? w.dIn,
     skip: w.W_skip !== undefined,
+    ...(w.featureDensity ? { featureDensity: Array.from(w.featureDensity, (v) => Number(v.toPrecision(6))) } : {}),
     k: w.architecture === "topk" || w.architecture === "groupmax" ? w.k : 0,
     applyBDecToInput: w.applyBDecToInput,
     normalization: w.normalization ?? "none",

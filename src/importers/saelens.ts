@@ -11,6 +11,7 @@ import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 const CFG = "cfg.json";
 const WEIGHTS = "sae_weights.safetensors";
 const SCALER = "activation_scaler.json";
+const SPARSITY = "sparsity.safetensors";
 const SUPPORTED = ["standard", "topk", "jumprelu", "gated", "transcoder", "jumprelu_transcoder", "skip_transcoder"] as const;
 // Transcoders read x and predict another activation (d_out): no b_dec on the input.
 const TRANSCODERS: Record<string, "standard" | "jumprelu"> = { transcoder: "standard", jumprelu_transcoder: "jumprelu", skip_transcoder: "standard" };
@@ -101,6 +102,14 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
       w.b_enc[j] *= nrm;
     }
     folded.push("decoder norm (rescale_acts_by_decoder_norm)");
+  }
+
+  if (names.includes(SPARSITY)) {
+    // log10(feature density + 1e-10) per latent, written by SAELens training.
+    const sp = parseSafetensors(await files.read(SPARSITY));
+    const t = sp.header.tensors.find((x) => x.name === "sparsity");
+    if (!t || t.shape.join() !== String(dSae)) fail("CHECKPOINT_INVALID", `${SPARSITY} must hold "sparsity" [${dSae}]`);
+    w.featureDensity = toFloat32(sp.tensor("sparsity"), t.dtype).map((v) => Math.min(1, Math.max(0, 10 ** v - 1e-10)));
   }
 
   return {
