@@ -140,6 +140,16 @@ function positiveInt(meta: Record<string, string>, key: string, max: number, all
   return n;
 }
 
+// An optional metadata value holding JSON: undefined when absent, a typed error when not JSON.
+function jsonField(meta: Record<string, string>, key: string): unknown {
+  if (meta[key] === undefined) return undefined;
+  try {
+    return JSON.parse(meta[key]);
+  } catch {
+    return fail("MODEL_INVALID", `metadata ${key} is not JSON`);
+  }
+}
+
 function oneOf<T extends string>(meta: Record<string, string>, key: string, allowed: readonly T[]): T {
   const s = field(meta, key);
   if (!(allowed as readonly string[]).includes(s)) {
@@ -175,17 +185,9 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
   if (meta.format_version !== FORMAT_VERSION) {
     fail("MODEL_UNSUPPORTED", `model format_version "${meta.format_version}" is not supported (this version reads "${FORMAT_VERSION}")`);
   }
-  let provenance: Record<string, unknown> = {};
-  if (meta.provenance !== undefined) {
-    let p: unknown;
-    try {
-      p = JSON.parse(meta.provenance);
-    } catch {
-      p = undefined;
-    }
-    if (!p || typeof p !== "object" || Array.isArray(p)) fail("MODEL_INVALID", "metadata provenance is not a JSON object");
-    provenance = p as Record<string, unknown>;
-  }
+  const p = meta.provenance === undefined ? {} : jsonField(meta, "provenance");
+  if (!p || typeof p !== "object" || Array.isArray(p)) fail("MODEL_INVALID", "metadata provenance is not a JSON object");
+  const provenance = p as Record<string, unknown>;
   const applyB = field(meta, "apply_b_dec_to_input");
   if (applyB !== "true" && applyB !== "false") fail("MODEL_INVALID", `apply_b_dec_to_input="${applyB}" is not true or false`);
   const spec = checkSpec({
@@ -201,27 +203,15 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     provenance,
   });
   checkTensors(header.tensors, expectedTensors(spec));
-  if (meta.feature_density !== undefined) {
-    let d: unknown;
-    try {
-      d = JSON.parse(meta.feature_density);
-    } catch {
-      d = undefined;
-    }
+  const d = jsonField(meta, "feature_density");
+  if (d !== undefined) {
     if (!Array.isArray(d) || d.length !== spec.dSae || !d.every((v) => typeof v === "number" && v >= 0 && v <= 1)) {
       fail("MODEL_INVALID", `metadata feature_density must be ${spec.dSae} numbers in [0, 1]`);
     }
     spec.featureDensity = d as number[];
   }
-  if (meta.calibration !== undefined) {
-    let c: unknown;
-    try {
-      c = JSON.parse(meta.calibration);
-    } catch {
-      fail("MODEL_INVALID", "metadata calibration is not JSON");
-    }
-    spec.calibration = checkCalibration(c, spec.dIn, spec.dSae);
-  }
+  const c = jsonField(meta, "calibration");
+  if (c !== undefined) spec.calibration = checkCalibration(c, spec.dIn, spec.dSae);
   return spec;
 }
 
