@@ -10,14 +10,12 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { nodeBuilds, serializeNpy } from "../dist/node.js";
-import { mnistDigits } from "../dist/demo.js";
+import { concatRows, mnistDigits } from "../dist/demo.js";
 import { matrixBatches, trainSae } from "../dist/train.js";
 
 const { values: args } = parseArgs({ options: { epochs: { type: "string", default: "3" }, python: { type: "string", default: "/usr/bin/python3" } } });
 const epochs = Number(args.epochs);
-const digits = mnistDigits();
-const x = new Float32Array(digits.reduce((a, d) => a + d.length, 0));
-digits.reduce((o, d) => (x.set(d, o), o + d.length), 0);
+const x = concatRows(mnistDigits());
 const rows = x.length / 784;
 const options = { architecture: "topk", dSae: 1024, k: 32, batchSize: 256, lr: 2e-3, seed: 0 };
 

@@ -4,7 +4,8 @@
 import { buildModel, serializeModel } from "../core/quantize.js";
 import { loadSae } from "../node.js";
 import type { KernelName } from "../core/kernels.js";
-import { atomRecovery, fvu, plantedProblem, PLANTED_DEFAULTS } from "../demo/planted.js";
+import { atomRecovery, plantedProblem, PLANTED_DEFAULTS } from "../demo/planted.js";
+import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,13 +35,16 @@ export async function runDemo(kernel?: KernelName, out: (line: string) => void =
     const codes = sae.encode(p.x);
     const recon = sae.decode(codes);
     const recovery = atomRecovery(p.truth, o.k, codes.rowOffsets, codes.indices);
+    const metrics = new ReconstructionMetricsAccumulator(o.dIn, o.dSae);
+    metrics.add(p.x, recon, codes);
+    const { fvu } = metrics.result();
     const l0 = codes.indices.length / p.rows;
     const batch = median(timeIt(() => sae.encode(p.x)));
     const one = p.x.subarray(0, o.dIn);
     const single = median(timeIt(() => sae.encode(one), 200));
     out(
       `${quant.padEnd(6)} ${sae.info.kernel.padEnd(8)} ${(bytes.length / 2 ** 20).toFixed(1).padStart(5)} MB  ` +
-        `${(recovery * 100).toFixed(2).padStart(6)}%  ${fvu(p.x, recon, o.dIn).toExponential(2).padEnd(8)}  ${l0.toFixed(2).padStart(5)}  ` +
+        `${(recovery * 100).toFixed(2).padStart(6)}%  ${fvu.toExponential(2).padEnd(8)}  ${l0.toFixed(2).padStart(5)}  ` +
         `${Math.round(p.rows / (batch / 1000)).toString().padStart(7)}   ${(single * 1000).toFixed(1).padStart(8)}`,
     );
     sae.dispose();

@@ -3,18 +3,13 @@
 import type { WasmBuilds } from "../core/kernels.js";
 import { buildModel, serializeModel } from "../core/quantize.js";
 import { matrixBatches, trainSae, type EpochReport } from "../train/train-loop.js";
-import { MNIST_DIM } from "./mnist-data.js";
+import { MNIST_DIM, concatRows } from "./mnist-data.js";
 
 export const DEFAULT_MODEL_PATH = "models/mnist-topk-1024.safetensors";
 export const DEFAULT_TRAINING = { epochs: 10, options: { architecture: "topk", dSae: 1024, k: 32, batchSize: 256, lr: 2e-3, seed: 0 } } as const;
 
 export async function trainDefaultModel(builds: WasmBuilds, digits: Float32Array[], onEpoch?: (r: EpochReport) => void): Promise<Uint8Array> {
-  const all = new Float32Array(digits.reduce((a, d) => a + d.length, 0));
-  let off = 0;
-  for (const d of digits) {
-    all.set(d, off);
-    off += d.length;
-  }
+  const all = concatRows(digits);
   const { options, epochs } = DEFAULT_TRAINING;
   const { trainer, epochs: reports } = await trainSae(builds, {
     dIn: MNIST_DIM, epochs, batches: matrixBatches(all, MNIST_DIM, options.batchSize, options.seed), options: { ...options }, onEpoch,

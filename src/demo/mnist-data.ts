@@ -11,6 +11,13 @@ export function mnistDigits(): Float32Array[] {
   return Array.from({ length: 10 }, (_, d) => Float32Array.from((require(`mnist/src/digits/${d}.json`) as { data: number[] }).data));
 }
 
+/** The rows of several matrices, one after another. */
+export function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.reduce((off, p) => (out.set(p, off), off + p.length), 0);
+  return out;
+}
+
 /** The one-class split: for each digit, the first 80% (by index) trains, the last 20% tests. */
 export function splitDigit(rows: Float32Array): { train: Float32Array; test: Float32Array } {
   const n = rows.length / MNIST_DIM;

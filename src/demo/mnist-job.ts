@@ -9,7 +9,7 @@ import type { KernelName } from "../core/kernels.js";
 import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
 import { PACKAGE_ROOT, loadSae, nodeBuilds } from "../node.js";
 import { DEFAULT_MODEL_PATH } from "./default-model.js";
-import { MNIST_DIM, MNIST_SIDE, mnistDigits, splitDigit } from "./mnist-data.js";
+import { MNIST_DIM, MNIST_SIDE, concatRows, mnistDigits, splitDigit } from "./mnist-data.js";
 import { oneClassBenchmark, ONE_CLASS_DEFAULTS } from "./one-class.js";
 import { anomalyStrip, atlas, toPng } from "./pictures.js";
 
@@ -26,8 +26,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 export async function runMnistJob(o: MnistJobOptions, out: (line: string) => void = console.log): Promise<void> {
   const t0 = performance.now();
   const digits = mnistDigits();
-  const all = new Float32Array(digits.reduce((a, d) => a + d.length, 0));
-  digits.reduce((off, d) => (all.set(d, off), off + d.length), 0);
+  const all = concatRows(digits);
   const rows = all.length / MNIST_DIM;
   const modelPath = o.modelPath ?? join(PACKAGE_ROOT, DEFAULT_MODEL_PATH);
   const sae = await loadSae(modelPath, { kernel: o.kernel });
@@ -71,10 +70,9 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   const sorted = new Float32Array(atoms.length);
   order.forEach((j, slot) => sorted.set(atoms.subarray(j * MNIST_DIM, (j + 1) * MNIST_DIM), slot * MNIST_DIM));
   await writeFile(join(o.outDir, "feature-atlas.png"), toPng(atlas(sorted, MNIST_SIDE, dSae)));
-  const trainAll = new Float32Array(digits.reduce((a, d) => a + splitDigit(d).train.length, 0));
-  digits.reduce((off, d) => (trainAll.set(splitDigit(d).train, off), off + splitDigit(d).train.length), 0);
-  const testAll = new Float32Array(all.length - trainAll.length);
-  digits.reduce((off, d) => (testAll.set(splitDigit(d).test, off), off + splitDigit(d).test.length), 0);
+  const splits = digits.map(splitDigit);
+  const trainAll = concatRows(splits.map((s) => s.train));
+  const testAll = concatRows(splits.map((s) => s.test));
   const cal = calibrate(sae, trainAll, { mode: "norm", fpr: 0.01 });
   const testScores = anomalyScores(sae, testAll, "norm");
   const worst = Array.from(testScores.keys()).sort((a, b) => testScores[b] - testScores[a]).slice(0, 8);

@@ -11,7 +11,7 @@ import type { TrainOptions } from "../train/options.js";
 import { fitPca, pcaScores } from "./pca.js";
 import { anomalyScores, calibrate } from "../anomaly/scoring.js";
 import type { ScoreMode } from "../core/model-format.js";
-import { MNIST_DIM, splitDigit } from "./mnist-data.js";
+import { MNIST_DIM, concatRows, splitDigit } from "./mnist-data.js";
 
 /** Ruff et al. 2018 (ICML), Table 1, One-Class Deep SVDD on MNIST, AUROC %. */
 export const DEEP_SVDD_ONE_CLASS = [98.0, 99.7, 91.7, 91.9, 94.9, 88.5, 98.3, 94.6, 93.9, 96.5];
@@ -45,15 +45,8 @@ export interface OneClassResult {
 
 export async function oneClassBenchmark(builds: WasmBuilds, digits: Float32Array[], config = ONE_CLASS_DEFAULTS, onDigit?: (r: OneClassResult) => void): Promise<{ results: OneClassResult[]; test: Float32Array }> {
   const tests = digits.map((d) => splitDigit(d).test);
-  const total = tests.reduce((a, t) => a + t.length, 0);
-  const test = new Float32Array(total);
-  const testDigit = new Uint8Array(total / MNIST_DIM);
-  let off = 0;
-  tests.forEach((t, d) => {
-    test.set(t, off);
-    testDigit.fill(d, off / MNIST_DIM, (off + t.length) / MNIST_DIM);
-    off += t.length;
-  });
+  const test = concatRows(tests);
+  const testDigit = Uint8Array.from(tests.flatMap((t, d) => new Array<number>(t.length / MNIST_DIM).fill(d)));
   const results: OneClassResult[] = [];
   for (let c = 0; c < 10; c++) {
     const { train } = splitDigit(digits[c]);

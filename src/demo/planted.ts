@@ -78,20 +78,3 @@ export function atomRecovery(truth: Uint32Array, k: number, rowOffsets: Uint32Ar
   }
   return found / (rows * k);
 }
-
-/** Fraction of variance unexplained: sum ||x - x̂||² / sum ||x - mean(x)||², in float64. */
-export function fvu(x: Float32Array, xhat: Float32Array, dIn: number): number {
-  const rows = x.length / dIn;
-  const mean = new Float64Array(dIn);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < dIn; i++) mean[i] += x[r * dIn + i] / rows;
-  let err = 0;
-  let varSum = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < dIn; i++) {
-      const v = x[r * dIn + i];
-      err += (v - xhat[r * dIn + i]) ** 2;
-      varSum += (v - mean[i]) ** 2;
-    }
-  }
-  return err / varSum;
-}
