@@ -8,15 +8,24 @@ import type { Sae } from "../core/sae.js";
 export function anomalyScores(sae: Sae, x: Float32Array, mode: ScoreMode, residualVariance?: ArrayLike<number>): Float64Array {
   if (mode === "raw") return sae.score(x).squared;
   if (mode === "norm") return sae.score(x).normalized;
-  if (!residualVariance) fail("INVALID_ARGUMENT", 'score mode "var" needs a calibration (sae-edge calibrate --mode var)');
-  const { dIn } = sae.info;
-  const xhat = sae.forward(x).reconstruction;
+  return scoresOf(x, sae.forward(x).reconstruction, sae.info.dIn, mode, residualVariance);
+}
+
+// The same scores from a reconstruction already at hand, summed in float64 in input order as the
+// kernel's score does, so the values agree with anomalyScores bit for bit.
+function scoresOf(x: Float32Array, xhat: Float32Array, dIn: number, mode: ScoreMode, residualVariance?: ArrayLike<number>): Float64Array {
+  if (mode === "var" && !residualVariance) fail("INVALID_ARGUMENT", 'score mode "var" needs a calibration (sae-edge calibrate --mode var)');
   const rows = x.length / dIn;
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let i = 0; i < dIn; i++) s += (x[r * dIn + i] - xhat[r * dIn + i]) ** 2 / residualVariance[i];
-    out[r] = s;
+    let sq = 0, nrm = 0;
+    for (let i = 0; i < dIn; i++) {
+      const xi = x[r * dIn + i];
+      const e = xi - xhat[r * dIn + i];
+      sq += mode === "var" ? (e * e) / residualVariance![i] : e * e;
+      nrm += xi * xi;
+    }
+    out[r] = mode !== "norm" ? sq : nrm > 0 ? sq / nrm : sq === 0 ? 0 : Infinity;
   }
   return out;
 }
@@ -53,7 +62,7 @@ export function calibrate(sae: Sae, normal: Float32Array, options: CalibrateOpti
     const floor = Math.max(1e-12, 1e-3 * (v.reduce((a, b) => a + b, 0) / dIn));
     residualVariance = v.map((x) => Math.max(x, floor));
   }
-  const scores = Float64Array.from(anomalyScores(sae, normal, mode, residualVariance)).sort();
+  const scores = scoresOf(normal, reconstruction, dIn, mode, residualVariance).sort();
   // Smallest threshold with at most fpr of the normal rows above it.
   const threshold = scores[Math.min(rows - 1, Math.ceil((1 - fpr) * rows) - 1)];
   return { mode, threshold, fpr, rows, density, ...(residualVariance ? { residualVariance } : {}) };
