@@ -59,7 +59,7 @@ export class SaeTrainer {
 
   readonly #wT: number;
 
-  private constructor(k: KernelExports, kernelName: string, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number, initialEncoder: Float32Array) {
+  private constructor(k: KernelExports, kernelName: string, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number, initialEncoderT: Float32Array) {
     this.#k = k;
     this.#kernelName = kernelName;
     this.#placed = placed;
@@ -75,8 +75,7 @@ export class SaeTrainer {
     const r = placed.regions;
     // The encoder is trained transposed ([d_sae][d_in]): contiguous rows for the forward and the backward.
     this.#wT = wasmAlloc(k, dSae * dIn * 4);
-    const wT = new Float32Array(k.memory.buffer, this.#wT, dSae * dIn);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) wT[j * dIn + i] = initialEncoder[i * dSae + j];
+    new Float32Array(k.memory.buffer, this.#wT, dSae * dIn).set(initialEncoderT);
     const group = (name: string, p: number, n: number) => {
       const [g, m, v] = [0, 1, 2].map(() => wasmAlloc(k, n * 4));
       new Uint8Array(k.memory.buffer, g, n * 4).fill(0);
@@ -113,8 +112,7 @@ export class SaeTrainer {
       const inv = 1 / Math.sqrt(s);
       for (let i = 0; i < dIn; i++) row[i] *= inv;
     }
-    const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = W_dec[j * dIn + i];
+    const W_enc = transpose(W_dec, dSae, dIn); // W_enc = W_decᵀ
     const bDec = geometricMedian(firstBatch, dIn);
     const variance = meanCenteredNorm(firstBatch, dIn);
     const rms = Math.sqrt(Math.max(variance, 1e-12) / dIn);
@@ -130,7 +128,7 @@ export class SaeTrainer {
       const d = model.tensors[name].data as Float32Array;
       into.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     });
-    return new SaeTrainer(k, kernel.name, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms, W_enc);
+    return new SaeTrainer(k, kernel.name, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms, W_dec.slice());
   }
 
   /** The kernel build running the forward pass. */
@@ -156,8 +154,7 @@ export class SaeTrainer {
     const { dIn } = this;
     const { dSae } = this.options;
     const [enc, benc, dec, bdec] = this.#groups.map((gr) => new Float32Array(this.#k.memory.buffer, gr.g, gr.n));
-    const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[j * dIn + i];
+    const W_enc = transpose(enc, dSae, dIn);
     const grads: Gradients = { W_enc, b_enc: benc.slice(0, dSae), W_dec: dec.slice(), b_dec: bdec.slice() };
     if (this.options.architecture === "jumprelu") grads.threshold = this.#gLogTheta.map((v, j) => v / Math.exp(this.#logTheta[j]));
     return { stats, grads };
@@ -168,8 +165,7 @@ export class SaeTrainer {
     const { dIn } = this;
     const { dSae, architecture } = this.options;
     const v = this.#views();
-    const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = v.enc[j * dIn + i];
+    const W_enc = transpose(v.enc, dSae, dIn);
     return {
       architecture, dIn, dSae, k: architecture === "topk" ? this.options.k : 0, applyBDecToInput: this.options.applyBDecToInput,
       W_enc, b_enc: v.benc.slice(0, dSae), W_dec: v.dec.slice(), b_dec: v.bdec.slice(),
@@ -356,6 +352,13 @@ export class SaeTrainer {
     if (this.options.architecture === "jumprelu") this.#adamTheta.step(this.#logTheta, this.#gLogTheta);
     k.train_normalize_decoder(m);
   }
+}
+
+/** [rows][cols] → [cols][rows]. */
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
 }
 
 function checkFinite(x: Float32Array, dIn: number, rowBase: number): void {
