@@ -6,11 +6,12 @@ import {
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
-import { prepareRow, rowShift, rowScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { prepareRow, rowShift, rowScale, rowXScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { epilogueBegin, epilogueEnd, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
-import { selectBegin, selectFinish, selectEmit, selKeys, keyIndex, keyValue } from "./select";
+import { epilogueBegin, epilogueEnd, epilogueCheck, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selKeys, keyOf, keyIndex, keyValue } from "./select";
+import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
 import { decodeBegin, decodeAdd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
@@ -88,13 +89,31 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
 function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const act = mi(m, M_ACT);
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
-  selectBegin(wsKeys(m, ws), selectionCapacity(m), k);
+  const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;
+  selectBegin(wsKeys(m, ws), selectionCapacity(m), rescore ? rescoreCandidates(m) : k);
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
   gemvRow(m, ws, x);
   epilogueEnd();
+  if (rescore) rescoreSelection(m, wsXf(m, ws), k);
   return selectFinish();
+}
+
+// Replaces the int8 TopK candidates' values with ones from unrounded activations (rescore_i8_1x16.ts); keeps the positive.
+function rescoreSelection(m: usize, xf: usize, k: i32): void {
+  const n = selectTrim();
+  let kept = 0;
+  for (let e = 0; e < n; e++) {
+    const j = keyIndex(load<u64>(selKeys + (<usize>e << 3)));
+    const h = ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, xf, rowXScale, j) : rescore_i8_1x16__scalar(m, xf, rowXScale, j);
+    epilogueCheck(h);
+    if (h > 0) {
+      store<u64>(selKeys + (<usize>kept << 3), keyOf(h, j));
+      kept++;
+    }
+  }
+  selectRestart(kept, k);
 }
 
 // Dense pre-activations (before the activation), f32[n][d_sae].

@@ -1,11 +1,14 @@
 // Prepares one input row for the encoder: x' = x - shift (f32), zero padded to
-// d_in_pad, and for int8 models a symmetric per-row quantization to [-63, 63].
+// d_in_pad, and for int8 models a symmetric per-row quantization to [-63, 63]
+// (xf then holds x' / s_x unrounded).
 // Shared scalar code in every build, so all builds see the same q and scale.
 import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMAX, NORM_LAYER, NORM_CONSTANT_NORM } from "./model";
 
 // The last prepared row's normalization: x_n = (x − rowShift) / rowScale (0 and 1 for none).
 export let rowShift: f32 = 0;
 export let rowScale: f32 = 1;
+// The last int8 row's activation scale s_x (x' = s_x · y).
+export let rowXScale: f32 = 0;
 
 const LN_EPS: f64 = 1e-5;
 
@@ -75,8 +78,12 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     inv = X_QMAX / amax;
     scale = (amax / X_QMAX) / pre;
   }
+  rowXScale = scale;
+  // xf keeps the unrounded y = x' · 63/amax (int8 TopK rescoring sums it: bounded, cannot overflow).
   for (let i = 0; i < dInPad; i++) {
-    let q = <i32>nearest(load<f32>(xf + (<usize>i << 2)) * pre * inv);
+    const y = load<f32>(xf + (<usize>i << 2)) * pre * inv;
+    store<f32>(xf + (<usize>i << 2), y);
+    let q = <i32>nearest(y);
     q = min(max(q, -63), 63);
     if (layout == XQ_I16) store<i16>(xq + (<usize>i << 1), <i16>q);
     else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));

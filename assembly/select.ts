@@ -99,6 +99,20 @@ export function selectFinish(): i32 {
   return selCount;
 }
 
+// Rescoring (int8 TopK): keeps the best selK candidates, unsorted, and returns their count.
+export function selectTrim(): i32 {
+  if (selCount > selK) {
+    partitionTop(selK);
+    selCount = selK;
+  }
+  return selCount;
+}
+// The caller has rewritten the first `count` keys with new values: select the best k of them.
+export function selectRestart(count: i32, k: i32): void {
+  selCount = count;
+  selK = k;
+}
+
 // Heapsort with a min-heap: each extracted minimum goes to the back.
 function sortDescending(n: i32): void {
   for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(i, n);

@@ -49,9 +49,8 @@ describe("sae-edge fidelity", () => {
     expect(r.status, r.stderr).toBe(0);
     const f = JSON.parse(r.stdout);
     console.log(`trained TopK: recall ${f.activeSetRecall}, FVU f32 ${f.f32.fvu} int8 ${f.int8.fvu} (+${(100 * f.fvuIncrease).toFixed(3)}%)`);
-    // Issue 4's recall target (>= 0.99) is not met on trained SAEs yet (0.985 here): near-ties at the
-    // k-th value swap with 7-bit activations. This checks the report itself.
-    expect(f.activeSetRecall).toBeGreaterThan(0.95);
+    // Without rescoring the k + 16 best int8 candidates with exact activations this was 0.985.
+    expect(f.activeSetRecall).toBeGreaterThanOrEqual(0.99);
     expect(f.activeSetPrecision).toBeCloseTo(f.activeSetRecall, 10); // TopK: both sets have k members
     expect(f.fvuIncrease).toBeLessThanOrEqual(0.02);
     expect(f.int8.l0).toBe(3);

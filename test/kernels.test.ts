@@ -7,7 +7,7 @@ import { buildModel, loadSae, serializeModel, type Sae, type SaeWeights, type Sp
 import {
   ReferenceSae, activateRow, baseSeed, caseSeed, check, checkSelection, csrRows, denseRows, expectClose, expectSameBits,
   expectWithin, makeRng, mismatch, selectionUnambiguous, squaredError, type Arch, type RefMode, type RefWeights, type Rng,
-  type SparseRow,
+  type SparseRow, type Bounded,
 } from "./reference/index.js";
 
 const KERNELS = ["scalar", "simd128"] as const;
@@ -97,6 +97,21 @@ function sameRows(a: SparseRow, b: SparseRow): boolean {
   return a.indices.length === b.indices.length && a.indices.every((j, e) => j === b.indices[e] && Object.is(a.values[e], b.values[e]));
 }
 
+/** int8 TopK rescores the best k + max(16, k/2) latents of its own int8 pre-activations (docs/kernels.md). */
+function rescoringPool(preRow: ArrayLike<number>, k: number): Set<number> {
+  return new Set(activateRow(preRow, "topk", Math.min(preRow.length, k + Math.max(16, k >> 1))).indices);
+}
+
+/** The reference values the int8 TopK selection chooses from: rescored values of the pool, -inf elsewhere. */
+function rescoredRow(ref: Bounded, r: number, dSae: number, pool: Set<number>): { h: Float64Array; tol: Float64Array } {
+  const h = new Float64Array(dSae).fill(-Infinity), tol = new Float64Array(dSae);
+  for (const j of pool) {
+    h[j] = ref.v[r * dSae + j];
+    tol[j] = ref.tol[r * dSae + j];
+  }
+  return { h, tol };
+}
+
 /** Runs every method of `sae` on x and checks it against the reference and against itself. */
 function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: Rng, ctx: string): Outputs {
   const { dIn, dSae, architecture: arch, k, threshold } = ref.w;
@@ -113,6 +128,8 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
   check(codes.rowOffsets[0] === 0 && codes.rowOffsets[n] === codes.indices.length && codes.indices.length === codes.values.length, ctx, "encode CSR ends");
   const maxPerRow = arch === "topk" ? k : dSae;
   const rows = csrRows(codes);
+  const rescoring = arch === "topk" && ref.mode === "int8";
+  const refRescored = rescoring ? ref.rescored(x, n) : null;
   for (let r = 0; r < n; r++) {
     const rctx = `${ctx} row=${r}`;
     const got = rows[r];
@@ -125,17 +142,26 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
         check(pv > v || (pv === v && pj < j), rctx, "codes not ordered value-descending, ties by lower index", `(${pj}: ${pv}) before (${j}: ${v})`);
       }
     }
-    // Exactly the activation of the kernel's own pre-activations (same float32 h).
-    const own = activateRow(pre.subarray(r * dSae, (r + 1) * dSae), arch, k, threshold);
-    if (!sameRows(got, own)) {
-      mismatch(rctx, "encode is not the activation of the kernel's own preActivations", [
-        `got      ${JSON.stringify(got.indices)} ${JSON.stringify(got.values)}`,
-        `expected ${JSON.stringify(own.indices)} ${JSON.stringify(own.values)}`,
-      ]);
+    const preRow = pre.subarray(r * dSae, (r + 1) * dSae);
+    let h: ArrayLike<number> = refPre.v.subarray(r * dSae, (r + 1) * dSae);
+    let tol: ArrayLike<number> = refPre.tol.subarray(r * dSae, (r + 1) * dSae);
+    if (rescoring) {
+      // Chosen from the kernel's own int8 candidates, by their rescored values.
+      const pool = rescoringPool(preRow, k);
+      const outside = got.indices.filter((j) => !pool.has(j));
+      check(outside.length === 0, rctx, "rescored codes outside the int8 candidate pool", JSON.stringify(outside));
+      ({ h, tol } = rescoredRow(refRescored!, r, dSae, pool));
+    } else {
+      // Exactly the activation of the kernel's own pre-activations (same float32 h).
+      const own = activateRow(preRow, arch, k, threshold);
+      if (!sameRows(got, own)) {
+        mismatch(rctx, "encode is not the activation of the kernel's own preActivations", [
+          `got      ${JSON.stringify(got.indices)} ${JSON.stringify(got.values)}`,
+          `expected ${JSON.stringify(own.indices)} ${JSON.stringify(own.values)}`,
+        ]);
+      }
     }
     // Against the reference: a valid selection within tolerance, exact when unambiguous.
-    const h = refPre.v.subarray(r * dSae, (r + 1) * dSae);
-    const tol = refPre.tol.subarray(r * dSae, (r + 1) * dSae);
     const problems = checkSelection(h, tol, arch, k, threshold, got.indices);
     if (problems.length) mismatch(rctx, "encode selection vs reference", problems);
     if (selectionUnambiguous(h, tol, arch, k, threshold)) {
@@ -336,12 +362,26 @@ describe("TopK selection: ties and buffer compaction", () => {
             }
           }
           const rows = csrRows(sae.encode(x, 16));
+          const rescored = quant === "int8" ? new ReferenceSae(w, quant).rescored(x, 16) : null;
           for (let r = 0; r < 16; r++) {
             const h = pre.subarray(r * dSae, (r + 1) * dSae);
-            const want = activateRow(h, "topk", k);
-            if (!sameRows(rows[r], want)) mismatch(`${ctx} row=${r}`, "tie-broken top-k", [`got ${JSON.stringify(rows[r])}`, `expected ${JSON.stringify(want)}`]);
-            // Count tie groups the cut splits (some members kept, some dropped although positive).
             const kept = new Set(rows[r].indices);
+            if (rescored) {
+              // int8: every candidate is rescored (k + 16 >= d_sae); tied latents get equal values, the lower index wins.
+              const sel = rescoredRow(rescored, r, dSae, rescoringPool(h, k));
+              const problems = checkSelection(sel.h, sel.tol, "topk", k, undefined, rows[r].indices);
+              if (problems.length) mismatch(`${ctx} row=${r}`, "rescored selection vs reference", problems);
+              for (const g of groups) {
+                const members = g.filter((j) => kept.has(j));
+                check(JSON.stringify(members) === JSON.stringify(g.slice(0, members.length)), `${ctx} row=${r}`, "tie group cut keeps the lower indices", JSON.stringify(members));
+                const vals = members.map((j) => rows[r].values[rows[r].indices.indexOf(j)]);
+                check(vals.every((v) => Object.is(v, vals[0])), `${ctx} row=${r}`, "tied latents have equal rescored values", JSON.stringify(vals));
+              }
+            } else {
+              const want = activateRow(h, "topk", k);
+              if (!sameRows(rows[r], want)) mismatch(`${ctx} row=${r}`, "tie-broken top-k", [`got ${JSON.stringify(rows[r])}`, `expected ${JSON.stringify(want)}`]);
+            }
+            // Count tie groups the cut splits (some members kept, some dropped although positive).
             for (const g of groups) {
               const inside = g.filter((j) => kept.has(j)).length;
               if (inside > 0 && inside < g.length && h[g[0]] > 0) splitGroups++;
@@ -375,22 +415,74 @@ describe("TopK selection: ties and buffer compaction", () => {
           const refPre = ref.preact(x, n);
           expectWithin(pre, refPre, ctx, "preActivations vs reference", dSae);
           const rows = csrRows(sae.encode(x, n));
+          const rescored = quant === "int8" ? ref.rescored(x, n) : null;
           for (let r = 0; r < n; r++) {
-            const want = activateRow(pre.subarray(r * dSae, (r + 1) * dSae), "topk", k);
+            const preRow = pre.subarray(r * dSae, (r + 1) * dSae);
+            const want = activateRow(preRow, "topk", k);
             expect(want.indices.length, ctx).toBe(k);
-            if (!sameRows(rows[r], want)) {
+            expect(rows[r].indices.length, ctx).toBe(k);
+            let sel = { h: refPre.v.subarray(r * dSae, (r + 1) * dSae), tol: refPre.tol.subarray(r * dSae, (r + 1) * dSae) };
+            if (rescored) {
+              // int8: the best candidates of the (compacted) int8 pass, chosen by rescored value.
+              const pool = rescoringPool(preRow, k);
+              const outside = rows[r].indices.filter((j) => !pool.has(j));
+              check(outside.length === 0, `${ctx} row=${r}`, "codes outside the int8 candidate pool", JSON.stringify(outside.slice(0, 12)));
+              sel = rescoredRow(rescored, r, dSae, pool);
+            } else if (!sameRows(rows[r], want)) {
               mismatch(`${ctx} row=${r}`, "top-k with many candidates", [
                 `got ${rows[r].indices.length} codes, first ${JSON.stringify(rows[r].indices.slice(0, 12))}`,
                 `expected ${want.indices.length}, first ${JSON.stringify(want.indices.slice(0, 12))}`,
               ]);
             }
-            const problems = checkSelection(refPre.v.subarray(r * dSae, (r + 1) * dSae), refPre.tol.subarray(r * dSae, (r + 1) * dSae), "topk", k, undefined, rows[r].indices);
+            const problems = checkSelection(sel.h, sel.tol, "topk", k, undefined, rows[r].indices);
             if (problems.length) mismatch(`${ctx} row=${r}`, "selection vs reference", problems);
           }
           sae.dispose();
         }
       });
     }
+  }
+});
+
+describe("int8 TopK rescoring", () => {
+  // x = [1, 0.005]: the second dimension rounds to 0 in 7 bits (0.315 of a step), so int8
+  // alone ranks latent 17 (W = [1, 5]) at 0.984 while its true value is 1.009, above
+  // latents 0..15 (W = [1, 0], b = 0.0001 (j + 1)). Latent 16 (W = [1, 0], b = bias16)
+  // decides whether 17 makes the pool of k + 16 = 17 candidates.
+  const dIn = 2, dSae = 18, k = 1;
+  const x = Float32Array.from([1, 0.005]);
+  function weights(bias16: number): RefWeights {
+    const W_enc = new Float32Array(dIn * dSae);
+    const b_enc = new Float32Array(dSae);
+    for (let j = 0; j <= 16; j++) {
+      W_enc[j] = 1;
+      b_enc[j] = j < 16 ? 0.0001 * (j + 1) : bias16;
+    }
+    W_enc[17] = 1;
+    W_enc[dSae + 17] = 5;
+    return { architecture: "topk", dIn, dSae, k, applyBDecToInput: false, W_enc, b_enc, W_dec: new Float32Array(dSae * dIn).fill(0.5), b_dec: new Float32Array(dIn) };
+  }
+  for (const kernel of KERNELS) {
+    it(`picks the latent 7-bit activations mis-rank when it is among the k + 16 candidates (${kernel})`, async () => {
+      const w = weights(-0.02);
+      const sae = await loadModel(w, "int8", kernel);
+      const pre = sae.preActivations(x, 1);
+      expect(pre[17]).toBeCloseTo(25 * 5 / 127, 5); // int8 alone: below latents 0..16
+      expect(Math.max(...pre.subarray(0, 16))).toBeGreaterThan(pre[17]);
+      const codes = sae.encode(x, 1);
+      expect(Array.from(codes.indices)).toEqual([17]);
+      const want = new ReferenceSae(w, "int8").rescored(x, 1);
+      expect(Math.abs(codes.values[0] - want.v[17])).toBeLessThanOrEqual(want.tol[17]);
+      expect(codes.values[0]).toBeCloseTo((5 / 127) * (25 + 127 * 0.005), 5);
+      sae.dispose();
+    });
+    it(`leaves it out when 17 latents rank above it in int8 (${kernel})`, async () => {
+      const sae = await loadModel(weights(-0.01), "int8", kernel);
+      const codes = sae.encode(x, 1);
+      expect(Array.from(codes.indices)).toEqual([15]);
+      expect(codes.values[0]).toBeCloseTo(1.0016, 5);
+      sae.dispose();
+    });
   }
 });
 

@@ -169,11 +169,27 @@ export function referenceOutputs(model, x, rows) {
     }
   };
 
+  // int8 TopK rescoring of latent j: the unrounded y = x' · 63/amax against q_w, summed in 16 lanes.
+  const rescored = (j, y, xs) => {
+    const lane = (t) => {
+      let acc = 0;
+      for (let c = 0; c < steps; c++) {
+        const i = c * 16 + t;
+        acc = f(acc + f(wEnc[(((j >> 2) * steps + c) * 4 + (j & 3)) * 16 + t] * (i < dIn ? y[i] : 0)));
+      }
+      return acc;
+    };
+    const quad = (l) => f(f(lane(l) + lane(l + 4)) + f(lane(l + 8) + lane(l + 12)));
+    const sum = f(f(quad(0) + quad(1)) + f(quad(2) + quad(3)));
+    return f(f(sum * f(xs * encScale[j])) + bEnc[j]);
+  };
+
   for (let r = 0; r < rows; r++) {
     const xr = x.subarray(r * dIn, (r + 1) * dIn);
     const xp = new Float32Array(dIn);
     for (let i = 0; i < dIn; i++) xp[i] = applyBDecToInput ? f(xr[i] - bDec[i]) : xr[i];
     const h = preact.subarray(r * dSae, (r + 1) * dSae);
+    let y = xp, xScale = 0;
     if (int8) {
       let amax = 0;
       for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(xp[i]));
@@ -181,6 +197,8 @@ export function referenceOutputs(model, x, rows) {
       const xs = amax > 0 ? f(amax / 63) : 0;
       const q = new Int32Array(dIn);
       for (let i = 0; i < dIn; i++) q[i] = Math.min(63, Math.max(-63, roundHalfEven(f(xp[i] * inv))));
+      y = xp.map((v) => f(v * inv));
+      xScale = xs;
       for (let j = 0; j < dSae; j++) {
         let acc = 0;
         for (let i = 0; i < dIn; i++) acc += wEnc[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)] * q[i];
@@ -200,14 +218,22 @@ export function referenceOutputs(model, x, rows) {
       if (h[j] > bar) cand.push(j);
     }
     cand.sort((a, b) => h[b] - h[a] || a - b);
-    const keep = architecture === "topk" ? cand.slice(0, k) : cand;
+    let keep = architecture === "topk" ? cand.slice(0, k) : cand;
+    let value = h;
+    if (architecture === "topk" && int8) {
+      // Rescoring: the best k + max(16, k/2) candidates get f32(Σ q_w y) · (s_x · scale) + b.
+      value = new Float32Array(dSae);
+      const pool = cand.slice(0, Math.min(dSae, k + Math.max(16, k >> 1)));
+      for (const j of pool) value[j] = rescored(j, y, xScale);
+      keep = pool.filter((j) => value[j] > 0).sort((a, b) => value[b] - value[a] || a - b).slice(0, k);
+    }
     const xhat = recon.subarray(r * dIn, (r + 1) * dIn);
     xhat.set(bDec);
     for (const j of keep) {
       indices.push(j);
-      values.push(h[j]);
-      dense[r * dSae + j] = h[j];
-      axpy(xhat, j, h[j]);
+      values.push(value[j]);
+      dense[r * dSae + j] = value[j];
+      axpy(xhat, j, value[j]);
     }
     rowOffsets[r + 1] = indices.length;
     const dr = denseRecon.subarray(r * dIn, (r + 1) * dIn);

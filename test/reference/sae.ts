@@ -314,6 +314,18 @@ export class ReferenceSae {
     return this.mode === "int8" ? preactInt8(this.enc!, b_enc, dIn, dSae, xp, n) : preactF64(W_enc, b_enc, dIn, dSae, xp, n);
   }
 
+  /**
+   * int8 TopK rescoring values: the int8 weights (dequantized, exact in float64) against the
+   * float32 input x', h = Σ scale_j q_w x' + b_enc, bounded like an f32 pre-activation.
+   */
+  rescored(x: ArrayLike<number>, n: number): Bounded {
+    const { b_enc, dIn, dSae } = this.w;
+    const { q, scale } = this.enc!;
+    const W = new Float64Array(dIn * dSae);
+    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W[i * dSae + j] = scale[j] * q[j * dIn + i];
+    return preactF64(W, b_enc, dIn, dSae, this.shifted(x, n), n);
+  }
+
   activate(h: ArrayLike<number>, n: number): SparseRow[] {
     const { dSae, architecture, k, threshold } = this.w;
     const out: SparseRow[] = [];
