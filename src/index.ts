@@ -6,8 +6,11 @@ export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } 
 export { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
 export { selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmInput } from "./core/kernels.js";
 export { bytesSource, type ByteSource } from "./core/source.js";
-export { buildModel, serializeModel, type SaeWeights, type BuiltModel } from "./core/quantize.js";
+export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel } from "./core/quantize.js";
+export { loadTensor, mapTensor, type LazyTensor, type TensorLike, type TensorLoadOptions } from "./core/lazy-tensor.js";
 export { specFromHeader, expectedTensors, ARCHITECTURES, type ModelSpec, type Architecture, type Quantization } from "./core/model-format.js";
-export { importCheckpoint, importerFor, IMPORTERS, type CheckpointFiles, type Importer, type ImportedSae } from "./importers/index.js";
+export { importCheckpoint, openCheckpoint, importerFor, IMPORTERS, type CheckpointFiles, type Importer, type ImportedSae } from "./importers/index.js";
 export * from "./format/safetensors.js";
 export * from "./format/npy.js";
+export { openSafetensors, readSafetensorsHeader, type SafetensorsFile } from "./format/safetensors-source.js";
+export { openNpz, type NpzMember } from "./format/npz-source.js";

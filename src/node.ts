@@ -89,13 +89,23 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
     const sub = await readdir(join(dir, name)).catch(() => null);
     if (sub?.includes("cfg.json")) hookpoints.push(name);
   }
+  const opened: ByteSource[] = [];
+  const known = (name: string) => {
+    if (!names.includes(name)) fail("CHECKPOINT_INVALID", `${path}: no file ${name}`);
+    return join(dir, name);
+  };
   return {
     location: path,
     hookpoints: hookpoints.sort(),
     list: async () => names,
-    read: async (name) => {
-      if (!names.includes(name)) fail("CHECKPOINT_INVALID", `${path}: no file ${name}`);
-      return new Uint8Array(await readFile(join(dir, name)));
+    read: async (name) => new Uint8Array(await readFile(known(name))),
+    open: async (name) => {
+      const src = await fileSource(known(name));
+      opened.push(src);
+      return src;
+    },
+    close: async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close?.()));
     },
   };
 }

@@ -1,5 +1,6 @@
 // File helpers for the CLI: every failure becomes a typed error (exit code 2).
 import { readFile, writeFile } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { fail } from "../core/errors.js";
 import { readMatrixF32 } from "../format/npy.js";
 
@@ -11,9 +12,10 @@ export async function readBytes(path: string, what: string): Promise<Uint8Array>
   }
 }
 
-export async function writeBytes(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeBytes(path: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
   try {
-    await writeFile(path, data);
+    // Parts are written in order: a large model is never joined into one buffer.
+    await writeFile(path, Array.isArray(data) ? Readable.from(data) : data);
   } catch (e) {
     fail("INVALID_ARGUMENT", `cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -3,8 +3,9 @@
 import { Command, CommanderError, Option } from "commander";
 import { SaeEdgeError, fail } from "../core/errors.js";
 import { selectKernel, type KernelName } from "../core/kernels.js";
-import { buildModel, serializeModel } from "../core/quantize.js";
-import { IMPORTERS, importCheckpoint } from "../importers/index.js";
+import { buildModel, buildModelStreamed, serializeModel, serializeModelParts } from "../core/quantize.js";
+import { IMPORTERS, importCheckpoint, openCheckpoint } from "../importers/index.js";
+import { progress } from "./progress.js";
 import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../node.js";
 import { fidelityReport } from "../metrics/fidelity.js";
 import { serializeNpy } from "../format/npy.js";
@@ -35,18 +36,26 @@ program
   .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder, e.g. layers.6")
   .action(async (checkpoint: string, opts: { output: string; bits: string; from?: string; hookpoint?: string }) => {
     const files = await checkpointFolder(checkpoint, opts.hookpoint);
-    const imported = await importCheckpoint(files, opts.from);
-    const model = buildModel(imported.weights, opts.bits === "8" ? "int8" : "f32", {
-      ...imported.provenance,
-      created_by: "sae-edge 0.1.0",
-      created_at: new Date().toISOString(),
-    });
-    const bytes = serializeModel(model);
-    await writeBytes(opts.output, bytes);
-    const { spec } = model;
-    process.stderr.write(
-      `wrote ${opts.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}, ${bytes.length} bytes (from ${imported.family})\n`,
-    );
+    try {
+      // The checkpoint's matrices stream from disk one at a time (a 1.2 GB Gemma Scope 65k fits in 1.5 GB).
+      const opened = await openCheckpoint(files, opts.from);
+      const { W_enc, W_dec } = opened.weights;
+      const bar = progress("quantize", W_enc.length + W_dec.length);
+      const model = await buildModelStreamed(opened.weights, opts.bits === "8" ? "int8" : "f32", {
+        ...opened.provenance,
+        created_by: "sae-edge 0.1.0",
+        created_at: new Date().toISOString(),
+      }, (n) => bar.advance(n));
+      bar.stop();
+      const parts = serializeModelParts(model);
+      await writeBytes(opts.output, parts);
+      const { spec } = model;
+      process.stderr.write(
+        `wrote ${opts.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}, ${parts.reduce((n, p) => n + p.length, 0)} bytes (from ${opened.family})\n`,
+      );
+    } finally {
+      await files.close?.();
+    }
   });
 
 program

@@ -5,7 +5,8 @@ import { specFromHeader, type ModelSpec } from "./model-format.js";
 import { Sae } from "./sae.js";
 import { bytesSource, isByteSource, type ByteSource } from "./source.js";
 import { placeModel } from "./wasm-model.js";
-import { parseSafetensorsHeader, readSafetensorsHeaderLength, type SafetensorsHeader } from "../format/safetensors.js";
+import type { SafetensorsHeader } from "../format/safetensors.js";
+import { readSafetensorsHeader } from "../format/safetensors-source.js";
 
 export interface LoadOptions {
   /** Force a kernel build instead of the fastest that passes its self-test. */
@@ -16,11 +17,7 @@ export type ModelInput = ByteSource | Uint8Array | ArrayBuffer;
 
 /** Reads and validates a model file's header and metadata, without touching the weights. */
 export async function readModelHeader(source: ByteSource): Promise<{ header: SafetensorsHeader; spec: ModelSpec }> {
-  const first8 = new Uint8Array(Math.min(8, source.size));
-  await source.read(0, first8);
-  const headerBytes = new Uint8Array(readSafetensorsHeaderLength(first8, source.size));
-  await source.read(8, headerBytes);
-  const header = parseSafetensorsHeader(headerBytes, source.size);
+  const header = await readSafetensorsHeader(source);
   return { header, spec: specFromHeader(header) };
 }
 

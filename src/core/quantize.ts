@@ -4,10 +4,14 @@
 import { LATENT_TILE, I8_K_STEP } from "./abi.js";
 import { fail } from "./errors.js";
 import { checkSpec, expectedTensors, specToMetadata, type Architecture, type ModelSpec, type Normalization, type Quantization } from "./model-format.js";
-import { serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
+import { safetensorsParts, serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
+import { loadTensor, type TensorLike } from "./lazy-tensor.js";
 
-/** An SAE in float32, SAELens orientation. */
-export interface SaeWeights {
+/**
+ * An SAE in float32, SAELens orientation. M is how the large tensors are held: in memory, or
+ * (CheckpointWeights, from importers) possibly still on disk.
+ */
+export interface SaeWeights<M extends TensorLike = Float32Array> {
   architecture: Architecture;
   dIn: number;
   dSae: number;
@@ -20,10 +24,10 @@ export interface SaeWeights {
   k: number;
   applyBDecToInput: boolean;
   /** [d_in][d_sae] row-major. */
-  W_enc: Float32Array;
-  b_enc: Float32Array;
+  W_enc: M;
+  b_enc: M;
   /** [d_sae][d_in] row-major: one row per latent. */
-  W_dec: Float32Array;
+  W_dec: M;
   b_dec: Float32Array;
   /** JumpReLU thresholds [d_sae]. */
   threshold?: Float32Array;
@@ -35,6 +39,15 @@ export interface SaeWeights {
   normalization?: Normalization;
 }
 
+/** What importers return: W_enc, b_enc and W_dec may be read on demand (decoder first: folds may depend on it). */
+export type CheckpointWeights = SaeWeights<TensorLike>;
+
+/** Every tensor in memory. */
+export async function materializeWeights(w: CheckpointWeights): Promise<SaeWeights> {
+  const W_dec = await loadTensor(w.W_dec);
+  return { ...w, W_dec, b_enc: await loadTensor(w.b_enc), W_enc: await loadTensor(w.W_enc) };
+}
+
 const I8_MAX = 127;
 
 // Symmetric round half away from zero, clamped to [-127, 127].
@@ -43,27 +56,30 @@ function q8(v: number, inv: number): number {
   return Math.sign(v) * Math.min(r, I8_MAX);
 }
 
-function checkWeights(w: SaeWeights): void {
-  const want: [string, Float32Array | undefined, number][] = [
-    ["W_enc", w.W_enc, w.dIn * w.dSae],
-    ["W_dec", w.W_dec, w.dSae * (w.dOut ?? w.dIn)],
-    ["b_dec", w.b_dec, w.dOut ?? w.dIn],
-    ...(w.W_skip ? [["W_skip", w.W_skip, (w.dOut ?? w.dIn) * w.dIn] as [string, Float32Array, number]] : []),
-  ];
-  if (w.architecture === "jumprelu") want.push(["threshold", w.threshold, w.dSae]);
-  if (w.architecture === "gated") want.push(["b_gate", w.b_gate, w.dSae], ["r_mag", w.r_mag, w.dSae], ["b_mag", w.b_mag, w.dSae]);
-  else want.push(["b_enc", w.b_enc, w.dSae]);
-  for (const [name, arr, n] of want) {
-    if (!(arr instanceof Float32Array) || arr.length !== n) fail("CHECKPOINT_INVALID", `${name} must have ${n} float32 values, got ${arr?.length}`);
-    for (let i = 0; i < arr.length; i++) {
-      if (!Number.isFinite(arr[i])) fail("CHECKPOINT_INVALID", `${name} has a non-finite value (${arr[i]}) at flat index ${i}`);
-    }
+function checkTensor(name: string, arr: Float32Array | undefined, n: number): void {
+  if (!(arr instanceof Float32Array) || arr.length !== n) fail("CHECKPOINT_INVALID", `${name} must have ${n} float32 values, got ${arr?.length}`);
+  for (let i = 0; i < arr.length; i++) {
+    if (!Number.isFinite(arr[i])) fail("CHECKPOINT_INVALID", `${name} has a non-finite value (${arr[i]}) at flat index ${i}`);
+  }
+}
+
+// Everything but the two big matrices, which are checked as they are quantized.
+function checkSmallTensors(w: SaeWeights<TensorLike>, b_enc: Float32Array | null): void {
+  const dOut = w.dOut ?? w.dIn;
+  checkTensor("b_dec", w.b_dec, dOut);
+  if (w.W_skip) checkTensor("W_skip", w.W_skip, dOut * w.dIn);
+  if (w.architecture === "jumprelu") checkTensor("threshold", w.threshold, w.dSae);
+  if (w.architecture === "gated") {
+    checkTensor("b_gate", w.b_gate, w.dSae);
+    checkTensor("r_mag", w.r_mag, w.dSae);
+    checkTensor("b_mag", w.b_mag, w.dSae);
+  } else if (b_enc) {
+    checkTensor("b_enc", b_enc, w.dSae);
   }
 }
 
 /** Per-latent int8 for the encoder (columns of W_enc), packed [tile][step][4][16]. */
-function quantizeEncoder(w: SaeWeights): { packed: Int8Array; scale: Float32Array } {
-  const { dIn, dSae, W_enc } = w;
+function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number): { packed: Int8Array; scale: Float32Array } {
   const amax = new Float64Array(dSae);
   for (let i = 0; i < dIn; i++) {
     const row = i * dSae;
@@ -87,9 +103,7 @@ function quantizeEncoder(w: SaeWeights): { packed: Int8Array; scale: Float32Arra
 }
 
 /** Per-latent int8 for the decoder rows. */
-function quantizeDecoder(w: SaeWeights): { q: Int8Array; scale: Float32Array } {
-  const { dSae, W_dec } = w;
-  const dIn = w.dOut ?? w.dIn; // decoder rows have the output width
+function quantizeDecoder(W_dec: Float32Array, dSae: number, dIn: number): { q: Int8Array; scale: Float32Array } {
   const q = new Int8Array(dSae * dIn);
   const scale = new Float32Array(dSae);
   for (let j = 0; j < dSae; j++) {
@@ -104,8 +118,7 @@ function quantizeDecoder(w: SaeWeights): { q: Int8Array; scale: Float32Array } {
 }
 
 /** The f32 encoder packed [tile][d_in][4]. */
-function packEncoderF32(w: SaeWeights): Float32Array {
-  const { dIn, dSae, W_enc } = w;
+function packEncoderF32(W_enc: Float32Array, dIn: number, dSae: number): Float32Array {
   const packed = new Float32Array(Math.ceil(dSae / LATENT_TILE) * dIn * LATENT_TILE);
   for (let i = 0; i < dIn; i++) {
     for (let j = 0; j < dSae; j++) packed[((j >> 2) * dIn + i) * LATENT_TILE + (j & 3)] = W_enc[i * dSae + j];
@@ -118,8 +131,8 @@ export interface BuiltModel {
   tensors: Record<string, TensorToWrite>;
 }
 
-export function buildModel(w: SaeWeights, quantization: Quantization, provenance: Record<string, unknown> = {}): BuiltModel {
-  const spec = checkSpec({
+function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, provenance: Record<string, unknown>): ModelSpec {
+  return checkSpec({
     architecture: w.architecture,
     dIn: w.dIn,
     dSae: w.dSae,
@@ -132,26 +145,63 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
     quantization,
     provenance,
   });
-  checkWeights(w);
-  const shapes = expectedTensors(spec);
-  const data: Record<string, Int8Array | Float32Array> = {};
-  if (quantization === "int8") {
-    const enc = quantizeEncoder(w);
-    const dec = quantizeDecoder(w);
-    Object.assign(data, { W_enc_packed: enc.packed, W_enc_scale: enc.scale, W_dec: dec.q, W_dec_scale: dec.scale });
-  } else {
-    Object.assign(data, { W_enc_packed: packEncoderF32(w), W_dec: w.W_dec });
-  }
-  Object.assign(data, { b_enc: w.b_enc, b_dec: w.b_dec });
+}
+
+// The model's tensors from one encoder and one decoder matrix (each checked, then packed or quantized).
+function encoderTensors(spec: ModelSpec, W_enc: Float32Array): Record<string, Int8Array | Float32Array> {
+  checkTensor("W_enc", W_enc, spec.dIn * spec.dSae);
+  if (spec.quantization === "f32") return { W_enc_packed: packEncoderF32(W_enc, spec.dIn, spec.dSae) };
+  const enc = quantizeEncoder(W_enc, spec.dIn, spec.dSae);
+  return { W_enc_packed: enc.packed, W_enc_scale: enc.scale };
+}
+function decoderTensors(spec: ModelSpec, W_dec: Float32Array): Record<string, Int8Array | Float32Array> {
+  checkTensor("W_dec", W_dec, spec.dSae * spec.dOut);
+  if (spec.quantization === "f32") return { W_dec };
+  const dec = quantizeDecoder(W_dec, spec.dSae, spec.dOut);
+  return { W_dec: dec.q, W_dec_scale: dec.scale };
+}
+
+function assemble(spec: ModelSpec, w: SaeWeights<TensorLike>, b_enc: Float32Array, data: Record<string, Int8Array | Float32Array>): BuiltModel {
+  Object.assign(data, { b_enc, b_dec: w.b_dec });
   if (w.architecture === "jumprelu") data.threshold = w.threshold!;
   if (w.architecture === "gated") Object.assign(data, { b_gate: w.b_gate!, r_mag: w.r_mag!, b_mag: w.b_mag! });
   if (w.W_skip) data.W_skip = w.W_skip;
   const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, { dtype, shape }] of Object.entries(shapes)) tensors[name] = { dtype, shape, data: data[name] };
+  for (const [name, { dtype, shape }] of Object.entries(expectedTensors(spec))) tensors[name] = { dtype, shape, data: data[name] };
   return { spec, tensors };
+}
+
+export function buildModel(w: SaeWeights, quantization: Quantization, provenance: Record<string, unknown> = {}): BuiltModel {
+  const spec = modelSpec(w, quantization, provenance);
+  checkSmallTensors(w, w.b_enc);
+  return assemble(spec, w, w.b_enc, { ...decoderTensors(spec, w.W_dec), ...encoderTensors(spec, w.W_enc) });
+}
+
+/**
+ * buildModel for checkpoints whose matrices are still on disk: the decoder, then the encoder,
+ * each read into one reused float32 buffer and quantized before the next is read, so the peak
+ * is one f32 matrix plus the int8 model. onValues reports values read.
+ */
+export async function buildModelStreamed(
+  w: CheckpointWeights, quantization: Quantization, provenance: Record<string, unknown> = {}, onValues?: (values: number) => void,
+): Promise<BuiltModel> {
+  const spec = modelSpec(w, quantization, provenance);
+  // f32 models keep the decoder as read, so it cannot share a buffer with the encoder.
+  const into = quantization === "int8" ? new Float32Array(Math.max(w.W_enc.length, w.W_dec.length)) : undefined;
+  checkSmallTensors(w, null);
+  const dec = decoderTensors(spec, await loadTensor(w.W_dec, { into, onValues }));
+  const b_enc = await loadTensor(w.b_enc); // after the decoder: its fold may need the decoder's norms
+  if (w.architecture !== "gated") checkTensor("b_enc", b_enc, w.dSae);
+  const enc = encoderTensors(spec, await loadTensor(w.W_enc, { into, onValues }));
+  return assemble(spec, w, b_enc, { ...dec, ...enc });
 }
 
 /** The .safetensors bytes of a model. */
 export function serializeModel(model: BuiltModel): Uint8Array {
   return serializeSafetensors(model.tensors, specToMetadata(model.spec));
+}
+
+/** The same bytes as serializeModel, as parts to write in order (no copy of the weights). */
+export function serializeModelParts(model: BuiltModel): Uint8Array[] {
+  return safetensorsParts(model.tensors, specToMetadata(model.spec));
 }

@@ -176,7 +176,28 @@ function byteSize(shape: readonly number[], itemSize: number): number | undefine
   return n;
 }
 
-function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
+export interface NpyHeader {
+  shape: number[];
+  dtype: NpyDtype;
+  itemBytes: number;
+  /** Where the data starts (the header's length in bytes). */
+  dataStart: number;
+  /** Bytes of data the shape implies. */
+  dataBytes: number;
+}
+
+/**
+ * The bytes a header needs: 10 or 12 for the length field, then the whole header (0 = `head` is
+ * too short to tell). Lets a reader fetch just the header of a large member.
+ */
+export function npyHeaderLength(head: Uint8Array): number {
+  if (head.length < 12) return 0;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return head[6] === 1 ? 10 + view.getUint16(8, true) : 12 + view.getUint32(8, true);
+}
+
+/** Parses and checks the header at the start of `bytes` (which may hold only the header). */
+export function parseNpyHeader(bytes: Uint8Array, what?: string): NpyHeader {
   const bad = failer(what);
   if (bytes.length < 10 || MAGIC.some((b, k) => bytes[k] !== b)) {
     bad("NPY_INVALID", `not a .npy file (missing the \\x93NUMPY magic; ${bytes.length} bytes)`);
@@ -209,10 +230,16 @@ function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
     bad("NPY_UNSUPPORTED", `Fortran-order arrays are not supported (shape ${fmtShape(header.shape)}); save with C order`);
   }
   const need = byteSize(header.shape, size);
+  if (need === undefined) bad("NPY_INVALID", `${header.descr} ${fmtShape(header.shape)} needs more than 2^53 bytes`);
+  return { shape: header.shape, dtype, itemBytes: size, dataStart, dataBytes: need! };
+}
+
+function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
+  const bad = failer(what);
+  const { shape, dtype, dataStart, dataBytes } = parseNpyHeader(bytes, what);
   const have = bytes.length - dataStart;
-  if (need !== have) {
-    bad("NPY_INVALID",
-      `data is ${have} bytes but ${header.descr} ${fmtShape(header.shape)} needs ${need ?? "more than 2^53"}`);
+  if (dataBytes !== have) {
+    bad("NPY_INVALID", `data is ${have} bytes but ${dtype} ${fmtShape(shape)} needs ${dataBytes}`);
   }
   // A fresh, aligned copy (Node's Buffer.slice would share the whole pool slab, so copy explicitly).
   const buf = new Uint8Array(bytes.subarray(dataStart)).buffer;
@@ -222,7 +249,7 @@ function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
     : dtype === "int64" ? new BigInt64Array(buf)
     : dtype === "int32" ? new Int32Array(buf)
     : new Uint8Array(buf);
-  return { shape: header.shape, dtype, data };
+  return { shape, dtype, data };
 }
 
 /** Parses a .npy file; the data is copied into a fresh, aligned typed array. */

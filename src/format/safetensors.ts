@@ -242,15 +242,28 @@ export interface TensorToWrite {
   data: Uint8Array | ArrayBufferView;
 }
 
+/** Writes a safetensors file into one buffer (see safetensorsParts). */
+export function serializeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+  const parts = safetensorsParts(tensors, metadata);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
 /**
- * Writes a safetensors file. Tensors keep the iteration order of `tensors`
- * (note JS orders integer-like keys first) with contiguous offsets; the
- * header is space-padded so the data section starts 8-byte aligned.
+ * A safetensors file as the header followed by each tensor's bytes (views, not copies), to be
+ * written in order. Tensors keep the iteration order of `tensors` (note JS orders integer-like
+ * keys first) with contiguous offsets; the header is space-padded so the data section starts
+ * 8-byte aligned.
  */
-export function serializeSafetensors(
+export function safetensorsParts(
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
-): Uint8Array {
+): Uint8Array[] {
   // Build the JSON by hand to control key order: __metadata__ first, then tensors.
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -285,17 +298,11 @@ export function serializeSafetensors(
 
   const json = new TextEncoder().encode(`{${parts.join(",")}}`);
   const headerBytes = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + headerBytes + offset);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, headerBytes, true); // high half stays 0: headers are far below 2^32
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerBytes);
-  let pos = 8 + headerBytes;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
+  const head = new Uint8Array(8 + headerBytes);
+  new DataView(head.buffer).setUint32(0, headerBytes, true); // high half stays 0: headers are far below 2^32
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length);
+  return [head, ...chunks];
 }
 
 // f16 bit pattern -> f32 bit pattern, built on first use (256 KiB).
@@ -327,39 +334,45 @@ function getF16Table(): Uint32Array {
 
 /** Decodes F32/F64/F16/BF16 tensor bytes into a fresh Float32Array (input may be unaligned). */
 export function toFloat32(bytes: Uint8Array, dtype: Dtype): Float32Array {
-  if (!isDtype(dtype)) {
-    fail("SAFETENSORS_INVALID_HEADER", `safetensors: unknown dtype ${JSON.stringify(dtype)}`);
-  }
-  const item = DTYPE_BYTES[dtype];
+  const item = floatItemBytes(dtype);
   if (bytes.length % item !== 0) {
     fail("SAFETENSORS_INVALID_OFFSETS",
       `safetensors: ${bytes.length} bytes is not a whole number of ${dtype} values (${item} bytes each)`);
   }
-  const n = bytes.length / item;
+  const out = new Float32Array(bytes.length / item);
+  decodeFloat32Into(bytes, dtype, out, 0);
+  return out;
+}
+
+/** Bytes per value of a float dtype sae-edge can read as float32; fails for any other dtype. */
+export function floatItemBytes(dtype: Dtype): number {
+  if (dtype !== "F32" && dtype !== "F64" && dtype !== "F16" && dtype !== "BF16") {
+    fail("SAFETENSORS_INVALID_HEADER",
+      `safetensors: cannot convert dtype ${JSON.stringify(dtype)} to float32 (supported: F32, F64, F16, BF16)`);
+  }
+  return DTYPE_BYTES[dtype];
+}
+
+/** Decodes whole values of `bytes` (a float dtype, any alignment) into out[at...]; chunked readers call it per chunk. */
+export function decodeFloat32Into(bytes: Uint8Array, dtype: Dtype, out: Float32Array, at: number): void {
+  const n = bytes.length / floatItemBytes(dtype);
   switch (dtype) {
     case "F32":
-      // A fresh, aligned copy (Node's Buffer.slice would share the whole pool slab, so copy explicitly).
-      return new Float32Array(new Uint8Array(bytes).buffer);
+      new Uint8Array(out.buffer, out.byteOffset + at * 4, n * 4).set(bytes);
+      return;
     case "F64": {
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-      return out;
+      for (let i = 0; i < n; i++) out[at + i] = view.getFloat64(i * 8, true);
+      return;
     }
-    case "F16":
-    case "BF16": {
-      // Write bit patterns through a u32 view so NaN payloads survive.
-      const out = new Float32Array(n);
-      const bits = new Uint32Array(out.buffer);
+    default: {
+      // F16 / BF16: write bit patterns through a u32 view so NaN payloads survive.
+      const bits = new Uint32Array(out.buffer, out.byteOffset + at * 4, n);
       const table = dtype === "F16" ? getF16Table() : undefined;
       for (let i = 0; i < n; i++) {
         const h = bytes[2 * i] | (bytes[2 * i + 1] << 8);
         bits[i] = table ? table[h] : (h << 16) >>> 0;
       }
-      return out;
     }
-    default:
-      fail("SAFETENSORS_INVALID_HEADER",
-        `safetensors: cannot convert dtype ${dtype} to float32 (supported: F32, F64, F16, BF16)`);
   }
 }

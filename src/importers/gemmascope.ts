@@ -3,10 +3,11 @@
 // affine_skip_connection).
 // JumpReLU with no b_dec subtraction on the input (SAELens' gemma_2 loaders).
 import { fail } from "../core/errors.js";
-import type { SaeWeights } from "../core/quantize.js";
-import { parseSafetensors, toFloat32, type Dtype } from "../format/safetensors.js";
-import { readNpz } from "./npz.js";
-import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
+import type { CheckpointWeights } from "../core/quantize.js";
+import type { LazyTensor } from "../core/lazy-tensor.js";
+import { openNpz } from "../format/npz-source.js";
+import { openSafetensors } from "../format/safetensors-source.js";
+import { openFile, type CheckpointFiles, type ImportedSae, type Importer } from "./types.js";
 
 const NPZ = "params.npz";
 const ST = "params.safetensors";
@@ -21,16 +22,17 @@ export const gemmascope: Importer = {
   async load(files: CheckpointFiles): Promise<ImportedSae> {
     const names = await files.list();
     const file = names.includes(NPZ) ? NPZ : names.includes(ST) ? ST : fail("CHECKPOINT_INVALID", `${files.location}: no ${NPZ} or ${ST}`);
-    const bytes = await files.read(file);
-    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    // Read by range: a 65k-latent params.npz is 1.2 GB and is never held whole.
+    const source = await openFile(files, file);
+    const tensors = new Map<string, { shape: number[]; data: LazyTensor }>();
     if (file === NPZ) {
-      for (const [name, a] of readNpz(bytes, file)) {
-        if (a.dtype !== "float32" && a.dtype !== "float64") fail("CHECKPOINT_UNSUPPORTED", `${file}: ${name} is ${a.dtype}`);
-        tensors.set(name, { shape: a.shape, data: Float32Array.from(a.data as ArrayLike<number>) });
+      for (const [name, m] of await openNpz(source, file)) {
+        if (m.dtype !== "float32" && m.dtype !== "float64") fail("CHECKPOINT_UNSUPPORTED", `${file}: ${name} is ${m.dtype}`);
+        tensors.set(name, { shape: m.shape, data: m.tensor });
       }
     } else {
-      const st = parseSafetensors(bytes);
-      for (const t of st.header.tensors) tensors.set(t.name, { shape: t.shape, data: toFloat32(st.tensor(t.name), t.dtype as Dtype) });
+      const st = await openSafetensors(source);
+      for (const t of st.header.tensors) tensors.set(t.name, { shape: t.shape, data: st.tensor(t.name) });
     }
     // Gemma Scope 2 and some conversions spell the matrices in lowercase (w_enc, w_dec).
     const get = (name: (typeof NAMES)[number]) => {
@@ -39,6 +41,7 @@ export const gemmascope: Importer = {
       return t;
     };
     const [wEnc, wDec, threshold, bEnc, bDec] = NAMES.map(get);
+    const small = (t: { data: LazyTensor }) => t.data.load();
     if (wEnc.shape.length !== 2) fail("CHECKPOINT_INVALID", `${file}: W_enc must be 2-D, got [${wEnc.shape}]`);
     const [dIn, dSae] = wEnc.shape;
     const want: [string, { shape: number[] }, number[]][] = [["W_dec", wDec, [dSae, dIn]], ["threshold", threshold, [dSae]], ["b_enc", bEnc, [dSae]], ["b_dec", bDec, [dIn]]];
@@ -50,12 +53,13 @@ export const gemmascope: Importer = {
     let W_skip: Float32Array | undefined;
     if (affine) {
       if (affine.shape.join() !== [dIn, dIn].join()) fail("CHECKPOINT_INVALID", `${file}: affine_skip_connection has shape [${affine.shape}], expected [${dIn}, ${dIn}]`);
+      const a = await small(affine);
       W_skip = new Float32Array(dIn * dIn);
-      for (let i = 0; i < dIn; i++) for (let o = 0; o < dIn; o++) W_skip[o * dIn + i] = affine.data[i * dIn + o];
+      for (let i = 0; i < dIn; i++) for (let o = 0; o < dIn; o++) W_skip[o * dIn + i] = a[i * dIn + o];
     }
-    const weights: SaeWeights = {
+    const weights: CheckpointWeights = {
       architecture: "jumprelu", dIn, dSae, k: 0, applyBDecToInput: false,
-      W_enc: wEnc.data, W_dec: wDec.data, b_enc: bEnc.data, b_dec: bDec.data, threshold: threshold.data, W_skip,
+      W_enc: wEnc.data, W_dec: wDec.data, b_enc: await small(bEnc), b_dec: await small(bDec), threshold: await small(threshold), W_skip,
     };
     return { weights, provenance: { source_format: "gemmascope", source: files.location, file } };
   },

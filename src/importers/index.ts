@@ -1,5 +1,6 @@
 // The importer registry: --from names to importers, and family detection.
 import { fail } from "../core/errors.js";
+import { materializeWeights, type SaeWeights } from "../core/quantize.js";
 import { gemmascope } from "./gemmascope.js";
 import { saelens } from "./saelens.js";
 import { sparsify } from "./sparsify.js";
@@ -17,7 +18,8 @@ export function importerFor(family: string): Importer {
   return imp;
 }
 
-export async function importCheckpoint(files: CheckpointFiles, family?: string): Promise<ImportedSae & { family: string }> {
+/** Reads a checkpoint's config and small tensors; its big matrices stay on disk until loaded (quantize streams them). */
+export async function openCheckpoint(files: CheckpointFiles, family?: string): Promise<ImportedSae & { family: string }> {
   let imp: Importer | undefined = family ? importerFor(family) : undefined;
   if (!imp) {
     for (const candidate of IMPORTERS) {
@@ -32,6 +34,16 @@ export async function importCheckpoint(files: CheckpointFiles, family?: string):
   }
   if (!imp) fail("CHECKPOINT_INVALID", `${files.location}: not a checkpoint sae-edge recognizes (families: ${IMPORTERS.map((i) => i.family).join(", ")})`);
   return { ...(await imp.load(files)), family: imp.family };
+}
+
+/** A checkpoint with every tensor in memory; the folder's open files are closed afterwards. */
+export async function importCheckpoint(files: CheckpointFiles, family?: string): Promise<{ weights: SaeWeights; provenance: Record<string, unknown>; family: string }> {
+  try {
+    const opened = await openCheckpoint(files, family);
+    return { ...opened, weights: await materializeWeights(opened.weights) };
+  } finally {
+    await files.close?.();
+  }
 }
 
 export type { CheckpointFiles, ImportedSae, Importer };

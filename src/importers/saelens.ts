@@ -3,10 +3,12 @@
 // folds into the weights (activation scaler, decoder-norm rescaling, legacy
 // scaling_factor) are folded here the same way, so the model takes raw inputs.
 import { fail } from "../core/errors.js";
-import type { SaeWeights } from "../core/quantize.js";
+import type { CheckpointWeights } from "../core/quantize.js";
+import { loadTensor, mapTensor, type LazyTensor } from "../core/lazy-tensor.js";
 import { parseSafetensors, toFloat32 } from "../format/safetensors.js";
+import { openSafetensors } from "../format/safetensors-source.js";
 import { parseSaeLensConfig } from "./saelens-config.js";
-import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
+import { openFile, type CheckpointFiles, type ImportedSae, type Importer } from "./types.js";
 
 const CFG = "cfg.json";
 const WEIGHTS = "sae_weights.safetensors";
@@ -32,9 +34,10 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
   if (!(SUPPORTED as readonly string[]).includes(cfg.architecture)) {
     fail("CHECKPOINT_UNSUPPORTED", `SAELens architecture "${cfg.architecture}" is not supported yet (supported: ${SUPPORTED.join(", ")})`);
   }
-  const st = parseSafetensors(await files.read(WEIGHTS));
-  const tensor = (name: string, shape: number[], optional = false): Float32Array | undefined => {
-    const info = st.header.tensors.find((t) => t.name === name);
+  // Read by range: the matrices stay on disk until quantization streams them.
+  const st = await openSafetensors(await openFile(files, WEIGHTS));
+  const lazy = (name: string, shape: number[], optional = false): LazyTensor | undefined => {
+    const info = st.info(name);
     if (!info) {
       if (optional) return undefined;
       fail("CHECKPOINT_INVALID", `${WEIGHTS} lacks tensor "${name}"`);
@@ -43,33 +46,37 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
       fail("CHECKPOINT_INVALID", `${WEIGHTS}: "${name}" has shape [${info.shape}], cfg.json implies [${shape}]`);
     }
     if (!["F32", "F16", "BF16", "F64"].includes(info.dtype)) fail("CHECKPOINT_UNSUPPORTED", `${WEIGHTS}: "${name}" has dtype ${info.dtype}`);
-    return toFloat32(st.tensor(name), info.dtype);
+    return st.tensor(name);
   };
+  const tensor = async (name: string, shape: number[], optional = false) => lazy(name, shape, optional)?.load();
   const { dIn, dSae } = cfg;
   const transcoder = TRANSCODERS[cfg.architecture];
   const dOut = transcoder ? cfg.dOut : dIn;
-  const w: SaeWeights = {
-    architecture: transcoder ?? (cfg.architecture as SaeWeights["architecture"]),
+  const gated = cfg.architecture === "gated";
+  const w: CheckpointWeights = {
+    architecture: transcoder ?? (cfg.architecture as CheckpointWeights["architecture"]),
     dIn,
     dSae,
     dOut,
     k: cfg.k,
     applyBDecToInput: transcoder ? false : cfg.applyBDecToInput,
-    W_enc: tensor("W_enc", [dIn, dSae])!,
-    b_enc: cfg.architecture === "gated" ? new Float32Array(dSae) : tensor("b_enc", [dSae])!,
-    ...(cfg.architecture === "gated" ? { b_gate: tensor("b_gate", [dSae]), r_mag: tensor("r_mag", [dSae]), b_mag: tensor("b_mag", [dSae]) } : {}),
-    W_dec: tensor("W_dec", [dSae, dOut])!,
-    b_dec: tensor("b_dec", [dOut])!,
-    threshold: cfg.architecture === "jumprelu" || cfg.architecture === "jumprelu_transcoder" ? tensor("threshold", [dSae]) : undefined,
+    W_enc: lazy("W_enc", [dIn, dSae])!,
+    b_enc: gated ? new Float32Array(dSae) : (await tensor("b_enc", [dSae]))!,
+    ...(gated ? { b_gate: await tensor("b_gate", [dSae]), r_mag: await tensor("r_mag", [dSae]), b_mag: await tensor("b_mag", [dSae]) } : {}),
+    W_dec: lazy("W_dec", [dSae, dOut])!,
+    b_dec: (await tensor("b_dec", [dOut]))!,
+    threshold: cfg.architecture === "jumprelu" || cfg.architecture === "jumprelu_transcoder" ? await tensor("threshold", [dSae]) : undefined,
     // skip_transcoder: x @ W_skip.T is added to the output.
-    W_skip: cfg.architecture === "skip_transcoder" ? tensor("W_skip", [dOut, dIn]) : undefined,
+    W_skip: cfg.architecture === "skip_transcoder" ? await tensor("W_skip", [dOut, dIn]) : undefined,
   };
   const folded: string[] = [];
 
-  const scaling = tensor("scaling_factor", [dSae], true);
+  const scaling = await tensor("scaling_factor", [dSae], true);
   if (scaling && scaling.some((s) => s !== 1)) {
     // Legacy finetuning scaling factor multiplies the features before decoding.
-    for (let j = 0; j < dSae; j++) scaleRow(w.W_dec, j, dOut, scaling[j]);
+    w.W_dec = mapTensor(w.W_dec, (W) => {
+      for (let j = 0; j < dSae; j++) scaleRow(W, j, dOut, scaling[j]);
+    });
     folded.push("scaling_factor");
   }
 
@@ -80,8 +87,12 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     const s = Number(JSON.parse(new TextDecoder().decode(await files.read(SCALER))).scaling_factor);
     if (!(s > 0 && Number.isFinite(s))) fail("CHECKPOINT_INVALID", `${SCALER} scaling_factor must be a positive number`);
     // As SAELens fold_activation_norm_scaling_factor: the SAE then takes raw inputs.
-    for (let i = 0; i < w.W_enc.length; i++) w.W_enc[i] *= s;
-    for (let i = 0; i < w.W_dec.length; i++) w.W_dec[i] /= s;
+    w.W_enc = mapTensor(w.W_enc, (W) => {
+      for (let i = 0; i < W.length; i++) W[i] *= s;
+    });
+    w.W_dec = mapTensor(w.W_dec, (W) => {
+      for (let i = 0; i < W.length; i++) W[i] /= s;
+    });
     for (let i = 0; i < dOut; i++) w.b_dec[i] /= s;
     folded.push(`activation scaling factor ${s}`);
   } else if (cfg.normalizeActivations === "layer_norm" || cfg.normalizeActivations === "constant_norm_rescale") {
@@ -92,15 +103,28 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
 
   if (cfg.architecture === "topk" && cfg.rescaleActsByDecoderNorm) {
     // As SAELens fold_W_dec_norm: unit decoder rows, encoder columns and b_enc times the norm.
-    for (let j = 0; j < dSae; j++) {
-      let nrm = 0;
-      for (let i = 0; i < dOut; i++) nrm += w.W_dec[j * dOut + i] ** 2;
-      nrm = Math.sqrt(nrm);
-      // A zero decoder row zeroes the latent's pre-activation in SAELens too: it never fires.
-      if (nrm > 0) scaleRow(w.W_dec, j, dOut, 1 / nrm);
-      for (let i = 0; i < dIn; i++) w.W_enc[i * dSae + j] *= nrm;
-      w.b_enc[j] *= nrm;
-    }
+    // The norms come from the decoder as it loads (decoder first; else it is loaded for them).
+    let norms: Float64Array | undefined;
+    const decoder = w.W_dec;
+    const normsOf = async () => norms ?? (await loadTensor(w.W_dec), norms!);
+    w.W_dec = mapTensor(decoder, (W) => {
+      norms = new Float64Array(dSae);
+      for (let j = 0; j < dSae; j++) {
+        let nrm = 0;
+        for (let i = 0; i < dOut; i++) nrm += W[j * dOut + i] ** 2;
+        norms[j] = Math.sqrt(nrm);
+        // A zero decoder row zeroes the latent's pre-activation in SAELens too: it never fires.
+        if (norms[j] > 0) scaleRow(W, j, dOut, 1 / norms[j]);
+      }
+    });
+    w.W_enc = mapTensor(w.W_enc, async (W) => {
+      const n = await normsOf();
+      for (let i = 0; i < dIn; i++) for (let j = 0; j < dSae; j++) W[i * dSae + j] *= n[j];
+    });
+    w.b_enc = mapTensor(w.b_enc, async (b) => {
+      const n = await normsOf();
+      for (let j = 0; j < dSae; j++) b[j] *= n[j];
+    });
     folded.push("decoder norm (rescale_acts_by_decoder_norm)");
   }
 
