@@ -47,25 +47,41 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32): void {
   epilogue4(b << 2, h);
 }
 
-// SIMD128: x pre-widened to i16; weights widened on load (pmovsxbw) and
-// multiplied pairwise with i32x4.dot_i16x8_s (pmaddwd).
+// SIMD128 without widening the weights (pmovsxbw was the bottleneck): a 16-byte weight
+// vector read as 8 i16 lanes holds byte 2i low and 2i+1 high. shl 8 turns it into
+// 256·w[2i], and-ing with 0xFF00 into 256·w[2i+1], each exact, and i32x4.dot_i16x8_s takes
+// them against x's even and odd dims (XQ_I16 layout). Sums carry the factor 256, so they are
+// folded (>> 8, exact) every 64 steps, before 64 · 16 · 256 · 127 · 63 could reach 2^31.
+const FOLD_STEPS = 64;
 export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32): void {
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
+  const hiMask = i16x8.splat(-256);
   let w = mp(m, M_W_ENC);
   for (let b = 0; b < tiles; b++) {
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
     let xp = xq;
-    const end = w + (<usize>steps << 6);
-    for (; w < end; w += 64, xp += 32) {
-      const xl = v128.load(xp);
-      const xh = v128.load(xp, 16);
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), xh)));
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 16), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 24), xh)));
-      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 32), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 40), xh)));
-      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w, 48), xl), i32x4.dot_i16x8_s(v128.load8x8_s(w, 56), xh)));
+    for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      const end = w + (<usize>min(FOLD_STEPS, steps - c0) << 6);
+      for (; w < end; w += 64, xp += 32) {
+        const xe = v128.load(xp);
+        const xo = v128.load(xp, 16);
+        let q = v128.load(w);
+        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(i16x8.shl(q, 8), xe), i32x4.dot_i16x8_s(v128.and(q, hiMask), xo)));
+        q = v128.load(w, 16);
+        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(i16x8.shl(q, 8), xe), i32x4.dot_i16x8_s(v128.and(q, hiMask), xo)));
+        q = v128.load(w, 32);
+        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(i16x8.shl(q, 8), xe), i32x4.dot_i16x8_s(v128.and(q, hiMask), xo)));
+        q = v128.load(w, 48);
+        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(i16x8.shl(q, 8), xe), i32x4.dot_i16x8_s(v128.and(q, hiMask), xo)));
+      }
+      s0 = i32x4.add(s0, i32x4.shr_s(a0, 8));
+      s1 = i32x4.add(s1, i32x4.shr_s(a1, 8));
+      s2 = i32x4.add(s2, i32x4.shr_s(a2, 8));
+      s3 = i32x4.add(s3, i32x4.shr_s(a3, 8));
     }
-    epilogueTile(m, b, hsum4(a0, a1, a2, a3), xs);
+    epilogueTile(m, b, hsum4(s0, s1, s2, s3), xs);
   }
 }
 

@@ -10,6 +10,13 @@ export let rowScale: f32 = 1;
 // The last int8 row's activation scale s_x (x' = s_x · y).
 export let rowXScale: f32 = 0;
 
+// Row groups prepare 4 rows, then finish them one by one: restores a row's statistics.
+export function setRowStats(shift: f32, scale: f32, xScale: f32): void {
+  rowShift = shift;
+  rowScale = scale;
+  rowXScale = xScale;
+}
+
 const LN_EPS: f64 = 1e-5;
 
 // Per-row normalization statistics (float64 sums, shared by every build).
@@ -44,7 +51,7 @@ const TWO_64: f32 = 18446744073709551616.0;
 
 // Layout of the quantized row, chosen by the build's kernel.
 export const XQ_I8: i32 = 0;   // i8 q           (scalar)
-export const XQ_I16: i32 = 1;  // i16 q          (simd128: feeds i32x4.dot_i16x8_s)
+export const XQ_I16: i32 = 1;  // i16 q, per 16 dims the 8 even then the 8 odd (simd128: i32x4.dot_i16x8_s against the weights' low and high bytes)
 export const XQ_U7: i32 = 2;   // u8 q + 64      (relaxed: the i7 operand, never above 127)
 
 // Returns the activation scale (0 for f32 models or an all-zero row).
@@ -85,7 +92,7 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     store<f32>(xf + (<usize>i << 2), y);
     let q = <i32>nearest(y);
     q = min(max(q, -63), 63);
-    if (layout == XQ_I16) store<i16>(xq + (<usize>i << 1), <i16>q);
+    if (layout == XQ_I16) store<i16>(xq + ((<usize>(i & ~15) + <usize>((i & 1) << 3) + <usize>((i & 15) >> 1)) << 1), <i16>q);
     else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));
     else store<i8>(xq + <usize>i, <i8>q);
   }
