@@ -13,7 +13,8 @@ import {
 const KERNELS = ["scalar", "simd128"] as const;
 type Kernel = (typeof KERNELS)[number];
 const QUANTS: RefMode[] = ["int8", "f32"];
-const BATCHES = [1, 3, 64];
+// 1 and 3 rows take the 1-row kernels; 6 one group of 4 (int8) plus two single rows; 64 all groups.
+const BATCHES = [1, 3, 6, 64];
 
 // (d_in, d_sae): covers d_in {1, 15, 16, 17, 33, 100} x d_sae {1, 3, 4, 5, 37, 64} on a diagonal-ish subset.
 const SHAPES: [number, number][] = [
@@ -48,12 +49,12 @@ function makeInput(rng: Rng, w: RefWeights, n: number): Float32Array {
   const x = new Float32Array(n * dIn);
   for (let r = 0; r < n; r++) {
     const row = x.subarray(r * dIn, (r + 1) * dIn);
-    if (n === 3 && r === 1) continue; // all-zero row
-    if (n === 3 && r === 2) {
+    if ((n === 3 || n === 6) && r === 1) continue; // all-zero row
+    if ((n === 3 || n === 6) && r === 2) {
       row.set(w.b_dec); // x = b_dec: x' = 0 when b_dec is applied to the input
       continue;
     }
-    const scale = n === 64 ? 10 ** rng.uniform(-3, 3) : 1;
+    const scale = n >= 6 ? 10 ** rng.uniform(-3, 3) : 1;
     for (let i = 0; i < dIn; i++) row[i] = rng.normal() * scale;
   }
   return x;
