@@ -2,7 +2,12 @@
 // (read tensor by tensor straight into wasm memory), checkpoint folders.
 import { open, readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { availableParallelism } from "node:os";
+import { Worker, parentPort } from "node:worker_threads";
+import { SaePool } from "./pool/pool.js";
+import { serveSae } from "./pool/serve.js";
+import type { PoolEndpoint } from "./pool/protocol.js";
 import { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
 import { fail } from "./core/errors.js";
 import type { ByteSource } from "./core/source.js";
@@ -109,3 +114,40 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
     },
   };
 }
+
+/**
+ * A pool of worker threads that spread each batch's rows, one model copy per thread (the
+ * memory cost: threads × the model's wasm size). threads defaults to the machine's cores.
+ */
+export async function createSaePool(model: string | Uint8Array, options: LoadOptions & { threads?: number } = {}): Promise<SaePool> {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
+  const entry = pathToFileURL(join(PACKAGE_ROOT, "dist", "node.js")).href;
+  const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
+    // An eval'd stub imports the built adapter, so the pool needs no separate worker bundle.
+    const worker = new Worker(`import(${JSON.stringify(entry)}).then((m) => m.serveNodeWorker());`, { eval: true });
+    return {
+      post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
+      listen(onMessage, onExit) {
+        worker.on("message", onMessage);
+        worker.on("error", (e) => onExit(e.message));
+        worker.on("exit", (code) => onExit(`exit code ${code}`));
+      },
+      terminate: () => worker.terminate(),
+    };
+  });
+  return SaePool.start(endpoints, typeof model === "string" ? { path: model } : { bytes: model }, options);
+}
+
+/** Runs inside a pool worker thread (see createSaePool). */
+export function serveNodeWorker(): void {
+  const port = parentPort ?? fail("INVALID_ARGUMENT", "serveNodeWorker runs only inside a worker thread");
+  serveSae(
+    { post: (msg, transfer) => port.postMessage(msg, transfer ?? []), listen: (onMessage) => port.on("message", onMessage) },
+    (model, options) => {
+      const m = model as { path?: string; bytes?: Uint8Array };
+      return loadSae(m.path ?? m.bytes!, options);
+    },
+  );
+}
+

@@ -1,0 +1,37 @@
+// Messages between a SaePool and its workers. Plain data (structured-cloneable), so the
+// same protocol runs over Node worker_threads, Web Workers and Deno workers.
+import type { SaeErrorCode } from "../core/errors.js";
+import type { KernelName } from "../core/kernels.js";
+import type { SaeInfo } from "../core/sae.js";
+
+/** What a pool worker answers; one method per parallel call. */
+export type PoolMethod = "encode" | "encodeDense" | "score";
+
+export type ToWorker =
+  | { type: "init"; model: unknown; kernel?: KernelName }
+  | { type: "call"; id: number; method: PoolMethod; x: Float32Array; rows: number; start: number };
+
+export interface WireError {
+  code: SaeErrorCode;
+  message: string;
+  row?: number;
+}
+
+export type FromWorker =
+  | { type: "ready"; info: SaeInfo }
+  | { type: "result"; id: number; result: unknown }
+  | { type: "error"; id: number | null; error: WireError };
+
+/** One worker as the pool sees it: runtime adapters wrap worker_threads, Web Workers, … */
+export interface PoolEndpoint {
+  post(message: ToWorker, transfer?: ArrayBuffer[]): void;
+  /** onExit: the worker died (crash, out of memory) without answering. */
+  listen(onMessage: (message: FromWorker) => void, onExit: (reason: string) => void): void;
+  terminate(): Promise<unknown> | void;
+}
+
+/** The worker side of the channel. */
+export interface WorkerPort {
+  post(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  listen(onMessage: (message: ToWorker) => void): void;
+}
