@@ -110,19 +110,22 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32):
   }
 }
 
-// Per-latent sums of the quantized weights (the relaxed kernel's offset term).
+// Per-latent sums of the quantized weights (the relaxed kernel's offset term; other builds
+// never read them, so only the relaxed build computes them, with SIMD: it is part of load time).
 export function computeWeightSums(m: usize): void {
+  if (!ASC_FEATURE_RELAXED_SIMD) return;
   const steps = mi(m, M_D_IN_PAD) >> 4;
-  const latents = mi(m, M_D_SAE_PAD);
-  const w = mp(m, M_W_ENC);
+  const tiles = mi(m, M_D_SAE_PAD) >> 2;
+  let w = mp(m, M_W_ENC);
   const zsum = mp(m, M_ENC_ZSUM);
-  for (let j = 0; j < latents; j++) {
-    const b = j >> 2, l = j & 3;
-    let s: i32 = 0;
-    for (let c = 0; c < steps; c++) {
-      const wp = w + ((<usize>b * <usize>steps + <usize>c) << 6) + (<usize>l << 4);
-      for (let t = 0; t < 16; t++) s += <i32>load<i8>(wp + t);
+  for (let b = 0; b < tiles; b++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (const end = w + (<usize>steps << 6); w < end; w += 64) {
+      a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(w))));
+      a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(w, 16))));
+      a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(w, 32))));
+      a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(w, 48))));
     }
-    store<i32>(zsum + (<usize>j << 2), s);
+    v128.store(zsum + (<usize>b << 4), hsum4(a0, a1, a2, a3));
   }
 }
