@@ -40,26 +40,130 @@ export function dec_f32_axpy__wasmsimd(out: usize, row: usize, coef: f32, n: i32
   dec_f32_axpy__scalar(out + (<usize>d << 2), row + (<usize>d << 2), coef, n - d);
 }
 
-@inline function axpy(m: usize, out: usize, j: i32, value: f32): void {
-  const dIn = mi(m, M_D_OUT); // decoder rows have the output width
-  if (mi(m, M_QUANT) == QUANT_I8) {
-    const row = mp(m, M_W_DEC) + <usize>j * <usize>dIn;
-    const coef = value * load<f32>(mp(m, M_DEC_SCALE) + (<usize>j << 2));
-    if (ASC_FEATURE_SIMD) dec_i8_axpy__wasmsimd(out, row, coef, dIn);
-    else dec_i8_axpy__scalar(out, row, coef, dIn);
-  } else {
-    const row = mp(m, M_W_DEC) + ((<usize>j * <usize>dIn) << 2);
-    if (ASC_FEATURE_SIMD) dec_f32_axpy__wasmsimd(out, row, value, dIn);
-    else dec_f32_axpy__scalar(out, row, value, dIn);
+// Four codes at once: out[d] = (((out[d] + c0·w0[d]) + c1·w1[d]) + c2·w2[d]) + c3·w3[d], the
+// same operations per element as four axpys in a row (so the same bits), but out is read and
+// written once, and four decoder rows stream together (their cache misses overlap).
+export function dec_i8_axpy4__scalar(out: usize, w: usize, c: usize, n: i32): void {
+  const r0 = load<usize>(w), r1 = load<usize>(w, 4), r2 = load<usize>(w, 8), r3 = load<usize>(w, 12);
+  const c0 = load<f32>(c), c1 = load<f32>(c, 4), c2 = load<f32>(c, 8), c3 = load<f32>(c, 12);
+  for (let d = 0; d < n; d++) {
+    const o = out + (<usize>d << 2);
+    let v = load<f32>(o) + c0 * <f32>load<i8>(r0 + d);
+    v = v + c1 * <f32>load<i8>(r1 + d);
+    v = v + c2 * <f32>load<i8>(r2 + d);
+    store<f32>(o, v + c3 * <f32>load<i8>(r3 + d));
   }
 }
 
+@inline function i8x4f(p: usize, hi: bool): v128 {
+  const w16 = i16x8.extend_low_i8x16_s(v128.load64_zero(p));
+  return f32x4.convert_i32x4_s(hi ? i32x4.extend_high_i16x8_s(w16) : i32x4.extend_low_i16x8_s(w16));
+}
+
+export function dec_i8_axpy4__wasmsimd(out: usize, w: usize, c: usize, n: i32): void {
+  const r0 = load<usize>(w), r1 = load<usize>(w, 4), r2 = load<usize>(w, 8), r3 = load<usize>(w, 12);
+  const c0 = f32x4.splat(load<f32>(c)), c1 = f32x4.splat(load<f32>(c, 4)), c2 = f32x4.splat(load<f32>(c, 8)), c3 = f32x4.splat(load<f32>(c, 12));
+  let d = 0;
+  for (; d + 8 <= n; d += 8) {
+    const o = out + (<usize>d << 2);
+    let lo = f32x4.add(v128.load(o), f32x4.mul(c0, i8x4f(r0 + d, false)));
+    let hi = f32x4.add(v128.load(o, 16), f32x4.mul(c0, i8x4f(r0 + d, true)));
+    lo = f32x4.add(lo, f32x4.mul(c1, i8x4f(r1 + d, false)));
+    hi = f32x4.add(hi, f32x4.mul(c1, i8x4f(r1 + d, true)));
+    lo = f32x4.add(lo, f32x4.mul(c2, i8x4f(r2 + d, false)));
+    hi = f32x4.add(hi, f32x4.mul(c2, i8x4f(r2 + d, true)));
+    v128.store(o, f32x4.add(lo, f32x4.mul(c3, i8x4f(r3 + d, false))));
+    v128.store(o, f32x4.add(hi, f32x4.mul(c3, i8x4f(r3 + d, true))), 16);
+  }
+  for (let e = 0; e < 4; e++) {
+    dec_i8_axpy__scalar(out + (<usize>d << 2), load<usize>(w + (<usize>e << 2)) + d, load<f32>(c + (<usize>e << 2)), n - d);
+  }
+}
+
+export function dec_f32_axpy4__scalar(out: usize, w: usize, c: usize, n: i32): void {
+  const r0 = load<usize>(w), r1 = load<usize>(w, 4), r2 = load<usize>(w, 8), r3 = load<usize>(w, 12);
+  const c0 = load<f32>(c), c1 = load<f32>(c, 4), c2 = load<f32>(c, 8), c3 = load<f32>(c, 12);
+  for (let d = 0; d < n; d++) {
+    const o = out + (<usize>d << 2), k = <usize>d << 2;
+    let v = load<f32>(o) + c0 * load<f32>(r0 + k);
+    v = v + c1 * load<f32>(r1 + k);
+    v = v + c2 * load<f32>(r2 + k);
+    store<f32>(o, v + c3 * load<f32>(r3 + k));
+  }
+}
+
+export function dec_f32_axpy4__wasmsimd(out: usize, w: usize, c: usize, n: i32): void {
+  const r0 = load<usize>(w), r1 = load<usize>(w, 4), r2 = load<usize>(w, 8), r3 = load<usize>(w, 12);
+  const c0 = f32x4.splat(load<f32>(c)), c1 = f32x4.splat(load<f32>(c, 4)), c2 = f32x4.splat(load<f32>(c, 8)), c3 = f32x4.splat(load<f32>(c, 12));
+  let d = 0;
+  for (; d + 4 <= n; d += 4) {
+    const o = out + (<usize>d << 2), k = <usize>d << 2;
+    let v = f32x4.add(v128.load(o), f32x4.mul(c0, v128.load(r0 + k)));
+    v = f32x4.add(v, f32x4.mul(c1, v128.load(r1 + k)));
+    v = f32x4.add(v, f32x4.mul(c2, v128.load(r2 + k)));
+    v128.store(o, f32x4.add(v, f32x4.mul(c3, v128.load(r3 + k))));
+  }
+  for (let e = 0; e < 4; e++) {
+    const k = <usize>d << 2;
+    dec_f32_axpy__scalar(out + k, load<usize>(w + (<usize>e << 2)) + k, load<f32>(c + (<usize>e << 2)), n - d);
+  }
+}
+
+// Codes wait here until four can go together (decodeEnd flushes the rest).
+const PENDING_ROWS: usize = memory.data(16, 16);
+const PENDING_COEF: usize = memory.data(16, 16);
+let pending = 0;
+
+function flush(m: usize, out: usize): void {
+  const dOut = mi(m, M_D_OUT); // decoder rows have the output width
+  const int8 = mi(m, M_QUANT) == QUANT_I8;
+  if (pending == 4) {
+    if (int8) {
+      if (ASC_FEATURE_SIMD) dec_i8_axpy4__wasmsimd(out, PENDING_ROWS, PENDING_COEF, dOut);
+      else dec_i8_axpy4__scalar(out, PENDING_ROWS, PENDING_COEF, dOut);
+    } else {
+      if (ASC_FEATURE_SIMD) dec_f32_axpy4__wasmsimd(out, PENDING_ROWS, PENDING_COEF, dOut);
+      else dec_f32_axpy4__scalar(out, PENDING_ROWS, PENDING_COEF, dOut);
+    }
+  } else {
+    for (let e = 0; e < pending; e++) {
+      const row = load<usize>(PENDING_ROWS + (<usize>e << 2)), coef = load<f32>(PENDING_COEF + (<usize>e << 2));
+      if (int8) {
+        if (ASC_FEATURE_SIMD) dec_i8_axpy__wasmsimd(out, row, coef, dOut);
+        else dec_i8_axpy__scalar(out, row, coef, dOut);
+      } else {
+        if (ASC_FEATURE_SIMD) dec_f32_axpy__wasmsimd(out, row, coef, dOut);
+        else dec_f32_axpy__scalar(out, row, coef, dOut);
+      }
+    }
+  }
+  pending = 0;
+}
+
 export function decodeBegin(m: usize, out: usize): void {
+  pending = 0;
   memory.copy(out, mp(m, M_B_DEC), <usize>mi(m, M_D_OUT) << 2);
 }
 
+// Adds value · W_dec[j] (int8: the coefficient is value · row scale, as one f32 product).
 export function decodeAdd(m: usize, out: usize, j: i32, value: f32): void {
-  axpy(m, out, j, value);
+  const dOut = mi(m, M_D_OUT);
+  let row: usize, coef: f32;
+  if (mi(m, M_QUANT) == QUANT_I8) {
+    row = mp(m, M_W_DEC) + <usize>j * <usize>dOut;
+    coef = value * load<f32>(mp(m, M_DEC_SCALE) + (<usize>j << 2));
+  } else {
+    row = mp(m, M_W_DEC) + ((<usize>j * <usize>dOut) << 2);
+    coef = value;
+  }
+  store<usize>(PENDING_ROWS + (<usize>pending << 2), row);
+  store<f32>(PENDING_COEF + (<usize>pending << 2), coef);
+  if (++pending == 4) flush(m, out);
+}
+
+// Ends a row's sum: the codes still waiting.
+export function decodeEnd(m: usize, out: usize): void {
+  flush(m, out);
 }
 
 // Undoes the input normalization on a decoded row: x̂ = x̂_n · scale + shift (no-op without one).

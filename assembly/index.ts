@@ -13,7 +13,7 @@ import { epilogueBegin, epilogueEnd, epilogueCheck, epiOverflow, OUT_PREACT, OUT
 import { selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selKeys, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
 import { groupable, encodeGroup, groupRow } from "./encode_group";
-import { decodeBegin, decodeAdd, decodeFinish, skipAdd } from "./dec_row";
+import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
 
@@ -194,6 +194,7 @@ export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n
     for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
       decodeAdd(m, row, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
     }
+    decodeEnd(m, row);
     if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
   }
 }
@@ -210,6 +211,7 @@ export function decode_dense(m: usize, z: usize, n: i32, out: usize, stats: usiz
       const v = load<f32>(zr + (<usize>j << 2));
       if (v != 0) decodeAdd(m, row, j, v);
     }
+    decodeEnd(m, row);
     if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
   }
 }
@@ -231,6 +233,7 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
       const key = load<u64>(selKeys + (<usize>e << 3));
       decodeAdd(m, xhat, keyIndex(key), keyValue(key));
     }
+    decodeEnd(m, xhat);
     decodeFinish(m, xhat, shift, scale);
     skipAdd(m, xr, xhat);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));

@@ -1,6 +1,6 @@
 // Prepares one input row for the encoder: x' = x - shift (f32), zero padded to
 // d_in_pad, and for int8 models a symmetric per-row quantization to [-63, 63]
-// (xf then holds x' / s_x unrounded).
+// (xf then holds the finer i16 row z for rescoring).
 // Shared scalar code in every build, so all builds see the same q and scale.
 import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMAX, NORM_LAYER, NORM_CONSTANT_NORM } from "./model";
 
@@ -86,10 +86,11 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     scale = (amax / X_QMAX) / pre;
   }
   rowXScale = scale;
-  // xf keeps the unrounded y = x' · 63/amax (int8 TopK rescoring sums it: bounded, cannot overflow).
+  // xf's first half receives z = round(256 · y), y = x' · 63/amax, as i16: the 8 more bits
+  // int8 TopK rescoring sums exactly (|z| ≤ 16128). Written behind the read, so in place.
   for (let i = 0; i < dInPad; i++) {
     const y = load<f32>(xf + (<usize>i << 2)) * pre * inv;
-    store<f32>(xf + (<usize>i << 2), y);
+    store<i16>(xf + (<usize>i << 1), <i16>min(max(<i32>nearest(y * 256), -16128), 16128));
     let q = <i32>nearest(y);
     q = min(max(q, -63), 63);
     if (layout == XQ_I16) store<i16>(xq + ((<usize>(i & ~15) + <usize>((i & 1) << 3) + <usize>((i & 15) >> 1)) << 1), <i16>q);

@@ -474,7 +474,8 @@ describe("int8 TopK rescoring", () => {
       expect(Array.from(codes.indices)).toEqual([17]);
       const want = new ReferenceSae(w, "int8").rescored(x, 1);
       expect(Math.abs(codes.values[0] - want.v[17])).toBeLessThanOrEqual(want.tol[17]);
-      expect(codes.values[0]).toBeCloseTo((5 / 127) * (25 + 127 * 0.005), 5);
+      // 15-bit activations: z = round(256 · 63 · 0.005) = 81, so 0.005 counts as 81 / (256 · 63).
+      expect(codes.values[0]).toBeCloseTo((5 / 127) * (25 + (127 * 81) / (256 * 63)), 5);
       sae.dispose();
     });
     it(`leaves it out when 17 latents rank above it in int8 (${kernel})`, async () => {

@@ -169,19 +169,16 @@ export function referenceOutputs(model, x, rows) {
     }
   };
 
-  // int8 TopK rescoring of latent j: the unrounded y = x' · 63/amax against q_w, summed in 16 lanes.
-  const rescored = (j, y, xs) => {
-    const lane = (t) => {
-      let acc = 0;
-      for (let c = 0; c < steps; c++) {
+  // int8 TopK rescoring of latent j: z = round(256 · y) against q_w, the sum an exact integer.
+  const rescored = (j, z, xs) => {
+    let acc = 0;
+    for (let c = 0; c < steps; c++) {
+      for (let t = 0; t < 16; t++) {
         const i = c * 16 + t;
-        acc = f(acc + f(wEnc[(((j >> 2) * steps + c) * 4 + (j & 3)) * 16 + t] * (i < dIn ? y[i] : 0)));
+        if (i < dIn) acc += wEnc[(((j >> 2) * steps + c) * 4 + (j & 3)) * 16 + t] * z[i];
       }
-      return acc;
-    };
-    const quad = (l) => f(f(lane(l) + lane(l + 4)) + f(lane(l + 8) + lane(l + 12)));
-    const sum = f(f(quad(0) + quad(1)) + f(quad(2) + quad(3)));
-    return f(f(sum * f(xs * encScale[j])) + bEnc[j]);
+    }
+    return f(f(f(acc) * f(f(xs * 0.00390625) * encScale[j])) + bEnc[j]);
   };
 
   for (let r = 0; r < rows; r++) {
@@ -197,7 +194,7 @@ export function referenceOutputs(model, x, rows) {
       const xs = amax > 0 ? f(amax / 63) : 0;
       const q = new Int32Array(dIn);
       for (let i = 0; i < dIn; i++) q[i] = Math.min(63, Math.max(-63, roundHalfEven(f(xp[i] * inv))));
-      y = xp.map((v) => f(v * inv));
+      y = Int32Array.from(xp, (v) => Math.min(16128, Math.max(-16128, roundHalfEven(256 * f(v * inv)))));
       xScale = xs;
       for (let j = 0; j < dSae; j++) {
         let acc = 0;
@@ -221,7 +218,7 @@ export function referenceOutputs(model, x, rows) {
     let keep = architecture === "topk" ? cand.slice(0, k) : cand;
     let value = h;
     if (architecture === "topk" && int8) {
-      // Rescoring: the best k + max(16, k/2) candidates get f32(Σ q_w y) · (s_x · scale) + b.
+      // Rescoring: the best k + max(16, k/2) candidates get f32(Σ q_w z) · (f32(s_x / 256) · scale) + b.
       value = new Float32Array(dSae);
       const pool = cand.slice(0, Math.min(dSae, k + Math.max(16, k >> 1)));
       for (const j of pool) value[j] = rescored(j, y, xScale);

@@ -77,3 +77,19 @@ export function quantizeActivationsRef(xp: ArrayLike<number>): QuantActs {
   for (let i = 0; i < n; i++) q[i] = Math.max(-63, Math.min(63, roundHalfEven(fround(xp[i] * inv))));
   return { q, scale };
 }
+
+/**
+ * int8 TopK rescoring's finer activations for one row x': y = fround(x' · inv) (inv as above),
+ * z = clamp(round_half_even(256 · y), ±16128). Zero when amax = 0.
+ */
+export function rescoreActivationsRef(xp: ArrayLike<number>): { z: Int32Array; scale: number } {
+  const n = xp.length;
+  let amax = 0;
+  for (let i = 0; i < n; i++) amax = Math.max(amax, Math.abs(xp[i]));
+  const z = new Int32Array(n);
+  if (!(amax > 0)) return { z, scale: 0 };
+  const inv = fround(63 / amax);
+  for (let i = 0; i < n; i++) z[i] = Math.max(-16128, Math.min(16128, roundHalfEven(256 * fround(xp[i] * inv))));
+  return { z, scale: fround(amax / 63) };
+}
+

@@ -1,7 +1,7 @@
 // Plain float64 reference SAE (SAELens orientation), independent of src/:
 // pre-activations, activation functions, sparse selection, decode and score,
 // each with an error bound the kernels must stay within.
-import { fround, quantizeActivationsRef, quantizeDecoderRef, quantizeEncoderRef, type QuantRows } from "./quant.js";
+import { fround, quantizeActivationsRef, quantizeDecoderRef, quantizeEncoderRef, rescoreActivationsRef, type QuantRows } from "./quant.js";
 
 export type Arch = "standard" | "topk" | "jumprelu";
 export type RefMode = "f32" | "int8";
@@ -315,15 +315,25 @@ export class ReferenceSae {
   }
 
   /**
-   * int8 TopK rescoring values: the int8 weights (dequantized, exact in float64) against the
-   * float32 input x', h = Σ scale_j q_w x' + b_enc, bounded like an f32 pre-activation.
+   * int8 TopK rescoring values: the int8 weights against the 15-bit activations z of the spec,
+   * h = Σ q_w z · (s_x / 256) · scale_j + b_enc in float64 (the integer sum is exact).
    */
   rescored(x: ArrayLike<number>, n: number): Bounded {
     const { b_enc, dIn, dSae } = this.w;
     const { q, scale } = this.enc!;
-    const W = new Float64Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W[i * dSae + j] = scale[j] * q[j * dIn + i];
-    return preactF64(W, b_enc, dIn, dSae, this.shifted(x, n), n);
+    const xp = this.shifted(x, n);
+    const v = new Float64Array(n * dSae), tol = new Float64Array(n * dSae);
+    for (let r = 0; r < n; r++) {
+      const a = rescoreActivationsRef(Array.prototype.slice.call(xp, r * dIn, (r + 1) * dIn) as number[]);
+      for (let j = 0; j < dSae; j++) {
+        let acc = 0;
+        for (let i = 0; i < dIn; i++) acc += q[j * dIn + i] * a.z[i];
+        const main = acc * (a.scale / 256) * scale[j];
+        v[r * dSae + j] = main + b_enc[j];
+        tol[r * dSae + j] = TOL.encInt8 * (Math.abs(main) + Math.abs(b_enc[j])) + TOL.abs;
+      }
+    }
+    return { v, tol };
   }
 
   activate(h: ArrayLike<number>, n: number): SparseRow[] {
