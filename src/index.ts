@@ -17,3 +17,8 @@ export { openNpz, type NpzMember } from "./format/npz-source.js";
 export { SaePool } from "./pool/pool.js";
 export { serveSae } from "./pool/serve.js";
 export type { PoolEndpoint, WorkerPort, ToWorker, FromWorker } from "./pool/protocol.js";
+export { anomalyScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";
+export { withCalibration } from "./anomaly/calibration-file.js";
+export { auroc, auprc, rocCurve, type RocPoint } from "./metrics/detection.js";
+export type { Calibration, ScoreMode } from "./core/model-format.js";
+
