@@ -2,7 +2,7 @@
 // GROUP_BLOCK latents goes through enc_i8_4x4c16 once and through each row's epilogue and
 // selection, whose state is saved between blocks. Each row then ends exactly as the 1-row
 // path does (same h, same candidates, same order), so results are bit-identical to it.
-import { mi, mp, M_D_IN, M_D_SAE, M_D_SAE_PAD, M_ACT, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS, M_ENC_SCALE, M_B_ENC, ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8 } from "./model";
+import { mi, mp, M_D_IN, M_D_SAE, M_D_SAE_PAD, M_ACT, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS, M_ENC_SCALE, M_B_ENC, M_SCREEN, ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8 } from "./model";
 import { GROUP_ROWS, GROUP_BLOCK, wsGroupXf, wsGroupXq, wsGroupXqStride, wsGroupKeys, wsGroupState, wsGroupAcc, selectionCapacity } from "./workspace";
 import { prepareRow, rowShift, rowScale, setRowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_4x4c16__scalar, enc_i8_4x4c16__wasmsimd_dot16, enc_i8_4x4c16__wasmrelaxed_dot8u7 } from "./enc_i8_4x4c16";
@@ -15,7 +15,7 @@ const ST_OVERFLOW: usize = 16, ST_XS: usize = 20, ST_SHIFT: usize = 24, ST_SCALE
 
 /** Whether this model's encoding goes through row groups (int8, any activation but GroupMax). */
 export function groupable(m: usize): bool {
-  return mi(m, M_QUANT) == QUANT_I8 && mi(m, M_ACT) != ACT_GROUPMAX;
+  return mi(m, M_QUANT) == QUANT_I8 && mi(m, M_ACT) != ACT_GROUPMAX && mp(m, M_SCREEN) == 0;
 }
 
 // h = f32(acc) · (s_x · scale_j) + b_j, as enc_i8_1x4c16 computes it.

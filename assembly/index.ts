@@ -3,7 +3,7 @@
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
-  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8,
+  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow, GROUP_ROWS } from "./workspace";
 import { prepareRow, rowShift, rowScale, rowXScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
@@ -13,6 +13,7 @@ import { epilogueBegin, epilogueEnd, epilogueCheck, epiOverflow, OUT_PREACT, OUT
 import { selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selKeys, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
 import { groupable, encodeGroup, groupRow } from "./encode_group";
+import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
@@ -41,6 +42,7 @@ export function free(ptr: usize): void {
 // Finishes a model the host has filled in; call once before use.
 export function model_prepare(m: usize): void {
   if (mi(m, M_QUANT) == QUANT_I8) computeWeightSums(m);
+  if (mp(m, M_SCREEN)) computeWeightSums(mp(m, M_SCREEN));
 }
 export function workspace_bytes(m: usize): usize {
   return workspaceBytes(m);
@@ -88,6 +90,10 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
 
 // Encodes one row into the selection buffer: active latents, value descending.
 function encodeRow(m: usize, ws: usize, x: usize): i32 {
+  if (mp(m, M_SCREEN)) {
+    screenRow(m, ws, x);
+    return finishSelection(m, wsXf(m, ws));
+  }
   const act = mi(m, M_ACT);
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
   const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;

@@ -21,7 +21,9 @@ export const M_MAG_SCALE: usize = 68; // f32[d_sae_pad] gated: exp(r_mag)
 export const M_MAG_BIAS: usize = 72;  // f32[d_sae_pad] gated: b_mag − exp(r_mag)·b_gate
 export const M_D_OUT: usize = 76;    // decoder output width (d_in for SAEs; transcoders differ)
 export const M_W_SKIP: usize = 80;   // f32[d_out][d_in] skip connection added by forward/score, or 0
-export const M_BYTES: usize = 96;    // 24 fields; the last 3 reserved (zero)
+export const M_SCREEN: usize = 84;   // int8 TopK low-rank screen: its own descriptor (d_in = rank, W_ENC = P^T W_enc packed, K = pool), or 0
+export const M_SCREEN_P: usize = 88; // f32[d_in][rank] projection P of the screen
+export const M_BYTES: usize = 96;    // 24 fields; the last one reserved (zero)
 
 export const NORM_NONE: i32 = 0;
 export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean

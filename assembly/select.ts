@@ -11,12 +11,13 @@ export let selK: i32 = 0;        // keep at most k (TopK) or everything (cap)
 // rest anyway) and rises to the k-th best once the buffer has been compacted.
 export let selThr: f32 = 0;
 
-export function selectBegin(keys: usize, cap: i32, k: i32): void {
+// floor: the value candidates must exceed before the buffer fills (0: ReLU; -inf: any, for screens).
+export function selectBegin(keys: usize, cap: i32, k: i32, floor: f32 = 0): void {
   selKeys = keys;
   selCount = 0;
   selCap = cap;
   selK = k;
-  selThr = 0;
+  selThr = floor;
 }
 
 @inline export function keyOf(value: f32, index: i32): u64 {

@@ -1,4 +1,4 @@
-import { mi, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, ACT_TOPK, ACT_GROUPMAX } from "./model";
+import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, ACT_TOPK, ACT_GROUPMAX } from "./model";
 
 // Per-model scratch the host allocates once (size from workspace_bytes):
 //   xf    f32[d_in_pad]   input minus shift, zero padded
@@ -61,8 +61,20 @@ export const GROUP_BLOCK: i32 = 256;
   return wsGroupState(m, ws, GROUP_ROWS);
 }
 
+// The screen's projected row (f32[rank], then its i16 z) and its quantized row.
+@inline export function wsScreenF(m: usize, ws: usize): usize {
+  return wsGroupAcc(m, ws) + (<usize>(GROUP_ROWS * GROUP_BLOCK) << 2);
+}
+@inline export function wsScreenQ(m: usize, ws: usize): usize {
+  return wsScreenF(m, ws) + align16(<usize>screenRank(m) << 2);
+}
+@inline function screenRank(m: usize): i32 {
+  const s = mp(m, M_SCREEN);
+  return s ? mi(s, M_D_IN_PAD) : 0;
+}
+
 export function workspaceBytes(m: usize): usize {
-  return wsGroupAcc(m, 0) + (<usize>(GROUP_ROWS * GROUP_BLOCK) << 2);
+  return wsScreenQ(m, 0) + align16(<usize>screenRank(m) << 1);
 }
 // The most codes one row can produce: k for TopK, d_sae otherwise.
 export function maxCodesPerRow(m: usize): i32 {

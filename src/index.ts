@@ -21,4 +21,5 @@ export { anomalyScores, calibrate, explainRow, type CalibrateOptions, type Expla
 export { withCalibration } from "./anomaly/calibration-file.js";
 export { auroc, auprc, rocCurve, type RocPoint } from "./metrics/detection.js";
 export type { Calibration, ScoreMode } from "./core/model-format.js";
+export { addScreen, type ScreenOptions } from "./core/screen.js";
 

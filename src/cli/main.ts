@@ -18,6 +18,7 @@ import { intOption } from "./options.js";
 import { registerTrain } from "./commands/train.js";
 import { registerAnomaly } from "./commands/anomaly.js";
 import { registerSteer } from "./commands/steer.js";
+import { registerScreen } from "./commands/screen.js";
 import { batches, kernelOption, open, textSink } from "./shared.js";
 
 const program = new Command("sae-edge")
@@ -184,6 +185,7 @@ program
   });
 
 registerTrain(program);
+registerScreen(program);
 registerSteer(program);
 registerAnomaly(program);
 

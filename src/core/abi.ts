@@ -54,6 +54,8 @@ export const M = {
   MAG_BIAS: 72,
   D_OUT: 76,
   W_SKIP: 80,
+  SCREEN: 84,
+  SCREEN_P: 88,
   BYTES: 96,
 } as const;
 

@@ -39,7 +39,40 @@ export interface ModelSpec {
   calibration?: Calibration;
   /** Fraction of training tokens each latent fired on, when the checkpoint had it (SAELens sparsity.safetensors). */
   featureDensity?: number[];
+  /** int8 TopK: a low-rank screen that picks `pool` candidates for rescoring (sae-edge screen). */
+  screen?: Screen;
 }
+
+/**
+ * A low-rank screen: the input x' projected on `rank` directions P (learned from sample inputs),
+ * int8 scores against P^T W_enc rank the latents, and the best `pool` are rescored with W_enc.
+ */
+export interface Screen {
+  rank: number;
+  pool: number;
+}
+
+/** The most candidates a row's selection buffer holds (assembly/workspace.ts selectionCapacity). */
+export function selectionCapacity(k: number, dSae: number): number {
+  return Math.min(Math.max(4 * k, 256), Math.ceil(dSae / LATENT_TILE) * LATENT_TILE);
+}
+
+export function checkScreen(s: unknown, spec: ModelSpec): Screen {
+  const bad = (why: string): never => fail("MODEL_INVALID", `screen: ${why}`);
+  if (!s || typeof s !== "object" || Array.isArray(s)) bad("not a JSON object");
+  const { rank, pool } = s as Record<string, unknown>;
+  if (spec.architecture !== "topk" || spec.quantization !== "int8" || spec.normalization !== "none") {
+    fail("MODEL_UNSUPPORTED", "a screen needs an int8 TopK model without input normalization");
+  }
+  if (!Number.isSafeInteger(rank) || (rank as number) < I8_K_STEP || (rank as number) % I8_K_STEP !== 0 || (rank as number) > roundUp16(spec.dIn)) {
+    bad(`rank must be a multiple of ${I8_K_STEP} from ${I8_K_STEP} to ${roundUp16(spec.dIn)}, got ${JSON.stringify(rank)}`);
+  }
+  const cap = Math.min(selectionCapacity(spec.k, spec.dSae), spec.dSae);
+  if (!Number.isSafeInteger(pool) || (pool as number) < spec.k || (pool as number) > cap) bad(`pool must be an integer from k=${spec.k} to ${cap}, got ${JSON.stringify(pool)}`);
+  return { rank: rank as number, pool: pool as number };
+}
+
+const roundUp16 = (n: number) => Math.ceil(n / I8_K_STEP) * I8_K_STEP;
 
 export const SCORE_MODES = ["raw", "norm", "var"] as const;
 export type ScoreMode = (typeof SCORE_MODES)[number];
@@ -87,6 +120,12 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   if (spec.architecture === "jumprelu") t.threshold = { dtype: "F32", shape: [dSae] };
   t.b_dec = { dtype: "F32", shape: [spec.dOut] };
   if (spec.skip) t.W_skip = { dtype: "F32", shape: [spec.dOut, dIn] };
+  if (spec.screen) {
+    const r = spec.screen.rank;
+    t.screen_P = { dtype: "F32", shape: [dIn, r] };
+    t.screen_W_packed = { dtype: "I8", shape: [tiles, r / I8_K_STEP, LATENT_TILE, I8_K_STEP] };
+    t.screen_W_scale = { dtype: "F32", shape: [dSae] };
+  }
   return t;
 }
 
@@ -106,6 +145,7 @@ export function specToMetadata(spec: ModelSpec): Record<string, string> {
     provenance: JSON.stringify(spec.provenance),
     ...(spec.calibration ? { calibration: JSON.stringify(spec.calibration) } : {}),
     ...(spec.featureDensity ? { feature_density: JSON.stringify(spec.featureDensity) } : {}),
+    ...(spec.screen ? { screen: JSON.stringify(spec.screen) } : {}),
   };
 }
 
@@ -202,6 +242,8 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     quantization: oneOf(meta, "quantization", QUANTIZATIONS),
     provenance,
   });
+  const screen = jsonField(meta, "screen");
+  if (screen !== undefined) spec.screen = checkScreen(screen, spec);
   checkTensors(header.tensors, expectedTensors(spec));
   const d = jsonField(meta, "feature_density");
   if (d !== undefined) {

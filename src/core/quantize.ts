@@ -79,7 +79,7 @@ function checkSmallTensors(w: SaeWeights<TensorLike>, b_enc: Float32Array | null
 }
 
 /** Per-latent int8 for the encoder (columns of W_enc), packed [tile][step][4][16]. */
-function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number): { packed: Int8Array; scale: Float32Array } {
+export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number): { packed: Int8Array; scale: Float32Array } {
   const amax = new Float64Array(dSae);
   for (let i = 0; i < dIn; i++) {
     const row = i * dSae;

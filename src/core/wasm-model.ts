@@ -17,7 +17,7 @@ export interface PlacedModel {
 export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
 
 // Tensors stored per latent; padded to whole tiles in memory.
-const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold", "b_gate", "r_mag", "b_mag"]);
+const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold", "b_gate", "r_mag", "b_mag", "screen_W_scale"]);
 const WASM32_BUDGET = 3.5 * 2 ** 30;
 
 export async function placeModel(
@@ -32,6 +32,8 @@ export async function placeModel(
   const sizes: Record<string, number> = {};
   for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = PER_LATENT.has(name) ? dSaePad * 4 : bytes;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
+  sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
+  sizes.screen_m = spec.screen ? M.BYTES : 0;
   const gated = spec.architecture === "gated";
   sizes.mag_scale = gated ? dSaePad * 4 : 0;
   sizes.mag_bias = gated ? dSaePad * 4 : 0;
@@ -52,13 +54,14 @@ export async function placeModel(
   }
 
   checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
+  if (spec.screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: spec.screen.rank });
   for (const [name, bytes] of Object.entries(tensorBytes)) {
-    if (int8 && (name === "W_enc_packed" || name === "W_dec")) continue;
+    if (int8 && (name === "W_enc_packed" || name === "W_dec" || name === "screen_W_packed")) continue;
     const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
     if (bad >= 0) fail("MODEL_INVALID", `tensor "${name}" has a non-finite value at flat index ${bad}`);
   }
   const f32 = (name: string, count: number) => new Float32Array(k.memory.buffer, regions[name], count);
-  for (const name of ["W_enc_scale", "W_dec_scale"]) {
+  for (const name of ["W_enc_scale", "W_dec_scale", "screen_W_scale"]) {
     if (!regions[name]) continue;
     const s = f32(name, spec.dSae);
     const neg = s.findIndex((v) => v < 0);
@@ -106,6 +109,25 @@ export async function placeModel(
   set(M.MAG_BIAS, regions.mag_bias);
   set(M.D_OUT, spec.dOut);
   set(M.W_SKIP, regions.W_skip ?? 0);
+  if (spec.screen) {
+    // The screen is an int8 TopK "encoder" of width rank over the projected row (assembly/screen.ts).
+    set(M.SCREEN, regions.screen_m);
+    set(M.SCREEN_P, regions.screen_P);
+    const sd = new DataView(k.memory.buffer, regions.screen_m, M.BYTES);
+    const put = (off: number, v: number) => sd.setInt32(off, v, true);
+    put(M.D_IN, spec.screen.rank);
+    put(M.D_IN_PAD, spec.screen.rank);
+    put(M.D_SAE, spec.dSae);
+    put(M.D_SAE_PAD, dSaePad);
+    put(M.ACT, ACT_CODE.topk);
+    put(M.K, spec.screen.pool);
+    put(M.QUANT, QUANT_CODE.int8);
+    put(M.W_ENC, regions.screen_W_packed);
+    put(M.ENC_SCALE, regions.screen_W_scale);
+    put(M.ENC_ZSUM, regions.screen_zsum);
+    put(M.B_ENC, regions.b_enc);
+    put(M.D_OUT, spec.dIn);
+  }
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }
