@@ -18,5 +18,6 @@ await Promise.all([
   build({ ...selfContained, entryPoints: ["src/deno.ts"], outfile: "dist/deno.js", conditions: ["deno"] }),
   build({ ...selfContained, entryPoints: ["src/workers.ts"], outfile: "dist/workers.js", conditions: ["workerd"] }),
   build({ ...selfContained, entryPoints: ["src/http/app.ts"], outfile: "dist/http.js" }),
+  build({ ...selfContained, entryPoints: ["src/pool/web-worker.ts"], outfile: "dist/pool-worker.js" }),
 ]);
 await chmod("dist/cli.js", 0o755);

@@ -5,6 +5,8 @@ import { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
 import { fail } from "./core/errors.js";
 import { KERNELS, type KernelName, type WasmBuilds, type WasmInput } from "./core/kernels.js";
 import type { Sae } from "./core/sae.js";
+import { SaePool } from "./pool/pool.js";
+import type { FromWorker, PoolEndpoint } from "./pool/protocol.js";
 
 export * from "./index.js";
 
@@ -62,3 +64,41 @@ export async function loadSae(model: URL | string | ModelInput, options: WebLoad
   const input = typeof model === "string" || model instanceof URL ? await fetchBytes(model, "model") : model;
   return loadSaeWith(webBuilds(wasm), input, rest);
 }
+
+/**
+ * A SaePool over module Workers (browsers, Deno): each worker loads its own copy of the model
+ * (threads × the model's wasm size in memory) from `model` (a URL, fetched by each worker, or
+ * bytes, copied to each). Not for Cloudflare Workers, which have no threads.
+ */
+export async function createSaePool(
+  model: URL | string | Uint8Array,
+  options: LoadOptions & { threads?: number; workerUrl?: URL | string } = {},
+): Promise<SaePool> {
+  const WorkerCtor = (globalThis as { Worker?: new (url: URL | string, o: { type: "module" }) => WebWorker }).Worker;
+  if (!WorkerCtor) fail("KERNEL_UNAVAILABLE", "this runtime has no Worker: use one Sae instead of a pool");
+  const threads = options.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
+  // The literal new URL(…, import.meta.url) lets bundlers find and copy the worker script.
+  const url = options.workerUrl ?? new URL("./pool-worker.js", import.meta.url);
+  const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
+    const w = new WorkerCtor(url, { type: "module" });
+    return {
+      post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
+      listen(onMessage, onExit) {
+        w.onmessage = (e) => onMessage(e.data as FromWorker);
+        w.onerror = (e) => onExit(e.message ?? "worker error");
+      },
+      terminate: () => w.terminate(),
+    };
+  });
+  const source = model instanceof Uint8Array ? { bytes: model } : { url: new URL(String(model), (globalThis as { location?: { href: string } }).location?.href).href };
+  return SaePool.start(endpoints, source, options);
+}
+
+interface WebWorker {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onerror: ((e: { message?: string }) => void) | null;
+  terminate(): void;
+}
+

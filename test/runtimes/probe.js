@@ -53,7 +53,7 @@ export function entryOf(lib) {
  * big: what lib.loadSae accepts for the 768 x 24576 model (omit to skip timing);
  * now: a clock in ms (performance.now by default).
  */
-export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds = 7, bigPerRound = 20, now = () => performance.now() }) {
+export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds = 7, bigPerRound = 20, now = () => performance.now(), pool = false }) {
   const { cases, bigX } = readVectors(vectors);
   const result = { entry: entryOf(lib), kernel: null, kernels: {}, int8: null, f32: null, cases: {} };
   for (const kernel of kernels) {
@@ -74,10 +74,31 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
     }
     result.kernels[kernel] = { int8: await sha256(text(hashes.int8.join(","))), f32: await sha256(text(hashes.f32.join(","))) };
   }
+  if (pool) result.pool = await checkPool(lib, cases);
   result.int8 = result.kernels.default.int8 ?? null;
   result.f32 = result.kernels.default.f32 ?? null;
   if (big !== undefined) Object.assign(result, await timeBig(lib, big, bigX, bigRounds, bigPerRound, now));
   return result;
+}
+
+/** A 2-thread SaePool (createSaePool of the runtime's adapter) against one Sae on every int8 case: codes, dense codes and scores. */
+async function checkPool(lib, cases) {
+  const hashOf = async (c, codes, dense, s) => sha256(codes.rowOffsets, codes.indices, codes.values, dense, s.squared, s.normalized);
+  let equal = true, checked = 0;
+  for (const c of cases.filter((c) => c.quant === "int8" && c.rows >= 2)) {
+    const sae = await lib.loadSae(c.model);
+    const pool = await lib.createSaePool(c.model, { threads: 2 });
+    try {
+      const one = await hashOf(c, sae.encode(c.x, c.rows), sae.encodeDense(c.x, c.rows), sae.score(c.x, c.rows));
+      const two = await hashOf(c, await pool.encode(c.x, c.rows), await pool.encodeDense(c.x, c.rows), await pool.score(c.x, c.rows));
+      if (one !== two) equal = false;
+      checked++;
+    } finally {
+      sae.dispose();
+      await pool.close();
+    }
+  }
+  return { threads: 2, cases: checked, equal };
 }
 
 /** Median over rounds of the mean batch-1 encode time (rounds tolerate coarse clocks). */

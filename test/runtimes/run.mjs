@@ -39,6 +39,7 @@ for (const [name, , entry, emulated] of RUNTIMES) {
     else check(name, v.int8 === base.int8 && v.f32 === base.f32, `${k} build: int8 and f32 hashes equal Node 20's`);
   }
   check(name, r.bigHash === base.bigHash, "768x24576 batch-1 codes hash equals Node 20's");
+  if (!emulated && entry !== "workers") check(name, r.pool?.equal && r.pool.cases > 0, `a 2-thread SaePool gives one Sae's codes and scores (${JSON.stringify(r.pool)})`);
   check(name, Number.isFinite(r.encodeMs) && r.encodeMs > 0, `encode time measured${emulated ? " (qemu: correctness only)" : ""}`);
 }
 

@@ -9,5 +9,6 @@ const result = await runProbe({
   lib,
   vectors: await Deno.readFile(new URL("vectors.bin", cache)),
   big: new URL("big.safetensors", cache),
+  pool: true,
 });
 console.log(JSON.stringify({ version: `deno ${Deno.version.deno} (V8 ${Deno.version.v8})`, ...result }));

@@ -16,6 +16,7 @@ const result = await runProbe({
   vectors: await readFile(new URL("vectors.bin", cache)),
   big: noBig ? undefined : new URL("big.safetensors", cache).pathname,
   ...(quick ? { kernels: ["default"], bigRounds: 3, bigPerRound: 2 } : {}),
+  pool: process.arch === "x64", // under qemu every worker re-creates wasm instances slowly
   ...(timing ? { bigRounds: timing[0], bigPerRound: timing[1] } : {}),
 });
 process.stdout.write(JSON.stringify({ version: `node ${process.version} ${process.arch}`, ...result }) + "\n");
