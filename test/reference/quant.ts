@@ -65,31 +65,27 @@ export interface QuantActs {
   scale: number;
 }
 
-/** One activation row x' (already float32 values). */
-export function quantizeActivationsRef(xp: ArrayLike<number>): QuantActs {
+// One activation row x' (float32 values) at `steps` levels per unit of y = fround(x' · 63/amax):
+// q = clamp(round_half_even(steps · y), ±63 · steps). All zero (scale 0) when amax = 0.
+function quantizeRow(xp: ArrayLike<number>, steps: number): QuantActs {
   const n = xp.length;
   let amax = 0;
   for (let i = 0; i < n; i++) amax = Math.max(amax, Math.abs(xp[i]));
   const q = new Int32Array(n);
   if (!(amax > 0)) return { q, scale: 0 };
   const inv = fround(63 / amax);
-  const scale = fround(amax / 63);
-  for (let i = 0; i < n; i++) q[i] = Math.max(-63, Math.min(63, roundHalfEven(fround(xp[i] * inv))));
-  return { q, scale };
+  const lim = 63 * steps;
+  for (let i = 0; i < n; i++) q[i] = Math.max(-lim, Math.min(lim, roundHalfEven(steps * fround(xp[i] * inv))));
+  return { q, scale: fround(amax / 63) };
 }
 
-/**
- * int8 TopK rescoring's finer activations for one row x': y = fround(x' · inv) (inv as above),
- * z = clamp(round_half_even(256 · y), ±16128). Zero when amax = 0.
- */
+/** One activation row x' (already float32 values): the 7-bit q of the int8 encoder. */
+export function quantizeActivationsRef(xp: ArrayLike<number>): QuantActs {
+  return quantizeRow(xp, 1);
+}
+
+/** int8 TopK rescoring's 15-bit activations z = clamp(round_half_even(256 · y), ±16128). */
 export function rescoreActivationsRef(xp: ArrayLike<number>): { z: Int32Array; scale: number } {
-  const n = xp.length;
-  let amax = 0;
-  for (let i = 0; i < n; i++) amax = Math.max(amax, Math.abs(xp[i]));
-  const z = new Int32Array(n);
-  if (!(amax > 0)) return { z, scale: 0 };
-  const inv = fround(63 / amax);
-  for (let i = 0; i < n; i++) z[i] = Math.max(-16128, Math.min(16128, roundHalfEven(256 * fround(xp[i] * inv))));
-  return { z, scale: fround(amax / 63) };
+  const { q, scale } = quantizeRow(xp, 256);
+  return { z: q, scale };
 }
-
