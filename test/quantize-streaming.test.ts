@@ -1,11 +1,12 @@
 // `quantize` streams big checkpoints: the decoder, then the encoder, each read by range into one
 // reused buffer, so peak memory is about one f32 matrix plus the int8 model, not the whole file.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildModel, buildModelStreamed, checkpointFolder, importCheckpoint, openCheckpoint, serializeModel, serializeModelParts } from "../src/node.js";
+import { buildModel, buildModelStreamed, checkpointFolder, importCheckpoint, openCheckpoint, serializeModel, serializeModelParts, serializeSafetensors } from "../src/node.js";
+import { rng } from "./helpers/common.mjs";
 
 const dir = mkdtempSync(join(tmpdir(), "sae-edge-stream-"));
 const node = (...args: string[]) => spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
@@ -27,6 +28,23 @@ describe("streaming quantization", () => {
     expect(maxRss).toBeLessThan(0.8 * file + 80 * 2 ** 20);
     const info = node("dist/cli.js", "inspect", join(dir, "gs.safetensors"), "--json");
     expect(JSON.parse(info.stdout)).toMatchObject({ dIn: 2304, dSae: 8192, architecture: "jumprelu", quantization: "int8" });
+  });
+
+  it("quantizes sparsify's [num_latents, d_in] encoder as stored: the same model as transposing it in memory", async () => {
+    const folder = join(dir, "sparsify-layer");
+    mkdirSync(folder, { recursive: true });
+    const [dIn, dSae] = [40, 96];
+    const r = rng(9);
+    const t = (shape: number[]) => ({ dtype: "F32" as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() - 0.5) });
+    writeFileSync(join(folder, "cfg.json"), JSON.stringify({ activation: "topk", d_in: dIn, num_latents: dSae, k: 6 }));
+    writeFileSync(join(folder, "sae.safetensors"), serializeSafetensors({ "encoder.weight": t([dSae, dIn]), "encoder.bias": t([dSae]), W_dec: t([dSae, dIn]), b_dec: t([dIn]) }));
+    for (const quant of ["int8", "f32"] as const) {
+      const files = await checkpointFolder(folder);
+      const streamed = await buildModelStreamed((await openCheckpoint(files)).weights, quant);
+      await files.close?.();
+      const inMemory = buildModel((await importCheckpoint(await checkpointFolder(folder))).weights, quant);
+      expect(Buffer.concat(serializeModelParts(streamed)).equals(Buffer.from(serializeModel(inMemory))), quant).toBe(true);
+    }
   });
 
   it("writes the same model as the in-memory path and reports every value read", async () => {

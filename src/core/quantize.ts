@@ -39,13 +39,26 @@ export interface SaeWeights<M extends TensorLike = Float32Array> {
   normalization?: Normalization;
 }
 
-/** What importers return: W_enc, b_enc and W_dec may be read on demand (decoder first: folds may depend on it). */
-export type CheckpointWeights = SaeWeights<TensorLike>;
+/**
+ * What importers return: W_enc, b_enc and W_dec may be read on demand (decoder first: folds may
+ * depend on it), and W_enc may come one row per latent ([d_sae][d_in], nn.Linear's layout), which
+ * the quantizer reads as it is rather than holding a transposed copy.
+ */
+export type CheckpointWeights = SaeWeights<TensorLike> & { encoderLatentRows?: boolean };
 
-/** Every tensor in memory. */
+/** Every tensor in memory, W_enc in SAELens orientation. */
 export async function materializeWeights(w: CheckpointWeights): Promise<SaeWeights> {
+  const { encoderLatentRows, ...rest } = w;
   const W_dec = await loadTensor(w.W_dec);
-  return { ...w, W_dec, b_enc: await loadTensor(w.b_enc), W_enc: await loadTensor(w.W_enc) };
+  const b_enc = await loadTensor(w.b_enc);
+  const W_enc = await loadTensor(w.W_enc);
+  return { ...rest, W_dec, b_enc, W_enc: encoderLatentRows ? transposeRows(W_enc, w.dSae, w.dIn) : W_enc };
+}
+
+function transposeRows(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+  return out;
 }
 
 const I8_MAX = 127;
@@ -78,13 +91,17 @@ function checkSmallTensors(w: SaeWeights<TensorLike>, b_enc: Float32Array | null
   }
 }
 
-/** Per-latent int8 for the encoder (columns of W_enc), packed [tile][step][4][16]. */
-export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number): { packed: Int8Array; scale: Float32Array } {
+// Visits every encoder weight (i: input dim, j: latent) in memory order: W_enc is [d_in][d_sae],
+// or [d_sae][d_in] (one row per latent, as nn.Linear stores it) when latentRows.
+function eachWeight(W: Float32Array, dIn: number, dSae: number, latentRows: boolean, f: (i: number, j: number, w: number) => void): void {
+  if (latentRows) for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) f(i, j, W[j * dIn + i]);
+  else for (let i = 0; i < dIn; i++) for (let j = 0; j < dSae; j++) f(i, j, W[i * dSae + j]);
+}
+
+/** Per-latent int8 for the encoder (latent j's weights over the inputs), packed [tile][step][4][16]. */
+export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number, latentRows = false): { packed: Int8Array; scale: Float32Array } {
   const amax = new Float64Array(dSae);
-  for (let i = 0; i < dIn; i++) {
-    const row = i * dSae;
-    for (let j = 0; j < dSae; j++) amax[j] = Math.max(amax[j], Math.abs(W_enc[row + j]));
-  }
+  eachWeight(W_enc, dIn, dSae, latentRows, (_, j, w) => (amax[j] = Math.max(amax[j], Math.abs(w))));
   const scale = new Float32Array(dSae);
   const inv = new Float64Array(dSae);
   for (let j = 0; j < dSae; j++) {
@@ -93,12 +110,9 @@ export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number):
   }
   const steps = Math.ceil(dIn / I8_K_STEP);
   const packed = new Int8Array(Math.ceil(dSae / LATENT_TILE) * steps * LATENT_TILE * I8_K_STEP);
-  for (let i = 0; i < dIn; i++) {
-    const c = i >> 4, t = i & 15, row = i * dSae;
-    for (let j = 0; j < dSae; j++) {
-      packed[(((j >> 2) * steps + c) * LATENT_TILE + (j & 3)) * I8_K_STEP + t] = q8(W_enc[row + j], inv[j]);
-    }
-  }
+  eachWeight(W_enc, dIn, dSae, latentRows, (i, j, w) => {
+    packed[(((j >> 2) * steps + (i >> 4)) * LATENT_TILE + (j & 3)) * I8_K_STEP + (i & 15)] = q8(w, inv[j]);
+  });
   return { packed, scale };
 }
 
@@ -118,11 +132,9 @@ function quantizeDecoder(W_dec: Float32Array, dSae: number, dIn: number): { q: I
 }
 
 /** The f32 encoder packed [tile][d_in][4]. */
-function packEncoderF32(W_enc: Float32Array, dIn: number, dSae: number): Float32Array {
+function packEncoderF32(W_enc: Float32Array, dIn: number, dSae: number, latentRows = false): Float32Array {
   const packed = new Float32Array(Math.ceil(dSae / LATENT_TILE) * dIn * LATENT_TILE);
-  for (let i = 0; i < dIn; i++) {
-    for (let j = 0; j < dSae; j++) packed[((j >> 2) * dIn + i) * LATENT_TILE + (j & 3)] = W_enc[i * dSae + j];
-  }
+  eachWeight(W_enc, dIn, dSae, latentRows, (i, j, w) => (packed[((j >> 2) * dIn + i) * LATENT_TILE + (j & 3)] = w));
   return packed;
 }
 
@@ -148,10 +160,10 @@ function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, proven
 }
 
 // The model's tensors from one encoder and one decoder matrix (each checked, then packed or quantized).
-function encoderTensors(spec: ModelSpec, W_enc: Float32Array): Record<string, Int8Array | Float32Array> {
+function encoderTensors(spec: ModelSpec, W_enc: Float32Array, latentRows = false): Record<string, Int8Array | Float32Array> {
   checkTensor("W_enc", W_enc, spec.dIn * spec.dSae);
-  if (spec.quantization === "f32") return { W_enc_packed: packEncoderF32(W_enc, spec.dIn, spec.dSae) };
-  const enc = quantizeEncoder(W_enc, spec.dIn, spec.dSae);
+  if (spec.quantization === "f32") return { W_enc_packed: packEncoderF32(W_enc, spec.dIn, spec.dSae, latentRows) };
+  const enc = quantizeEncoder(W_enc, spec.dIn, spec.dSae, latentRows);
   return { W_enc_packed: enc.packed, W_enc_scale: enc.scale };
 }
 function decoderTensors(spec: ModelSpec, W_dec: Float32Array): Record<string, Int8Array | Float32Array> {
@@ -192,7 +204,7 @@ export async function buildModelStreamed(
   const dec = decoderTensors(spec, await loadTensor(w.W_dec, { into, onValues }));
   const b_enc = await loadTensor(w.b_enc); // after the decoder: its fold may need the decoder's norms
   if (w.architecture !== "gated") checkTensor("b_enc", b_enc, w.dSae);
-  const enc = encoderTensors(spec, await loadTensor(w.W_enc, { into, onValues }));
+  const enc = encoderTensors(spec, await loadTensor(w.W_enc, { into, onValues }), w.encoderLatentRows);
   return assemble(spec, w, b_enc, { ...dec, ...enc });
 }
 

@@ -2,9 +2,9 @@
 // (encoder.weight [num_latents, d_in] as nn.Linear, encoder.bias, W_dec [num_latents, d_in],
 // b_dec). TopK or GroupMax on ReLU pre-activations, b_dec subtracted from the input.
 import { fail } from "../core/errors.js";
-import type { SaeWeights } from "../core/quantize.js";
-import { parseSafetensors, toFloat32, type Dtype } from "../format/safetensors.js";
-import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
+import type { CheckpointWeights } from "../core/quantize.js";
+import { openSafetensors } from "../format/safetensors-source.js";
+import { openFile, type CheckpointFiles, type ImportedSae, type Importer } from "./types.js";
 
 const CFG = "cfg.json";
 const WEIGHTS = "sae.safetensors";
@@ -33,22 +33,23 @@ export const sparsify: Importer = {
     const k = Number(cfg.k ?? 32);
     if (!Number.isSafeInteger(k) || k < 1 || k > dSae) fail("CHECKPOINT_INVALID", `${CFG} k=${cfg.k} must be in 1..${dSae}`);
     if (activation === "groupmax" && dSae % k !== 0) fail("CHECKPOINT_INVALID", `${CFG}: groupmax needs k (${k}) to divide num_latents (${dSae})`);
-    const st = parseSafetensors(await files.read(WEIGHTS));
-    const tensor = (name: string, shape: number[]) => {
-      const t = st.header.tensors.find((x) => x.name === name);
+    // Read by range: the matrices stay on disk until quantization streams them.
+    const st = await openSafetensors(await openFile(files, WEIGHTS));
+    const lazy = (name: string, shape: number[]) => {
+      const t = st.info(name);
       if (!t) fail("CHECKPOINT_INVALID", `${WEIGHTS} lacks ${name}`);
       if (t.shape.join() !== shape.join()) fail("CHECKPOINT_INVALID", `${WEIGHTS}: ${name} has shape [${t.shape}], cfg implies [${shape}]`);
-      return toFloat32(st.tensor(name), t.dtype as Dtype);
+      return st.tensor(name);
     };
-    const enc = tensor("encoder.weight", [dSae, dIn]);
-    const W_enc = new Float32Array(dIn * dSae);
-    for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = enc[j * dIn + i];
-    const weights: SaeWeights = {
+    const tensor = (name: string, shape: number[]) => lazy(name, shape).load();
+    const weights: CheckpointWeights = {
       // Transcoders (transcode) predict the module's output: b_dec is not subtracted from the input.
       architecture: activation === "groupmax" ? "groupmax" : "topk", dIn, dSae, k, applyBDecToInput: !cfg.transcode,
-      W_enc, b_enc: tensor("encoder.bias", [dSae]), W_dec: tensor("W_dec", [dSae, dIn]), b_dec: tensor("b_dec", [dIn]),
+      // encoder.weight is nn.Linear's [num_latents, d_in]: quantized as it is, no transposed copy.
+      W_enc: lazy("encoder.weight", [dSae, dIn]), encoderLatentRows: true,
+      b_enc: await tensor("encoder.bias", [dSae]), W_dec: lazy("W_dec", [dSae, dIn]), b_dec: await tensor("b_dec", [dIn]),
       // skip_connection: x @ W_skip.mT is added to the output.
-      ...(cfg.skip_connection ? { W_skip: tensor("W_skip", [dIn, dIn]) } : {}),
+      ...(cfg.skip_connection ? { W_skip: await tensor("W_skip", [dIn, dIn]) } : {}),
     };
     const dtype = st.header.tensors.find((t) => t.name === "W_dec")?.dtype;
     return { weights, provenance: { source_format: "sparsify", source: files.location, dtype, ...(cfg.multi_topk ? { multi_topk: true } : {}) } };
