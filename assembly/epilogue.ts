@@ -37,11 +37,6 @@ export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize,
   return epiThresh ? max(load<f32>(epiThresh + (<usize>j << 2)), selThr) : selThr;
 }
 
-// Row groups carry each row's flag between blocks.
-export function epilogueSetOverflow(v: bool): void {
-  epiOverflow = v;
-}
-
 // A value computed outside the tiles (rescoring) that must be finite too.
 export function epilogueCheck(h: f32): void {
   if (h - h != 0) epiOverflow = true;

@@ -5,14 +5,13 @@ import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow, GROUP_ROWS } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, rowShift, rowScale, rowXScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { epilogueBegin, epilogueEnd, epilogueCheck, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selKeys, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
-import { groupable, encodeGroup, groupRow } from "./encode_group";
 import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -112,15 +111,6 @@ function finishSelection(m: usize, xf: usize): i32 {
   return selectFinish();
 }
 
-// Encodes row r of the n rows at x, leaving its selection current: in groups of 4 rows
-// (one pass over the weights for all 4) where the model and the rows allow, else alone.
-function encodeAt(m: usize, ws: usize, x: usize, r: i32, n: i32): i32 {
-  const g = r & ~(GROUP_ROWS - 1);
-  if (!groupable(m) || g + GROUP_ROWS > n) return encodeRow(m, ws, x + ((<usize>r * <usize>mi(m, M_D_IN)) << 2));
-  if (r == g) encodeGroup(m, ws, x + ((<usize>g * <usize>mi(m, M_D_IN)) << 2));
-  return finishSelection(m, groupRow(m, ws, r - g));
-}
-
 // Replaces the int8 TopK candidates' values with ones from unrounded activations (rescore_i8_1x16.ts); keeps the positive.
 function rescoreSelection(m: usize, xf: usize, k: i32): void {
   const n = selectTrim();
@@ -161,7 +151,7 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
   overflowRow = -1;
   for (let r = 0; r < n; r++) {
     if (pos + perRow > cap) return r;
-    const count = encodeAt(m, ws, x, r, n);
+    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
     noteOverflow(r);
     if (stats) {
       store<f32>(stats + (<usize>r << 3), rowShift);
@@ -181,7 +171,7 @@ export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize):
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dSae) << 2);
     memory.fill(row, 0, dSae << 2);
-    const count = encodeAt(m, ws, x, r, n);
+    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
     noteOverflow(r);
     for (let e = 0; e < count; e++) {
       const key = load<u64>(selKeys + (<usize>e << 3));
@@ -231,7 +221,7 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
   overflowRow = -1;
   for (let r = 0; r < n; r++) {
     const xr = x + ((<usize>r * <usize>dIn) << 2);
-    const count = encodeAt(m, ws, x, r, n);
+    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
     noteOverflow(r);
     const shift = rowShift, scale = rowScale;
     decodeBegin(m, xhat);

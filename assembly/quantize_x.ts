@@ -10,7 +10,7 @@ export let rowScale: f32 = 1;
 // The last int8 row's activation scale s_x (x' = s_x · y).
 export let rowXScale: f32 = 0;
 
-// Row groups prepare 4 rows, then finish them one by one: restores a row's statistics.
+// Restores a row's statistics after another row was prepared in between (screen.ts).
 export function setRowStats(shift: f32, scale: f32, xScale: f32): void {
   rowShift = shift;
   rowScale = scale;

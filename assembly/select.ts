@@ -100,20 +100,6 @@ export function selectFinish(): i32 {
   return selCount;
 }
 
-// Row groups keep one selection per row: its state lives at p (16 bytes) between blocks.
-export function selectSave(p: usize): void {
-  store<u32>(p, <u32>selKeys);
-  store<i32>(p, selCount, 4);
-  store<f32>(p, selThr, 8);
-  store<i32>(p, selK, 12);
-}
-export function selectLoad(p: usize): void {
-  selKeys = <usize>load<u32>(p);
-  selCount = load<i32>(p, 4);
-  selThr = load<f32>(p, 8);
-  selK = load<i32>(p, 12);
-}
-
 // Rescoring (int8 TopK): keeps the best selK candidates, unsorted, and returns their count.
 export function selectTrim(): i32 {
   if (selCount > selK) {

@@ -5,7 +5,7 @@ import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, 
 //   xq    i16[d_in_pad]   quantized input (layout depends on the build)
 //   keys  u64[cap]        selection candidates
 //   xhat  f32[max(d_in, d_out)] reconstruction row (score)
-//   then the row-group areas below
+//   then the screen's rows (screen.ts)
 @inline function align16(n: usize): usize {
   return (n + 15) & ~(<usize>15);
 }
@@ -34,36 +34,9 @@ export function selectionCapacity(m: usize): i32 {
   return wsXhat(m, 0) + align16(<usize>max(mi(m, M_D_IN), mi(m, M_D_OUT)) << 2);
 }
 
-// Row groups (encode_group.ts): GROUP_ROWS rows share each pass over the weights. Per row an
-// xf, xq and keys area and a 32-byte state; then i32 accumulators for one block of latents.
-export const GROUP_ROWS: i32 = 4;
-export const GROUP_BLOCK: i32 = 256;
-@inline function groupRowBytes(m: usize): usize {
-  const dInPad = <usize>mi(m, M_D_IN_PAD);
-  return align16(dInPad << 2) + align16(dInPad << 1) + align16(<usize>selectionCapacity(m) << 3);
-}
-@inline export function wsGroupXf(m: usize, ws: usize, r: i32): usize {
-  return ws + singleRowBytes(m) + <usize>r * groupRowBytes(m);
-}
-@inline export function wsGroupXq(m: usize, ws: usize, r: i32): usize {
-  return wsGroupXf(m, ws, r) + align16(<usize>mi(m, M_D_IN_PAD) << 2);
-}
-@inline export function wsGroupXqStride(m: usize): usize {
-  return groupRowBytes(m);
-}
-@inline export function wsGroupKeys(m: usize, ws: usize, r: i32): usize {
-  return wsGroupXq(m, ws, r) + align16(<usize>mi(m, M_D_IN_PAD) << 1);
-}
-@inline export function wsGroupState(m: usize, ws: usize, r: i32): usize {
-  return wsGroupXf(m, ws, GROUP_ROWS) + (<usize>r << 5);
-}
-@inline export function wsGroupAcc(m: usize, ws: usize): usize {
-  return wsGroupState(m, ws, GROUP_ROWS);
-}
-
 // The screen's projected row (f32[rank], then its i16 z) and its quantized row.
 @inline export function wsScreenF(m: usize, ws: usize): usize {
-  return wsGroupAcc(m, ws) + (<usize>(GROUP_ROWS * GROUP_BLOCK) << 2);
+  return ws + singleRowBytes(m);
 }
 @inline export function wsScreenQ(m: usize, ws: usize): usize {
   return wsScreenF(m, ws) + align16(<usize>screenRank(m) << 2);

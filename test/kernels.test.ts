@@ -13,7 +13,6 @@ import {
 const KERNELS = ["scalar", "simd128"] as const;
 type Kernel = (typeof KERNELS)[number];
 const QUANTS: RefMode[] = ["int8", "f32"];
-// 1 and 3 rows take the 1-row kernels; 6 one group of 4 (int8) plus two single rows; 64 all groups.
 const BATCHES = [1, 3, 6, 64];
 
 // (d_in, d_sae): covers d_in {1, 15, 16, 17, 33, 100} x d_sae {1, 3, 4, 5, 37, 64} on a diagonal-ish subset.
