@@ -1,0 +1,101 @@
+// The run as markdown (tables per shape, the roofline, the issue-5 goals) and one SVG per shape.
+
+// d decimals from 1 up, d significant digits below 1; at most 1 decimal from 10, none from 100.
+const f = (v, d = 3) => (v === undefined ? "—" : d === 0 || v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(d) : v.toPrecision(d));
+
+export function markdown(run) {
+  const L = [];
+  L.push(`# sae-edge vs peers — ${run.date}`, "");
+  L.push(`Machine: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memGiB} GiB, ${run.machine.os}. One thread everywhere.`);
+  L.push(`Timing: per case, warm-up then samples for ${run.settings.msPerCase} ms in ${run.settings.rounds} visit(s) per peer, pooled; median and p10–p90 of the samples. Each peer in its own process; outputs checked against sae-edge's f32 path first.`);
+  L.push(`Engines: ${Object.values(run.engines).join("; ")}. Packages: ${Object.entries(run.packages).map(([k, v]) => `${k} ${v}`).join(", ") || "peers not installed"}.`, "");
+  const r = run.roofline;
+  L.push("## Roofline (measured in this run)", "");
+  L.push("| ceiling | 1 row: GOPS (AssemblyScript loop / clang loop) | 4 rows: GOPS (AS / clang) |", "|---|---:|---:|");
+  const both = (c, n) => `${f(c[`rows${n}_gops`], 1)} (${f(c[`as_rows${n}_gops`], 1)} / ${f(c[`c_rows${n}_gops`], 1)})`;
+  for (const isa of ["simd128", "relaxed"]) if (r[isa]) L.push(`| int8 inner loop, wasm ${isa}, 192 KiB of weights in L2 (${r[isa].engine}) | ${both(r[isa], 1)} | ${both(r[isa], 4)} |`);
+  for (const s of run.shapes) L.push(`| v128 read bandwidth over ${(s.weightBytes / 2 ** 20).toFixed(1)} MiB (${s.name}), best of ${s.bandwidth.all_gbps.join(", ")} | ${f(s.bandwidth.gbps, 1)} GB/s | |`);
+  L.push("", "Roofline time = max(weight bytes / bandwidth, 2·d_in·d_sae·batch / ceiling); relaxed rows use the relaxed ceiling, all others SIMD128 (1-row ceiling at batch 1, 4-row at batch ≥ 4). % of roofline = roofline time / measured median time (native onnxruntime-node, with AVX-512 VNNI, is held to the same wasm roofline, so it can pass 100%). Ceilings are the 10th-percentile time of their samples (noise only slows), the compute one from the faster of the two compilers' loops.", "");
+  for (const s of run.shapes) {
+    L.push(`## ${s.name}: ${s.dIn}×${s.dSae} ${s.arch}${s.arch === "topk" ? ` k=${s.k}` : ""} (${(s.weightBytes / 2 ** 20).toFixed(1)} MiB int8 encoder)`, "");
+    L.push("| runtime | batch | median ms | p10–p90 ms | ms/row | GOPS | % roofline | × faster than ort-web int8 | time / ort-node int8 | runs | check (max err / max\\|h\\|) |");
+    L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const row of s.rows) {
+      const chk = `${(100 * row.check.relErr).toPrecision(2)}%${row.check.mismatchVsInt8 === 0 ? ", = sae-edge int8 bit for bit" : ""}`;
+      for (const x of row.results) {
+        if (x.skipped) {
+          L.push(`| ${row.label} | ${x.batch} | skipped: ${x.skipped} | | | | | | | | |`);
+          continue;
+        }
+        L.push(`| ${row.label} (${row.engine}) | ${x.batch} | ${f(x.median_ms)} | ${f(x.p10_ms)}–${f(x.p90_ms)} | ${f(x.ms_per_row)} | ${f(x.gops, 1)} | ${f(x.pct_roofline, 0)}% | ${f(x.speedup_vs_ortweb_int8, 2)} | ${f(x.time_vs_ortnode_int8, 2)} | ${x.runs} | ${chk} |`);
+      }
+    }
+    L.push("", `![time vs batch](${s.svg})`, "");
+  }
+  if (run.unavailable.length) {
+    L.push("## Not run", "");
+    for (const u of run.unavailable) L.push(`- ${u.peer}: ${u.reason}`);
+    L.push("");
+  }
+  if (run.goals.length) {
+    L.push("## Issue 5 goals (768×24576 TopK)", "", "| goal | measured | met |", "|---|---|---|");
+    for (const g of run.goals) L.push(`| ${g.goal} | ${g.measured} | ${g.met ? "yes" : "no"} |`);
+    L.push("");
+  }
+  return L.join("\n");
+}
+
+/** Issue 5's goals, from the 768×24576 rows when they were run. */
+export function goals(run) {
+  const s = run.shapes.find((x) => x.dIn === 768 && x.dSae === 24576);
+  if (!s) return [];
+  const at = (peer, b) => s.rows.find((r) => r.peer === peer)?.results.find((x) => x.batch === b && x.median_ms);
+  const out = [];
+  const add = (goal, peer, b, key, want, fmt) => {
+    const x = at(peer, b);
+    if (x && x[key] !== undefined) out.push({ goal, measured: fmt(x[key]), met: want(x[key]) });
+  };
+  add("batch 1: ≥ 10× faster than ort-web int8 (simd128, Node 20)", "sae-simd128", 1, "speedup_vs_ortweb_int8", (v) => v >= 10, (v) => `${v.toFixed(1)}×`);
+  add("batch 1: ≥ 10× faster than ort-web int8 (relaxed, Node 22)", "sae-relaxed", 1, "speedup_vs_ortweb_int8", (v) => v >= 10, (v) => `${v.toFixed(1)}×`);
+  add("batch 1: time ≤ 1.15 × ort-node (simd128, Node 20)", "sae-simd128", 1, "time_vs_ortnode_int8", (v) => v <= 1.15, (v) => `${v.toFixed(2)}×`);
+  add("batch 1: time ≤ 1.0 × ort-node (relaxed, Node 22)", "sae-relaxed", 1, "time_vs_ortnode_int8", (v) => v <= 1.0, (v) => `${v.toFixed(2)}×`);
+  add("batch 1: ≥ 85% of roofline (simd128)", "sae-simd128", 1, "pct_roofline", (v) => v >= 85, (v) => `${v.toFixed(0)}%`);
+  add("batch 1: ≥ 85% of roofline (relaxed)", "sae-relaxed", 1, "pct_roofline", (v) => v >= 85, (v) => `${v.toFixed(0)}%`);
+  add("batch 16: ≥ 2× faster than ort-web int8 (simd128)", "sae-simd128", 16, "speedup_vs_ortweb_int8", (v) => v >= 2, (v) => `${v.toFixed(1)}×`);
+  add("batch 16: ≥ 85% of the wasm compute ceiling (simd128)", "sae-simd128", 16, "pct_roofline", (v) => v >= 85, (v) => `${v.toFixed(0)}%`);
+  add("batch 16: ≥ 85% of the wasm compute ceiling (relaxed)", "sae-relaxed", 16, "pct_roofline", (v) => v >= 85, (v) => `${v.toFixed(0)}%`);
+  return out;
+}
+
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"];
+const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+/** Log-log median time vs batch, one line per runtime (hand-written SVG, no dependency). */
+export function svg(s) {
+  const W = 860, H = 420, left = 60, right = 300, top = 30, bottom = 45;
+  const pts = s.rows.map((r) => r.results.filter((x) => x.median_ms).map((x) => [x.batch, x.median_ms]));
+  const all = pts.flat();
+  if (!all.length) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="60"><text x="10" y="30">no results</text></svg>`;
+  const lx = (b) => Math.log2(b), ly = (t) => Math.log10(t);
+  const [x0, x1] = [Math.min(...all.map((p) => lx(p[0]))), Math.max(...all.map((p) => lx(p[0])))];
+  const [y0, y1] = [Math.floor(Math.min(...all.map((p) => ly(p[1])))), Math.ceil(Math.max(...all.map((p) => ly(p[1]))))];
+  const X = (b) => left + ((lx(b) - x0) / (x1 - x0 || 1)) * (W - left - right);
+  const Y = (t) => H - bottom - ((ly(t) - y0) / (y1 - y0 || 1)) * (H - top - bottom);
+  const o = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  o.push(`<text x="${left}" y="18" font-size="13">${esc(`${s.name}: ${s.dIn}×${s.dSae} ${s.arch} — median time per call (ms, log) vs batch`)}</text>`);
+  for (let e = y0; e <= y1; e++) {
+    o.push(`<line x1="${left}" x2="${W - right}" y1="${Y(10 ** e)}" y2="${Y(10 ** e)}" stroke="#ddd"/>`, `<text x="${left - 6}" y="${Y(10 ** e) + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toPrecision(1)}</text>`);
+  }
+  for (const b of [...new Set(all.map((p) => p[0]))]) o.push(`<line x1="${X(b)}" x2="${X(b)}" y1="${top}" y2="${H - bottom}" stroke="#eee"/>`, `<text x="${X(b)}" y="${H - bottom + 15}" text-anchor="middle">${b}</text>`);
+  o.push(`<text x="${(left + W - right) / 2}" y="${H - 8}" text-anchor="middle">batch (rows)</text>`);
+  s.rows.forEach((r, i) => {
+    const c = COLORS[i % COLORS.length];
+    const p = pts[i];
+    // sae-edge thick, the preact-only kernels (sae-edge's and the C twin's) dashed.
+    const style = `stroke-width="${r.peer.startsWith("sae-") ? 3 : 1.5}"${r.output === "preact" ? ' stroke-dasharray="5,3"' : ""}`;
+    if (p.length) o.push(`<polyline fill="none" stroke="${c}" ${style} points="${p.map(([b, t]) => `${X(b).toFixed(1)},${Y(t).toFixed(1)}`).join(" ")}"/>`, ...p.map(([b, t]) => `<circle cx="${X(b).toFixed(1)}" cy="${Y(t).toFixed(1)}" r="3" fill="${c}"/>`));
+    o.push(`<rect x="${W - right + 12}" y="${top + i * 18}" width="12" height="3" fill="${c}" transform="translate(0,4)"/>`, `<text x="${W - right + 30}" y="${top + i * 18 + 9}">${esc(`${r.label}, ${r.engine.replace(/^node v(\d+).*/, "Node $1")}`)}</text>`);
+  });
+  o.push("</svg>");
+  return o.join("\n");
+}

@@ -1,0 +1,29 @@
+// sae-edge through its public Node API (dist/node.js), one forced kernel build.
+// "encode": the full encoder (sparse codes, TopK with rescoring); "preact": dense pre-activations
+// only, the same work as the C twin (quantize the row, int8 GEMV, scale and bias).
+import { loadSae } from "../../dist/node.js";
+
+export async function open(d, { kernel, mode }) {
+  const sae = await loadSae(d.modelPath, { kernel });
+  const base = { version: `node ${process.version} (V8 ${process.versions.v8})`, close: () => sae.dispose() };
+  if (mode === "preact") {
+    return { ...base, label: `sae-edge ${kernel} preact`, output: "preact", run: (x, n) => sae.preActivations(x.subarray(0, n * d.dIn), n) };
+  }
+  return {
+    ...base,
+    label: `sae-edge ${kernel}`,
+    output: d.arch === "topk" ? "topk" : "dense",
+    run: (x, n) => sae.encode(x.subarray(0, n * d.dIn), n),
+    // CSR codes to what the check compares: top-k values sorted (topk) or dense rows.
+    normalize(codes, n) {
+      const width = d.arch === "topk" ? d.k : d.dSae;
+      const out = new Float32Array(n * width);
+      for (let r = 0; r < n; r++) {
+        const a = codes.rowOffsets[r], b = codes.rowOffsets[r + 1];
+        if (d.arch === "topk") out.set(Array.from(codes.values.subarray(a, b)).sort((p, q) => q - p), r * width);
+        else for (let e = a; e < b; e++) out[r * width + codes.indices[e]] = codes.values[e];
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// The Y plane (luma) cut into square patches after an optional box downscale; each
+// patch becomes one row of the SAE's input (values in [0, 1]).
+export class PatchGrid {
+  constructor({ width, height, stride, patch = 16, step = patch, downscale = 2 }) {
+    Object.assign(this, { width, height, stride, patch, step, downscale });
+    this.w = Math.floor(width / downscale);
+    this.h = Math.floor(height / downscale);
+    if (this.w < patch || this.h < patch) throw new Error(`a ${patch}-pixel patch does not fit a ${this.w}×${this.h} image`);
+    this.cols = Math.floor((this.w - patch) / step) + 1;
+    this.rows = Math.floor((this.h - patch) / step) + 1;
+    this.count = this.cols * this.rows;
+    this.dIn = patch * patch;
+    this.small = new Float32Array(this.w * this.h);
+  }
+
+  /** The downscaled luma of a frame, [0, 1]. */
+  luma(frame) {
+    const { stride, downscale: d, w, h, small } = this;
+    const inv = 1 / (255 * d * d);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        for (let dy = 0; dy < d; dy++) {
+          const row = (y * d + dy) * stride + x * d;
+          for (let dx = 0; dx < d; dx++) s += frame[row + dx];
+        }
+        small[y * w + x] = s * inv;
+      }
+    }
+    return small;
+  }
+
+  /** All patches of a frame as rows (count × patch²), into `out` if given. */
+  extract(frame, out = new Float32Array(this.count * this.dIn)) {
+    const img = this.luma(frame);
+    const { patch: p, step, cols, w } = this;
+    for (let i = 0; i < this.count; i++) {
+      const x0 = (i % cols) * step, y0 = Math.floor(i / cols) * step;
+      for (let y = 0; y < p; y++) out.set(img.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + p), i * this.dIn + y * p);
+    }
+    return out;
+  }
+
+  /** Top-left corner of patch i in full-resolution pixels. */
+  origin(i) {
+    return [(i % this.cols) * this.step * this.downscale, Math.floor(i / this.cols) * this.step * this.downscale];
+  }
+}
