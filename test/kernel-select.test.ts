@@ -123,8 +123,10 @@ describe("engines that validate relaxed SIMD but may compute it wrongly", () => 
     console.log(`Node 20 --experimental-wasm-relaxed-simd chose: ${[...got.chosen].join(", ")} (default kernel line: ${flagged[0].defaultKernel})`);
     expect(got.chosen.size).toBe(1);
     expect(got.byCase).toEqual(want.byCase);
-    // Liftoff's relaxed dot is wrong here, so the self-test must have rejected relaxed.
-    expect(flagged[0].defaultKernel).toBe("simd128");
+    // Liftoff's fused relaxed dot-add is wrong here; the kernels now use the i16 relaxed dot widened
+    // with extadd, which it computes right, so the self-test may admit relaxed: then its answers
+    // must be (and, above, are) simd128's on all 92 vectors.
+    expect(["relaxed", "simd128"]).toContain(flagged[0].defaultKernel);
   });
 
   it("Node 20 --experimental-wasm-relaxed-simd: forcing relaxed is either rejected (KERNEL_UNAVAILABLE) or correct", () => {
