@@ -56,6 +56,8 @@ export function entryOf(lib) {
 export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds = 7, bigPerRound = 20, now = () => performance.now(), pool = false }) {
   const { cases, bigX } = readVectors(vectors);
   const result = { entry: entryOf(lib), kernel: null, kernels: {}, int8: null, f32: null, cases: {} };
+  // First, while the address space is fresh: terminated workers give theirs back at once.
+  if (pool) result.pool = await checkPool(lib, cases);
   for (const kernel of kernels) {
     const options = kernel === "default" ? {} : { kernel };
     const hashes = { int8: [], f32: [] };
@@ -74,18 +76,21 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
     }
     result.kernels[kernel] = { int8: await sha256(text(hashes.int8.join(","))), f32: await sha256(text(hashes.f32.join(","))) };
   }
-  if (pool) result.pool = await checkPool(lib, cases);
   result.int8 = result.kernels.default.int8 ?? null;
   result.f32 = result.kernels.default.f32 ?? null;
   if (big !== undefined) Object.assign(result, await timeBig(lib, big, bigX, bigRounds, bigPerRound, now));
   return result;
 }
 
-/** A 2-thread SaePool (createSaePool of the runtime's adapter) against one Sae on every int8 case: codes, dense codes and scores. */
+/**
+ * A 2-thread SaePool (createSaePool of the runtime's adapter) against one Sae on a few int8 cases
+ * (codes, dense codes and scores). A few: every worker and instance reserves wasm address space
+ * until it is collected, and browsers cap it (Chromium fails new instances past the cap).
+ */
 async function checkPool(lib, cases) {
   const hashOf = async (c, codes, dense, s) => sha256(codes.rowOffsets, codes.indices, codes.values, dense, s.squared, s.normalized);
   let equal = true, checked = 0;
-  for (const c of cases.filter((c) => c.quant === "int8" && c.rows >= 2)) {
+  for (const c of cases.filter((c) => c.quant === "int8" && c.rows >= 2).slice(0, 4)) {
     const sae = await lib.loadSae(c.model);
     const pool = await lib.createSaePool(c.model, { threads: 2 });
     try {
