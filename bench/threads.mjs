@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildModel, createSaePool, loadSae, serializeModel } from "../dist/node.js";
+import { rng } from "./lib/data.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -19,15 +20,6 @@ const { values: args } = parseArgs({
 const [dIn, dSae] = args.shape.split("x").map(Number);
 const k = Number(args.k), threads = Number(args.threads);
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
 const r = rng(1);
 const s = 1 / Math.sqrt(dIn);
 const weights = {
