@@ -36,8 +36,11 @@ export function addScreen(model: Uint8Array, samples: Float32Array, options: Scr
 
 // P [d_in][rank]: an orthonormal basis of the dominant subspace of Σ x' x'ᵀ (uncentered: the
 // screen scores x' itself, mean included).
+// At most MAX_ROWS sample rows: the second moment costs rows · d_in² and settles long before.
+const MAX_ROWS = 4096;
+
 function principalDirections(x: Float32Array, dIn: number, bDec: Float32Array | null, rank: number, seed: number): Float32Array {
-  const n = x.length / dIn;
+  const n = Math.min(x.length / dIn, MAX_ROWS);
   const C = new Float64Array(dIn * dIn);
   const row = new Float64Array(dIn);
   for (let r = 0; r < n; r++) {

@@ -118,9 +118,8 @@ export async function openNpz(src: ByteSource, what: string, maxInflated = MAX_N
 
 type MemberData = Omit<NpzMember, "name">;
 
-
 // Non-float members are listed (with shape and dtype) but cannot be loaded as float32.
-function floatTensor(dtype: NpyDtype, label: string, length: number, read: (into?: Float32Array) => LazyTensor): LazyTensor {
+function floatTensor(dtype: NpyDtype, label: string, length: number, read: () => LazyTensor): LazyTensor {
   if (dtype === "float32" || dtype === "float64") return read();
   return { length, load: () => fail("CHECKPOINT_UNSUPPORTED", `${label} is ${dtype}, not float32/float64`) };
 }
