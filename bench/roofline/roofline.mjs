@@ -1,5 +1,6 @@
 // Measures the roofline in the running engine: v128 read bandwidth over a buffer the size of the
-// weights, and the int8 inner loops' throughput on L2-resident weights (GOPS = 2 · MAC / s).
+// weights, and the int8 encoder's throughput with its weights in L2 (GOPS = 2 · MAC / s): sae-edge's
+// own kernel (one row at a time) and the C twin's loops (1 and 4 rows), whichever is faster.
 // roofline.ts is compiled with the project's asc on first use and cached by source hash.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -28,8 +29,8 @@ export function roofWasm(isa) {
   return out;
 }
 
-async function instantiate(isa) {
-  const { instance } = await WebAssembly.instantiate(readFileSync(roofWasm(isa)), { env: { abort: () => { throw new Error("abort"); } } });
+async function instantiate() {
+  const { instance } = await WebAssembly.instantiate(readFileSync(roofWasm("simd128")), { env: { abort: () => { throw new Error("abort"); } } });
   return instance.exports;
 }
 
@@ -53,7 +54,7 @@ function time(fn, ms) {
 
 /** Sequential read bandwidth (GB/s) over `bytes` (rounded up to 256). */
 export async function bandwidth(bytes, ms = 1000) {
-  const k = await instantiate("simd128");
+  const k = await instantiate();
   const n = Math.ceil(bytes / 256) * 256;
   const p = k.alloc(n) >>> 0;
   new Uint8Array(k.memory.buffer, p, n).fill(1); // touch every page first
@@ -62,28 +63,29 @@ export async function bandwidth(bytes, ms = 1000) {
 }
 
 /**
- * GOPS of the 1-row and 4-row inner loops on 192 KiB of weights (768 dims × 256 latents: L2, 1 MiB
- * here), for isa "simd128" (dot16) or "relaxed" (dot8).
+ * GOPS with 192 KiB of weights (768 dims × 256 latents: L2, 1 MiB here), for isa "simd128" or
+ * "relaxed": sae-edge's kernel through preActivations on 64 rows (the 1-row loop and its
+ * quantize/scale epilogue), and the C twin's 1- and 4-row loops.
  */
 export async function ceilings(isa, ms = 500) {
-  const k = await instantiate(isa);
-  const steps = 48, tiles = 64, wBytes = steps * 64 * tiles, stride = 2048;
-  const w = k.alloc(wBytes) >>> 0, x = k.alloc(4 * stride) >>> 0;
-  const mem = new Int8Array(k.memory.buffer);
-  for (let i = 0; i < wBytes; i++) mem[w + i] = ((i * 37) % 255) - 127;
-  for (let i = 0; i < 4 * stride; i++) mem[x + i] = isa === "relaxed" ? (i * 13) % 127 : (i & 1 ? 0 : (i * 7) % 127 - 63);
-  const reps = 100; // 100 passes over the 192 KiB per sample, so a sample is about a millisecond
-  const one = isa === "relaxed" ? () => k.dot8_1x4(w, x, tiles, steps) : () => k.dot16_1x4(w, x, tiles, steps);
-  const four = isa === "relaxed" ? () => k.dot8_4x4(w, x, stride, tiles, steps) : () => k.dot16_4x4(w, x, stride, tiles, steps);
-  const gopsOf = (fn, rows, ms) => {
-    const { sec } = time(() => { for (let r = 0; r < reps; r++) fn(); }, ms);
-    return (2 * wBytes * rows * reps) / sec / 1e9;
+  const dIn = 768, dSae = 256, rows = 64;
+  const { buildModel, loadSae, serializeModel } = await import("../../dist/node.js");
+  const r = (i) => ((i * 2654435761) >>> 0) / 2 ** 32 - 0.5;
+  const sae = await loadSae(serializeModel(buildModel({
+    architecture: "standard", dIn, dSae, k: 0, applyBDecToInput: false,
+    W_enc: Float32Array.from({ length: dIn * dSae }, (_, i) => r(i)), b_enc: new Float32Array(dSae),
+    W_dec: new Float32Array(dSae * dIn), b_dec: new Float32Array(dIn),
+  }, "int8")), { kernel: isa });
+  const x = Float32Array.from({ length: rows * dIn }, (_, i) => r(i + 7));
+  // A sample is `reps` calls of about a millisecond in all: 4 of sae-edge's 64 rows, 100 of C's one.
+  const gopsOf = (fn, n, ms, reps = 100) => {
+    const { sec } = time(() => { for (let i = 0; i < reps; i++) fn(); }, ms);
+    return (2 * dIn * dSae * n * reps) / sec / 1e9;
   };
-  const as = { rows1: gopsOf(one, 1, ms), rows4: gopsOf(four, 4, ms) };
+  const own = gopsOf(() => sae.preActivations(x, rows), rows, ms, 4);
+  sae.dispose();
   const c = await cTwin(isa, ms, gopsOf);
-  // The ceiling is the faster of the two compilers' loops (AssemblyScript's here, clang's in bench/c;
-  // the C loop includes its scale-and-bias epilogue, under 1% of the work).
-  return { isa, as_rows1_gops: as.rows1, as_rows4_gops: as.rows4, c_rows1_gops: c?.rows1, c_rows4_gops: c?.rows4, rows1_gops: Math.max(as.rows1, c?.rows1 ?? 0), rows4_gops: Math.max(as.rows4, c?.rows4 ?? 0) };
+  return { isa, as_rows1_gops: own, c_rows1_gops: c?.rows1, c_rows4_gops: c?.rows4, rows1_gops: Math.max(own, c?.rows1 ?? 0), rows4_gops: Math.max(own, c?.rows4 ?? 0) };
 }
 
 // The C twin's kernel loop (bench/c) on the same 768 × 256 L2-resident shape, rows quantized once.
