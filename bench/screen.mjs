@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { addScreen, buildModel, loadSae, serializeModel } from "../dist/node.js";
+import { addScreen, buildModel, fidelityReport, loadSae, serializeModel } from "../dist/node.js";
 import { mnistDigits } from "../dist/demo.js";
 
 const { values: args } = parseArgs({ options: { kernel: { type: "string" }, rank: { type: "string", default: "64" }, pool: { type: "string", default: "128" }, runs: { type: "string", default: "1500" } } });
@@ -20,13 +20,7 @@ async function compare(name, model, fit, val, dIn) {
   const t0 = performance.now();
   const screened = await loadSae(addScreen(model, fit, { rank, pool }), { kernel: args.kernel });
   const build = performance.now() - t0;
-  const a = base.encode(val), b = screened.encode(val);
-  let hit = 0, tot = 0;
-  for (let r = 0; r < a.rows; r++) {
-    const want = new Set(a.indices.subarray(a.rowOffsets[r], a.rowOffsets[r + 1]));
-    tot += want.size;
-    for (let e = b.rowOffsets[r]; e < b.rowOffsets[r + 1]; e++) if (want.has(b.indices[e])) hit++;
-  }
+  const recall = fidelityReport(base, screened, val).activeSetRecall;
   const x = val.subarray(0, dIn), tb = [], ts = [];
   for (let i = 0; i < 100; i++) { base.encode(x); screened.encode(x); }
   for (let i = 0; i < Number(args.runs); i++) {
@@ -35,7 +29,7 @@ async function compare(name, model, fit, val, dIn) {
   }
   const med = (v) => v.sort((p, q) => p - q)[v.length >> 1];
   const p = (v, q) => v[Math.floor((v.length - 1) * q)];
-  console.log(`| ${name} | ${base.info.kernel} | ${rank} | ${pool} | ${(hit / tot).toFixed(4)} | ${med(tb).toFixed(4)} (${p(tb, 0.1).toFixed(4)}–${p(tb, 0.9).toFixed(4)}) | ${med(ts).toFixed(4)} (${p(ts, 0.1).toFixed(4)}–${p(ts, 0.9).toFixed(4)}) | ${(med(tb) / med(ts)).toFixed(2)}× | ${(build / 1000).toFixed(1)} s |`);
+  console.log(`| ${name} | ${base.info.kernel} | ${rank} | ${pool} | ${recall.toFixed(4)} | ${med(tb).toFixed(4)} (${p(tb, 0.1).toFixed(4)}–${p(tb, 0.9).toFixed(4)}) | ${med(ts).toFixed(4)} (${p(ts, 0.1).toFixed(4)}–${p(ts, 0.9).toFixed(4)}) | ${(med(tb) / med(ts)).toFixed(2)}× | ${(build / 1000).toFixed(1)} s |`);
 }
 
 console.log(`sae-edge screen benchmark, batch 1, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores)\n`);

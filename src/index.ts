@@ -20,6 +20,7 @@ export type { PoolEndpoint, WorkerPort, ToWorker, FromWorker } from "./pool/prot
 export { anomalyScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";
 export { withCalibration } from "./anomaly/calibration-file.js";
 export { auroc, auprc, rocCurve, type RocPoint } from "./metrics/detection.js";
+export { fidelityReport, type FidelityReport } from "./metrics/fidelity.js";
 export type { Calibration, ScoreMode } from "./core/model-format.js";
 export { addScreen, type ScreenOptions } from "./core/screen.js";
 

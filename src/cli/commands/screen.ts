@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { fail } from "../../core/errors.js";
 import type { KernelName } from "../../core/kernels.js";
 import { addScreen } from "../../core/screen.js";
+import { fidelityReport } from "../../metrics/fidelity.js";
 import { loadSae } from "../../node.js";
 import { readBytes, readInput, writeBytes } from "../io.js";
 import { intOption } from "../options.js";
@@ -29,15 +30,10 @@ export function registerScreen(program: Command): void {
       const screened = addScreen(bytes, fit.data, { rank: o.rank, pool: o.pool });
       const check = o.val ? await readInput(o.val, dIn) : fit;
       const sae = await loadSae(screened, { kernel: o.kernel });
-      const a = plain.encode(check.data), b = sae.encode(check.data);
-      let hit = 0, total = 0;
-      for (let r = 0; r < a.rows; r++) {
-        const want = new Set(a.indices.subarray(a.rowOffsets[r], a.rowOffsets[r + 1]));
-        total += want.size;
-        for (let e = b.rowOffsets[r]; e < b.rowOffsets[r + 1]; e++) if (want.has(b.indices[e])) hit++;
-      }
+      // The unscreened model is the reference the screened one is measured against.
+      const r = fidelityReport(plain, sae, check.data);
       await writeBytes(o.output, screened);
       const { screen } = sae.info;
-      process.stderr.write(`wrote ${o.output}: screen rank ${screen!.rank}, pool ${screen!.pool}; active-set recall vs unscreened ${(total ? hit / total : 1).toFixed(4)} on ${check.rows} ${o.val ? "held-out" : "sample"} rows\n`);
+      process.stderr.write(`wrote ${o.output}: screen rank ${screen!.rank}, pool ${screen!.pool}; active-set recall vs unscreened ${r.activeSetRecall.toFixed(4)} on ${check.rows} ${o.val ? "held-out" : "sample"} rows, FVU change ${(100 * r.fvuIncrease).toFixed(2)}% vs unscreened\n`);
     });
 }
