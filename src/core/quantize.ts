@@ -98,6 +98,11 @@ function eachWeight(W: Float32Array, dIn: number, dSae: number, latentRows: bool
   else for (let i = 0; i < dIn; i++) for (let j = 0; j < dSae; j++) f(i, j, W[i * dSae + j]);
 }
 
+/** Where weight (input i, latent j) sits in the packed int8 encoder [tile][step][4][16]. */
+export function packedOffset(i: number, j: number, steps: number): number {
+  return (((j >> 2) * steps + (i >> 4)) * LATENT_TILE + (j & 3)) * I8_K_STEP + (i & 15);
+}
+
 /** Per-latent int8 for the encoder (latent j's weights over the inputs), packed [tile][step][4][16]. */
 export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number, latentRows = false): { packed: Int8Array; scale: Float32Array } {
   const amax = new Float64Array(dSae);
@@ -111,7 +116,7 @@ export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number, 
   const steps = Math.ceil(dIn / I8_K_STEP);
   const packed = new Int8Array(Math.ceil(dSae / LATENT_TILE) * steps * LATENT_TILE * I8_K_STEP);
   eachWeight(W_enc, dIn, dSae, latentRows, (i, j, w) => {
-    packed[(((j >> 2) * steps + (i >> 4)) * LATENT_TILE + (j & 3)) * I8_K_STEP + (i & 15)] = q8(w, inv[j]);
+    packed[packedOffset(i, j, steps)] = q8(w, inv[j]);
   });
   return { packed, scale };
 }

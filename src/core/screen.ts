@@ -1,10 +1,10 @@
 // Builds the low-rank screen of an int8 TopK model (docs/model-format.md, "screen"): the top
 // `rank` principal directions P of sample inputs x' (subspace iteration on their second moment,
 // float64) and the int8 encoder of width rank holding P^T W_enc, from the model's own weights.
-import { LATENT_TILE, I8_K_STEP } from "./abi.js";
+import { I8_K_STEP } from "./abi.js";
 import { fail } from "./errors.js";
 import { checkScreen, expectedTensors, specFromHeader, specToMetadata, type Screen } from "./model-format.js";
-import { quantizeEncoder } from "./quantize.js";
+import { packedOffset, quantizeEncoder } from "./quantize.js";
 import { rng as uniform } from "./rng.js";
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
 
@@ -94,8 +94,7 @@ function projectEncoder(packed: Int8Array, scale: Float32Array, P: Float32Array,
   const out = new Float32Array(rank * dSae);
   const col = new Float64Array(dIn);
   for (let j = 0; j < dSae; j++) {
-    const base = (j >> 2) * steps * LATENT_TILE * I8_K_STEP + (j & 3) * I8_K_STEP;
-    for (let i = 0; i < dIn; i++) col[i] = packed[base + (i >> 4) * LATENT_TILE * I8_K_STEP + (i & 15)] * scale[j];
+    for (let i = 0; i < dIn; i++) col[i] = packed[packedOffset(i, j, steps)] * scale[j];
     for (let a = 0; a < rank; a++) {
       let s = 0;
       for (let i = 0; i < dIn; i++) s += P[i * rank + a] * col[i];
