@@ -1,5 +1,5 @@
 // The model descriptor: 16 little-endian i32 fields the host writes into linear
-// memory and passes to every export as `m`. Mirrored in src/core/abi.ts.
+// memory and passes to every export as `m`. Mirrored in src/runtime/abi.ts.
 export const M_D_IN: usize = 0;      // input width
 export const M_D_IN_PAD: usize = 4;  // d_in rounded up to 16 (int8 k-chunk)
 export const M_D_SAE: usize = 8;     // number of latents

@@ -5,19 +5,19 @@ import { build } from "esbuild";
 import { chmod } from "node:fs/promises";
 
 const common = { bundle: true, format: "esm", target: "es2022", sourcemap: true, packages: "external", logLevel: "warning" };
-// dist/ and src/ sit at the same depth, so "../build/x.wasm" resolves from both.
+// Bundles keep "../build/x.wasm" relative to dist/ (the wasm files stay beside, in build/).
 const selfContained = { ...common, packages: undefined, platform: "browser", external: ["*.wasm"] };
 
 await Promise.all([
   build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js", platform: "neutral" }),
-  build({ ...common, entryPoints: ["src/node.ts"], outfile: "dist/node.js", platform: "node" }),
+  build({ ...common, entryPoints: ["src/adapters/node/index.ts"], outfile: "dist/node.js", platform: "node" }),
   build({ ...common, entryPoints: ["src/train/index.ts"], outfile: "dist/train.js", platform: "neutral" }),
   build({ ...common, entryPoints: ["src/demo/index.ts"], outfile: "dist/demo.js", platform: "node" }),
   build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", platform: "node", banner: { js: "#!/usr/bin/env node" } }),
-  build({ ...selfContained, entryPoints: ["src/web.ts"], outfile: "dist/web.js" }),
-  build({ ...selfContained, entryPoints: ["src/deno.ts"], outfile: "dist/deno.js", conditions: ["deno"] }),
-  build({ ...selfContained, entryPoints: ["src/workers.ts"], outfile: "dist/workers.js", conditions: ["workerd"] }),
+  build({ ...selfContained, entryPoints: ["src/adapters/web/index.ts"], outfile: "dist/web.js" }),
+  build({ ...selfContained, entryPoints: ["src/adapters/deno/index.ts"], outfile: "dist/deno.js", conditions: ["deno"] }),
+  build({ ...selfContained, entryPoints: ["src/adapters/workers/index.ts"], outfile: "dist/workers.js", conditions: ["workerd"] }),
   build({ ...selfContained, entryPoints: ["src/http/app.ts"], outfile: "dist/http.js" }),
-  build({ ...selfContained, entryPoints: ["src/pool/web-worker.ts"], outfile: "dist/pool-worker.js" }),
+  build({ ...selfContained, entryPoints: ["src/adapters/web/pool-worker.ts"], outfile: "dist/pool-worker.js" }),
 ]);
 await chmod("dist/cli.js", 0o755);

@@ -1,14 +1,16 @@
-// sae-edge core: runtime-agnostic (no node: imports). Runtime adapters (src/node.ts)
+// sae-edge core: runtime-agnostic (no node: imports). Runtime adapters (src/adapters/<runtime>/)
 // supply the kernel builds and byte sources.
-export { SaeEdgeError, type SaeErrorCode } from "./core/errors.js";
-export { Sae, type SaeInfo, type SparseCodes, type Scores } from "./core/sae.js";
-export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } from "./core/steer.js";
-export { loadSaeWith, type LoadOptions, type ModelInput } from "./core/load.js";
-export { selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmInput } from "./core/kernels.js";
-export { bytesSource, type ByteSource } from "./core/source.js";
-export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel } from "./core/quantize.js";
-export { loadTensor, mapTensor, type LazyTensor, type TensorLike, type TensorLoadOptions } from "./core/lazy-tensor.js";
-export { specFromHeader, expectedTensors, ARCHITECTURES, type ModelSpec, type Architecture, type Quantization } from "./core/model-format.js";
+export { SaeEdgeError, type SaeErrorCode } from "./base/errors.js";
+export {
+  Sae, type SaeInfo, type SparseCodes, type Scores,
+  steer, editCodes, steeringVector, type LatentEdit, type SteerOptions,
+  loadSaeWith, type LoadOptions, type ModelInput,
+  selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmInput,
+} from "./runtime/index.js";
+export { bytesSource, type ByteSource } from "./base/byte-source.js";
+export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel } from "./model/quantize.js";
+export { loadTensor, mapTensor, type LazyTensor, type TensorLike, type TensorLoadOptions } from "./base/lazy-tensor.js";
+export { specFromHeader, expectedTensors, ARCHITECTURES, type ModelSpec, type Architecture, type Quantization } from "./model/spec.js";
 export { importCheckpoint, openCheckpoint, importerFor, IMPORTERS, type CheckpointFiles, type Importer, type ImportedSae } from "./importers/index.js";
 export * from "./format/safetensors.js";
 export * from "./format/npy.js";
@@ -18,9 +20,9 @@ export { SaePool } from "./pool/pool.js";
 export { serveSae } from "./pool/serve.js";
 export type { PoolEndpoint, WorkerPort, ToWorker, FromWorker } from "./pool/protocol.js";
 export { anomalyScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";
-export { withCalibration } from "./anomaly/calibration-file.js";
+export { withCalibration } from "./model/calibration-file.js";
 export { auroc, auprc, rocCurve, type RocPoint } from "./metrics/detection.js";
 export { fidelityReport, type FidelityReport } from "./metrics/fidelity.js";
-export type { Calibration, ScoreMode } from "./core/model-format.js";
-export { addScreen, type ScreenOptions } from "./core/screen.js";
+export type { Calibration, ScoreMode } from "./model/spec.js";
+export { addScreen, type ScreenOptions } from "./model/screen.js";
 

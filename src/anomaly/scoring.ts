@@ -1,8 +1,8 @@
 // Anomaly scoring with an SAE: what its dictionary cannot reconstruct is unusual.
 // Scores, calibration of a threshold on normal rows, and a per-row explanation.
-import { fail } from "../core/errors.js";
-import type { Calibration, ScoreMode } from "../core/model-format.js";
-import type { Sae } from "../core/sae.js";
+import { fail } from "../base/errors.js";
+import type { Calibration, ScoreMode } from "../model/spec.js";
+import type { Sae } from "../runtime/index.js";
 
 /** One score per row (higher = more anomalous). */
 export function anomalyScores(sae: Sae, x: Float32Array, mode: ScoreMode, residualVariance?: ArrayLike<number>): Float64Array {

@@ -1,9 +1,9 @@
 // `npm start`: the planted-dictionary job on the bundled default. Builds the
 // problem, quantizes its SAE to int8 (and keeps an exact f32 twin), encodes every
 // row and prints how well the atoms come back, and how fast.
-import { buildModel, serializeModel } from "../core/quantize.js";
-import { loadSae } from "../node.js";
-import type { KernelName } from "../core/kernels.js";
+import { buildModel, serializeModel } from "../model/quantize.js";
+import { loadSae } from "../adapters/node/index.js";
+import type { KernelName } from "../runtime/index.js";
 import { atomRecovery, plantedProblem, PLANTED_DEFAULTS } from "../demo/planted.js";
 import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
 

@@ -1,7 +1,7 @@
 // File helpers for the CLI: every failure becomes a typed error (exit code 2).
 import { readFile, writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 import { readMatrixF32 } from "../format/npy.js";
 
 export async function readBytes(path: string, what: string): Promise<Uint8Array> {

@@ -1,15 +1,15 @@
 // The sae-edge command line. stdout carries only data; messages, progress and
 // errors go to stderr. Bad input of any kind: one line on stderr, exit code 2.
 import { Command, CommanderError, Option } from "commander";
-import { SaeEdgeError, fail } from "../core/errors.js";
-import { selectKernel, type KernelName } from "../core/kernels.js";
-import { buildModel, buildModelStreamed, serializeModel, serializeModelParts } from "../core/quantize.js";
+import { SaeEdgeError, fail } from "../base/errors.js";
+import { selectKernel, type KernelName } from "../runtime/index.js";
+import { buildModel, buildModelStreamed, serializeModel, serializeModelParts } from "../model/quantize.js";
 import { IMPORTERS, importCheckpoint, openCheckpoint } from "../importers/index.js";
 import { progress } from "./progress.js";
-import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../node.js";
+import { checkpointFolder, fileSource, loadSae, nodeBuilds } from "../adapters/node/index.js";
 import { fidelityReport } from "../metrics/fidelity.js";
 import { serializeNpy } from "../format/npy.js";
-import { readModelHeader } from "../core/load.js";
+import { readModelHeader } from "../runtime/index.js";
 import { f32Text } from "./f32-text.js";
 import { readInput, writeBytes } from "./io.js";
 import { runDemo } from "./demo.js";

@@ -1,5 +1,5 @@
 // Parsers for numeric CLI options: a bad value is a typed error (exit code 2).
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 
 export function intOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v) => {

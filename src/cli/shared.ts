@@ -1,10 +1,10 @@
 // Helpers the CLI commands share.
 import { createWriteStream } from "node:fs";
 import { Option } from "commander";
-import { SaeEdgeError, fail } from "../core/errors.js";
-import { KERNELS, type KernelName } from "../core/kernels.js";
-import type { Sae } from "../core/sae.js";
-import { loadSae } from "../node.js";
+import { SaeEdgeError, fail } from "../base/errors.js";
+import { KERNELS, type KernelName } from "../runtime/index.js";
+import type { Sae } from "../runtime/index.js";
+import { loadSae } from "../adapters/node/index.js";
 import { progress } from "./progress.js";
 
 export const BATCH_ROWS = 256;

@@ -1,7 +1,7 @@
 // The bundled default model: a TopK SAE 784→1024, k = 32, trained here on all
 // 10 000 MNIST digits. `npm run train:default` reproduces the committed file bit for bit.
-import type { WasmBuilds } from "../core/kernels.js";
-import { buildModel, serializeModel } from "../core/quantize.js";
+import type { WasmBuilds } from "../runtime/index.js";
+import { buildModel, serializeModel } from "../model/quantize.js";
 import { matrixBatches, trainSae, type EpochReport } from "../train/train-loop.js";
 import { MNIST_DIM, concatRows } from "./mnist-data.js";
 

@@ -2,15 +2,15 @@
 // c, test on the last 20% of every digit (c normal, the rest anomalies); AUROC
 // of the int8 SAE's reconstruction error, beside PCA on the same split and the
 // published One-Class Deep SVDD row.
-import type { WasmBuilds } from "../core/kernels.js";
-import { loadSaeWith } from "../core/load.js";
-import { buildModel, serializeModel } from "../core/quantize.js";
+import type { WasmBuilds } from "../runtime/index.js";
+import { loadSaeWith } from "../runtime/index.js";
+import { buildModel, serializeModel } from "../model/quantize.js";
 import { auroc, rocCurve, type RocPoint } from "../metrics/detection.js";
 import { matrixBatches, trainSae } from "../train/train-loop.js";
 import type { TrainOptions } from "../train/options.js";
 import { fitPca, pcaScores } from "./pca.js";
 import { anomalyScores, calibrate } from "../anomaly/scoring.js";
-import type { ScoreMode } from "../core/model-format.js";
+import type { ScoreMode } from "../model/spec.js";
 import { MNIST_DIM, concatRows, splitDigit } from "./mnist-data.js";
 
 /** Ruff et al. 2018 (ICML), Table 1, One-Class Deep SVDD on MNIST, AUROC %. */

@@ -1,8 +1,8 @@
 // The planted-dictionary problem behind `npm start`: rows are sparse non-negative
 // combinations of known unit atoms plus noise, and the SAE whose decoder is those
 // atoms (encoder = their transpose, TopK) should recover which atoms were used.
-import type { SaeWeights } from "../core/quantize.js";
-import { rng } from "../core/rng.js";
+import type { SaeWeights } from "../model/quantize.js";
+import { rng } from "../base/rng.js";
 
 export { rng };
 

@@ -3,7 +3,7 @@
 // https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 // Platform-neutral on purpose (browsers, Deno, Workers): no node: imports.
 
-import { fail, type SaeErrorCode } from "../core/errors.js";
+import { fail, type SaeErrorCode } from "../base/errors.js";
 
 export type NpyDtype = "float32" | "float64" | "int64" | "int32" | "uint8" | "bool";
 

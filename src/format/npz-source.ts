@@ -4,9 +4,9 @@
 // into the destination, deflated ones inflated with fflate into a buffer of their
 // declared size (never more: no decompression bombs). Flat member names only.
 import { Inflate, inflateSync } from "fflate";
-import { fail } from "../core/errors.js";
-import type { ByteSource } from "../core/source.js";
-import type { LazyTensor } from "../core/lazy-tensor.js";
+import { fail } from "../base/errors.js";
+import type { ByteSource } from "../base/byte-source.js";
+import type { LazyTensor } from "../base/lazy-tensor.js";
 import { npyHeaderLength, parseNpyHeader, type NpyDtype, type NpyHeader } from "./npy.js";
 import { rangeTensor } from "./range-tensor.js";
 import { decodeFloat32Into } from "./safetensors.js";

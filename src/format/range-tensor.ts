@@ -1,7 +1,7 @@
 // A float tensor stored as contiguous little-endian values in a ByteSource, read
 // in bounded chunks straight into the destination (no whole-file copy).
-import type { ByteSource } from "../core/source.js";
-import type { LazyTensor } from "../core/lazy-tensor.js";
+import type { ByteSource } from "../base/byte-source.js";
+import type { LazyTensor } from "../base/lazy-tensor.js";
 import { decodeFloat32Into, floatItemBytes, type Dtype } from "./safetensors.js";
 
 const CHUNK_BYTES = 8 << 20;

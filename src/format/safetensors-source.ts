@@ -1,8 +1,8 @@
 // A safetensors file behind a ByteSource: the header is read and validated up
 // front, tensors only when asked for.
-import { fail } from "../core/errors.js";
-import type { ByteSource } from "../core/source.js";
-import type { LazyTensor } from "../core/lazy-tensor.js";
+import { fail } from "../base/errors.js";
+import type { ByteSource } from "../base/byte-source.js";
+import type { LazyTensor } from "../base/lazy-tensor.js";
 import { parseSafetensorsHeader, readSafetensorsHeaderLength, type SafetensorsHeader, type TensorInfo } from "./safetensors.js";
 import { rangeTensor } from "./range-tensor.js";
 

@@ -4,7 +4,7 @@
 // reference Rust implementation so a file we accept is one it accepts too.
 // Platform-neutral on purpose (browsers, Deno, Workers): no node: imports.
 
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 
 export type Dtype =
   | "F64" | "F32" | "F16" | "BF16"

@@ -3,7 +3,7 @@
 // state dicts use and only an allow-list of globals (OrderedDict, tensor rebuilders,
 // storage types). Any other global — os.system, builtins.eval, … — is refused.
 import { unzipSync } from "fflate";
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 
 export type TorchDtype = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 

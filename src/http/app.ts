@@ -9,7 +9,7 @@
 import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
-import type { Sae, SparseCodes } from "../core/sae.js";
+import type { Sae, SparseCodes } from "../runtime/index.js";
 import { BadRequest, parseJson, rowsFromBinary, rowsFromJson, type Rows } from "./body.js";
 
 export interface SaeAppOptions {

@@ -2,8 +2,8 @@
 // AutoEncoder (ReLU, `bias` subtracted and added back), GatedAutoEncoder, AutoEncoderTopK, BatchTopKSAE and
 // MatryoshkaBatchTopKSAE (the tracked scalar threshold at inference, else TopK),
 // JumpReluAutoEncoder. Saved dictionaries take raw activations (scale_biases folds norm_factor).
-import { fail } from "../core/errors.js";
-import type { SaeWeights } from "../core/quantize.js";
+import { fail } from "../base/errors.js";
+import type { SaeWeights } from "../model/quantize.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 import { f32, readStateDict, transposed, type StateDict } from "./torch-state.js";
 

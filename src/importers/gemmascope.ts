@@ -2,9 +2,9 @@
 // b_enc, b_dec; float32) and Gemma Scope 2's params.safetensors (lowercase keys, optional
 // affine_skip_connection).
 // JumpReLU with no b_dec subtraction on the input (SAELens' gemma_2 loaders).
-import { fail } from "../core/errors.js";
-import type { CheckpointWeights } from "../core/quantize.js";
-import type { LazyTensor } from "../core/lazy-tensor.js";
+import { fail } from "../base/errors.js";
+import type { CheckpointWeights } from "../model/quantize.js";
+import type { LazyTensor } from "../base/lazy-tensor.js";
 import { openNpz } from "../format/npz-source.js";
 import { openSafetensors } from "../format/safetensors-source.js";
 import { openFile, type CheckpointFiles, type ImportedSae, type Importer } from "./types.js";

@@ -1,6 +1,6 @@
 // The importer registry: --from names to importers, and family detection.
-import { fail } from "../core/errors.js";
-import { materializeWeights, type SaeWeights } from "../core/quantize.js";
+import { fail } from "../base/errors.js";
+import { materializeWeights, type SaeWeights } from "../model/quantize.js";
 import { gemmascope } from "./gemmascope.js";
 import { saelens } from "./saelens.js";
 import { sparsify } from "./sparsify.js";

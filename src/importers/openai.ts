@@ -1,7 +1,7 @@
 // openai/sparse_autoencoder: one <layer>.pt state dict with pre_bias, latent_bias,
 // encoder.weight [F, d], decoder.weight [d, F] and the activation's name. ReLU releases
 // load as standard SAEs; TopK releases as TopK with layer-normalized inputs.
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 import { f32, hasStateDict, ptFiles, readStateDict, transposed } from "./torch-state.js";
 

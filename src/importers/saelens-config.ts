@@ -1,6 +1,6 @@
 // SAELens cfg.json, v6 and pre-6.0 (SAELens handle_config_defaulting /
 // handle_pre_6_0_config): legacy keys renamed, defaults applied, unknown keys ignored.
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 
 export interface SaeLensConfig {
   architecture: string;

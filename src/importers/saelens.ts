@@ -2,9 +2,9 @@
 // Architectures standard, topk, jumprelu, gated. Normalizations that SAELens itself
 // folds into the weights (activation scaler, decoder-norm rescaling, legacy
 // scaling_factor) are folded here the same way, so the model takes raw inputs.
-import { fail } from "../core/errors.js";
-import type { CheckpointWeights } from "../core/quantize.js";
-import { loadTensor, mapTensor, type LazyTensor } from "../core/lazy-tensor.js";
+import { fail } from "../base/errors.js";
+import type { CheckpointWeights } from "../model/quantize.js";
+import { loadTensor, mapTensor, type LazyTensor } from "../base/lazy-tensor.js";
 import { parseSafetensors, toFloat32 } from "../format/safetensors.js";
 import { openSafetensors } from "../format/safetensors-source.js";
 import { parseSaeLensConfig } from "./saelens-config.js";

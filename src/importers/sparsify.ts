@@ -1,8 +1,8 @@
 // EleutherAI sparsify: a folder per hookpoint with cfg.json and sae.safetensors
 // (encoder.weight [num_latents, d_in] as nn.Linear, encoder.bias, W_dec [num_latents, d_in],
 // b_dec). TopK or GroupMax on ReLU pre-activations, b_dec subtracted from the input.
-import { fail } from "../core/errors.js";
-import type { CheckpointWeights } from "../core/quantize.js";
+import { fail } from "../base/errors.js";
+import type { CheckpointWeights } from "../model/quantize.js";
 import { openSafetensors } from "../format/safetensors-source.js";
 import { openFile, type CheckpointFiles, type ImportedSae, type Importer } from "./types.js";
 

@@ -1,6 +1,6 @@
 // The plain PyTorch SparseAutoencoder: nn.Linear encoder (d → F) and decoder (F → d),
 // x̂ = decoder(ReLU(encoder(x))): a standard SAE with no bias subtracted from the input.
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
 import { f32, hasStateDict, ptFiles, readStateDict, transposed } from "./torch-state.js";
 

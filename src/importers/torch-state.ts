@@ -1,6 +1,6 @@
 // Shared by the importers of torch.save'd state dicts: find the .pt, read it safely,
 // and take tensors by name with their expected shapes.
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 import { isTensor, readTorchPt, type TorchTensor } from "../format/torch-pickle.js";
 import type { CheckpointFiles } from "./types.js";
 

@@ -1,7 +1,7 @@
 // What every checkpoint importer implements. Importers read files through
 // CheckpointFiles, so they run wherever the host can list and read files.
-import type { CheckpointWeights } from "../core/quantize.js";
-import { bytesSource, type ByteSource } from "../core/source.js";
+import type { CheckpointWeights } from "../model/quantize.js";
+import { bytesSource, type ByteSource } from "../base/byte-source.js";
 
 export interface CheckpointFiles {
   /** Names of the files in the checkpoint folder. */

@@ -1,7 +1,7 @@
 // Detection metrics for anomaly scores (higher = more anomalous; label 1 = anomaly).
 // Tied scores are one threshold: AUROC counts a tied (anomaly, normal) pair as
 // half (Mann–Whitney with midranks), AUPRC steps once per distinct score.
-import { fail } from "../core/errors.js";
+import { fail } from "../base/errors.js";
 
 export interface RocPoint {
   fpr: number;

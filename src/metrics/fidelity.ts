@@ -1,6 +1,6 @@
 // How close the int8 model is to the exact f32 path on the same rows: active-set
 // recall and precision, code value error, and reconstruction metrics of each.
-import type { Sae } from "../core/sae.js";
+import type { Sae } from "../runtime/index.js";
 import { ReconstructionMetricsAccumulator, type ReconstructionMetrics } from "./reconstruction.js";
 
 export interface FidelityReport {

@@ -1,7 +1,7 @@
 // Reconstruction and sparsity metrics, accumulated over any number of batches
 // in float64 (as SAELens' newest evals do): one implementation for the trainer,
 // `sae-edge eval` and the library.
-import type { SparseCodes } from "../core/sae.js";
+import type { SparseCodes } from "../runtime/index.js";
 
 export interface ReconstructionMetrics {
   rows: number;

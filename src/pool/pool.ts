@@ -1,9 +1,9 @@
 // A SaePool spreads the rows of a batch over worker threads, each with its own copy of the
 // model (wasm memory cannot be shared without importing it, which the numbers-only ABI
 // rules out), and joins the answers in row order. Results equal one Sae's bit for bit.
-import { SaeEdgeError, fail } from "../core/errors.js";
-import type { KernelName } from "../core/kernels.js";
-import type { SaeInfo, Scores, SparseCodes } from "../core/sae.js";
+import { SaeEdgeError, fail } from "../base/errors.js";
+import type { KernelName } from "../runtime/index.js";
+import type { SaeInfo, Scores, SparseCodes } from "../runtime/index.js";
 import type { FromWorker, PoolEndpoint, PoolMethod, WireError } from "./protocol.js";
 
 interface Pending {

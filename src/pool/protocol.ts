@@ -1,8 +1,8 @@
 // Messages between a SaePool and its workers. Plain data (structured-cloneable), so the
 // same protocol runs over Node worker_threads, Web Workers and Deno workers.
-import type { SaeErrorCode } from "../core/errors.js";
-import type { KernelName } from "../core/kernels.js";
-import type { SaeInfo } from "../core/sae.js";
+import type { SaeErrorCode } from "../base/errors.js";
+import type { KernelName } from "../runtime/index.js";
+import type { SaeInfo } from "../runtime/index.js";
 
 /** What a pool worker answers; one method per parallel call. */
 export type PoolMethod = "encode" | "encodeDense" | "score";

@@ -1,8 +1,8 @@
 // The worker side of a SaePool: loads the model once, then answers calls on row chunks.
 // Errors travel as {code, message} with rows renumbered to the caller's whole input.
-import { SaeEdgeError } from "../core/errors.js";
-import type { LoadOptions } from "../core/load.js";
-import type { Sae, SparseCodes, Scores } from "../core/sae.js";
+import { SaeEdgeError } from "../base/errors.js";
+import type { LoadOptions } from "../runtime/index.js";
+import type { Sae, SparseCodes, Scores } from "../runtime/index.js";
 import type { ToWorker, WorkerPort, WireError } from "./protocol.js";
 
 export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadOptions) => Promise<Sae>): void {

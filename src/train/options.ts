@@ -1,6 +1,6 @@
 // Trainer options: defaults, and checks that give typed errors.
-import { fail } from "../core/errors.js";
-import type { KernelName } from "../core/kernels.js";
+import { fail } from "../base/errors.js";
+import type { KernelName } from "../runtime/index.js";
 
 export type TrainArchitecture = "topk" | "standard" | "jumprelu";
 

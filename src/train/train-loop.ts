@@ -1,7 +1,7 @@
 // Epochs over mini-batches from an async iterator (so data larger than memory
 // works), with per-step and per-epoch callbacks and held-out FVU.
-import { fail } from "../core/errors.js";
-import type { WasmBuilds } from "../core/kernels.js";
+import { fail } from "../base/errors.js";
+import type { WasmBuilds } from "../runtime/index.js";
 import { SaeTrainer, type StepStats } from "./trainer.js";
 import type { TrainOptions } from "./options.js";
 

@@ -5,13 +5,11 @@
 //
 // Parameters live where the kernels read them: the encoder in its packed f32
 // layout, W_dec rows and b_dec in wasm memory; Adam works on them in place.
-import type { KernelExports } from "../core/abi.js";
-import { LATENT_TILE } from "../core/abi.js";
-import { fail } from "../core/errors.js";
-import { selectKernel, type WasmBuilds } from "../core/kernels.js";
-import { buildModel, type SaeWeights } from "../core/quantize.js";
-import { placeModel, wasmAlloc, type PlacedModel } from "../core/wasm-model.js";
-import { rng } from "../core/rng.js";
+import { openKernelModel, type KernelExports, type KernelModel, type PlacedModel, type WasmBuilds } from "../runtime/index.js";
+import { LATENT_TILE } from "../model/layout.js";
+import { fail } from "../base/errors.js";
+import { buildModel, type SaeWeights } from "../model/quantize.js";
+import { rng } from "../base/rng.js";
 import { Adam } from "./adam.js";
 import { trainOptions, type TrainOptions } from "./options.js";
 import { topKIndices } from "./top-k.js";
@@ -59,9 +57,10 @@ export class SaeTrainer {
 
   readonly #wT: number;
 
-  private constructor(k: KernelExports, kernelName: string, placed: PlacedModel, dIn: number, options: TrainOptions, variance: number, theta0: number, initialEncoderT: Float32Array) {
+  private constructor(km: KernelModel, dIn: number, options: TrainOptions, variance: number, theta0: number, initialEncoderT: Float32Array) {
+    const { exports: k, placed, alloc } = km;
     this.#k = k;
-    this.#kernelName = kernelName;
+    this.#kernelName = km.kernel;
     this.#placed = placed;
     this.dIn = dIn;
     this.options = options;
@@ -71,13 +70,13 @@ export class SaeTrainer {
     const b = options.batchSize;
     const aux = Math.max(1, options.auxK);
     const sizes = { x: b * dIn, xs: b * dIn, keys: 2 * dSae, theta: dSae, h: b * dSae, idx: b * dSae, val: b * dSae, rowptr: b + 1, xhat: b * dIn, gx: dIn, gxp: dIn, gaux: dIn, auxIdx: aux, auxVal: aux };
-    this.#io = Object.fromEntries(Object.entries(sizes).map(([name, n]) => [name, wasmAlloc(k, n * 4)])) as Record<IoRegion, number>;
+    this.#io = Object.fromEntries(Object.entries(sizes).map(([name, n]) => [name, alloc(n * 4)])) as Record<IoRegion, number>;
     const r = placed.regions;
     // The encoder is trained transposed ([d_sae][d_in]): contiguous rows for the forward and the backward.
-    this.#wT = wasmAlloc(k, dSae * dIn * 4);
+    this.#wT = alloc(dSae * dIn * 4);
     new Float32Array(k.memory.buffer, this.#wT, dSae * dIn).set(initialEncoderT);
     const group = (name: string, p: number, n: number) => {
-      const [g, m, v] = [0, 1, 2].map(() => wasmAlloc(k, n * 4));
+      const [g, m, v] = [0, 1, 2].map(() => alloc(n * 4));
       new Uint8Array(k.memory.buffer, g, n * 4).fill(0);
       new Uint8Array(k.memory.buffer, m, n * 4).fill(0);
       new Uint8Array(k.memory.buffer, v, n * 4).fill(0);
@@ -122,13 +121,9 @@ export class SaeTrainer {
       threshold: options.architecture === "jumprelu" ? new Float32Array(dSae) : undefined,
     };
     const model = buildModel(weights, "f32");
-    const kernel = await selectKernel(builds, options.kernel);
-    const k = await kernel.instantiate();
-    const placed = await placeModel(k, model.spec, Object.fromEntries(Object.entries(model.tensors).map(([name, t]) => [name, (t.data as Float32Array).byteLength])), async (name, into) => {
-      const d = model.tensors[name].data as Float32Array;
-      into.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-    });
-    return new SaeTrainer(k, kernel.name, placed, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms, W_dec.slice());
+    const tensors = Object.fromEntries(Object.entries(model.tensors).map(([name, t]) => [name, t.data as Float32Array]));
+    const km = await openKernelModel(builds, model.spec, tensors, options.kernel);
+    return new SaeTrainer(km, dIn, options, Math.max(variance, 1e-12), options.jumpThreshold * rms, W_dec.slice());
   }
 
   /** The kernel build running the forward pass. */

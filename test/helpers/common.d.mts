@@ -1,7 +1,7 @@
 // Types for common.mjs (plain JavaScript so child processes can run it).
-import type { BuiltModel, SaeWeights } from "../../src/core/quantize.js";
-import type { Sae } from "../../src/core/sae.js";
-import type { Architecture, Quantization } from "../../src/core/model-format.js";
+import type { BuiltModel, SaeWeights } from "../../src/model/quantize.js";
+import type { Sae } from "../../src/runtime/sae.js";
+import type { Architecture, Quantization } from "../../src/model/spec.js";
 
 export declare const REPO: string;
 export declare const NODE22: string;

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { SaeEdgeError, type SaeErrorCode } from "../../src/core/errors.js";
+import { SaeEdgeError, type SaeErrorCode } from "../../src/base/errors.js";
 
 /** Runs fn, expects a SaeEdgeError with this code, and returns it. */
 export function expectCode(fn: () => unknown, code: SaeErrorCode): SaeEdgeError {

@@ -1,11 +1,11 @@
 // `sae-edge screen`: adds a low-rank screen to an int8 TopK model, then reports its active-set
 // recall against the unscreened model on held-out rows (the screen is approximate: check it).
 import type { Command } from "commander";
-import { fail } from "../../core/errors.js";
-import type { KernelName } from "../../core/kernels.js";
-import { addScreen } from "../../core/screen.js";
+import { fail } from "../../base/errors.js";
+import type { KernelName } from "../../runtime/index.js";
+import { addScreen } from "../../model/screen.js";
 import { fidelityReport } from "../../metrics/fidelity.js";
-import { loadSae } from "../../node.js";
+import { loadSae } from "../../adapters/node/index.js";
 import { readBytes, readInput, writeBytes } from "../io.js";
 import { intOption } from "../options.js";
 import { kernelOption } from "../shared.js";

@@ -1,8 +1,8 @@
 // `sae-edge steer`: encode, edit latents (zero, set, scale, add, clamp), decode.
 import type { Command } from "commander";
-import { fail } from "../../core/errors.js";
-import type { KernelName } from "../../core/kernels.js";
-import { steer, type LatentEdit } from "../../core/steer.js";
+import { fail } from "../../base/errors.js";
+import type { KernelName } from "../../runtime/index.js";
+import { steer, type LatentEdit } from "../../runtime/index.js";
 import { serializeNpy } from "../../format/npy.js";
 import { readInput, writeBytes } from "../io.js";
 import { batches, kernelOption, open } from "../shared.js";

@@ -3,11 +3,11 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";
-import { fail } from "../../core/errors.js";
-import type { KernelName } from "../../core/kernels.js";
-import { buildModel, serializeModel } from "../../core/quantize.js";
-import { saeLensCheckpoint } from "../../importers/saelens-writer.js";
-import { nodeBuilds } from "../../node.js";
+import { fail } from "../../base/errors.js";
+import type { KernelName } from "../../runtime/index.js";
+import { buildModel, serializeModel } from "../../model/quantize.js";
+import { saeLensCheckpoint } from "../../model/saelens-writer.js";
+import { nodeBuilds } from "../../adapters/node/index.js";
 import { matrixBatches, trainSae } from "../../train/train-loop.js";
 import { meanCenteredNorm } from "../../train/trainer.js";
 import { readMatrix, writeBytes } from "../io.js";

@@ -1,0 +1,78 @@
+// Chooses the kernel build: relaxed -> simd128 -> scalar, each accepted only if
+// the engine validates it and it passes a semantics self-test on known inputs
+// (Node 20's baseline tier validates relaxed SIMD with a flag but computes the
+// relaxed dot wrongly; the self-test catches engines like that).
+import { ABI_VERSION, type KernelExports } from "./abi.js";
+import { SaeEdgeError, fail } from "../base/errors.js";
+import { selfTest } from "./self-test.js";
+
+export const KERNELS = ["relaxed", "simd128", "scalar"] as const;
+export type KernelName = (typeof KERNELS)[number];
+
+/** A kernel build as a precompiled module (Workers), bytes, or a lazy loader of either. */
+export type WasmInput = WebAssembly.Module | BufferSource | (() => Promise<WebAssembly.Module | BufferSource>);
+export type WasmBuilds = Record<KernelName, WasmInput>;
+
+export interface Kernel {
+  name: KernelName;
+  module: WebAssembly.Module;
+  instantiate(): Promise<KernelExports>;
+}
+
+const verdicts = new WeakMap<WebAssembly.Module, string | null>(); // null = passed
+
+async function compile(input: WasmInput): Promise<WebAssembly.Module | null> {
+  const resolved = typeof input === "function" ? await input() : input;
+  if (resolved instanceof WebAssembly.Module) return resolved;
+  if (!WebAssembly.validate(resolved)) return null;
+  return WebAssembly.compile(resolved);
+}
+
+export async function instantiateKernel(module: WebAssembly.Module): Promise<KernelExports> {
+  const imports = {
+    env: {
+      abort(): never {
+        throw new SaeEdgeError("INVALID_ARGUMENT", "the sae-edge kernel aborted (an ABI misuse by the host: please report it)");
+      },
+    },
+  };
+  const instance = await WebAssembly.instantiate(module, imports);
+  return instance.exports as unknown as KernelExports;
+}
+
+async function tryKernel(name: KernelName, input: WasmInput): Promise<Kernel | string> {
+  let module: WebAssembly.Module | null;
+  try {
+    module = await compile(input);
+  } catch (e) {
+    return `${name}: ${(e as Error).message}`;
+  }
+  if (!module) return `${name}: not supported by this engine`;
+  let verdict = verdicts.get(module);
+  if (verdict === undefined) {
+    try {
+      const k = await instantiateKernel(module);
+      verdict = k.abi_version() !== ABI_VERSION ? `ABI ${k.abi_version()} != ${ABI_VERSION}` : await selfTest(k);
+    } catch (e) {
+      verdict = (e as Error).message;
+    }
+    verdicts.set(module, verdict);
+  }
+  if (verdict !== null) return `${name}: self-test failed (${verdict})`;
+  const m = module;
+  return { name, module: m, instantiate: () => instantiateKernel(m) };
+}
+
+/** The fastest build that works here, or the forced one (KERNEL_UNAVAILABLE if it does not). */
+export async function selectKernel(builds: WasmBuilds, force?: KernelName): Promise<Kernel> {
+  if (force !== undefined && !KERNELS.includes(force)) {
+    fail("INVALID_ARGUMENT", `unknown kernel "${force}" (expected ${KERNELS.join(", ")})`);
+  }
+  const reasons: string[] = [];
+  for (const name of force ? [force] : KERNELS) {
+    const k = await tryKernel(name, builds[name]);
+    if (typeof k !== "string") return k;
+    reasons.push(k);
+  }
+  return fail("KERNEL_UNAVAILABLE", `no usable kernel: ${reasons.join("; ")}`);
+}

@@ -1,0 +1,177 @@
+// Places a validated model in a kernel instance's memory: allocates every region
+// first (so views stay valid), reads each tensor into place once, checks the
+// floats, writes the descriptor and prepares the workspace.
+import { ACT_CODE, M, NORM_CODE, QUANT_CODE, LATENT_TILE, I8_K_STEP, roundUp, type KernelExports } from "./abi.js";
+import { fail } from "../base/errors.js";
+import type { ModelSpec } from "../model/spec.js";
+
+export interface PlacedModel {
+  /** Descriptor pointer. */
+  m: number;
+  /** Workspace pointer. */
+  ws: number;
+  /** Where each tensor lives in wasm memory (per-latent ones padded to whole tiles). */
+  regions: Readonly<Record<string, number>>;
+}
+
+export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
+
+// Tensors stored per latent; padded to whole tiles in memory.
+const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold", "b_gate", "r_mag", "b_mag", "screen_W_scale"]);
+const WASM32_BUDGET = 3.5 * 2 ** 30;
+
+export async function placeModel(
+  k: KernelExports,
+  spec: ModelSpec,
+  tensorBytes: Record<string, number>,
+  read: TensorReader,
+): Promise<PlacedModel> {
+  const dSaePad = roundUp(spec.dSae, LATENT_TILE);
+  const int8 = spec.quantization === "int8";
+  const regions: Record<string, number> = {};
+  const sizes: Record<string, number> = {};
+  for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = PER_LATENT.has(name) ? dSaePad * 4 : bytes;
+  sizes.zsum = int8 ? dSaePad * 4 : 0;
+  sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
+  sizes.screen_m = spec.screen ? M.BYTES : 0;
+  const gated = spec.architecture === "gated";
+  sizes.mag_scale = gated ? dSaePad * 4 : 0;
+  sizes.mag_bias = gated ? dSaePad * 4 : 0;
+  if (spec.architecture !== "jumprelu") sizes.threshold = 0;
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  if (total > WASM32_BUDGET) {
+    fail("MODEL_UNSUPPORTED", `model needs ${(total / 2 ** 30).toFixed(2)} GiB of wasm memory, more than a wasm32 module can address`);
+  }
+
+  const m = wasmAlloc(k, M.BYTES);
+  for (const [name, size] of Object.entries(sizes)) regions[name] = size > 0 ? wasmAlloc(k, size) : 0;
+  const u8 = () => new Uint8Array(k.memory.buffer);
+  // Zero what the tensor reads will not overwrite (padding, derived regions); touching 36 MB twice
+  // would add to load time, which page faults on fresh memory already dominate.
+  for (const [name, size] of Object.entries(sizes)) if (size > 0) u8().fill(0, regions[name] + (tensorBytes[name] ?? 0), regions[name] + size);
+  for (const [name, bytes] of Object.entries(tensorBytes)) {
+    await read(name, new Uint8Array(k.memory.buffer, regions[name], bytes));
+  }
+
+  checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
+  if (spec.screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: spec.screen.rank });
+  for (const [name, bytes] of Object.entries(tensorBytes)) {
+    if (int8 && (name === "W_enc_packed" || name === "W_dec" || name === "screen_W_packed")) continue;
+    const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
+    if (bad >= 0) fail("MODEL_INVALID", `tensor "${name}" has a non-finite value at flat index ${bad}`);
+  }
+  const f32 = (name: string, count: number) => new Float32Array(k.memory.buffer, regions[name], count);
+  for (const name of ["W_enc_scale", "W_dec_scale", "screen_W_scale"]) {
+    if (!regions[name]) continue;
+    const s = f32(name, spec.dSae);
+    const neg = s.findIndex((v) => v < 0);
+    if (neg >= 0) fail("MODEL_INVALID", `tensor "${name}" has a negative scale at latent ${neg}`);
+  }
+  if (regions.threshold) {
+    // ReLU(h) * [h > theta] is active iff h > max(theta, 0).
+    const t = f32("threshold", spec.dSae);
+    for (let i = 0; i < t.length; i++) if (t[i] < 0) t[i] = 0;
+  }
+
+  if (gated) {
+    // b_gate takes b_enc's place (h is then the gate pre-activation π); the magnitude path
+    // exp(r_mag)·(π − b_gate) + b_mag becomes one scale and one bias per latent.
+    const bGate = f32("b_gate", spec.dSae), rMag = f32("r_mag", spec.dSae), bMag = f32("b_mag", spec.dSae);
+    const scale = f32("mag_scale", spec.dSae), bias = f32("mag_bias", spec.dSae);
+    for (let j = 0; j < spec.dSae; j++) {
+      const e = Math.exp(rMag[j]);
+      if (!Number.isFinite(e)) fail("MODEL_INVALID", `r_mag[${j}] = ${rMag[j]} overflows exp()`);
+      scale[j] = e;
+      bias[j] = bMag[j] - e * bGate[j];
+    }
+    regions.b_enc = regions.b_gate;
+  }
+  const d = new DataView(k.memory.buffer, m, M.BYTES);
+  const set = (off: number, v: number) => d.setInt32(off, v, true);
+  set(M.D_IN, spec.dIn);
+  set(M.D_IN_PAD, roundUp(spec.dIn, I8_K_STEP));
+  set(M.D_SAE, spec.dSae);
+  set(M.D_SAE_PAD, dSaePad);
+  set(M.ACT, ACT_CODE[spec.architecture]);
+  set(M.K, spec.k);
+  set(M.QUANT, QUANT_CODE[spec.quantization]);
+  set(M.W_ENC, regions.W_enc_packed);
+  set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
+  set(M.ENC_ZSUM, regions.zsum);
+  set(M.B_ENC, regions.b_enc);
+  set(M.THRESH, regions.threshold);
+  set(M.W_DEC, regions.W_dec);
+  set(M.DEC_SCALE, regions.W_dec_scale ?? 0);
+  set(M.B_DEC, regions.b_dec);
+  set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
+  set(M.NORM, NORM_CODE[spec.normalization]);
+  set(M.MAG_SCALE, regions.mag_scale);
+  set(M.MAG_BIAS, regions.mag_bias);
+  set(M.D_OUT, spec.dOut);
+  set(M.W_SKIP, regions.W_skip ?? 0);
+  if (spec.screen) {
+    // The screen is an int8 TopK "encoder" of width rank over the projected row (assembly/screen.ts).
+    set(M.SCREEN, regions.screen_m);
+    set(M.SCREEN_P, regions.screen_P);
+    const sd = new DataView(k.memory.buffer, regions.screen_m, M.BYTES);
+    const put = (off: number, v: number) => sd.setInt32(off, v, true);
+    put(M.D_IN, spec.screen.rank);
+    put(M.D_IN_PAD, spec.screen.rank);
+    put(M.D_SAE, spec.dSae);
+    put(M.D_SAE_PAD, dSaePad);
+    put(M.ACT, ACT_CODE.topk);
+    put(M.K, spec.screen.pool);
+    put(M.QUANT, QUANT_CODE.int8);
+    put(M.W_ENC, regions.screen_W_packed);
+    put(M.ENC_SCALE, regions.screen_W_scale);
+    put(M.ENC_ZSUM, regions.screen_zsum);
+    put(M.B_ENC, regions.b_enc);
+    put(M.D_OUT, spec.dIn);
+  }
+  k.model_prepare(m);
+  return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
+}
+
+/** placeModel for tensors already in memory (built models, the self-test's tiny model). */
+export function placeTensors(k: KernelExports, spec: ModelSpec, tensors: Readonly<Record<string, ArrayBufferView>>): Promise<PlacedModel> {
+  const sizes = Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.byteLength]));
+  return placeModel(k, spec, sizes, async (name, into) => {
+    const t = tensors[name]!;
+    into.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+  });
+}
+
+/** Allocates in the instance's heap; a failed memory.grow becomes a typed error. */
+export function wasmAlloc(k: KernelExports, bytes: number): number {
+  const ptr = k.alloc(bytes) >>> 0; // addresses above 2 GiB come back as negative i32
+  if (ptr === 0) fail("MODEL_UNSUPPORTED", `out of wasm memory allocating ${bytes} bytes (a wasm32 module addresses at most 4 GiB)`);
+  return ptr;
+}
+
+// The spec's padding slots (latents past d_sae, int8 dims past d_in) must be zero.
+function checkPadding(packed: Uint8Array, spec: ModelSpec): void {
+  const { dIn, dSae } = spec;
+  const tiles = Math.ceil(dSae / LATENT_TILE);
+  const int8 = spec.quantization === "int8";
+  const steps = Math.ceil(dIn / I8_K_STEP);
+  const perTile = int8 ? steps * LATENT_TILE * I8_K_STEP : dIn * LATENT_TILE * 4;
+  for (let b = 0; b < tiles; b++) {
+    const lastTile = b === tiles - 1;
+    if (!lastTile && (!int8 || dIn % I8_K_STEP === 0)) continue;
+    const tile = packed.subarray(b * perTile, (b + 1) * perTile);
+    for (let off = 0; off < tile.length; off++) {
+      if (tile[off] === 0) continue;
+      let lane: number, dim: number;
+      if (int8) {
+        lane = (off >> 4) & 3;
+        dim = (off >> 6) * I8_K_STEP + (off & 15);
+      } else {
+        lane = (off >> 2) & 3;
+        dim = off >> 4;
+      }
+      if (b * LATENT_TILE + lane >= dSae || dim >= dIn) {
+        fail("MODEL_INVALID", `W_enc_packed has a non-zero padding value (tile ${b}, lane ${lane}, dim ${dim})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// The Raspberry Pi camera example fed by Debian's ffmpeg: a steady synthetic scene, then
+// a black box (the defect) drawn from frame 40 on. Frames arrive through a pipe from
+// ffmpeg, from a file with stride padding and a partial last frame, and from a camera
+// command that dies mid-frame and is restarted; then the same script under qemu-user
+// arm64 Node with a Raspberry Pi 4 CPU (cortex-a72).
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const REPO = new URL("../..", import.meta.url).pathname;
+const WATCH = join(REPO, "edge-examples/raspberry-pi-camera/watch.mjs");
+const W = 640, H = 480, FRAME = (W * H * 3) / 2;
+const DEFECT_FROM = 40, FRAMES = 60;
+// Colour bars with fresh noise every frame; the box is the defect.
+const SCENE = "smptebars=size=640x480:rate=10,noise=alls=8:allf=t";
+const DEFECT = `drawbox=x=300:y=200:w=48:h=48:color=black:t=fill:enable='gte(n,${DEFECT_FROM})'`;
+const ARM64 = {
+  node: join(REPO, "test/runtimes/.arm/arm64/bin/node"),
+  qemu: "/usr/bin/qemu-aarch64-static",
+  sysroot: "/usr/aarch64-linux-gnu",
+};
+
+const tmp = mkdtempSync(join(tmpdir(), "sae-edge-camera-"));
+const at = (name: string) => join(tmp, name);
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function ffmpegPath(): string {
+  for (const dir of (process.env.PATH ?? "").split(":").concat("/usr/bin")) if (dir && existsSync(join(dir, "ffmpeg"))) return join(dir, "ffmpeg");
+  throw new Error("ffmpeg not found: this test needs the Debian package ffmpeg (apt-get install ffmpeg)");
+}
+
+const ffmpegArgs = (frames: number, filters: string[], out: string) => [
+  "-v", "error", "-y", "-f", "lavfi", "-i", SCENE, ...(filters.length ? ["-vf", filters.join(",")] : []),
+  "-frames:v", String(frames), "-pix_fmt", "yuv420p", "-f", "rawvideo", out,
+];
+
+function ffmpegToFile(frames: number, filters: string[], name: string): string {
+  const r = spawnSync(ffmpegPath(), ffmpegArgs(frames, filters, at(name)), { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  return at(name);
+}
+
+type Event = Record<string, any>;
+interface Run { events: Event[]; code: number | null; stderr: string }
+
+/** Runs watch.mjs (under `prefix`, e.g. qemu) with stdin from `stdin` if given; resolves when it exits. */
+function watch(args: string[], opts: { stdin?: NodeJS.ReadableStream; prefix?: string[] } = {}): Promise<Run> {
+  const [exe, ...pre] = opts.prefix ?? [process.execPath];
+  const child = spawn(exe, [...pre, WATCH, ...args], { cwd: REPO, stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  children.push(child);
+  if (opts.stdin) opts.stdin.pipe(child.stdin!);
+  let out = "", stderr = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stderr, events: out.split("\n").filter(Boolean).map((l) => JSON.parse(l)) })));
+}
+
+const alertFrames = (r: Run) => r.events.filter((e) => e.event === "alert").map((e) => e.frame);
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+const ok = (r: Run) => expect(r.code, r.stderr).toBe(0);
+
+let defectVideo = "";
+beforeAll(() => {
+  defectVideo = ffmpegToFile(FRAMES, [DEFECT], "defect.yuv");
+});
+
+describe("Raspberry Pi camera example", () => {
+  it("learns the scene from an ffmpeg pipe and alerts on every defect frame, none before", async () => {
+    const ffmpeg = spawn(ffmpegPath(), ffmpegArgs(FRAMES, [DEFECT], "-"), { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(ffmpeg);
+    const r = await watch(["--width", String(W), "--height", String(H), "--learn", "20", "--out-dir", at("pipe-alerts")], { stdin: ffmpeg.stdout! });
+    ok(r);
+    expect(r.events.find((e) => e.event === "learned")).toMatchObject({ frames: 20 });
+    expect(alertFrames(r)).toEqual(range(DEFECT_FROM, FRAMES));
+    const quiet = r.events.filter((e) => e.event === "frame");
+    expect(quiet.map((e) => e.frame)).toEqual(range(20, DEFECT_FROM));
+    const first = r.events.find((e) => e.event === "alert")!;
+    // The worst patch lies on the box (x 300–348, y 200–248).
+    expect(first.patch.x + first.patch.size).toBeGreaterThan(300);
+    expect(first.patch.x).toBeLessThan(348);
+    expect(first.patch.y + first.patch.size).toBeGreaterThan(200);
+    expect(first.patch.y).toBeLessThan(248);
+    // The heatmap: the box tinted red, the far corner of the scene untouched grey.
+    const png = PNG.sync.read(readFileSync(first.png));
+    expect([png.width, png.height]).toEqual([W, H]);
+    const px = (x: number, y: number) => Array.from(png.data.subarray((y * W + x) * 4, (y * W + x) * 4 + 3));
+    const [r0, g0, b0] = px(310, 210);
+    expect(r0 - g0).toBeGreaterThan(100);
+    expect(b0).toBe(g0);
+    const [r1, g1, b1] = px(20, 20);
+    expect(r1).toBe(g1);
+    expect(g1).toBe(b1);
+    const end = r.events.at(-1)!;
+    expect(end).toMatchObject({ event: "end", frames: FRAMES, scored: FRAMES - 20, alerts: FRAMES - DEFECT_FROM });
+    console.log(`[camera] ffmpeg pipe 640×480: ${end.fps.toFixed(0)} frames/s after learning, ${r.events.filter((e) => e.png).length} heatmap PNGs for ${end.alerts} alert frames (${end.scoreFps.toFixed(0)} frames/s patches + SAE alone)`);
+  });
+
+  it("reads a file with row padding (--stride) and reports a partial last frame; hints the stride when it is wrong", async () => {
+    const padded = ffmpegToFile(30, ["pad=672:480"], "padded.yuv"); // rows of 672 bytes, picture in the first 640
+    const hint = await watch(["--input", padded, "--learn", "10", "--out-dir", at("hint")]);
+    ok(hint);
+    expect(hint.events[0]).toMatchObject({ event: "size-warning", hint: expect.stringMatching(/--stride 672/) }); // before any frame
+    expect(hint.events.find((e) => e.event === "partial-frame")?.hint).toMatch(/--stride 672/);
+
+    appendFileSync(padded, Buffer.alloc(1000, 16));
+    const r = await watch(["--input", padded, "--width", "640", "--stride", "672", "--learn", "10", "--out-dir", at("stride")]);
+    ok(r);
+    expect(r.events[0]).toMatchObject({ event: "size-warning", hint: `${30 * 672 * 720 + 1000} bytes are 30 frames of ${672 * 720} bytes and 1000 bytes over` });
+    expect(r.events[1]).toMatchObject({ event: "start", stride: 672, frameBytes: 672 * 480 * 1.5 });
+    expect(r.events.find((e) => e.event === "partial-frame")).toMatchObject({ bytes: 1000, after: 29 });
+    expect(r.events.at(-1)).toMatchObject({ event: "end", frames: 30, scored: 20, alerts: 0 });
+  });
+
+  it("keeps going when the camera dies mid-frame and is restarted, frames counted on", async () => {
+    const flag = at("camera-ran-once");
+    // First run: 2.5 frames, then the camera "crashes"; the restart streams the whole video.
+    const camera = `if [ -e ${flag} ]; then exec cat ${defectVideo}; else touch ${flag}; head -c ${2 * FRAME + FRAME / 2} ${defectVideo}; exit 3; fi`;
+    const r = await watch(["--exec", camera, "--restarts", "1", "--learn", "20", "--out-dir", at("restart")]);
+    ok(r);
+    expect(r.events.find((e) => e.event === "partial-frame")).toMatchObject({ bytes: FRAME / 2, after: 1 });
+    expect(r.events.find((e) => e.event === "camera-exit")).toMatchObject({ code: 3 });
+    expect(alertFrames(r)).toEqual(range(2 + DEFECT_FROM, 2 + FRAMES));
+    expect(r.events.at(-1)).toMatchObject({ event: "end", frames: 2 + FRAMES });
+  });
+
+  it("runs under qemu-user arm64 Node on a cortex-a72 (Pi 4) with the same events as on x64", async () => {
+    for (const [what, path] of Object.entries(ARM64)) {
+      if (!existsSync(path)) throw new Error(`arm64 ${what} missing at ${path}: install it with \`node test/runtimes/install.mjs\` (Node) and apt-get install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross`);
+    }
+    // 4 steady frames and 10 with the box; learning on the first 8, on the device itself.
+    const clip = at("clip.yuv");
+    const all = readFileSync(defectVideo);
+    appendFileSync(clip, all.subarray((DEFECT_FROM - 12) * FRAME, (DEFECT_FROM + 2) * FRAME));
+    const args = ["--input", clip, "--learn", "8", "--max-png", "0", "--out-dir", at("qemu")];
+    const [x64, arm] = await Promise.all([
+      watch(args),
+      watch(args, { prefix: [ARM64.qemu, "-L", ARM64.sysroot, "-cpu", "cortex-a72", ARM64.node] }),
+    ]);
+    ok(x64);
+    ok(arm);
+    const timeless = (r: Run) => r.events.map(({ seconds, fps, scoreFps, ...e }) => e);
+    expect(timeless(arm)).toEqual(timeless(x64)); // training and int8 scoring are bit-identical across builds
+    expect(alertFrames(arm)).toEqual(range(12, 14));
+  });
+});
