@@ -20,22 +20,28 @@ describe("the MNIST job (npm start)", () => {
     expect(Number(/at (\d+) digits\/s/.exec(out)?.[1])).toBeGreaterThan(0);
     const table = out.split("\n").filter((l) => /^\s+\d\s+[\d.]+\s+[\d.]+\s+[\d.]+$/.test(l));
     expect(table).toHaveLength(10);
-    for (const line of table) {
-      const [, sae, pca] = line.trim().split(/\s+/).map(Number);
+    const rows = table.map((line) => line.trim().split(/\s+/).map(Number));
+    for (const [, sae, pca] of rows) {
       expect(sae).toBeGreaterThan(50); // two epochs: better than chance, not yet the full result
       expect(pca).toBeGreaterThan(50);
     }
-    expect(out).toMatch(/^ mean\s+[\d.]+\s+[\d.]+\s+94\.8$/m);
+    // The mean row averages the digits' rows (printed to one decimal).
+    const mean = /^ mean\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$/m.exec(out);
+    expect(mean, out).not.toBeNull();
+    for (const col of [1, 2, 3]) {
+      const avg = rows.reduce((s, r) => s + r[col]!, 0) / rows.length;
+      expect(Math.abs(Number(mean![col]) - avg)).toBeLessThanOrEqual(0.051);
+    }
     for (const f of ["feature-atlas.png", "most-anomalous.png", "one-class-roc.svg"]) {
       expect(existsSync(join(dir, "out", f)), f).toBe(true);
       expect(statSync(join(dir, "out", f)).size).toBeGreaterThan(1000);
     }
     expect(readFileSync(join(dir, "out", "feature-atlas.png")).subarray(1, 4).toString()).toBe("PNG");
-  });
+  }, 600_000); // trains ten one-class models: minutes on a busy 2-core machine
 
   it("npm run train:default reproduces the committed default model bit for bit", () => {
     const r = spawnSync(process.execPath, ["scripts/train-default.mjs", join(dir, "default.safetensors")], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(dir, "default.safetensors")).equals(readFileSync("models/mnist-topk-1024.safetensors"))).toBe(true);
-  });
+  }, 600_000);
 });
