@@ -66,11 +66,14 @@ const GLYPHS: Record<string, string> = {
 // Typographic characters drawn as their plain look-alikes.
 const LOOK_ALIKES: Record<string, string> = { "−": "-", "–": "-", "—": "-", "·": "." };
 
+const parsed = new Map<string, boolean[][]>();
+
 /** The glyph for a character as 7 rows of 5 booleans (unknown characters draw as "?"). */
 export function glyph(ch: string): boolean[][] {
   const c = LOOK_ALIKES[ch] ?? ch.toUpperCase();
-  const rows = (GLYPHS[c] ?? GLYPHS["?"]).split(" ");
-  return rows.map((row) => Array.from(row, (bit) => bit === "1"));
+  const key = c in GLYPHS ? c : "?";
+  if (!parsed.has(key)) parsed.set(key, GLYPHS[key].split(" ").map((row) => Array.from(row, (bit) => bit === "1")));
+  return parsed.get(key)!;
 }
 
 /** Every character the font draws (for tests). */

@@ -22,9 +22,14 @@ export function image(width: number, height: number, fill: Rgb = WHITE): Image {
   return img;
 }
 
-export function fillRect(img: Image, x: number, y: number, w: number, h: number, c: Rgb): void {
+export function fillRect(img: Image, x: number, y: number, w: number, h: number, [r, g, b]: Rgb): void {
+  const x0 = Math.max(0, x), x1 = Math.min(img.width, x + w);
   for (let yy = Math.max(0, y); yy < Math.min(img.height, y + h); yy++) {
-    for (let xx = Math.max(0, x); xx < Math.min(img.width, x + w); xx++) img.rgb.set(c, (yy * img.width + xx) * 3);
+    for (let o = (yy * img.width + x0) * 3, end = (yy * img.width + x1) * 3; o < end; o += 3) {
+      img.rgb[o] = r;
+      img.rgb[o + 1] = g;
+      img.rgb[o + 2] = b;
+    }
   }
 }
 
