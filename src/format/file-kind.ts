@@ -78,10 +78,11 @@ export async function fileKind(src: ByteSource): Promise<FileKind> {
   const head = await readHead(src, 0, HEAD);
   if (startsWith(head, NPY_MAGIC)) return npyKind(head);
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) return zipKind(head);
-  if (startsWith(head, TORCH_LEGACY)) return { kind: "torch-legacy" };
-  if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return { kind: "pickle" };
+  // Before pickle: a safetensors header length can start with the byte 0x80 too.
   const st = await safetensorsKind(src, head);
   if (st) return st;
+  if (startsWith(head, TORCH_LEGACY)) return { kind: "torch-legacy" };
+  if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return { kind: "pickle" };
   if (isJson(head)) return { kind: "json" };
   return { kind: "unknown" };
 }
