@@ -16,7 +16,7 @@ export function describeKind(k: FileKind): string | undefined {
     case "torch-legacy": return "a legacy PyTorch checkpoint (.pt, pickle)";
     case "pickle": return "a Python pickle";
     case "zip": return "a zip archive";
-    case "safetensors": return k.metadata.format === FORMAT_NAME ? "an sae-edge model" : "a safetensors file that is not an sae-edge model";
+    case "safetensors": return k.metadata.format === FORMAT_NAME ? "an sae-edge model" : "a safetensors file without sae-edge metadata";
     case "json": return "a JSON file";
     case "empty": return "an empty file";
     case "unknown": return undefined;
