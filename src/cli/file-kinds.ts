@@ -34,10 +34,10 @@ export async function expectModel(path: string, src: ByteSource, usage: string):
   fail("INVALID_ARGUMENT", `${path} is ${describeKind(k)}, not an sae-edge model: ${hint}`);
 }
 
-/** Fails if `bytes` are recognizably something other than a .npy array. */
+/** Fails if `bytes` are recognizably something other than a .npy array (the .npy reader judges the rest). */
 export async function notAnArray(path: string, bytes: Uint8Array, usage?: string): Promise<void> {
   const k = await fileKind(bytesSource(bytes));
-  if (k.kind === "npy" || k.kind === "unknown") return;
+  if (k.kind === "npy" || k.kind === "unknown" || k.kind === "empty") return;
   fail("INVALID_ARGUMENT", `${path} is ${describeKind(k)}, not a .npy array${usage ? ` (${usage})` : ""}`);
 }
 
