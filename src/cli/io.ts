@@ -66,6 +66,7 @@ export function textSink(path: string | undefined): TextSink {
       await check();
     },
     async close() {
+      await check();
       await new Promise<void>((resolve) => { stream.end(resolve); stream.once("error", () => resolve()); });
       await check();
       await rename(tmp, path).catch((e: unknown) => failWrite(path, e));
