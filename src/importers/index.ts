@@ -47,3 +47,5 @@ export async function importCheckpoint(files: CheckpointFiles, family?: string):
 }
 
 export type { CheckpointFiles, ImportedSae, Importer };
+export { quantizeCheckpoint, type QuantizeCheckpointOptions } from "./quantize-checkpoint.js";
+export { checkpointFidelity, type CheckpointFidelity, type CheckpointFidelityOptions } from "./checkpoint-fidelity.js";
