@@ -4,7 +4,7 @@ import { fail } from "../base/errors.js";
 import { buildModel, serializeModel } from "../model/quantize.js";
 import { loadSaeWith, type KernelName, type ModelInput, type Sae, type WasmBuilds } from "../runtime/index.js";
 import { fidelityReport, type FidelityReport } from "../metrics/fidelity.js";
-import { importCheckpoint } from "./index.js";
+import { importCheckpoint } from "./registry.js";
 import type { CheckpointFiles } from "./types.js";
 
 export interface CheckpointFidelityOptions {

@@ -3,7 +3,7 @@
 import { buildModelStreamed, type BuiltModel } from "../model/quantize.js";
 import type { Quantization } from "../model/spec.js";
 import { CREATED_BY } from "../base/version.js";
-import { openCheckpoint } from "./index.js";
+import { openCheckpoint } from "./registry.js";
 import type { CheckpointFiles } from "./types.js";
 
 export interface QuantizeCheckpointOptions {
