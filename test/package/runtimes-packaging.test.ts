@@ -36,12 +36,12 @@ describe("package.json exports", () => {
     expect(import.meta.resolve("sae-edge")).toMatch(/\/dist\/node\.js$/);
   });
 
-  it("the web, Deno, Workers and HTTP entries import nothing but the kernel builds", () => {
+  it("the web, Deno, Workers and HTTP entries import nothing but the kernel builds (and hono, a peer of sae-edge/http)", () => {
     for (const f of ["web", "deno", "workers", "http", "index"]) {
       const js = readFileSync(`${REPO}dist/${f}.js`, "utf8");
       expect(js, f).not.toMatch(/from\s*["']node:|require\(["']node:/);
       const imports = [...new Set([...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]))];
-      const allowed = f === "workers" ? ["../build/relaxed.wasm", "../build/simd128.wasm", "../build/scalar.wasm"] : f === "index" ? ["fflate"] : [];
+      const allowed = f === "workers" ? ["./relaxed.wasm", "./simd128.wasm", "./scalar.wasm"] : f === "index" ? ["fflate"] : f === "http" ? ["hono", "hono/bearer-auth", "hono/body-limit"] : [];
       expect(imports, f).toEqual(allowed);
     }
   });
