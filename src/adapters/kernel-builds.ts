@@ -1,7 +1,7 @@
 // The three kernel builds from what the caller gives (options.wasm) or else the adapter's
 // defaults (the .wasm files beside the adapter's module). Locations are read lazily, once per
 // process: a build that kernel selection never reaches is never downloaded or compiled.
-import { KERNELS, type KernelName, type WasmBuilds, type WasmInput } from "../runtime/index.js";
+import { KERNELS, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput } from "../runtime/index.js";
 import { fail } from "../base/errors.js";
 import { fetchBytes } from "./model-source.js";
 
@@ -38,13 +38,13 @@ function lazy(location: () => URL | string, read: ReadLocation): WasmInput {
       compiled.set(key, build);
       build.catch(() => compiled.delete(key)); // a failed read may be retried
     }
-    return build as Promise<WebAssembly.Module | BufferSource>;
+    return build;
   };
 }
 
 /** `sources` as plain data a pool can post to its workers (URLs as strings; loader functions cannot travel). */
-export function portableBuilds(sources: KernelSources = {}): Partial<Record<KernelName, string | WebAssembly.Module | BufferSource>> {
-  const out: Partial<Record<KernelName, string | WebAssembly.Module | BufferSource>> = {};
+export function portableBuilds(sources: KernelSources = {}): Partial<Record<KernelName, string | WebAssembly.Module | WasmBytes>> {
+  const out: Partial<Record<KernelName, string | WebAssembly.Module | WasmBytes>> = {};
   for (const name of KERNELS) {
     const s = sources[name];
     if (s === undefined) continue;
