@@ -1,5 +1,10 @@
 // sae-edge core: runtime-agnostic (no node: imports). Runtime adapters (src/adapters/<runtime>/)
 // supply the kernel builds and byte sources.
+/**
+ * The runtime-free core: the model API (Sae, steering), model building and formats, importers, anomaly scoring and metrics.
+ * Every runtime entry re-exports all of it; `sae-edge/core` alone loads kernels only through {@link loadSaeWith}.
+ * @module sae-edge/core
+ */
 export { SaeEdgeError, type SaeErrorCode } from "./base/errors.js";
 export {
   Sae, type SaeInfo, type SparseCodes, type Scores,

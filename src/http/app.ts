@@ -6,6 +6,10 @@
 //   POST /v1/decode      codes (JSON) or dense latents (binary) -> reconstructions
 //   POST /v1/score       rows -> squared and normalized reconstruction errors
 // Rows come as JSON {"inputs": [[…], …]} or float32 bytes with X-Rows.
+/**
+ * The HTTP API (healthz, info, encode, decode, score) as one fetch handler for Workers, `deno serve` or a Hono app.
+ * @module sae-edge/http
+ */
 import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";

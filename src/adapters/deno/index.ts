@@ -1,5 +1,9 @@
 // Deno adapter: the web adapter (kernel builds fetched from beside the module; Deno fetches
 // file: URLs with --allow-read), plus models read from a file path tensor by tensor.
+/**
+ * Deno: the web entry plus models read from file paths and file: URLs.
+ * @module sae-edge/deno
+ */
 import { loadSaeFrom, type WebLoadOptions } from "../web/index.js";
 import { fail } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";

@@ -1,6 +1,11 @@
 // Node adapter: kernel builds read from beside this module (or given in options.wasm), models
 // from file paths and file: URLs (read tensor by tensor straight into wasm memory), http(s) URLs
 // and everything the other adapters take, checkpoint folders, and pools of worker threads.
+/**
+ * Node (≥ 20): what `import "sae-edge"` gives under Node. Models from paths, file: and http(s) URLs and everything else {@link ModelSource} names;
+ * kernel builds read from beside the module; pools of worker threads; checkpoint folders.
+ * @module sae-edge/node
+ */
 import { open, readFile, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -151,7 +156,7 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
   };
 }
 
-/** What createSaePool posts to each Node pool worker. */
+/** What createSaePool posts to each Node pool worker. @internal */
 export interface NodePoolModel {
   model: string | Uint8Array;
   wasm: KernelSources;

@@ -1,6 +1,11 @@
 // Web adapter (browsers, and any runtime with fetch and module Workers): kernel builds
 // fetched from beside this module (or given in options.wasm), models from a URL, bytes,
 // a Response, a Blob, a stream or a ByteSource.
+/**
+ * Browsers and bundlers: what `import "sae-edge"` gives under the `browser` and default conditions. Kernel builds fetched from beside the
+ * module (Vite, webpack and Parcel copy them; with esbuild or Rollup pass the `wasm` option), pools of module Workers.
+ * @module sae-edge/web
+ */
 import { loadSaeWith, type LoadOptions, type KernelName } from "../../runtime/index.js";
 import type { Sae } from "../../runtime/index.js";
 import { fail } from "../../base/errors.js";
@@ -18,7 +23,7 @@ export interface WebLoadOptions extends LoadOptions {
   /**
    * Where to get each kernel build (default: relaxed.wasm, simd128.wasm and scalar.wasm beside
    * this module, which Vite, webpack and Parcel copy into the app). Give it when your bundler
-   * does not copy them (esbuild, Rollup): URLs, bytes or compiled modules.
+   * does not copy them (esbuild, Rollup): URLs, bytes or compiled modules. See docs/bundlers.md.
    */
   wasm?: KernelSources;
 }
@@ -59,8 +64,7 @@ export function loadSae(model: ModelSource, options: WebLoadOptions = {}): Promi
  * is read once and copied to each. Not for Cloudflare Workers, which have no threads.
  */
 export async function createSaePool(model: ModelSource, options: WebPoolOptions = {}): Promise<SaePool> {
-  const WorkerCtor = (globalThis as { Worker?: new (url: URL | string, o: { type: "module" }) => WebWorker }).Worker;
-  if (!WorkerCtor) fail("KERNEL_UNAVAILABLE", "this runtime has no Worker: use one Sae instead of a pool");
+  if (typeof Worker === "undefined") fail("KERNEL_UNAVAILABLE", "this runtime has no Worker: use one Sae instead of a pool");
   const threads = options.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
   if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
   const portable = await portableModel(model);
@@ -70,13 +74,13 @@ export async function createSaePool(model: ModelSource, options: WebPoolOptions 
   const source: WebPoolModel = { ...at, wasm: portableBuilds(options.wasm) };
   const { workerUrl } = options;
   const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
-    // Literal `new Worker(new URL(…, import.meta.url), { type: "module" })` so Vite and webpack bundle the worker.
-    const w = workerUrl === undefined ? new WorkerCtor(new URL("./pool-worker.js", import.meta.url), { type: "module" }) : new WorkerCtor(workerUrl, { type: "module" });
+    // Literally `new Worker(new URL(…, import.meta.url), { type: "module" })`: Vite and webpack bundle the worker from it.
+    const w = workerUrl === undefined ? new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module" }) : new Worker(workerUrl, { type: "module" });
     return {
       post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
       listen(onMessage, onExit) {
         w.onmessage = (e) => onMessage(e.data as FromWorker);
-        w.onerror = (e) => onExit(e.message ?? "worker error");
+        w.onerror = (e) => onExit(e.message || "worker error");
       },
       terminate: () => w.terminate(),
     };
@@ -84,16 +88,9 @@ export async function createSaePool(model: ModelSource, options: WebPoolOptions 
   return SaePool.start(endpoints, source, options);
 }
 
-/** What createSaePool posts to each web pool worker. */
+/** What createSaePool posts to each web pool worker. @internal */
 export interface WebPoolModel {
   url?: string;
   bytes?: Uint8Array;
   wasm: KernelSources;
-}
-
-interface WebWorker {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  onmessage: ((e: { data: unknown }) => void) | null;
-  onerror: ((e: { message?: string }) => void) | null;
-  terminate(): void;
 }

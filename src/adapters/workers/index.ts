@@ -2,6 +2,11 @@
 // three kernel builds are static imports of the .wasm files beside this module, which
 // wrangler uploads as compiled modules. Models come as bytes (a bundled Data module), an
 // http(s) URL, a Response, a stream, or a ByteSource (r2Source: read by range).
+/**
+ * Cloudflare Workers (the `workerd` condition): kernel builds imported statically as compiled modules, models from bytes,
+ * http(s) URLs or R2 (read by range with {@link r2Source}).
+ * @module sae-edge/workers
+ */
 import relaxed from "./relaxed.wasm";
 import simd128 from "./simd128.wasm";
 import scalar from "./scalar.wasm";
