@@ -1,5 +1,5 @@
 // The published types (dist/types/) as a consumer's tsc sees them: one project per kind of
-// consumer (Node, bundled browser app, Cloudflare Worker), each under the strictest options
+// consumer (Node, bundled browser app, legacy node10 resolution, Cloudflare Worker), each under the strictest options
 // and skipLibCheck off, on the oldest TypeScript sae-edge supports (5.0) and the newest.
 import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,6 +62,12 @@ import { loadSae, webBuilds } from "sae-edge";
 const sae = await loadSae("/models/m.safetensors", { wasm: { scalar: "/s.wasm" } });
 void webBuilds; void sae;
 `,
+  },
+  // moduleResolution "node" (node10) reads no "exports": the subpaths come from "typesVersions".
+  legacy: {
+    compilerOptions: { ...STRICT, verbatimModuleSyntax: false, module: "ESNext", moduleResolution: "Node", lib: ["ES2022", "DOM"], types: [] },
+    file: "app.ts",
+    source: EVERY_EXPORT,
   },
   worker: {
     compilerOptions: { ...STRICT, module: "ESNext", moduleResolution: "Bundler", customConditions: ["workerd"], lib: ["ES2022", "WebWorker"], types: [] },
