@@ -1,12 +1,17 @@
 // sae-edge core: runtime-agnostic (no node: imports). Runtime adapters (src/adapters/<runtime>/)
 // supply the kernel builds and byte sources.
+/**
+ * The runtime-free core: the model API (Sae, steering), model building and formats, importers, anomaly scoring and metrics.
+ * Every runtime entry re-exports all of it; `sae-edge/core` alone loads kernels only through {@link loadSaeWith}.
+ * @module sae-edge/core
+ */
 export { SaeEdgeError, isCallerError, type SaeErrorCode } from "./base/errors.js";
 export { VERSION } from "./base/version.js";
 export {
   Sae, type SaeInfo, type SparseCodes, type Scores,
   steer, editCodes, steeringVector, type LatentEdit, type SteerOptions,
   loadSaeWith, type LoadOptions, type ModelInput,
-  selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmInput,
+  selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput,
 } from "./runtime/index.js";
 export { bytesSource, type ByteSource } from "./base/byte-source.js";
 export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel } from "./model/quantize.js";

@@ -1,4 +1,8 @@
 // Entry for training (runtime-agnostic core of the trainer).
+/**
+ * Training: a TopK/ReLU SAE trained in the same wasm kernels the runtime encodes with.
+ * @module sae-edge/train
+ */
 export { SaeTrainer, type StepStats, type Gradients } from "./trainer.js";
 export { trainSae, matrixBatches, type TrainRun, type EpochReport, type BatchSource } from "./train-loop.js";
 export { trainOptions, type TrainOptions, type TrainArchitecture } from "./options.js";

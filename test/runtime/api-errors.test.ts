@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SaeEdgeError, isCallerError, type SaeErrorCode } from "../../src/base/errors.js";
 import { createApp } from "../../src/http/app.js";
-import { fetchBytes } from "../../src/adapters/web/index.js";
+import { fetchBytes } from "../../src/adapters/model-source.js";
 import { KERNELS, instantiateKernel } from "../../src/runtime/kernel-select.js";
 import { loadSae } from "../../src/adapters/node/index.js";
 import { buildModel, serializeModel } from "../../src/model/quantize.js";
@@ -370,7 +370,7 @@ describe("failures that are not the caller's", () => {
   describe("HTTP: 400 for the request's mistakes, 503 for a model that cannot be had, 500 for the rest", () => {
     const appWith = (load: () => Promise<Sae>) => createApp({ sae: load });
     const post = (app: ReturnType<typeof createApp>, body: unknown) =>
-      app.request("/v1/encode", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      app.fetch(new Request("http://sae.test/v1/encode", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
     const status = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code });
 
     it.each([
