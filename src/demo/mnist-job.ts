@@ -7,7 +7,8 @@ import { calibrate, anomalyScores, explainRow } from "../anomaly/scoring.js";
 import { rocSvg } from "../anomaly/roc-svg.js";
 import type { KernelName } from "../runtime/index.js";
 import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
-import { PACKAGE_ROOT, loadSae, nodeBuilds } from "../adapters/node/index.js";
+import { createRequire } from "node:module";
+import { loadSae, nodeBuilds } from "../adapters/node/index.js";
 import { DEFAULT_MODEL_PATH } from "./default-model.js";
 import { MNIST_DIM, MNIST_SIDE, concatRows, mnistDigits, splitDigit } from "./mnist-data.js";
 import { oneClassBenchmark, ONE_CLASS_DEFAULTS } from "./one-class.js";
@@ -28,7 +29,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   const digits = mnistDigits();
   const all = concatRows(digits);
   const rows = all.length / MNIST_DIM;
-  const modelPath = o.modelPath ?? join(PACKAGE_ROOT, DEFAULT_MODEL_PATH);
+  const modelPath = o.modelPath ?? createRequire(import.meta.url).resolve(`sae-edge/${DEFAULT_MODEL_PATH}`) // the package's own copy;
   const sae = await loadSae(modelPath, { kernel: o.kernel });
   const { dSae, k } = sae.info;
   out(`sae-edge: MNIST job on the default model ${DEFAULT_MODEL_PATH} (TopK ${MNIST_DIM}→${dSae}, k=${k}, int8, kernel ${sae.info.kernel})`);

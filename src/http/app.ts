@@ -12,11 +12,26 @@ import { bodyLimit } from "hono/body-limit";
 import type { Sae, SparseCodes } from "../runtime/index.js";
 import { BadRequest, parseJson, rowsFromBinary, rowsFromJson, type Rows } from "./body.js";
 
+/** What the option callbacks see of a request: the runtime's bindings (a Worker's `env`) and the request itself. */
+export interface SaeRequestContext {
+  readonly env: unknown;
+  readonly req: { readonly raw: Request };
+}
+
+/**
+ * The app as a fetch handler: `export default` it from a Worker or for `deno serve`, or mount
+ * it in your own Hono app with `app.mount("/sae", saeApp.fetch)`. (Its types name no Hono
+ * type, so sae-edge/http needs no hono install and type-checks on any TypeScript ≥ 5.0.)
+ */
+export interface SaeApp {
+  fetch(request: Request, env?: unknown, executionCtx?: unknown): Response | Promise<Response>;
+}
+
 export interface SaeAppOptions {
   /** The model; called per request, so it should load once and cache (per isolate). */
-  sae: (c: Context) => Promise<Sae>;
+  sae: (c: SaeRequestContext) => Promise<Sae>;
   /** If it returns a token, requests need `Authorization: Bearer <token>` (401 otherwise). */
-  token?: (c: Context) => string | undefined;
+  token?: (c: SaeRequestContext) => string | undefined;
   /** Largest request body in bytes (413 above it). Default 8 MiB. */
   maxBodyBytes?: number;
   /** Most rows per request. Default 1024. */
@@ -28,7 +43,7 @@ const CLIENT_CODES = new Set(["INPUT_SHAPE", "INPUT_NONFINITE", "INVALID_ARGUMEN
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
-export function createApp(options: SaeAppOptions): Hono {
+export function createApp(options: SaeAppOptions): SaeApp {
   const maxBody = options.maxBodyBytes ?? 8 << 20;
   const maxRows = options.maxRows ?? 1024;
   const app = new Hono();

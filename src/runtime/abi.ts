@@ -1,5 +1,7 @@
 // The kernels' numbers-only ABI as seen from the host (mirror of assembly/model.ts
 // and assembly/index.ts). Every export takes and returns plain numbers.
+import "./wasm-globals.js";
+
 export interface KernelExports {
   memory: WebAssembly.Memory;
   abi_version(): number;

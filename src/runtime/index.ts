@@ -3,7 +3,7 @@
 // internals stay behind it.
 export { Sae, type SaeInfo, type SparseCodes, type Scores } from "./sae.js";
 export { loadSaeWith, readModelHeader, type LoadOptions, type ModelInput } from "./load.js";
-export { selectKernel, KERNELS, type Kernel, type KernelName, type WasmBuilds, type WasmInput } from "./kernel-select.js";
+export { selectKernel, KERNELS, type Kernel, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput } from "./kernel-select.js";
 export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } from "./steer.js";
 export { openKernelModel, type KernelModel } from "./kernel-model.js";
 export type { KernelExports } from "./abi.js";

@@ -5,12 +5,15 @@
 import { ABI_VERSION, type KernelExports } from "./abi.js";
 import { SaeEdgeError, fail } from "../base/errors.js";
 import { selfTest } from "./self-test.js";
+import "./wasm-globals.js";
 
 export const KERNELS = ["relaxed", "simd128", "scalar"] as const;
 export type KernelName = (typeof KERNELS)[number];
 
+/** A kernel build's bytes (any typed array or DataView over them, or the ArrayBuffer). */
+export type WasmBytes = ArrayBuffer | ArrayBufferView;
 /** A kernel build as a precompiled module (Workers), bytes, or a lazy loader of either. */
-export type WasmInput = WebAssembly.Module | BufferSource | (() => Promise<WebAssembly.Module | BufferSource>);
+export type WasmInput = WebAssembly.Module | WasmBytes | (() => Promise<WebAssembly.Module | WasmBytes>);
 export type WasmBuilds = Record<KernelName, WasmInput>;
 
 export interface Kernel {
@@ -24,8 +27,9 @@ const verdicts = new WeakMap<WebAssembly.Module, string | null>(); // null = pas
 async function compile(input: WasmInput): Promise<WebAssembly.Module | null> {
   const resolved = typeof input === "function" ? await input() : input;
   if (resolved instanceof WebAssembly.Module) return resolved;
-  if (!WebAssembly.validate(resolved)) return null;
-  return WebAssembly.compile(resolved);
+  const bytes = resolved as BufferSource;
+  if (!WebAssembly.validate(bytes)) return null;
+  return WebAssembly.compile(bytes);
 }
 
 export async function instantiateKernel(module: WebAssembly.Module): Promise<KernelExports> {

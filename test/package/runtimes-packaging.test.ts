@@ -41,7 +41,7 @@ describe("package.json exports", () => {
       const js = readFileSync(`${REPO}dist/${f}.js`, "utf8");
       expect(js, f).not.toMatch(/from\s*["']node:|require\(["']node:/);
       const imports = [...new Set([...js.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]))];
-      const allowed = f === "workers" ? ["../build/relaxed.wasm", "../build/simd128.wasm", "../build/scalar.wasm"] : f === "index" ? ["fflate"] : [];
+      const allowed = f === "workers" ? ["./relaxed.wasm", "./simd128.wasm", "./scalar.wasm"] : f === "index" ? ["fflate"] : [];
       expect(imports, f).toEqual(allowed);
     }
   });

@@ -1,10 +1,10 @@
-// Deno adapter: the web adapter (kernel builds by URL; Deno fetches file: URLs
-// with --allow-read), plus models read from a file path tensor by tensor.
-import { loadSae as loadWeb, type WebLoadOptions } from "../web/index.js";
+// Deno adapter: the web adapter (kernel builds fetched from beside the module; Deno fetches
+// file: URLs with --allow-read), plus models read from a file path tensor by tensor.
+import { loadSaeFrom, type WebLoadOptions } from "../web/index.js";
 import { fail } from "../../base/errors.js";
-import type { ModelInput } from "../../runtime/index.js";
 import type { ByteSource } from "../../base/byte-source.js";
 import type { Sae } from "../../runtime/index.js";
+import type { ModelSource } from "../model-source.js";
 
 export * from "../web/index.js";
 
@@ -17,6 +17,7 @@ interface DenoFile {
 }
 declare const Deno: { open(path: string | URL): Promise<DenoFile> };
 
+/** A file as a ByteSource, read by range. */
 export async function fileSource(path: string | URL): Promise<ByteSource> {
   let file: DenoFile;
   try {
@@ -43,14 +44,7 @@ export async function fileSource(path: string | URL): Promise<ByteSource> {
   };
 }
 
-/** Loads a model from a file path or file: URL, an http(s) URL, bytes or a ByteSource. */
-export async function loadSae(model: string | URL | ModelInput, options: WebLoadOptions = {}): Promise<Sae> {
-  const local = typeof model === "string" ? !/^https?:/.test(model) : model instanceof URL && model.protocol === "file:";
-  if (!local) return loadWeb(model as URL | ModelInput, options);
-  const file = await fileSource(model as string | URL);
-  try {
-    return await loadWeb(file, options);
-  } finally {
-    await file.close?.();
-  }
+/** Loads an sae-edge model from a file path or file: URL, an http(s) URL, bytes, a Response, a Blob, a stream or a ByteSource. */
+export function loadSae(model: ModelSource, options: WebLoadOptions = {}): Promise<Sae> {
+  return loadSaeFrom(model, options, fileSource);
 }

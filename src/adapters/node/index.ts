@@ -1,47 +1,80 @@
-// Node adapter: kernel builds from build/*.wasm, models from file paths
-// (read tensor by tensor straight into wasm memory), checkpoint folders.
+// Node adapter: kernel builds read from beside this module (or given in options.wasm), models
+// from file paths and file: URLs (read tensor by tensor straight into wasm memory), http(s) URLs
+// and everything the other adapters take, checkpoint folders, and pools of worker threads.
 import { open, readFile, readdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { availableParallelism } from "node:os";
-import { Worker, parentPort } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { SaePool } from "../../pool/pool.js";
-import { serveSae } from "../../pool/serve.js";
 import type { PoolEndpoint } from "../../pool/protocol.js";
-import { loadSaeWith, type LoadOptions, type ModelInput } from "../../runtime/index.js";
+import { loadSaeWith, type LoadOptions, type KernelName, type WasmBuilds } from "../../runtime/index.js";
+import type { Sae } from "../../runtime/index.js";
 import { fail } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";
-import type { KernelName, WasmBuilds } from "../../runtime/index.js";
-import type { Sae } from "../../runtime/index.js";
 import type { CheckpointFiles } from "../../importers/types.js";
+import { kernelBuilds, portableBuilds, type KernelSources } from "../kernel-builds.js";
+import { fetchBytes, portableModel, withModel, type ModelSource } from "../model-source.js";
 
 export * from "../../index.js";
+export type { ModelSource, OpenFile } from "../model-source.js";
+export type { KernelSources, WasmSource } from "../kernel-builds.js";
 
-/** The installed package's folder: the nearest one above this module with build/ and package.json (src/adapters/node/ and dist/ alike). */
-export const PACKAGE_ROOT = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+export interface NodeLoadOptions extends LoadOptions {
+  /**
+   * Where to get each kernel build (default: relaxed.wasm, simd128.wasm and scalar.wasm beside
+   * this module, else the installed sae-edge package's): file paths, URLs, bytes or compiled modules.
+   */
+  wasm?: KernelSources;
+}
 
-function findPackageRoot(dir: string): string {
-  for (let d = dir; ; d = dirname(d)) {
-    if (existsSync(join(d, "package.json")) && existsSync(join(d, "build"))) return d;
-    if (dirname(d) === d) return join(dir, "..");
+export interface NodePoolOptions extends NodeLoadOptions {
+  /** Worker threads (default: the machine's cores). */
+  threads?: number;
+  /** The pool worker script (default: node-pool-worker.js beside this module, else the installed package's). */
+  workerUrl?: URL | string;
+}
+
+/**
+ * `url` if that file exists, else the installed package's copy of it (`sae-edge/<spec>`): an app
+ * bundle that inlined this module has moved import.meta.url away from the package's files.
+ */
+function besideOrInstalled(url: URL, spec: string): URL {
+  if (existsSync(url)) return url;
+  try {
+    return pathToFileURL(createRequire(import.meta.url).resolve(`sae-edge/${spec}`));
+  } catch {
+    return url; // reading it reports the missing file
   }
 }
-const BUILD_DIR = join(PACKAGE_ROOT, "build");
 
-const cache = new Map<KernelName, Promise<WebAssembly.Module>>();
-function build(name: KernelName): () => Promise<WebAssembly.Module | BufferSource> {
-  return async () => {
-    const bytes = await readFile(join(BUILD_DIR, `${name}.wasm`));
-    if (!WebAssembly.validate(bytes)) return bytes; // let the core report it as unsupported
-    if (!cache.has(name)) cache.set(name, WebAssembly.compile(bytes));
-    return cache.get(name)!;
-  };
+// Literal `new URL("./x.wasm", import.meta.url)`, which bundlers targeting Node also understand.
+const DEFAULT_BUILDS: Record<KernelName, () => URL> = {
+  relaxed: () => besideOrInstalled(new URL("./relaxed.wasm", import.meta.url), "wasm/relaxed.wasm"),
+  simd128: () => besideOrInstalled(new URL("./simd128.wasm", import.meta.url), "wasm/simd128.wasm"),
+  scalar: () => besideOrInstalled(new URL("./scalar.wasm", import.meta.url), "wasm/scalar.wasm"),
+};
+
+const REMOTE = /^(https?|data|blob):/i;
+
+async function readBuild(where: URL | string): Promise<Uint8Array> {
+  if (REMOTE.test(String(where))) return fetchBytes(where, "kernel build");
+  const file = typeof where === "string" && where.startsWith("file:") ? new URL(where) : where;
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    const at = file instanceof URL ? fileURLToPath(file) : file;
+    return fail("INVALID_ARGUMENT", `cannot read kernel build ${at}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (pass the wasm option, or keep sae-edge's dist/*.wasm beside the bundle)`);
+  }
 }
 
-export const nodeBuilds: WasmBuilds = { relaxed: build("relaxed"), simd128: build("simd128"), scalar: build("scalar") };
+/** The three kernel builds, read from beside this module (for trainSae, selectKernel, …). */
+export const nodeBuilds: WasmBuilds = kernelBuilds({}, DEFAULT_BUILDS, readBuild);
 
-export async function fileSource(path: string): Promise<ByteSource> {
+/** A file as a ByteSource, read by range. */
+export async function fileSource(path: string | URL): Promise<ByteSource> {
   let fh;
   try {
     fh = await open(path, "r");
@@ -68,15 +101,10 @@ export async function fileSource(path: string): Promise<ByteSource> {
   };
 }
 
-/** Loads an sae-edge model from a file path, bytes or a ByteSource. */
-export async function loadSae(source: string | ModelInput, options: LoadOptions = {}): Promise<Sae> {
-  if (typeof source !== "string") return loadSaeWith(nodeBuilds, source, options);
-  const file = await fileSource(source);
-  try {
-    return await loadSaeWith(nodeBuilds, file, options);
-  } finally {
-    await file.close?.();
-  }
+/** Loads an sae-edge model from a file path, a file: or http(s) URL, bytes, a Response, a Blob, a stream or a ByteSource. */
+export function loadSae(model: ModelSource, options: NodeLoadOptions = {}): Promise<Sae> {
+  const { wasm, ...rest } = options;
+  return withModel(model, fileSource, (source) => loadSaeWith(wasm ? kernelBuilds(wasm, DEFAULT_BUILDS, readBuild) : nodeBuilds, source, rest));
 }
 
 /** A checkpoint folder on disk (a file path means the folder it is in; a hookpoint picks a subfolder). */
@@ -123,17 +151,24 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
   };
 }
 
+/** What createSaePool posts to each Node pool worker. */
+export interface NodePoolModel {
+  model: string | Uint8Array;
+  wasm: KernelSources;
+}
+
 /**
  * A pool of worker threads that spread each batch's rows, one model copy per thread (the
- * memory cost: threads × the model's wasm size). threads defaults to the machine's cores.
+ * memory cost: threads × the model's wasm size). A path or URL is read by each thread;
+ * anything else is read once and copied to each.
  */
-export async function createSaePool(model: string | Uint8Array, options: LoadOptions & { threads?: number } = {}): Promise<SaePool> {
+export async function createSaePool(model: ModelSource, options: NodePoolOptions = {}): Promise<SaePool> {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
-  const entry = pathToFileURL(join(PACKAGE_ROOT, "dist", "node.js")).href;
+  const source: NodePoolModel = { model: await portableModel(model), wasm: portableBuilds(options.wasm) };
+  const script = options.workerUrl ?? besideOrInstalled(new URL("./node-pool-worker.js", import.meta.url), "pool-worker.js");
   const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
-    // An eval'd stub imports the built adapter, so the pool needs no separate worker bundle.
-    const worker = new Worker(`import(${JSON.stringify(entry)}).then((m) => m.serveNodeWorker());`, { eval: true });
+    const worker = new Worker(script);
     return {
       post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
       listen(onMessage, onExit) {
@@ -144,18 +179,5 @@ export async function createSaePool(model: string | Uint8Array, options: LoadOpt
       terminate: () => worker.terminate(),
     };
   });
-  return SaePool.start(endpoints, typeof model === "string" ? { path: model } : { bytes: model }, options);
+  return SaePool.start(endpoints, source, options);
 }
-
-/** Runs inside a pool worker thread (see createSaePool). */
-export function serveNodeWorker(): void {
-  const port = parentPort ?? fail("INVALID_ARGUMENT", "serveNodeWorker runs only inside a worker thread");
-  serveSae(
-    { post: (msg, transfer) => port.postMessage(msg, transfer ?? []), listen: (onMessage) => port.on("message", onMessage) },
-    (model, options) => {
-      const m = model as { path?: string; bytes?: Uint8Array };
-      return loadSae(m.path ?? m.bytes!, options);
-    },
-  );
-}
-

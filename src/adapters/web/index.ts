@@ -1,87 +1,77 @@
-// Web adapter (browsers, Deno, any runtime with fetch): kernel builds fetched by
-// URL (build/*.wasm beside the package by default) or handed in as modules or
-// bytes; models from a URL, bytes or a ByteSource.
-import { loadSaeWith, type LoadOptions, type ModelInput } from "../../runtime/index.js";
-import { fail } from "../../base/errors.js";
-import { KERNELS, type KernelName, type WasmBuilds, type WasmInput } from "../../runtime/index.js";
+// Web adapter (browsers, and any runtime with fetch and module Workers): kernel builds
+// fetched from beside this module (or given in options.wasm), models from a URL, bytes,
+// a Response, a Blob, a stream or a ByteSource.
+import { loadSaeWith, type LoadOptions, type KernelName } from "../../runtime/index.js";
 import type { Sae } from "../../runtime/index.js";
+import { fail } from "../../base/errors.js";
 import { SaePool } from "../../pool/pool.js";
 import type { FromWorker, PoolEndpoint } from "../../pool/protocol.js";
+import { kernelBuilds, portableBuilds, type KernelSources } from "../kernel-builds.js";
+import { portableModel, withModel, type ModelSource, type OpenFile } from "../model-source.js";
+import type { WasmBuilds } from "../../runtime/index.js";
 
 export * from "../../index.js";
-
-/** A kernel build: a compiled module (Workers), bytes, a URL to fetch, or a loader of one of those. */
-export type WasmSource = WasmInput | URL | string;
+export type { ModelSource, OpenFile } from "../model-source.js";
+export type { KernelSources, WasmSource } from "../kernel-builds.js";
 
 export interface WebLoadOptions extends LoadOptions {
-  /** Where to get each kernel build (default: build/<name>.wasm next to this package). */
-  wasm?: Partial<Record<KernelName, WasmSource>>;
+  /**
+   * Where to get each kernel build (default: relaxed.wasm, simd128.wasm and scalar.wasm beside
+   * this module, which Vite, webpack and Parcel copy into the app). Give it when your bundler
+   * does not copy them (esbuild, Rollup): URLs, bytes or compiled modules.
+   */
+  wasm?: KernelSources;
 }
 
-// Literal `new URL("…", import.meta.url)` so bundlers (Vite, webpack) copy the files.
-const DEFAULT_URLS: Record<KernelName, () => URL> = {
-  relaxed: () => new URL("../build/relaxed.wasm", import.meta.url),
-  simd128: () => new URL("../build/simd128.wasm", import.meta.url),
-  scalar: () => new URL("../build/scalar.wasm", import.meta.url),
+export interface WebPoolOptions extends WebLoadOptions {
+  /** Worker threads (default: navigator.hardwareConcurrency, else 2). */
+  threads?: number;
+  /** The pool worker script (default: pool-worker.js beside this module). */
+  workerUrl?: URL | string;
+}
+
+// Literal `new URL("./x.wasm", import.meta.url)`: Vite, webpack and Parcel see it and copy the file.
+const DEFAULT_BUILDS: Record<KernelName, () => URL> = {
+  relaxed: () => new URL("./relaxed.wasm", import.meta.url),
+  simd128: () => new URL("./simd128.wasm", import.meta.url),
+  scalar: () => new URL("./scalar.wasm", import.meta.url),
 };
 
-export async function fetchBytes(url: URL | string, what: string): Promise<Uint8Array<ArrayBuffer>> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    return fail("INVALID_ARGUMENT", `cannot fetch ${what} ${url}: ${(e as Error).message}`);
-  }
-  if (!res.ok) fail("INVALID_ARGUMENT", `cannot fetch ${what} ${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+/** The three kernel builds: each from `sources` when given, else fetched from beside this module. */
+export function webBuilds(sources: KernelSources = {}): WasmBuilds {
+  return kernelBuilds(sources, DEFAULT_BUILDS);
 }
 
-// Fetched lazily: a build the selection never reaches is never downloaded.
-const compiled = new Map<string, Promise<WebAssembly.Module | Uint8Array<ArrayBuffer>>>();
-function lazyUrl(url: URL | string): WasmInput {
-  const key = String(url);
-  return () => {
-    if (!compiled.has(key)) {
-      compiled.set(key, fetchBytes(url, "kernel build").then((b) => (WebAssembly.validate(b) ? WebAssembly.compile(b) : b)));
-    }
-    return compiled.get(key)!;
-  };
-}
-
-/** The three kernel builds, each from `sources` when given, else from the package's build/ folder. */
-export function webBuilds(sources: Partial<Record<KernelName, WasmSource>> = {}): WasmBuilds {
-  const out = {} as WasmBuilds;
-  for (const name of KERNELS) {
-    const s = sources[name];
-    out[name] = s === undefined ? lazyUrl(DEFAULT_URLS[name]()) : typeof s === "string" || s instanceof URL ? lazyUrl(s) : s;
-  }
-  return out;
-}
-
-/** Loads an sae-edge model from a URL, bytes or a ByteSource. */
-export async function loadSae(model: URL | string | ModelInput, options: WebLoadOptions = {}): Promise<Sae> {
+/** Loads an sae-edge model; `openFile` lets a runtime with a file system (Deno) read paths and file: URLs. */
+export function loadSaeFrom(model: ModelSource, options: WebLoadOptions, openFile?: OpenFile): Promise<Sae> {
   const { wasm, ...rest } = options;
-  const input = typeof model === "string" || model instanceof URL ? await fetchBytes(model, "model") : model;
-  return loadSaeWith(webBuilds(wasm), input, rest);
+  return withModel(model, openFile, (source) => loadSaeWith(webBuilds(wasm), source, rest));
+}
+
+/** Loads an sae-edge model from a URL (relative to the page), bytes, a Response, a Blob, a stream or a ByteSource. */
+export function loadSae(model: ModelSource, options: WebLoadOptions = {}): Promise<Sae> {
+  return loadSaeFrom(model, options);
 }
 
 /**
  * A SaePool over module Workers (browsers, Deno): each worker loads its own copy of the model
- * (threads × the model's wasm size in memory) from `model` (a URL, fetched by each worker, or
- * bytes, copied to each). Not for Cloudflare Workers, which have no threads.
+ * (threads × the model's wasm size in memory): a URL is fetched by each worker, anything else
+ * is read once and copied to each. Not for Cloudflare Workers, which have no threads.
  */
-export async function createSaePool(
-  model: URL | string | Uint8Array,
-  options: LoadOptions & { threads?: number; workerUrl?: URL | string } = {},
-): Promise<SaePool> {
+export async function createSaePool(model: ModelSource, options: WebPoolOptions = {}): Promise<SaePool> {
   const WorkerCtor = (globalThis as { Worker?: new (url: URL | string, o: { type: "module" }) => WebWorker }).Worker;
   if (!WorkerCtor) fail("KERNEL_UNAVAILABLE", "this runtime has no Worker: use one Sae instead of a pool");
   const threads = options.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
   if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
-  // The literal new URL(…, import.meta.url) lets bundlers find and copy the worker script.
-  const url = options.workerUrl ?? new URL("./pool-worker.js", import.meta.url);
+  const portable = await portableModel(model);
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  // Workers start from their own URL: a location relative to the page is made absolute here.
+  const at = typeof portable === "string" ? { url: base ? new URL(portable, base).href : portable } : { bytes: portable };
+  const source: WebPoolModel = { ...at, wasm: portableBuilds(options.wasm) };
+  const { workerUrl } = options;
   const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
-    const w = new WorkerCtor(url, { type: "module" });
+    // Literal `new Worker(new URL(…, import.meta.url), { type: "module" })` so Vite and webpack bundle the worker.
+    const w = workerUrl === undefined ? new WorkerCtor(new URL("./pool-worker.js", import.meta.url), { type: "module" }) : new WorkerCtor(workerUrl, { type: "module" });
     return {
       post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
       listen(onMessage, onExit) {
@@ -91,8 +81,14 @@ export async function createSaePool(
       terminate: () => w.terminate(),
     };
   });
-  const source = model instanceof Uint8Array ? { bytes: model } : { url: new URL(String(model), (globalThis as { location?: { href: string } }).location?.href).href };
   return SaePool.start(endpoints, source, options);
+}
+
+/** What createSaePool posts to each web pool worker. */
+export interface WebPoolModel {
+  url?: string;
+  bytes?: Uint8Array;
+  wasm: KernelSources;
 }
 
 interface WebWorker {
@@ -101,4 +97,3 @@ interface WebWorker {
   onerror: ((e: { message?: string }) => void) | null;
   terminate(): void;
 }
-

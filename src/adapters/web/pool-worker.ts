@@ -1,7 +1,7 @@
 // A SaePool worker for browsers and Deno (module Workers): loads the model with the web adapter
-// and answers calls (src/pool/serve.ts). Bundled as dist/pool-worker.js, next to dist/web.js.
+// and answers calls (src/pool/serve.ts). Bundled as dist/pool-worker.js, beside dist/web.js.
 import { serveSae } from "../../pool/serve.js";
-import { loadSae } from "./index.js";
+import { loadSae, type WebPoolModel } from "./index.js";
 import type { ToWorker } from "../../pool/protocol.js";
 
 interface WorkerScope {
@@ -13,7 +13,7 @@ const scope = globalThis as unknown as WorkerScope;
 serveSae(
   { post: (msg, transfer) => scope.postMessage(msg, transfer ?? []), listen: (onMessage) => (scope.onmessage = (e) => onMessage(e.data)) },
   (model, options) => {
-    const m = model as { url?: string; bytes?: Uint8Array };
-    return loadSae(m.url ?? m.bytes!, options);
+    const m = model as WebPoolModel;
+    return loadSae(m.url ?? m.bytes!, { ...options, wasm: m.wasm });
   },
 );

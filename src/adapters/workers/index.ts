@@ -1,22 +1,25 @@
-// Cloudflare Workers (workerd) adapter: Workers may not compile wasm at run time,
-// so the three kernel builds are static imports that wrangler uploads as compiled
-// modules. Models come as bytes (a bundled Data module) or a ByteSource (R2).
-import relaxed from "../build/relaxed.wasm";
-import simd128 from "../build/simd128.wasm";
-import scalar from "../build/scalar.wasm";
-import { loadSaeWith, type LoadOptions, type ModelInput } from "../../runtime/index.js";
+// Cloudflare Workers (workerd) adapter: Workers may not compile wasm at run time, so the
+// three kernel builds are static imports of the .wasm files beside this module, which
+// wrangler uploads as compiled modules. Models come as bytes (a bundled Data module), an
+// http(s) URL, a Response, a stream, or a ByteSource (r2Source: read by range).
+import relaxed from "./relaxed.wasm";
+import simd128 from "./simd128.wasm";
+import scalar from "./scalar.wasm";
+import { loadSaeWith, type LoadOptions } from "../../runtime/index.js";
 import { fail } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";
 import type { WasmBuilds } from "../../runtime/index.js";
 import type { Sae } from "../../runtime/index.js";
+import { withModel, type ModelSource } from "../model-source.js";
 
 export * from "../../index.js";
+export type { ModelSource } from "../model-source.js";
 
 export const workerBuilds: WasmBuilds = { relaxed, simd128, scalar };
 
-/** Loads an sae-edge model from bytes or a ByteSource with the statically imported kernels. */
-export function loadSae(model: ModelInput, options: LoadOptions = {}): Promise<Sae> {
-  return loadSaeWith(workerBuilds, model, options);
+/** Loads an sae-edge model (an http(s) URL, bytes, a Response, a Blob, a stream or a ByteSource) with the statically imported kernels. */
+export function loadSae(model: ModelSource, options: LoadOptions = {}): Promise<Sae> {
+  return withModel(model, undefined, (source) => loadSaeWith(workerBuilds, source, options));
 }
 
 /** The part of an R2 bucket binding r2Source uses. */
