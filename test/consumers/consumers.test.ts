@@ -106,7 +106,7 @@ beforeAll(async () => {
     symlinkSync(`${HERE}node_modules/${t}`, `${work}/node_modules/${t}`);
   }
   for (const f of readdirSync(`${HERE}fixtures`)) cpSync(`${HERE}fixtures/${f}`, `${work}/${f}`, { recursive: true });
-  for (const f of ["esbuild-browser", "vite", "webpack", "rollup", "node-bundle", "deno", "worker"]) cpSync(`${work}/shared/consumer.js`, `${work}/${f}/consumer.js`);
+  for (const f of ["esbuild-browser", "vite", "webpack", "rollup", "node", "deno", "worker"]) cpSync(`${work}/shared/consumer.js`, `${work}/${f}/consumer.js`);
   for (const f of ["esbuild-browser", "vite", "webpack", "rollup"]) cpSync(`${work}/browser-app`, `${work}/${f}`, { recursive: true });
   cpSync(MODEL, `${work}/model.safetensors`);
   cpSync(MODEL, `${work}/worker/model.safetensors`);
@@ -124,6 +124,7 @@ const log = (what: string, t0: number) => console.log(`${what} (${((performance.
 
 /** The result must equal plain Node's: same kernel output (indices and values), same pool output. */
 function expectSameAsNode(who: string, got: Result, pool: boolean): void {
+  if (!node) throw new Error(`${who}: nothing to compare with, the plain Node consumer failed (see its test)`);
   expect(got.error, `${who} reported an error`).toBeUndefined();
   expect(got.encode, `${who}: the codes of 3 rows differ from plain Node's (kernel ${got.kernel} here, ${node.kernel} in Node)`).toEqual(node.encode);
   if (pool) expect(got.pool, `${who}: the 2-thread pool's codes and scores differ from plain Node's`).toEqual(node.pool);
@@ -169,8 +170,7 @@ describe("the packed package", () => {
 
   it("plain Node imports it by name, encodes and runs a 2-thread pool", async () => {
     const t0 = performance.now();
-    const script = `import * as m from "sae-edge"; import { consume } from "./shared/consumer.js"; console.log(JSON.stringify(await consume(m, "model.safetensors")));`;
-    node = await jsonFrom(process.execPath, ["--input-type=module", "-e", script], work);
+    node = await jsonFrom(process.execPath, ["app.js", "../model.safetensors"], `${work}/node`);
     log(`node: kernel ${node.kernel}, ${node.encode.indices.length} active latents in 3 rows`, t0);
     expect(node.encode.rowOffsets, "3 rows of k = 32 latents").toEqual([0, 32, 64, 96]);
     expect(node.pool!.encode.indices.slice(0, 96), "the pool's first 3 rows are the single Sae's").toEqual(node.encode.indices);
@@ -250,11 +250,11 @@ describe("browser bundles in headless Chromium", () => {
 describe("server-side runtimes", () => {
   it("esbuild --platform=node bundle, run by node from another folder", async () => {
     const t0 = performance.now();
-    await run(process.execPath, ["build.mjs"], `${work}/node-bundle`);
+    await run(process.execPath, ["build.mjs"], `${work}/node`);
     // Away from node_modules: the bundle must carry what it needs.
     const away = mkdtempSync(join(tmpdir(), "sae-edge-node-bundle-"));
     try {
-      cpSync(`${work}/node-bundle/out`, away, { recursive: true });
+      cpSync(`${work}/node/out`, away, { recursive: true });
       const got = await jsonFrom(process.execPath, [`${away}/app.mjs`, `${work}/model.safetensors`], away);
       log(`esbuild node bundle: kernel ${got.kernel}`, t0);
       expectSameAsNode("the esbuild node bundle", got, true);
