@@ -6,8 +6,13 @@
 // 5.9 and 7, esbuild / Vite / webpack / Rollup bundles in headless Chromium, the Vite dev
 // server, an esbuild --platform=node bundle, Deno, and a Cloudflare Worker under wrangler
 // dev. Every result must equal plain Node's: same indices and values.
-// The bundlers come from this folder's package.json (npm ci when its lock changed);
+// What users of each tool need, as the fixtures show: Rollup copies the files that
+// new URL("…", import.meta.url) names only with @web/rollup-plugin-import-meta-assets; esbuild
+// never copies them, so its build scripts copy the kernel builds and pool worker beside the bundle.
+// The bundlers come from this folder's package.json (npm ci when its lock changed; Vite stays at
+// 8.3: 8.4 lists an optional Windows-only dependency the registry here lacks, which npm ci refuses);
 // Deno, wrangler and playwright-core from test/runtimes (its install.mjs when missing).
+// KEEP_CONSUMERS=1 keeps the built projects (the folder is printed).
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
