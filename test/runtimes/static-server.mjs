@@ -12,15 +12,18 @@ const TYPES = {
 const ROOTS = ["dist/", "build/", "models/", "edge-examples/", "test/runtimes/"];
 
 /** Starts the server on a free port; resolves to { url, close }. */
-export function serveRepo() {
+export const serveRepo = () => serveDir(REPO, ROOTS);
+
+/** Serves the files under `root` whose paths start with one of `roots` (none in node_modules). */
+export function serveDir(root, roots = [""]) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
-    if (path.includes("..") || !ROOTS.some((r) => path.startsWith(r)) || path.includes("node_modules")) {
+    if (path.includes("..") || !roots.some((r) => path.startsWith(r)) || path.includes("node_modules")) {
       res.writeHead(404).end();
       return;
     }
     try {
-      const body = await readFile(join(REPO, path));
+      const body = await readFile(join(root, path));
       res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store" }).end(body);
     } catch {
       res.writeHead(404).end();
