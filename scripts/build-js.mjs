@@ -26,13 +26,15 @@ await mkdir("dist");
 await Promise.all([
   build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js", platform: "neutral" }),
   build({ ...common, entryPoints: ["src/adapters/node/index.ts"], outfile: "dist/node.js", platform: "node" }),
-  build({ ...common, entryPoints: ["src/adapters/node/pool-worker.ts"], outfile: "dist/node-pool-worker.js", platform: "node" }),
+  // Self-contained: an app bundle that copies it beside itself has no node_modules to lend it.
+  build({ ...common, packages: undefined, entryPoints: ["src/adapters/node/pool-worker.ts"], outfile: "dist/node-pool-worker.js", platform: "node" }),
   build({ ...common, entryPoints: ["src/train/index.ts"], outfile: "dist/train.js", platform: "neutral" }),
   build({ ...common, entryPoints: ["src/demo/index.ts"], outfile: "dist/demo.js", platform: "node" }),
   build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js", platform: "node", banner: { js: "#!/usr/bin/env node" } }),
   build({ ...selfContained, entryPoints: ["src/adapters/web/index.ts"], outfile: "dist/web.js" }),
   build({ ...selfContained, entryPoints: ["src/adapters/web/pool-worker.ts"], outfile: "dist/pool-worker.js" }),
   build({ ...selfContained, entryPoints: ["src/adapters/deno/index.ts"], outfile: "dist/deno.js", conditions: ["deno"] }),
+  build({ ...selfContained, entryPoints: ["src/adapters/deno/pool-worker.ts"], outfile: "dist/deno-pool-worker.js", conditions: ["deno"] }),
   build({ ...selfContained, entryPoints: ["src/adapters/workers/index.ts"], outfile: "dist/workers.js", conditions: ["workerd"] }),
   // hono is bundled in (about 60 KB): sae-edge/http needs nothing installed, and its types name no hono type.
   build({ ...selfContained, entryPoints: ["src/http/app.ts"], outfile: "dist/http.js" }),

@@ -4,7 +4,8 @@
  * Deno: the web entry plus models read from file paths and file: URLs.
  * @module sae-edge/deno
  */
-import { loadSaeFrom, type WebLoadOptions } from "../web/index.js";
+import { createSaePool as createWebPool, loadSaeFrom, type WebLoadOptions, type WebPoolOptions } from "../web/index.js";
+import type { SaePool } from "../../pool/pool.js";
 import { fail, failIo } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";
 import type { Sae } from "../../runtime/index.js";
@@ -19,7 +20,7 @@ interface DenoFile {
   stat(): Promise<{ size: number; isFile: boolean }>;
   close(): void;
 }
-declare const Deno: { open(path: string | URL): Promise<DenoFile> };
+declare const Deno: { open(path: string | URL): Promise<DenoFile>; cwd(): string };
 
 /** A file as a ByteSource, read by range. */
 export async function fileSource(path: string | URL): Promise<ByteSource> {
@@ -51,4 +52,14 @@ export async function fileSource(path: string | URL): Promise<ByteSource> {
 /** Loads an sae-edge model from a file path or file: URL, an http(s) URL, bytes, a Response, a Blob, a stream or a ByteSource. */
 export function loadSae(model: ModelSource, options: WebLoadOptions = {}): Promise<Sae> {
   return loadSaeFrom(model, options, fileSource);
+}
+
+/**
+ * A SaePool over module Workers that read the model themselves: a file path is taken relative
+ * to the current directory (not to this module), and the workers read files as loadSae does.
+ */
+export function createSaePool(model: ModelSource, options: WebPoolOptions = {}): Promise<SaePool> {
+  const path = typeof model === "string" && !/^[a-z][a-z\d+.-]*:/i.test(model);
+  const at = path ? new URL(model, `file://${Deno.cwd().replace(/\/?$/, "/")}`) : model;
+  return createWebPool(at, { workerUrl: new URL("./deno-pool-worker.js", import.meta.url), ...options });
 }

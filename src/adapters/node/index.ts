@@ -173,7 +173,7 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
   const source: NodePoolModel = { model: await portableModel(model), wasm: portableBuilds(options.wasm) };
   const script = options.workerUrl ?? besideOrInstalled(new URL("./node-pool-worker.js", import.meta.url), "pool-worker.js");
   const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
-    const worker = new Worker(script);
+    const worker = new Worker(script, { execArgv: workerExecArgv(process.execArgv) });
     return {
       post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
       listen(onMessage, onExit) {
@@ -185,4 +185,15 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
     };
   });
   return SaePool.start(endpoints, source, options);
+}
+
+/** The parent's Node options without the eval ones (-e CODE, --input-type=…), which stop a worker that runs a file. */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^(-e|--eval|-p|--print)$/.test(a)) i++; // and its code
+    else if (!/^(--input-type|--eval|--print)=/.test(a)) out.push(a);
+  }
+  return out;
 }

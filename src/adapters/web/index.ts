@@ -6,7 +6,8 @@
  * module (Vite, webpack and Parcel copy them; with esbuild or Rollup pass the `wasm` option), pools of module Workers.
  * @module sae-edge/web
  */
-import { loadSaeWith, type LoadOptions, type KernelName } from "../../runtime/index.js";
+import { KERNELS, loadSaeWith, type LoadOptions, type KernelName } from "../../runtime/index.js";
+import type { WebPoolModel } from "./serve-worker.js";
 import type { Sae } from "../../runtime/index.js";
 import { fail } from "../../base/errors.js";
 import { SaePool } from "../../pool/pool.js";
@@ -71,7 +72,10 @@ export async function createSaePool(model: ModelSource, options: WebPoolOptions 
   const base = (globalThis as { location?: { href: string } }).location?.href;
   // Workers start from their own URL: a location relative to the page is made absolute here.
   const at = typeof portable === "string" ? { url: base ? new URL(portable, base).href : portable } : { bytes: portable };
-  const source: WebPoolModel = { ...at, wasm: portableBuilds(options.wasm) };
+  // The workers fetch the builds this module resolved: a bundler rewrote these URLs for the app,
+  // but may have copied the worker as a plain file whose own relative URLs lead nowhere.
+  const defaults = Object.fromEntries(KERNELS.map((name) => [name, DEFAULT_BUILDS[name]().href]));
+  const source: WebPoolModel = { ...at, wasm: portableBuilds({ ...defaults, ...options.wasm }) };
   const { workerUrl } = options;
   const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
     // Literally `new Worker(new URL(…, import.meta.url), { type: "module" })`: Vite and webpack bundle the worker from it.
@@ -88,9 +92,4 @@ export async function createSaePool(model: ModelSource, options: WebPoolOptions 
   return SaePool.start(endpoints, source, options);
 }
 
-/** What createSaePool posts to each web pool worker. @internal */
-export interface WebPoolModel {
-  url?: string;
-  bytes?: Uint8Array;
-  wasm: KernelSources;
-}
+export type { WebPoolModel } from "./serve-worker.js";

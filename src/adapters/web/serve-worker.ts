@@ -1,0 +1,30 @@
+// The body of a module-Worker pool worker (browsers, Deno): answers pool calls with the
+// adapter's own loadSae, which differ in what they can read (Deno also reads files).
+import { serveSae } from "../../pool/serve.js";
+import type { ToWorker } from "../../pool/protocol.js";
+import type { LoadOptions, Sae } from "../../runtime/index.js";
+import type { KernelSources } from "../kernel-builds.js";
+import type { ModelSource } from "../model-source.js";
+
+/** What createSaePool posts to each module-Worker pool worker. @internal */
+export interface WebPoolModel {
+  url?: string;
+  bytes?: Uint8Array;
+  wasm: KernelSources;
+}
+
+interface WorkerScope {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  onmessage: ((event: { data: ToWorker }) => void) | null;
+}
+
+export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOptions & { wasm?: KernelSources }) => Promise<Sae>): void {
+  const scope = globalThis as unknown as WorkerScope;
+  serveSae(
+    { post: (msg, transfer) => scope.postMessage(msg, transfer ?? []), listen: (onMessage) => (scope.onmessage = (e) => onMessage(e.data)) },
+    (model, options) => {
+      const m = model as WebPoolModel;
+      return loadSae(m.url ?? m.bytes!, { ...options, wasm: m.wasm });
+    },
+  );
+}
