@@ -70,6 +70,12 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     W_skip: cfg.architecture === "skip_transcoder" ? await tensor("W_skip", [dOut, dIn]) : undefined,
   };
   const folded: string[] = [];
+  const warnings: string[] = [];
+  // SAELens casts every tensor to cfg.dtype on load; sae-edge widens the stored values to f32 exactly.
+  const WIDTH: Record<string, number> = { float16: 16, bfloat16: 16, float32: 32, float64: 64, F16: 16, BF16: 16, F32: 32, F64: 64 };
+  const wider = [...new Set(st.header.tensors.map((t) => t.dtype))].filter((d) => (WIDTH[d] ?? 0) > WIDTH[cfg.dtype]);
+  if (wider.length) warnings.push(`cfg.json dtype is ${cfg.dtype} but ${WEIGHTS} stores ${wider.join(", ")}: SAELens would round the weights to ${cfg.dtype} on load; sae-edge keeps the stored values`);
+  if (cfg.unknownKeys.length) warnings.push(`cfg.json keys sae-edge does not read (no such SAELens option up to 6.18): ${cfg.unknownKeys.join(", ")}`);
 
   const scaling = await tensor("scaling_factor", [dSae], true);
   if (scaling && scaling.some((s) => s !== 1)) {
@@ -138,13 +144,16 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
 
   return {
     weights: w,
+    warnings,
     provenance: {
       source_format: "saelens",
       source: files.location,
       saelens_architecture: cfg.architecture,
       saelens_config: cfg.legacy ? "pre-6.0" : "v6",
       dtype: cfg.dtype,
+      // hook_z: rows are attn.hook_z's [n_heads, d_head] flattened row-major, as SAELens' reshape_fn_in lays them out.
       ...(cfg.reshapeActivations !== "none" ? { reshape_activations: cfg.reshapeActivations } : {}),
+      ...(cfg.unknownKeys.length ? { unknown_config_keys: cfg.unknownKeys } : {}),
       ...(folded.length ? { folded } : {}),
       ...cfg.metadata,
     },

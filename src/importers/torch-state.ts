@@ -17,7 +17,11 @@ export function ptFiles(names: string[]): string[] {
 
 export async function readStateDict(files: CheckpointFiles, file: string): Promise<StateDict> {
   const top = readTorchPt(await files.read(file), file);
-  const entries = top instanceof Map ? top : fail("CHECKPOINT_INVALID", `${file} does not hold a state dict`);
+  return stateDictOf(top instanceof Map ? top : fail("CHECKPOINT_INVALID", `${file} does not hold a state dict`), file);
+}
+
+/** Named-tensor access to a dict read from a .pt (`file` names it in messages). */
+export function stateDictOf(entries: Map<unknown, unknown>, file: string): StateDict {
   return {
     file,
     entries,
