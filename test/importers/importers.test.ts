@@ -93,6 +93,16 @@ describe("Gemma Scope", () => {
     });
   }
 
+  for (const folder of ["gemmascope-fortran", "gemmascope-fortran-deflate"]) {
+    it(`Fortran-order matrices in params.npz (${folder}, numpy's layout for transposed arrays) load as the C-order ones`, async () => {
+      const c = await importCheckpoint(await checkpointFolder("test/fixtures/gemmascope"));
+      const f = await importCheckpoint(await checkpointFolder(`test/fixtures/${folder}`));
+      const header = new TextDecoder().decode(unzipSync(new Uint8Array(readFileSync(`test/fixtures/${folder}/params.npz`)))["W_enc.npy"].subarray(10, 80));
+      expect(header).toContain("'fortran_order': True");
+      for (const name of ["W_enc", "W_dec", "b_enc", "b_dec", "threshold"] as const) expect(Array.from(f.weights[name]!), name).toEqual(Array.from(c.weights[name]!));
+    });
+  }
+
   it("Gemma Scope 2 params.safetensors with lowercase keys", async () => {
     const r = makeRng(9), dIn = 12, dSae = 20;
     const ref: Ref = { dIn, dSae, Wenc: Float64Array.from(r.normals(dIn * dSae, 0.4)), Wdec: Float64Array.from(r.normals(dSae * dIn, 0.3)), benc: Float64Array.from(r.normals(dSae, 0.1)), bdec: Float64Array.from(r.normals(dIn, 0.1)), theta: Float64Array.from({ length: dSae }, () => r.uniform(0.05, 0.3)), subtractBDec: false };
