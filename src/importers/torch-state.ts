@@ -1,6 +1,6 @@
 // Shared by the importers of torch.save'd state dicts: find the .pt, read it safely,
 // and take tensors by name with their expected shapes.
-import { fail } from "../base/errors.js";
+import { fail, type SaeEdgeError } from "../base/errors.js";
 import { isTensor, readTorchPt, type TorchTensor } from "../format/torch-pickle.js";
 import type { CheckpointFiles } from "./types.js";
 
@@ -54,7 +54,9 @@ export async function hasStateDict(files: CheckpointFiles, keys: string[], fileN
   try {
     const sd = await readStateDict(files, pts[0]);
     return keys.every((k) => sd.entries.has(k));
-  } catch {
+  } catch (e) {
+    // A .pt that no family can read (a pickled module) says so, rather than "not a checkpoint".
+    if ((e as SaeEdgeError).code === "CHECKPOINT_UNSUPPORTED") throw e;
     return false;
   }
 }
