@@ -75,6 +75,9 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
   const WIDTH: Record<string, number> = { float16: 16, bfloat16: 16, float32: 32, float64: 64, F16: 16, BF16: 16, F32: 32, F64: 64 };
   const wider = [...new Set(st.header.tensors.map((t) => t.dtype))].filter((d) => (WIDTH[d] ?? 0) > WIDTH[cfg.dtype]);
   if (wider.length) warnings.push(`cfg.json dtype is ${cfg.dtype} but ${WEIGHTS} stores ${wider.join(", ")}: SAELens would round the weights to ${cfg.dtype} on load; sae-edge keeps the stored values`);
+  const readTensors = new Set(["W_enc", "W_dec", "b_enc", "b_dec", "scaling_factor", ...(w.threshold ? ["threshold"] : []), ...(gated ? ["b_gate", "r_mag", "b_mag"] : []), ...(w.W_skip ? ["W_skip"] : [])]);
+  const unreadTensors = st.header.tensors.map((t) => t.name).filter((n) => !readTensors.has(n));
+  if (unreadTensors.length) warnings.push(`${WEIGHTS} holds tensors the ${cfg.architecture} architecture does not use: ${unreadTensors.join(", ")}`);
   if (cfg.unknownKeys.length) warnings.push(`cfg.json keys sae-edge does not read (no such SAELens option up to 6.18): ${cfg.unknownKeys.join(", ")}`);
 
   const scaling = await tensor("scaling_factor", [dSae], true);
@@ -154,6 +157,7 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
       // hook_z: rows are attn.hook_z's [n_heads, d_head] flattened row-major, as SAELens' reshape_fn_in lays them out.
       ...(cfg.reshapeActivations !== "none" ? { reshape_activations: cfg.reshapeActivations } : {}),
       ...(cfg.unknownKeys.length ? { unknown_config_keys: cfg.unknownKeys } : {}),
+      ...(unreadTensors.length ? { unread_tensors: unreadTensors } : {}),
       ...(folded.length ? { folded } : {}),
       ...cfg.metadata,
     },
