@@ -104,6 +104,10 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     });
     for (let i = 0; i < dOut; i++) w.b_dec[i] /= s;
     folded.push(`activation scaling factor ${s}`);
+    warnings.push(`${SCALER}'s scaling factor ${s} is folded into the weights (as SAELens does when training ends), so the model takes raw activations; SAELens' load_from_disk of this checkpoint applies no scaling and expects inputs already multiplied by ${s}`);
+  } else if (transcoder && cfg.normalizeActivations !== "none") {
+    // SAELens transcoders normalize the input and leave the output as decoded; sae-edge's normalization is undone on decode.
+    fail("CHECKPOINT_UNSUPPORTED", `SAELens ${cfg.architecture} with normalize_activations "${cfg.normalizeActivations}" is not supported: it normalizes the input but not the output`);
   } else if (cfg.normalizeActivations === "layer_norm" || cfg.normalizeActivations === "constant_norm_rescale") {
     w.normalization = cfg.normalizeActivations; // per row, undone on decode
   } else if (cfg.normalizeActivations !== "none") {
