@@ -8,7 +8,7 @@
 import { fail } from "../base/errors.js";
 import type { SaeWeights } from "../model/quantize.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
-import { f32, readStateDict, stateDictOf, transposed, type StateDict } from "./torch-state.js";
+import { f32, readStateDict, stateDictOf, transposed, unreadWarning, type StateDict } from "./torch-state.js";
 
 const AE = "ae.pt";
 const CONFIG = "config.json";
@@ -47,6 +47,9 @@ export const dictlearn: Importer = {
     const cls = String(t.dict_class ?? "AutoEncoder");
     if (!CLASSES.includes(cls)) fail("CHECKPOINT_UNSUPPORTED", `dictionary_learning dict_class ${cls} is not supported (supported: ${CLASSES.join(", ")})`);
     let w = weightsOf(cls, sd, t, warnings, folded);
+    // Matryoshka's group_sizes change nothing at inference (every group is active); AutoEncoderTopK's
+    // default encode (use_threshold=False) does not use its threshold.
+    warnings.push(...unreadWarning(sd, ["group_sizes", ...(cls === "AutoEncoderTopK" ? ["threshold"] : [])]));
     if (normFactor !== undefined) {
       if (!(normFactor > 0 && Number.isFinite(normFactor))) fail("CHECKPOINT_INVALID", `${AE}: norm_factor must be a positive number`);
       w = scaleBiases(w, normFactor);

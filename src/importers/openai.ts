@@ -5,7 +5,11 @@
 // the activation is TopK).
 import { fail } from "../base/errors.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
-import { f32, hasStateDict, ptFiles, readStateDict, transposed } from "./torch-state.js";
+import { f32, hasStateDict, ptFiles, readStateDict, transposed, unreadWarning } from "./torch-state.js";
+
+// Read by the activation logic above, or training statistics with no effect on encode/decode;
+// activation.* are TopK.state_dict's own keys, written again inside the parent's.
+const NOT_WEIGHTS = ["activation", "activation_state_dict", "stats_last_nonzero", "latents_activation_frequency", "latents_mean_square", "activation.k", "activation.postact_fn"];
 
 export const openai: Importer = {
   family: "openai",
@@ -37,13 +41,15 @@ export const openai: Importer = {
     // Tied (TiedTranspose): the decoder is the encoder's weight transposed, so W_dec [F, d] is encoder.weight.
     const tied = !sd.has("decoder.weight") && sd.has("decoder.linear.weight");
     const W_dec = tied ? f32(sd.tensor("decoder.linear.weight", [dSae, dIn])).slice() : transposed(sd.tensor("decoder.weight", [dIn, dSae]));
+    const weights = {
+      ...(activation === "TopK" ? { architecture: "topk" as const, k, normalization: "layer_norm" as const } : { architecture: "standard" as const, k: 0 }),
+      dIn, dSae, applyBDecToInput: true,
+      W_enc: transposed(enc), b_enc: f32(sd.tensor("latent_bias", [dSae])),
+      W_dec, b_dec: f32(sd.tensor("pre_bias", [dIn])),
+    };
     return {
-      weights: {
-        ...(activation === "TopK" ? { architecture: "topk" as const, k, normalization: "layer_norm" as const } : { architecture: "standard" as const, k: 0 }),
-        dIn, dSae, applyBDecToInput: true,
-        W_enc: transposed(enc), b_enc: f32(sd.tensor("latent_bias", [dSae])),
-        W_dec, b_dec: f32(sd.tensor("pre_bias", [dIn])),
-      },
+      weights,
+      warnings: unreadWarning(sd, NOT_WEIGHTS),
       provenance: { source_format: "openai", source: files.location, file: pts[0], activation, ...(k ? { k, postact_fn: "ReLU", normalize: "layer_norm" } : {}), ...(tied ? { tied: true } : {}) },
     };
   },

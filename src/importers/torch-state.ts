@@ -9,6 +9,8 @@ export interface StateDict {
   entries: Map<unknown, unknown>;
   tensor(name: string, shape?: number[]): TorchTensor;
   has(name: string): boolean;
+  /** Entries neither asked for (tensor/has) nor in `ignored`: for a warning, so nothing is dropped silently. */
+  unread(ignored?: readonly string[]): string[];
 }
 
 export function ptFiles(names: string[]): string[] {
@@ -22,17 +24,26 @@ export async function readStateDict(files: CheckpointFiles, file: string): Promi
 
 /** Named-tensor access to a dict read from a .pt (`file` names it in messages). */
 export function stateDictOf(entries: Map<unknown, unknown>, file: string): StateDict {
+  const asked = new Set<string>();
   return {
     file,
     entries,
-    has: (name) => isTensor(entries.get(name)),
+    has: (name) => (asked.add(name), isTensor(entries.get(name))),
+    unread: (ignored = []) => [...entries.keys()].map(String).filter((k) => !asked.has(k) && !ignored.includes(k)),
     tensor(name, shape) {
+      asked.add(name);
       const t = entries.get(name);
       if (!isTensor(t)) fail("CHECKPOINT_INVALID", `${file} lacks tensor ${name}`);
       if (shape && t.shape.join() !== shape.join()) fail("CHECKPOINT_INVALID", `${file}: ${name} has shape [${t.shape}], expected [${shape}]`);
       return t;
     },
   };
+}
+
+/** The warning for entries of a state dict that an importer did not read (none: no warning). */
+export function unreadWarning(sd: StateDict, ignored?: readonly string[]): string[] {
+  const keys = sd.unread(ignored);
+  return keys.length ? [`${sd.file} holds entries sae-edge does not read: ${keys.join(", ")}`] : [];
 }
 
 /** Float32 copy of a 2-D tensor transposed ([a][b] → [b][a]). */

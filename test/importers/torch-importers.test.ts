@@ -119,6 +119,13 @@ describe("options upstream's loaders check, checked here too", () => {
     await expect(importCheckpoint(await checkpointFolder(dir))).rejects.toMatchObject({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("k=4, but config.json says k=5") });
   });
 
+  it("a state dict entry no importer reads is reported (warning and provenance), not dropped", async () => {
+    const imp = await importCheckpoint(await checkpointFolder(join(FIX, "torch-extra")));
+    expect(imp.family).toBe("torch");
+    expect(imp.warnings).toEqual(["model.pt holds entries sae-edge does not read: input_scale"]);
+    expect(imp.provenance.warnings).toEqual(imp.warnings);
+  });
+
   it("dictionary_learning: an unknown dict_class is refused by name", async () => {
     const dir = copy(join(FIX, "upstream", "dictlearn", "topk"), (f) => f.set("config.json", new TextEncoder().encode(JSON.stringify({ trainer: { dict_class: "CrossCoder" } }))));
     await expect(importCheckpoint(await checkpointFolder(dir))).rejects.toMatchObject({ code: "CHECKPOINT_UNSUPPORTED", message: expect.stringContaining("dict_class CrossCoder") });
