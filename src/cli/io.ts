@@ -95,3 +95,8 @@ export async function readInput(path: string, dIn: number, usage?: string): Prom
   if (m.cols !== dIn) fail("INPUT_SHAPE", `${path} has ${m.cols} columns, the model's d_in is ${dIn}`);
   return { rows: m.rows, data: m.data };
 }
+
+/** An importer's warnings, one stderr line each (stdout carries only data). */
+export function printWarnings(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+}

@@ -1,5 +1,6 @@
 // Reader and writer for NumPy .npy files (format versions 1.0, 2.0, 3.0),
-// limited to the little-endian, C-order numeric dtypes sae-edge needs.
+// limited to the little-endian numeric dtypes sae-edge needs. Fortran-order arrays
+// (numpy writes them for transposed arrays) are reordered to C order in place on read.
 // https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 // Platform-neutral on purpose (browsers, Deno, Workers): no node: imports.
 
@@ -198,6 +199,8 @@ export interface NpyHeader {
   dataStart: number;
   /** Bytes of data the shape implies. */
   dataBytes: number;
+  /** The data is in Fortran (column-major) order: fortranToC puts it in C order. */
+  fortranOrder: boolean;
 }
 
 /**
@@ -240,17 +243,14 @@ export function parseNpyHeader(bytes: Uint8Array, what?: string, accept: readonl
   }
   const header = parseHeaderDict(text, bad);
   const { dtype, size } = resolveDescr(header.descr, bad, accept);
-  if (header.fortranOrder) {
-    bad("NPY_UNSUPPORTED", `Fortran-order arrays are not supported (shape ${fmtShape(header.shape)}); save with C order`);
-  }
   const need = byteSize(header.shape, size);
   if (need === undefined) bad("NPY_INVALID", `${header.descr} ${fmtShape(header.shape)} needs more than 2^53 bytes`);
-  return { shape: header.shape, dtype, itemBytes: size, dataStart, dataBytes: need! };
+  return { shape: header.shape, dtype, itemBytes: size, dataStart, dataBytes: need!, fortranOrder: header.fortranOrder };
 }
 
 function parse(bytes: Uint8Array, what: string | undefined, accept?: readonly NpyDtype[]): NpyArray {
   const bad = failer(what);
-  const { shape, dtype, dataStart, dataBytes } = parseNpyHeader(bytes, what, accept);
+  const { shape, dtype, dataStart, dataBytes, fortranOrder } = parseNpyHeader(bytes, what, accept);
   const have = bytes.length - dataStart;
   if (dataBytes !== have) {
     bad("NPY_INVALID", `data is ${have} bytes but ${dtype} ${fmtShape(shape)} needs ${dataBytes}`);
@@ -263,7 +263,49 @@ function parse(bytes: Uint8Array, what: string | undefined, accept?: readonly Np
     : dtype === "int64" ? new BigInt64Array(buf)
     : dtype === "int32" ? new Int32Array(buf)
     : new Uint8Array(buf);
+  if (fortranOrder) fortranToC(data, shape);
   return { shape, dtype, data };
+}
+
+/**
+ * Reorders Fortran-order (column-major) values of `shape` into C (row-major) order, in place:
+ * each permutation cycle is followed once, with one bit of bookkeeping per value, so a large
+ * matrix needs no second copy.
+ */
+export function fortranToC(values: { length: number; [i: number]: number | bigint }, shape: readonly number[]): void {
+  if (shape.length < 2) return;
+  const n = values.length;
+  // C index p holds the value at Fortran offset from(p).
+  const from = shape.length === 2
+    ? (p: number) => Math.floor(p / shape[1]) + (p % shape[1]) * shape[0]
+    : (p: number) => {
+        let off = 0, stride = 1, rest = p;
+        const idx = new Array<number>(shape.length);
+        for (let d = shape.length - 1; d >= 0; d--) {
+          idx[d] = rest % shape[d];
+          rest = Math.floor(rest / shape[d]);
+        }
+        for (let d = 0; d < shape.length; d++) {
+          off += idx[d] * stride;
+          stride *= shape[d];
+        }
+        return off;
+      };
+  const done = new Uint8Array(Math.ceil(n / 8));
+  for (let start = 0; start < n; start++) {
+    if (done[start >> 3] & (1 << (start & 7))) continue;
+    const first = values[start];
+    for (let cur = start; ; ) {
+      done[cur >> 3] |= 1 << (cur & 7);
+      const src = from(cur);
+      if (src === start) {
+        values[cur] = first;
+        break;
+      }
+      values[cur] = values[src];
+      cur = src;
+    }
+  }
 }
 
 /** Parses a .npy file; the data is copied into a fresh, aligned typed array. */

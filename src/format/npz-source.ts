@@ -3,11 +3,13 @@
 // read here (zip64 included) and each member by range: stored members straight
 // into the destination, deflated ones inflated with fflate into a buffer of their
 // declared size (never more: no decompression bombs). Flat member names only.
+// Fortran-order members are read as stored, then reordered in place (fortranToC: one
+// bit per value of bookkeeping, no second copy of the matrix).
 import { Inflate, inflateSync } from "fflate";
 import { fail } from "../base/errors.js";
 import type { ByteSource } from "../base/byte-source.js";
-import type { LazyTensor } from "../base/lazy-tensor.js";
-import { npyHeaderLength, parseNpyHeader, type NpyDtype, type NpyHeader } from "./npy.js";
+import { mapTensor, type LazyTensor } from "../base/lazy-tensor.js";
+import { fortranToC, npyHeaderLength, parseNpyHeader, type NpyDtype, type NpyHeader } from "./npy.js";
 import { rangeTensor } from "./range-tensor.js";
 import { decodeFloat32Into } from "./safetensors.js";
 
@@ -111,12 +113,13 @@ export async function openNpz(src: ByteSource, what: string, maxInflated = MAX_N
     const member = entry.method === 0
       ? await storedMember(src, dataAt, entry, label)
       : await deflatedMember(src, dataAt, entry, label, (inflated += entry.size) <= maxInflated ? 0 : maxInflated);
-    out.set(entry.name.slice(0, -4), { name: entry.name.slice(0, -4), ...member });
+    if (member.fortranOrder) member.tensor = mapTensor(member.tensor, (v) => fortranToC(v, member.shape));
+    out.set(entry.name.slice(0, -4), { name: entry.name.slice(0, -4), shape: member.shape, dtype: member.dtype, tensor: member.tensor });
   }
   return out;
 }
 
-type MemberData = Omit<NpzMember, "name">;
+type MemberData = Omit<NpzMember, "name"> & { fortranOrder: boolean };
 
 // Non-float members are listed (with shape and dtype) but cannot be loaded as float32.
 function floatTensor(dtype: NpyDtype, label: string, length: number, read: () => LazyTensor): LazyTensor {
@@ -132,7 +135,7 @@ async function storedMember(src: ByteSource, dataAt: number, entry: ZipEntry, la
   checkSize(header, entry.size, label);
   const length = header.dataBytes / header.itemBytes;
   const tensor = floatTensor(header.dtype, label, length, () => rangeTensor(src, dataAt + header.dataStart, header.dtype === "float32" ? "F32" : "F64", length));
-  return { shape: header.shape, dtype: header.dtype, tensor };
+  return { shape: header.shape, dtype: header.dtype, tensor, fortranOrder: header.fortranOrder };
 }
 
 function checkSize(header: NpyHeader, size: number, label: string): void {
@@ -157,7 +160,7 @@ async function deflatedMember(src: ByteSource, dataAt: number, entry: ZipEntry, 
       return values;
     },
   }));
-  return { shape: header.shape, dtype: header.dtype, tensor };
+  return { shape: header.shape, dtype: header.dtype, tensor, fortranOrder: header.fortranOrder };
 }
 
 function inflateAll(data: Uint8Array, room: number, label: string): Uint8Array {

@@ -1,9 +1,13 @@
-// PyTorch .pt files (torch.save's zip format: <name>/data.pkl + <name>/data/<key> storages)
-// read without executing anything: a small pickle machine that knows only the opcodes
-// state dicts use and only an allow-list of globals (OrderedDict, tensor rebuilders,
-// storage types). Any other global — os.system, builtins.eval, … — is refused.
+// PyTorch .pt files read without executing anything (the pickle machine in ./pickle.ts):
+// torch.save's zip format (<name>/data.pkl + <name>/data/<key> storages) and its legacy
+// stream (_use_new_zipfile_serialization=False: magic, version and sys_info pickles, the
+// object pickle, the storage keys, then each storage as an int64 count and raw bytes).
+// Only an allow-list of globals may be called (OrderedDict, tensor and parameter
+// rebuilders); storage types are only named. Any other global — os.system, a pickled
+// module's class, … — is refused by name.
 import { unzipSync } from "fflate";
 import { fail } from "../base/errors.js";
+import { isGlobal, unpickle, type PickleGlobal } from "./pickle.js";
 
 export type TorchDtype = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 
@@ -19,15 +23,25 @@ const STORAGES: Record<string, [TorchDtype, number]> = {
   DoubleStorage: ["F64", 8], FloatStorage: ["F32", 4], HalfStorage: ["F16", 2], BFloat16Storage: ["BF16", 2],
   LongStorage: ["I64", 8], IntStorage: ["I32", 4], ShortStorage: ["I16", 2], CharStorage: ["I8", 1], ByteStorage: ["U8", 1], BoolStorage: ["BOOL", 1],
 };
-const ALLOWED = new Set(["collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", ...Object.keys(STORAGES).map((s) => `torch.${s}`)]);
 const MAX_INFLATED = 8 * 2 ** 30;
 
-interface Global { kind: "global"; name: string }
-interface Storage { kind: "storage"; dtype: TorchDtype; size: number; bytes: Uint8Array }
+interface Storage { kind: "storage"; dtype: TorchDtype; size: number; key: string; numel: number }
+/** A tensor whose storage bytes may come after the pickle (legacy format): built once they are read. */
+interface PendingTensor { kind: "pending"; args: unknown[] }
 
-/** The unpickled top-level object: state dicts become Maps, tensors TorchTensor. */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001;
+
+/** The unpickled top-level object: dicts become Maps, tensors TorchTensor. */
 export function readTorchPt(bytes: Uint8Array, what: string): unknown {
   const bad = (why: string): never => fail("CHECKPOINT_INVALID", `${what}: ${why}`);
+  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
+  if (isZip) return readZip(bytes, what, bad);
+  if (bytes[0] === 0x80) return readLegacy(bytes, what, bad);
+  return bad("not a PyTorch checkpoint (neither torch.save's zip format nor its legacy pickle stream)");
+}
+
+function readZip(bytes: Uint8Array, what: string, bad: (why: string) => never): unknown {
   let total = 0;
   let files: Record<string, Uint8Array>;
   try {
@@ -41,159 +55,138 @@ export function readTorchPt(bytes: Uint8Array, what: string): unknown {
     });
   } catch (e) {
     if ((e as { code?: string }).code === "CHECKPOINT_INVALID") throw e;
-    return bad(`not a PyTorch zip checkpoint (${(e as Error).message}); legacy (pre-1.6) .pt files are not supported`);
+    return bad(`not a readable PyTorch zip checkpoint (${(e as Error).message})`);
   }
   const pkl = Object.keys(files).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkl.length !== 1) bad(`expected one <name>/data.pkl in the archive, found ${pkl.length}`);
   const prefix = pkl[0].slice(0, -"data.pkl".length);
   const order = files[`${prefix}byteorder`];
   if (order && new TextDecoder().decode(order) !== "little") bad("big-endian storages are not supported");
-  const storage = (type: unknown, key: unknown, numel: unknown): Storage => {
-    const name = (type as Global)?.kind === "global" ? (type as Global).name.replace(/^torch\./, "") : "";
-    const spec = STORAGES[name] ?? bad(`unknown storage type ${String(name)}`);
-    const data = files[`${prefix}data/${String(key)}`] ?? bad(`storage ${String(key)} is missing`);
-    if (typeof numel !== "number" || data.length !== numel * spec[1]) bad(`storage ${String(key)} has ${data.length} bytes, expected ${String(numel)} × ${spec[1]}`);
-    return { kind: "storage", dtype: spec[0], size: spec[1], bytes: data };
-  };
-  return unpickle(files[pkl[0]], bad, storage);
+  const { value } = unpickle(files[pkl[0]], 0, torchHooks(files[pkl[0]], what, bad, 5));
+  return resolveTensors(value, bad, (s) => {
+    const data = files[`${prefix}data/${s.key}`] ?? bad(`storage ${s.key} is missing`);
+    if (data.length !== s.numel * s.size) bad(`storage ${s.key} has ${data.length} bytes, expected ${s.numel} × ${s.size}`);
+    return data;
+  });
 }
 
-function unpickle(p: Uint8Array, bad: (why: string) => never, storage: (type: unknown, key: unknown, numel: unknown) => Storage): unknown {
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const text = new TextDecoder("utf-8", { fatal: true });
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo = new Map<number, unknown>();
-  let i = 0;
-  const need = (n: number) => {
-    if (i + n > p.length) bad("truncated pickle");
-  };
-  const u8 = () => (need(1), p[i++]);
-  const u16 = () => (need(2), (i += 2), dv.getUint16(i - 2, true));
-  const u32 = () => (need(4), (i += 4), dv.getUint32(i - 4, true));
-  const str = (n: number) => {
-    need(n);
-    try {
-      return text.decode(p.subarray(i, (i += n)));
-    } catch {
-      return bad("invalid UTF-8 in pickle string");
-    }
-  };
-  const line = () => {
-    const end = p.indexOf(10, i);
-    if (end < 0) bad("truncated pickle");
-    const s = new TextDecoder().decode(p.subarray(i, end));
-    i = end + 1;
-    return s;
-  };
-  const pop = () => (stack.length ? stack.pop() : bad("pickle stack underflow"));
-  const popMark = () => {
-    const m = marks.pop() ?? bad("pickle MARK missing");
-    return stack.splice(m);
-  };
-  const global = (module: string, name: string): Global => {
-    const full = `${module}.${name}`;
-    if (!ALLOWED.has(full)) bad(`refuses to load global ${full}: only tensors and plain containers may be unpickled`);
-    return { kind: "global", name: full };
-  };
-  const setItems = (target: unknown, items: unknown[]) => {
-    if (!(target instanceof Map)) bad("SETITEM on something that is not a dict");
-    for (let k = 0; k < items.length; k += 2) target.set(items[k], items[k + 1]);
-  };
-  const reduce = (fn: unknown, args: unknown): unknown => {
-    const name = (fn as Global)?.kind === "global" ? (fn as Global).name : bad("REDUCE of a non-global");
-    if (!Array.isArray(args)) bad("REDUCE arguments are not a tuple");
-    if (name === "collections.OrderedDict") return new Map();
-    if (name === "torch._utils._rebuild_parameter") return args[0];
-    if (name === "torch._utils._rebuild_tensor_v2") return tensor(args[0], args[1], args[2], args[3], bad);
-    return bad(`cannot call ${name}`);
-  };
-  for (let steps = 0; ; steps++) {
-    if (steps > 50_000_000) bad("pickle too long");
-    const op = u8();
-    switch (op) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: need(8); i += 8; break; // FRAME
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x4a: need(4); stack.push(dv.getInt32(i, true)); i += 4; break; // BININT
-      case 0x8a: { // LONG1
-        const n = u8();
-        need(n);
-        let v = 0n;
-        for (let b = n - 1; b >= 0; b--) v = (v << 8n) | BigInt(p[i + b]);
-        if (n && p[i + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
-        i += n;
-        stack.push(Number(v));
-        break;
-      }
-      case 0x47: need(8); stack.push(dv.getFloat64(i, false)); i += 8; break; // BINFLOAT
-      case 0x58: stack.push(str(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(str(u8())); break; // SHORT_BINUNICODE
-      case 0x63: { // GLOBAL
-        const module = line();
-        stack.push(global(module, line()));
-        break;
-      }
-      case 0x93: { // STACK_GLOBAL
-        const name = pop(), module = pop();
-        if (typeof module !== "string" || typeof name !== "string") bad("STACK_GLOBAL needs strings");
-        stack.push(global(module, name));
-        break;
-      }
-      case 0x71: memo.set(u8(), stack[stack.length - 1]); break; // BINPUT
-      case 0x72: memo.set(u32(), stack[stack.length - 1]); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, stack[stack.length - 1]); break; // MEMOIZE
-      case 0x68: { const k = u8(); stack.push(memo.has(k) ? memo.get(k) : bad(`memo ${k} missing`)); break; } // BINGET
-      case 0x6a: { const k = u32(); stack.push(memo.has(k) ? memo.get(k) : bad(`memo ${k} missing`)); break; } // LONG_BINGET
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(), a = pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const v = pop(); const l = stack[stack.length - 1]; Array.isArray(l) ? l.push(v) : bad("APPEND to a non-list"); break; } // APPEND
-      case 0x65: { const items = popMark(); const l = stack[stack.length - 1]; Array.isArray(l) ? l.push(...items) : bad("APPENDS to a non-list"); break; } // APPENDS
-      case 0x73: { const v = pop(), k = pop(); setItems(stack[stack.length - 1], [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(stack[stack.length - 1], items); break; } // SETITEMS
-      case 0x52: { const args = pop(), fn = pop(); stack.push(reduce(fn, args)); break; } // REDUCE
-      case 0x51: { // BINPERSID
-        const pid = pop();
-        if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length !== 5) bad("unknown persistent id");
-        stack.push(storage(pid[1], pid[2], pid[4]));
-        break;
-      }
-      case 0x62: { // BUILD: only an empty state on a container is harmless
-        const state = pop();
-        if (!(state instanceof Map && state.size === 0) && state !== null) bad("BUILD with object state is not allowed");
-        break;
-      }
-      case 0x2e: return pop(); // STOP
-      default:
-        bad(`pickle opcode 0x${op.toString(16)} is not supported`);
-    }
+function readLegacy(bytes: Uint8Array, what: string, bad: (why: string) => never): unknown {
+  const plain = (at: number) => unpickle(bytes, at, torchHooks(bytes, what, bad, 6));
+  const magic = plain(0);
+  if (magic.value !== LEGACY_MAGIC) bad("not a PyTorch checkpoint (a pickle, but not torch.save's)");
+  const version = plain(magic.end);
+  if (version.value !== LEGACY_PROTOCOL) bad(`legacy torch.save protocol ${String(version.value)} is not supported (${LEGACY_PROTOCOL} is)`);
+  const sysInfo = plain(version.end);
+  if (!(sysInfo.value instanceof Map) || sysInfo.value.get("little_endian") !== true) bad("big-endian storages are not supported");
+  const main = plain(sysInfo.end);
+  const keys = plain(main.end);
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === "string")) bad("legacy storage key list is malformed");
+  // Each storage: its element count as a little-endian int64, then its bytes, in key order.
+  const stored = new Map<string, { at: number; numel: number }>();
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = keys.end;
+  const sizes = new Map<string, number>();
+  for (const s of collectStorages(main.value)) sizes.set(s.key, s.size);
+  for (const key of keys.value as string[]) {
+    const size = sizes.get(key) ?? bad(`storage ${key} is listed but no tensor uses it`);
+    if (at + 8 > bytes.length) bad(`storage ${key} is missing`);
+    const numel = Number(dv.getBigInt64(at, true));
+    if (numel < 0 || at + 8 + numel * size > bytes.length) bad(`storage ${key} is truncated`);
+    stored.set(key, { at: at + 8, numel });
+    at += 8 + numel * size;
   }
+  return resolveTensors(main.value, bad, (s) => {
+    const found = stored.get(s.key) ?? bad(`storage ${s.key} is missing`);
+    if (found.numel !== s.numel) bad(`storage ${s.key} has ${found.numel} elements, expected ${s.numel}`);
+    return bytes.subarray(found.at, found.at + s.numel * s.size);
+  });
 }
 
-function tensor(st: unknown, offset: unknown, size: unknown, stride: unknown, bad: (why: string) => never): TorchTensor {
-  const s = st as Storage;
-  if (s?.kind !== "storage") bad("a tensor without storage");
+/** The pickle hooks of both formats: the zip format's storage ids have 5 fields, the legacy one's 6. */
+function torchHooks(pickle: Uint8Array, what: string, bad: (why: string) => never, pidFields: 5 | 6) {
+  return {
+    bad,
+    call(fn: PickleGlobal, args: unknown[]): unknown {
+      switch (fn.name) {
+        case "collections.OrderedDict": return new Map();
+        case "torch._utils._rebuild_parameter":
+        case "torch._utils._rebuild_parameter_with_state": return args[0];
+        case "torch._utils._rebuild_tensor_v2": return { kind: "pending", args } satisfies PendingTensor;
+        default: return bad(`refuses to load global ${fn.name}: only tensors and plain containers may be unpickled`);
+      }
+    },
+    persistent(pid: unknown): Storage {
+      if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length !== pidFields) bad("unknown persistent id");
+      if (pidFields === 6 && pid[5] !== null) bad("legacy storage views are not supported");
+      const name = isGlobal(pid[1]) ? pid[1].name.replace(/^torch\./, "") : "";
+      const spec = STORAGES[name] ?? bad(`unknown storage type ${String(name)}`);
+      if (!Number.isSafeInteger(pid[4]) || (pid[4] as number) < 0) bad(`storage ${String(pid[2])} has a bad size`);
+      return { kind: "storage", dtype: spec[0], size: spec[1], key: String(pid[2]), numel: pid[4] as number };
+    },
+    instantiate(cls: PickleGlobal): never {
+      // nn.Module pickles carry the module's _parameters dict; anything else is some other object.
+      const module = indexOfAscii(pickle, "_parameters") >= 0;
+      return fail(
+        "CHECKPOINT_UNSUPPORTED",
+        `${what} holds a pickled ${module ? "module" : "object"} \`${cls.name}\`, not a state_dict: save it with torch.save(model.state_dict(), path)`,
+      );
+    },
+  };
+}
+
+function indexOfAscii(bytes: Uint8Array, s: string): number {
+  const first = s.charCodeAt(0);
+  outer: for (let i = bytes.indexOf(first); i >= 0 && i + s.length <= bytes.length; i = bytes.indexOf(first, i + 1)) {
+    for (let j = 1; j < s.length; j++) if (bytes[i + j] !== s.charCodeAt(j)) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function* walk(value: unknown, seen = new Set<unknown>()): Generator<unknown> {
+  if (value === null || typeof value !== "object" || seen.has(value)) return;
+  seen.add(value);
+  yield value;
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : Array.isArray(value) ? value : (value as PendingTensor).kind === "pending" ? (value as PendingTensor).args : [];
+  for (const c of children) yield* walk(c, seen);
+}
+
+function collectStorages(value: unknown): Storage[] {
+  return [...walk(value)].filter((v): v is Storage => (v as Storage).kind === "storage");
+}
+
+/** Replaces each pending tensor (in Maps and arrays, shared ones once) by its values. */
+function resolveTensors(value: unknown, bad: (why: string) => never, bytesOf: (s: Storage) => Uint8Array): unknown {
+  const done = new Map<PendingTensor, TorchTensor>();
+  const build = (t: PendingTensor) => {
+    let r = done.get(t);
+    if (!r) {
+      const [st, offset, size, stride] = t.args;
+      if ((st as Storage)?.kind !== "storage") bad("a tensor without storage");
+      r = tensor(st as Storage, bytesOf(st as Storage), offset, size, stride, bad);
+      done.set(t, r);
+    }
+    return r;
+  };
+  const fix = (v: unknown): unknown => ((v as PendingTensor)?.kind === "pending" ? build(v as PendingTensor) : v);
+  for (const node of [...walk(value)]) {
+    if (node instanceof Map) for (const [k, v] of node) node.set(k, fix(v));
+    else if (Array.isArray(node)) for (let i = 0; i < node.length; i++) node[i] = fix(node[i]);
+  }
+  return fix(value);
+}
+
+function tensor(s: Storage, bytes: Uint8Array, offset: unknown, size: unknown, stride: unknown, bad: (why: string) => never): TorchTensor {
   const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((v) => Number.isSafeInteger(v) && v >= 0);
   if (!Number.isSafeInteger(offset) || (offset as number) < 0 || !ok(size) || !ok(stride) || size.length !== stride.length) bad("malformed tensor size or stride");
   const shape = size as number[];
   const strides = stride as number[];
   const count = shape.reduce((a, b) => a * b, 1);
-  const numel = s.bytes.length / s.size;
+  const numel = s.numel;
   let last = offset as number;
   for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * strides[d];
   if (count > 0 && last >= numel) bad(`tensor reaches element ${last} of a storage of ${numel}`);
-  const dv = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const read = (e: number): number => {
     const o = e * s.size;
     switch (s.dtype) {

@@ -21,6 +21,8 @@ export interface CheckpointFidelity {
   exact: Sae;
   quantized: Sae;
   report: FidelityReport;
+  /** What the importer did not read or changed, one line each. */
+  warnings: string[];
 }
 
 /**
@@ -40,7 +42,7 @@ export async function checkpointFidelity(
     }
     if (exact.info.dOut !== exact.info.dIn) fail("MODEL_UNSUPPORTED", "fidelity compares reconstructions with their inputs; a transcoder needs its targets");
     if (rows.cols !== exact.info.dIn) fail("INPUT_SHAPE", `the rows have ${rows.cols} columns, the checkpoint's d_in is ${exact.info.dIn}`);
-    return { family: imported.family, exact, quantized, report: fidelityReport(exact, quantized, rows.data) };
+    return { family: imported.family, warnings: imported.warnings, exact, quantized, report: fidelityReport(exact, quantized, rows.data) };
   } catch (e) {
     exact.dispose();
     quantized.dispose();

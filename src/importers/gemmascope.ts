@@ -61,6 +61,12 @@ export const gemmascope: Importer = {
       architecture: "jumprelu", dIn, dSae, k: 0, applyBDecToInput: false,
       W_enc: wEnc.data, W_dec: wDec.data, b_enc: await small(bEnc), b_dec: await small(bDec), threshold: await small(threshold), W_skip,
     };
-    return { weights, provenance: { source_format: "gemmascope", source: files.location, file } };
+    const read = new Set([...NAMES, ...NAMES.map((n) => n.toLowerCase()), "affine_skip_connection"]);
+    const unknown = [...tensors.keys()].filter((n) => !read.has(n));
+    return {
+      weights,
+      warnings: unknown.length ? [`${file} holds tensors sae-edge does not read: ${unknown.join(", ")}`] : [],
+      provenance: { source_format: "gemmascope", source: files.location, file, ...(unknown.length ? { unknown_tensors: unknown } : {}) },
+    };
   },
 };

@@ -15,15 +15,15 @@ export interface QuantizeCheckpointOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The model of a checkpoint, stamped with sae-edge's version and the time; the folder's files are closed afterwards. */
-export async function quantizeCheckpoint(files: CheckpointFiles, options: QuantizeCheckpointOptions = {}): Promise<{ model: BuiltModel; family: string }> {
+/** The model of a checkpoint (and the importer's warnings: what it did not read or changed), stamped with sae-edge's version and the time; the folder's files are closed afterwards. */
+export async function quantizeCheckpoint(files: CheckpointFiles, options: QuantizeCheckpointOptions = {}): Promise<{ model: BuiltModel; family: string; warnings: string[] }> {
   try {
     const opened = await openCheckpoint(files, options.family);
     const total = opened.weights.W_enc.length + opened.weights.W_dec.length;
     let done = 0;
     const provenance = { ...opened.provenance, created_by: CREATED_BY, created_at: new Date().toISOString() };
     const model = await buildModelStreamed(opened.weights, options.quantization ?? "int8", provenance, (n) => options.onProgress?.((done += n), total));
-    return { model, family: opened.family };
+    return { model, family: opened.family, warnings: opened.warnings };
   } finally {
     await files.close?.();
   }

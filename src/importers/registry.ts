@@ -19,7 +19,7 @@ export function importerFor(family: string): Importer {
 }
 
 /** Reads a checkpoint's config and small tensors; its big matrices stay on disk until loaded (quantize streams them). */
-export async function openCheckpoint(files: CheckpointFiles, family?: string): Promise<ImportedSae & { family: string }> {
+export async function openCheckpoint(files: CheckpointFiles, family?: string): Promise<ImportedSae & { family: string; warnings: string[] }> {
   let imp: Importer | undefined = family ? importerFor(family) : undefined;
   if (!imp) {
     for (const candidate of IMPORTERS) {
@@ -33,11 +33,13 @@ export async function openCheckpoint(files: CheckpointFiles, family?: string): P
     fail("INVALID_ARGUMENT", `${files.location} holds one checkpoint per hookpoint: pick one with --hookpoint (${files.hookpoints.slice(0, 12).join(", ")}${files.hookpoints.length > 12 ? ", …" : ""})`);
   }
   if (!imp) fail("CHECKPOINT_INVALID", `${files.location}: not a checkpoint sae-edge recognizes (families: ${IMPORTERS.map((i) => i.family).join(", ")})`);
-  return { ...(await imp.load(files)), family: imp.family };
+  const loaded = await imp.load(files);
+  const warnings = loaded.warnings ?? [];
+  return { ...loaded, warnings, provenance: warnings.length ? { ...loaded.provenance, warnings } : loaded.provenance, family: imp.family };
 }
 
 /** A checkpoint with every tensor in memory; the folder's open files are closed afterwards. */
-export async function importCheckpoint(files: CheckpointFiles, family?: string): Promise<{ weights: SaeWeights; provenance: Record<string, unknown>; family: string }> {
+export async function importCheckpoint(files: CheckpointFiles, family?: string): Promise<{ weights: SaeWeights; provenance: Record<string, unknown>; family: string; warnings: string[] }> {
   try {
     const opened = await openCheckpoint(files, family);
     return { ...opened, weights: await materializeWeights(opened.weights) };

@@ -70,6 +70,15 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     W_skip: cfg.architecture === "skip_transcoder" ? await tensor("W_skip", [dOut, dIn]) : undefined,
   };
   const folded: string[] = [];
+  const warnings: string[] = [];
+  // SAELens casts every tensor to cfg.dtype on load; sae-edge widens the stored values to f32 exactly.
+  const WIDTH: Record<string, number> = { float16: 16, bfloat16: 16, float32: 32, float64: 64, F16: 16, BF16: 16, F32: 32, F64: 64 };
+  const wider = [...new Set(st.header.tensors.map((t) => t.dtype))].filter((d) => (WIDTH[d] ?? 0) > WIDTH[cfg.dtype]);
+  if (wider.length) warnings.push(`cfg.json dtype is ${cfg.dtype} but ${WEIGHTS} stores ${wider.join(", ")}: SAELens would round the weights to ${cfg.dtype} on load; sae-edge keeps the stored values`);
+  const readTensors = new Set(["W_enc", "W_dec", "b_enc", "b_dec", "scaling_factor", ...(w.threshold ? ["threshold"] : []), ...(gated ? ["b_gate", "r_mag", "b_mag"] : []), ...(w.W_skip ? ["W_skip"] : [])]);
+  const unreadTensors = st.header.tensors.map((t) => t.name).filter((n) => !readTensors.has(n));
+  if (unreadTensors.length) warnings.push(`${WEIGHTS} holds tensors the ${cfg.architecture} architecture does not use: ${unreadTensors.join(", ")}`);
+  if (cfg.unknownKeys.length) warnings.push(`cfg.json keys sae-edge does not read (no such SAELens option up to 6.18): ${cfg.unknownKeys.join(", ")}`);
 
   const scaling = await tensor("scaling_factor", [dSae], true);
   if (scaling && scaling.some((s) => s !== 1)) {
@@ -95,6 +104,10 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     });
     for (let i = 0; i < dOut; i++) w.b_dec[i] /= s;
     folded.push(`activation scaling factor ${s}`);
+    warnings.push(`${SCALER}'s scaling factor ${s} is folded into the weights (as SAELens does when training ends), so the model takes raw activations; SAELens' load_from_disk of this checkpoint applies no scaling and expects inputs already multiplied by ${s}`);
+  } else if (transcoder && cfg.normalizeActivations !== "none") {
+    // SAELens transcoders normalize the input and leave the output as decoded; sae-edge's normalization is undone on decode.
+    fail("CHECKPOINT_UNSUPPORTED", `SAELens ${cfg.architecture} with normalize_activations "${cfg.normalizeActivations}" is not supported: it normalizes the input but not the output`);
   } else if (cfg.normalizeActivations === "layer_norm" || cfg.normalizeActivations === "constant_norm_rescale") {
     w.normalization = cfg.normalizeActivations; // per row, undone on decode
   } else if (cfg.normalizeActivations !== "none") {
@@ -138,13 +151,17 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
 
   return {
     weights: w,
+    warnings,
     provenance: {
       source_format: "saelens",
       source: files.location,
       saelens_architecture: cfg.architecture,
       saelens_config: cfg.legacy ? "pre-6.0" : "v6",
       dtype: cfg.dtype,
+      // hook_z: rows are attn.hook_z's [n_heads, d_head] flattened row-major, as SAELens' reshape_fn_in lays them out.
       ...(cfg.reshapeActivations !== "none" ? { reshape_activations: cfg.reshapeActivations } : {}),
+      ...(cfg.unknownKeys.length ? { unknown_config_keys: cfg.unknownKeys } : {}),
+      ...(unreadTensors.length ? { unread_tensors: unreadTensors } : {}),
       ...(folded.length ? { folded } : {}),
       ...cfg.metadata,
     },

@@ -8,6 +8,8 @@ import { openFile, type CheckpointFiles, type ImportedSae, type Importer } from 
 
 const CFG = "cfg.json";
 const WEIGHTS = "sae.safetensors";
+// SparseCoderConfig's fields plus d_in; `signed` is an obsolete field older releases carry (always false there).
+const KNOWN_KEYS = new Set(["activation", "expansion_factor", "normalize_decoder", "num_latents", "k", "multi_topk", "skip_connection", "transcode", "d_in", "signed"]);
 
 export const sparsify: Importer = {
   family: "sparsify",
@@ -52,6 +54,13 @@ export const sparsify: Importer = {
       ...(cfg.skip_connection ? { W_skip: await tensor("W_skip", [dIn, dIn]) } : {}),
     };
     const dtype = st.header.tensors.find((t) => t.name === "W_dec")?.dtype;
-    return { weights, provenance: { source_format: "sparsify", source: files.location, dtype, ...(cfg.multi_topk ? { multi_topk: true } : {}) } };
+    const unknown = Object.keys(cfg).filter((key) => !KNOWN_KEYS.has(key));
+    if (cfg.signed) fail("CHECKPOINT_UNSUPPORTED", `${CFG}: signed=true (signed latents) is not supported`);
+    return {
+      weights,
+      warnings: unknown.length ? [`${CFG} keys sae-edge does not read (no such sparsify option): ${unknown.join(", ")}`] : [],
+      // multi_topk is a training loss; inference is plain top-k (SparseCoder.forward decodes with k).
+      provenance: { source_format: "sparsify", source: files.location, dtype, ...(cfg.multi_topk ? { multi_topk: true } : {}), ...(unknown.length ? { unknown_config_keys: unknown } : {}) },
+    };
   },
 };

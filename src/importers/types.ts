@@ -26,6 +26,12 @@ export interface ImportedSae {
   weights: CheckpointWeights;
   /** Where the weights came from, stored in the model's provenance. */
   provenance: Record<string, unknown>;
+  /**
+   * Where sae-edge's reading differs from a plain reading of the checkpoint or needs the user's
+   * attention (an option followed in a way worth knowing, a config key not understood): one line
+   * each, for the caller to print. openCheckpoint also keeps them in provenance.warnings.
+   */
+  warnings?: string[];
 }
 
 export interface Importer {

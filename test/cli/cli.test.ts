@@ -107,6 +107,18 @@ describe("quantize", () => {
     const b = parseSafetensors(new Uint8Array(readFileSync(at("m.safetensors"))));
     for (const t of b.header.tensors) expect(a.tensor(t.name)).toEqual(b.tensor(t.name));
   });
+
+  it("prints the importer's warnings on stderr and keeps them in provenance", async () => {
+    // dictionary_learning BatchTopK saved before its threshold was tracked: upstream's encode is a dense ReLU.
+    const r = await cli("quantize", join(REPO, "test/fixtures/upstream/dictlearn/batchtopk-untracked"), "-o", "untracked.safetensors");
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => l.startsWith("warning: "));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/threshold is -1.*dense ReLU/);
+    const st = parseSafetensors(new Uint8Array(readFileSync(at("untracked.safetensors"))));
+    expect(st.header.metadata.architecture).toBe("standard");
+    expect(JSON.parse(st.header.metadata.provenance).warnings).toEqual([warnings[0]!.slice("warning: ".length)]);
+  });
 });
 
 describe("inspect", () => {

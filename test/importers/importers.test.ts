@@ -93,6 +93,25 @@ describe("Gemma Scope", () => {
     });
   }
 
+  for (const folder of ["gemmascope-fortran", "gemmascope-fortran-deflate"]) {
+    it(`Fortran-order matrices in params.npz (${folder}, numpy's layout for transposed arrays) load as the C-order ones`, async () => {
+      const c = await importCheckpoint(await checkpointFolder("test/fixtures/gemmascope"));
+      const f = await importCheckpoint(await checkpointFolder(`test/fixtures/${folder}`));
+      const header = new TextDecoder().decode(unzipSync(new Uint8Array(readFileSync(`test/fixtures/${folder}/params.npz`)))["W_enc.npy"].subarray(10, 80));
+      expect(header).toContain("'fortran_order': True");
+      for (const name of ["W_enc", "W_dec", "b_enc", "b_dec", "threshold"] as const) expect(Array.from(f.weights[name]!), name).toEqual(Array.from(c.weights[name]!));
+    });
+  }
+
+  it("tensors Gemma Scope does not have are reported, not dropped silently", async () => {
+    const members = unzipSync(new Uint8Array(readFileSync("test/fixtures/gemmascope/params.npz")));
+    mkdirSync(join(dir, "gs-extra"), { recursive: true });
+    writeFileSync(join(dir, "gs-extra", "params.npz"), zipSync({ ...members, "log_threshold.npy": members["threshold.npy"] }, { level: 0 }));
+    const imp = await importCheckpoint(await checkpointFolder(join(dir, "gs-extra")));
+    expect(imp.warnings).toEqual(["params.npz holds tensors sae-edge does not read: log_threshold"]);
+    expect((await importCheckpoint(await checkpointFolder("test/fixtures/gemmascope"))).warnings).toEqual([]);
+  });
+
   it("Gemma Scope 2 params.safetensors with lowercase keys", async () => {
     const r = makeRng(9), dIn = 12, dSae = 20;
     const ref: Ref = { dIn, dSae, Wenc: Float64Array.from(r.normals(dIn * dSae, 0.4)), Wdec: Float64Array.from(r.normals(dSae * dIn, 0.3)), benc: Float64Array.from(r.normals(dSae, 0.1)), bdec: Float64Array.from(r.normals(dIn, 0.1)), theta: Float64Array.from({ length: dSae }, () => r.uniform(0.05, 0.3)), subtractBDec: false };
@@ -174,10 +193,10 @@ describe("sparsify", () => {
     { name: "W_dec", dtype: "BF16" as const, shape: [dSae, dIn], values: ref.Wdec },
     { name: "b_dec", dtype: "BF16" as const, shape: [dIn], values: ref.bdec },
   ];
-  const layer = (name: string, cfg: Record<string, unknown>, extra: typeof tensors = []) => {
-    mkdirSync(join(dir, "sp", name), { recursive: true });
-    writeFileSync(join(dir, "sp", name, "cfg.json"), JSON.stringify(cfg));
-    writeFileSync(join(dir, "sp", name, "sae.safetensors"), writeSafetensors([...tensors, ...extra]));
+  const layer = (name: string, cfg: Record<string, unknown>, extra: typeof tensors = [], parent = "sp") => {
+    mkdirSync(join(dir, parent, name), { recursive: true });
+    writeFileSync(join(dir, parent, name, "cfg.json"), JSON.stringify(cfg));
+    writeFileSync(join(dir, parent, name, "sae.safetensors"), writeSafetensors([...tensors, ...extra]));
   };
   const wSkip = roundTo("BF16", r.normals(dIn * dIn, 0.2)); // [d_in, d_in], applied as x @ W_skip.mT
   layer("layers.3", { activation: "topk", expansion_factor: 3, normalize_decoder: true, num_latents: 0, k, multi_topk: false, skip_connection: false, transcode: false, d_in: dIn });
@@ -191,6 +210,16 @@ describe("sparsify", () => {
       const imp = await checkAgainst(join(dir, "sp", name), ref, "sparsify");
       expect(imp.weights).toMatchObject({ architecture: "topk", k, dIn, dSae, applyBDecToInput: true });
     }
+  });
+
+  it("cfg.json keys sparsify does not have are reported, signed=true is refused, old and new keys load quietly", async () => {
+    for (const name of ["layers.3", "layers.4"]) expect((await importCheckpoint(await checkpointFolder(join(dir, "sp", name)))).warnings).toEqual([]);
+    layer("extra", { activation: "topk", expansion_factor: 3, k, d_in: dIn, jumprelu_bandwidth: 0.1 }, [], "sp-odd");
+    const imp = await importCheckpoint(await checkpointFolder(join(dir, "sp-odd", "extra")));
+    expect(imp.warnings).toEqual(["cfg.json keys sae-edge does not read (no such sparsify option): jumprelu_bandwidth"]);
+    expect(imp.provenance).toMatchObject({ unknown_config_keys: ["jumprelu_bandwidth"], warnings: imp.warnings });
+    layer("signed", { expansion_factor: 3, k, signed: true, d_in: dIn }, [], "sp-odd");
+    await expect(importCheckpoint(await checkpointFolder(join(dir, "sp-odd", "signed")))).rejects.toMatchObject({ code: "CHECKPOINT_UNSUPPORTED", message: expect.stringContaining("signed=true") });
   });
 
   it("groupmax keeps each group's largest ReLU value", async () => {

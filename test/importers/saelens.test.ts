@@ -276,7 +276,7 @@ describe("SAELens v6 checkpoints", () => {
     expectLensBehaviour(sae, lensReference({ arch: "jumprelu", k: 0, applyB: true, w: stored(raw, "F32") }), { arch: "jumprelu", k: 0 }, inputs(rng), ctx);
   });
 
-  it("unknown extra keys in cfg.json are ignored", async () => {
+  it("unknown extra keys in cfg.json change nothing and are reported; SAELens training keys are not", async () => {
     const seed = caseSeed("v6 extra keys");
     const ctx = ctxOf("v6 topk extra keys", seed);
     const rng = makeRng(seed);
@@ -299,6 +299,26 @@ describe("SAELens v6 checkpoints", () => {
     const rb = expectLensBehaviour(b.sae, lensReference({ arch: "topk", k: 5, applyB: false, w: stored(raw, "F32") }), { arch: "topk", k: 5 }, x, ctx);
     expectSameBits(rb.pre, ra.pre, ctx, "preActivations with vs without extra keys");
     expectSameBits(rb.rec, ra.rec, ctx, "reconstruction with vs without extra keys");
+    expect(a.imp.warnings, ctx).toEqual([]);
+    expect(b.imp.warnings, ctx).toEqual(["cfg.json keys sae-edge does not read (no such SAELens option up to 6.18): some_future_option, weird key with spaces"]);
+    expect(b.imp.provenance, ctx).toMatchObject({ unknown_config_keys: ["some_future_option", "weird key with spaces"], warnings: b.imp.warnings });
+  });
+
+  it("reshape_activations hook_z is kept (rows are [n_heads, d_head] flattened); other values and a non-z hook are refused", async () => {
+    const raw = randomSae(makeRng(caseSeed("hook_z")), "standard");
+    const ok = freshDir();
+    const cfg = v6Cfg("standard", { reshape_activations: "hook_z" });
+    (cfg.metadata as Record<string, unknown>).hook_name = "blocks.1.attn.hook_z";
+    await writeSaeLensCheckpoint(ok, { cfg, tensors: tensorsOf(raw, "F32") });
+    expect((await importDir(ok)).provenance).toMatchObject({ reshape_activations: "hook_z" });
+    const odd = freshDir();
+    await writeSaeLensCheckpoint(odd, { cfg: v6Cfg("standard", { reshape_activations: "hook_q" }), tensors: tensorsOf(raw, "F32") });
+    await expect(importDir(odd)).rejects.toMatchObject({ code: "CHECKPOINT_UNSUPPORTED", message: expect.stringContaining('reshape_activations "hook_q"') });
+    const notZ = freshDir();
+    const cfg2 = v6Cfg("standard", { reshape_activations: "hook_z" });
+    (cfg2.metadata as Record<string, unknown>).hook_name = "blocks.1.hook_resid_pre";
+    await writeSaeLensCheckpoint(notZ, { cfg: cfg2, tensors: tensorsOf(raw, "F32") });
+    await expect(importDir(notZ)).rejects.toMatchObject({ code: "CHECKPOINT_INVALID" });
   });
 });
 
@@ -330,6 +350,18 @@ describe("SAELens pre-6.0 checkpoints", () => {
     expect([w.architecture, w.k, w.applyBDecToInput], ctx).toEqual(["topk", 4, true]);
     expect(imp.provenance, ctx).toMatchObject({ saelens_config: "pre-6.0", hook_name: "blocks.8.hook_resid_pre", model_name: "gpt2-small" });
     expectLensBehaviour(sae, lensReference({ arch: "topk", k: 4, applyB: true, w: stored(raw, "F32") }), { arch: "topk", k: 4 }, inputs(rng), ctx);
+  });
+
+  it("activation_fn_str tanh-relu is refused (SAELens 6 would drop it and run ReLU); a hook_z hook_point defaults reshape_activations", async () => {
+    const raw = randomSae(makeRng(caseSeed("pre6 tanh")), "standard");
+    const dir = freshDir();
+    await writeSaeLensCheckpoint(dir, { cfg: preV6Cfg({ activation_fn_str: "tanh-relu", activation_fn_kwargs: {} }), tensors: tensorsOf(raw, "F32") });
+    await expect(importDir(dir)).rejects.toMatchObject({ code: "CHECKPOINT_UNSUPPORTED", message: expect.stringContaining('activation_fn "tanh-relu"') });
+    const z = freshDir();
+    await writeSaeLensCheckpoint(z, { cfg: preV6Cfg({ activation_fn_str: "relu", activation_fn_kwargs: {}, hook_point: "blocks.4.attn.hook_z" }), tensors: tensorsOf(raw, "F32") });
+    const imp = await importDir(z);
+    expect(imp.provenance).toMatchObject({ reshape_activations: "hook_z", hook_name: "blocks.4.attn.hook_z" });
+    expect(imp.warnings).toEqual([]);
   });
 
   it("activation_fn_str relu is the standard architecture", async () => {

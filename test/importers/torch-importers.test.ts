@@ -1,7 +1,8 @@
 // PyTorch checkpoints written by torch.save itself (test/fixtures/make_torch.py): plain
 // SparseAutoencoder, dictionary_learning, OpenAI. Codes and reconstructions must match what
 // each project's own forward pass computed in torch (saved beside each fixture as .npy).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { zipSync, unzipSync } from "fflate";
@@ -80,5 +81,53 @@ describe("refusing what is not a state dict", () => {
     const pkl = members["sae/data.pkl"];
     expect(() => readTorchPt(zipSync({ ...members, "sae/data.pkl": pkl.subarray(0, pkl.length - 20) }), "short.pt")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID" }));
     expect(() => readTorchPt(zipSync({ ...members, "sae/data/0": members["sae/data/0"].subarray(0, 8) }), "small.pt")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("storage 0") }));
+  });
+
+  it("the legacy (non-zip) stream goes through the same allow-list, and a cut one is refused", () => {
+    const evil = new Uint8Array(readFileSync(join(FIX, "hostile-legacy", "evil.pt")));
+    expect(() => readTorchPt(evil, "evil.pt")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID", message: expect.stringMatching(/refuses to load global (posix|os)\.system/) }));
+    expect(existsSync("/tmp/sae-edge-pwned")).toBe(false);
+    const legacy = new Uint8Array(readFileSync(join(FIX, "upstream", "torch", "state-dict-legacy-format", "model.pt")));
+    expect(readTorchPt(legacy, "model.pt")).toBeInstanceOf(Map);
+    for (const cut of [20, 200, legacy.length - 3]) expect(() => readTorchPt(legacy.subarray(0, cut), "cut.pt"), `cut at ${cut}`).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID" }));
+    expect(() => readTorchPt(new TextEncoder().encode("not a checkpoint"), "x.pt")).toThrow(expect.objectContaining({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("not a PyTorch checkpoint") }));
+  });
+
+  it("a whole pickled module is refused by name, from the CLI too (exit 2, one line)", () => {
+    const r = spawnSync(process.execPath, ["dist/cli.js", "quantize", join(FIX, "upstream", "torch", "whole-module"), "-o", "/tmp/never.safetensors"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("model.pt holds a pickled module `__main__.SparseAutoencoder`, not a state_dict: save it with torch.save(model.state_dict(), path)");
+  });
+});
+
+describe("options upstream's loaders check, checked here too", () => {
+  const copy = (from: string, edit: (files: Map<string, Uint8Array>) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), "sae-edge-torch-"));
+    const files = new Map(readdirSync(from).map((n) => [n, new Uint8Array(readFileSync(join(from, n)))]));
+    edit(files);
+    for (const [n, b] of files) writeFileSync(join(dir, n), b);
+    return dir;
+  };
+
+  it("dictionary_learning: a config k that disagrees with the state dict's is refused, as from_pretrained does", async () => {
+    const dir = copy(join(FIX, "upstream", "dictlearn", "topk"), (f) => {
+      const cfg = JSON.parse(new TextDecoder().decode(f.get("config.json")));
+      cfg.trainer.k = 5;
+      f.set("config.json", new TextEncoder().encode(JSON.stringify(cfg)));
+    });
+    await expect(importCheckpoint(await checkpointFolder(dir))).rejects.toMatchObject({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("k=4, but config.json says k=5") });
+  });
+
+  it("a state dict entry no importer reads is reported (warning and provenance), not dropped", async () => {
+    const imp = await importCheckpoint(await checkpointFolder(join(FIX, "torch-extra")));
+    expect(imp.family).toBe("torch");
+    expect(imp.warnings).toEqual(["model.pt holds entries sae-edge does not read: input_scale"]);
+    expect(imp.provenance.warnings).toEqual(imp.warnings);
+  });
+
+  it("dictionary_learning: an unknown dict_class is refused by name", async () => {
+    const dir = copy(join(FIX, "upstream", "dictlearn", "topk"), (f) => f.set("config.json", new TextEncoder().encode(JSON.stringify({ trainer: { dict_class: "CrossCoder" } }))));
+    await expect(importCheckpoint(await checkpointFolder(dir))).rejects.toMatchObject({ code: "CHECKPOINT_UNSUPPORTED", message: expect.stringContaining("dict_class CrossCoder") });
   });
 });

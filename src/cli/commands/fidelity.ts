@@ -5,7 +5,7 @@ import type { KernelName } from "../../runtime/index.js";
 import type { FidelityReport } from "../../metrics/fidelity.js";
 import { checkpointFolder, fileSource, nodeBuilds } from "../../adapters/node/index.js";
 import { expectCheckpoint, expectModel } from "../file-kinds.js";
-import { readMatrix } from "../io.js";
+import { printWarnings, readMatrix } from "../io.js";
 import { ROWS_HELP, kernelOption, usage } from "../shared.js";
 import { familyOption } from "./quantize.js";
 
@@ -28,6 +28,7 @@ export function registerFidelity(program: Command): void {
         if (model) await expectModel(o.model!, model, `${usage(cmd)} --model MODEL`);
         const f = await checkpointFidelity(nodeBuilds, await checkpointFolder(checkpoint, o.hookpoint), rows, { model, family: o.from, kernel: o.kernel });
         const { exact, quantized, report: r } = f;
+        printWarnings(f.warnings);
         if (o.json) {
           process.stdout.write(JSON.stringify({ family: f.family, architecture: exact.info.architecture, kernel: quantized.info.kernel, ...r }) + "\n");
           return;

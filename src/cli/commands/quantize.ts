@@ -4,7 +4,7 @@ import { IMPORTERS, quantizeCheckpoint } from "../../importers/index.js";
 import { serializeModelParts } from "../../model/quantize.js";
 import { checkpointFolder } from "../../adapters/node/index.js";
 import { expectCheckpoint } from "../file-kinds.js";
-import { writeBytes } from "../io.js";
+import { printWarnings, writeBytes } from "../io.js";
 import { progress, type Progress } from "../progress.js";
 
 export const familyOption = () => new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family));
@@ -21,7 +21,7 @@ export function registerQuantize(program: Command): void {
     .action(async (checkpoint: string, o: { output: string; bits: string; from?: string; hookpoint?: string }) => {
       await expectCheckpoint(checkpoint, "quantize");
       let bar: Progress | undefined, shown = 0;
-      const { model, family } = await quantizeCheckpoint(await checkpointFolder(checkpoint, o.hookpoint), {
+      const { model, family, warnings } = await quantizeCheckpoint(await checkpointFolder(checkpoint, o.hookpoint), {
         quantization: o.bits === "8" ? "int8" : "f32",
         family: o.from,
         onProgress: (done, total) => {
@@ -30,6 +30,7 @@ export function registerQuantize(program: Command): void {
         },
       });
       bar?.stop();
+      printWarnings(warnings);
       const parts = serializeModelParts(model);
       await writeBytes(o.output, parts);
       const { spec } = model;
