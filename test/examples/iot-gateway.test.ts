@@ -2,13 +2,14 @@
 // the Suthaharan sensor data replayed as four devices, the broker restarted mid-stream,
 // a flood of malformed payloads; every message counted in and out.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findBinary } from "../helpers/find-binary.js";
 import { auroc } from "../../src/metrics/detection.js";
 
 const REPO = new URL("../..", import.meta.url).pathname;
@@ -19,13 +20,6 @@ const WINDOW = 8;
 const LEARN = 1000;
 const MOTES = ["mote1", "mote2", "mote3", "mote4"];
 const FLOOD = 600;
-
-function findBinary(name: string, debianPackage: string): string {
-  for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin"])) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  throw new Error(`${name} not found: this test needs the Debian package ${debianPackage} (apt-get install ${debianPackage})`);
-}
 
 async function freePort(): Promise<number> {
   const srv = createServer();
