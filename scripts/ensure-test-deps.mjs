@@ -49,6 +49,10 @@ export function ensureDebs(packages) {
   const missing = missingDebs(packages);
   if (!missing.length) return;
   const install = ["install", "-y", "--no-install-recommends", ...missing];
+  if (spawnSync("dpkg-query", ["--version"]).error) {
+    console.error(`Not a Debian system (no dpkg-query): the tests need what these Debian packages hold: ${missing.join(" ")}`);
+    process.exit(1);
+  }
   if (process.getuid?.() !== 0) {
     console.error(`The tests need Debian packages that are not installed: ${missing.join(" ")}\nRun: sudo apt-get ${install.join(" ")}`);
     process.exit(1);
