@@ -13,9 +13,8 @@ import { calibrate, loadSae, nodeBuilds } from "../../src/adapters/node/index.js
 import { withCalibration } from "../../src/model/calibration-file.js";
 import { buildModel, serializeModel } from "../../src/model/quantize.js";
 import { matrixBatches, trainSae } from "../../src/train/index.js";
-import { materialize, randomInput, randomWeights, vectorCases } from "../helpers/common.mjs";
+import { materialize, randomInput, randomWeights, REPO, vectorCases } from "../helpers/common.mjs";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const C_HOST = join(REPO, "edge-examples/iot-gateway/c-host");
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-c-host-"));
 const at = (name: string) => join(tmp, name);

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findBinary } from "../helpers/find-binary.js";
+import { REPO } from "../helpers/common.mjs";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const WATCH = join(REPO, "edge-examples/raspberry-pi-camera/watch.mjs");
 const W = 640, H = 480, FRAME = (W * H * 3) / 2;
 const DEFECT_FROM = 40, FRAMES = 60;

@@ -9,10 +9,10 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findBinary } from "../helpers/find-binary.js";
 import { auroc } from "../../src/metrics/detection.js";
+import { REPO } from "../helpers/common.mjs";
+import { findBinary } from "../helpers/find-binary.js";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const GATEWAY = join(REPO, "edge-examples/iot-gateway/gateway.mjs");
 const REPLAY = join(REPO, "edge-examples/iot-gateway/replay.mjs");
 const LIMIT = 2600; // readings per mote: past both labelled events (mote 1 from 2344, mote 4 from 2362)
