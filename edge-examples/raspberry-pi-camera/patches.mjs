@@ -1,11 +1,13 @@
 // The Y plane (luma) cut into square patches after an optional box downscale; each
 // patch becomes one row of the SAE's input (values in [0, 1]).
+import { InputError } from "./cli.mjs";
+
 export class PatchGrid {
   constructor({ width, height, stride, patch = 16, step = patch, downscale = 2 }) {
     Object.assign(this, { width, height, stride, patch, step, downscale });
     this.w = Math.floor(width / downscale);
     this.h = Math.floor(height / downscale);
-    if (this.w < patch || this.h < patch) throw new Error(`a ${patch}-pixel patch does not fit a ${this.w}×${this.h} image`);
+    if (this.w < patch || this.h < patch) throw new InputError(`a ${patch}-pixel patch does not fit a ${this.w}×${this.h} image (lower --patch or --downscale)`);
     this.cols = Math.floor((this.w - patch) / step) + 1;
     this.rows = Math.floor((this.h - patch) / step) + 1;
     this.count = this.cols * this.rows;

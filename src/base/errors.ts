@@ -1,5 +1,12 @@
 // Every failure sae-edge reports is a SaeEdgeError with a code from this closed
-// list, so callers (and the CLI, which maps them to exit code 2) can branch on it.
+// list, so callers can branch on it. Whose fault it is decides how front ends report it:
+// - the caller's mistake (every code but the three below): CLI exit 2, HTTP 400 when the
+//   request caused it;
+// - SOURCE_UNAVAILABLE (bytes that exist, or may, could not be read or written now) and
+//   INTERNAL (a bug in sae-edge): CLI exit 1, HTTP 503 and 500 (see isCallerError);
+// - SOURCE_NOT_FOUND: no file, folder, URL (HTTP 404/410) or R2 object by that name. The
+//   mistake of whoever named it: on the command line the caller (exit 2); behind the HTTP API
+//   the operator who configured the model, so a request that meets it gets a 503.
 export type SaeErrorCode =
   // safetensors container
   | "SAFETENSORS_TRUNCATED"          // fewer bytes than the header or a tensor needs
@@ -21,7 +28,11 @@ export type SaeErrorCode =
   | "INVALID_ARGUMENT"               // an option or argument out of range
   | "TRAINING_DIVERGED"              // training produced NaN or infinity
   | "KERNEL_UNAVAILABLE"             // a forced kernel this engine cannot run
-  | "DISPOSED";                      // the SAE was disposed
+  | "DISPOSED"                       // the SAE was disposed
+  // sources and sae-edge itself
+  | "SOURCE_NOT_FOUND"               // no file, folder, URL (HTTP 404/410) or R2 object by that name
+  | "SOURCE_UNAVAILABLE"             // an I/O error, permission, failed fetch, other HTTP status, object gone mid-read
+  | "INTERNAL";                      // a bug in sae-edge: kernel abort, broken invariant
 
 export class SaeEdgeError extends Error {
   readonly code: SaeErrorCode;
@@ -50,4 +61,19 @@ export function failRow(code: SaeErrorCode, row: number, describe: (row: number)
 
 export function fail(code: SaeErrorCode, message: string): never {
   throw new SaeEdgeError(code, message);
+}
+
+/** False for the failures that are not the caller's doing: an unavailable source, a bug in sae-edge. */
+export function isCallerError(code: SaeErrorCode): boolean {
+  return code !== "SOURCE_UNAVAILABLE" && code !== "INTERNAL";
+}
+
+// errno (Node) and error names (Deno) that mean "nothing by that name".
+const NOT_FOUND = new Set(["ENOENT", "ENOTDIR", "NotFound"]);
+
+/** A failed open/read/write of `what` as SOURCE_NOT_FOUND or SOURCE_UNAVAILABLE, with the system's reason. */
+export function failIo(what: string, e: unknown): never {
+  const err = e as { code?: string; name?: string; message?: string };
+  const reason = err.code ?? err.message ?? String(e);
+  fail(NOT_FOUND.has(err.code ?? err.name ?? "") ? "SOURCE_NOT_FOUND" : "SOURCE_UNAVAILABLE", `${what}: ${reason}`);
 }

@@ -1,18 +1,34 @@
 // Helpers the CLI commands share.
-import { createWriteStream } from "node:fs";
-import { Option } from "commander";
-import { SaeEdgeError, fail } from "../base/errors.js";
-import { KERNELS, type KernelName } from "../runtime/index.js";
-import type { Sae } from "../runtime/index.js";
-import { loadSae } from "../adapters/node/index.js";
+import { Option, type Command } from "commander";
+import { SaeEdgeError } from "../base/errors.js";
+import { INPUT_DTYPES } from "../format/npy.js";
+import { KERNELS, type KernelName, type Sae } from "../runtime/index.js";
+import { fileSource, loadSae } from "../adapters/node/index.js";
+import { expectModel } from "./file-kinds.js";
 import { progress } from "./progress.js";
 
 export const BATCH_ROWS = 256;
 
+/** Help text of an input rows argument. */
+export const INPUT_HELP = `input .npy (${INPUT_DTYPES.join("/")}, [n, d_in] or [d_in])`;
+export const ROWS_HELP = `rows .npy (${INPUT_DTYPES.join("/")}, [n, d_in])`;
+
 export const kernelOption = () => new Option("--kernel <name>", "force a kernel build (default: fastest that passes its self-test)").choices(KERNELS);
 
-export async function open(model: string, kernel?: KernelName): Promise<Sae> {
-  return loadSae(model, { kernel });
+/** "sae-edge encode MODEL INPUT": what goes where, for messages about swapped arguments. */
+export function usage(cmd: Command): string {
+  return ["sae-edge", cmd.name(), ...cmd.registeredArguments.map((a) => a.name().toUpperCase())].join(" ");
+}
+
+/** Loads the model file `path`, after checking that it is one (a .npy in its place is named as such). */
+export async function open(path: string, kernel: KernelName | undefined, cmd: Command): Promise<Sae> {
+  const src = await fileSource(path);
+  try {
+    await expectModel(path, src, usage(cmd));
+    return await loadSae(src, { kernel });
+  } finally {
+    await src.close?.();
+  }
 }
 
 // Runs fn over the input in batches of rows, with a progress bar; errors name rows of the whole input.
@@ -32,24 +48,3 @@ export function batches(rows: number, label: string, fn: (r0: number, r1: number
     bar.stop();
   }
 }
-
-export async function textSink(path: string | undefined): Promise<{ write(s: string): Promise<void>; close(): Promise<void> }> {
-  const stream: NodeJS.WritableStream = path ? createWriteStream(path) : process.stdout;
-  let failed: Error | null = null;
-  stream.on("error", (e: Error) => (failed = e));
-  const check = () => {
-    if (failed) fail("INVALID_ARGUMENT", `cannot write ${path ?? "stdout"}: ${(failed as NodeJS.ErrnoException).code ?? failed.message}`);
-  };
-  return {
-    async write(s) {
-      check();
-      if (!stream.write(s)) await new Promise<void>((resolve) => { stream.once("drain", resolve); stream.once("error", () => resolve()); });
-      check();
-    },
-    async close() {
-      if (path) await new Promise<void>((resolve) => stream.end(resolve));
-      check();
-    },
-  };
-}
-

@@ -11,7 +11,8 @@ import { PACKAGE_ROOT, loadSae, nodeBuilds } from "../adapters/node/index.js";
 import { DEFAULT_MODEL_PATH } from "./default-model.js";
 import { MNIST_DIM, MNIST_SIDE, concatRows, mnistDigits, splitDigit } from "./mnist-data.js";
 import { oneClassBenchmark, ONE_CLASS_DEFAULTS } from "./one-class.js";
-import { anomalyStrip, atlas, toPng } from "./pictures.js";
+import { anomalyStrip, atlas } from "./pictures.js";
+import { toPng } from "./raster.js";
 
 export interface MnistJobOptions {
   kernel?: KernelName;
@@ -65,11 +66,9 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
     const dec = sae.decodeDense(eye);
     for (let r = 0; r < n; r++) for (let i = 0; i < MNIST_DIM; i++) atoms[(j0 + r) * MNIST_DIM + i] = dec[r * MNIST_DIM + i] - bias[i];
   }
-  // Most-used features first; latents that never fired (still at their random init) come last.
-  const order = Array.from(m.featureDensity.keys()).sort((a, b) => m.featureDensity[b] - m.featureDensity[a] || a - b);
-  const sorted = new Float32Array(atoms.length);
-  order.forEach((j, slot) => sorted.set(atoms.subarray(j * MNIST_DIM, (j + 1) * MNIST_DIM), slot * MNIST_DIM));
-  await writeFile(join(o.outDir, "feature-atlas.png"), toPng(atlas(sorted, MNIST_SIDE, dSae)));
+  // Latents that fire on under 0.1% of the digits have learned no shape: their atoms are noise.
+  const featureAtlas = atlas({ atoms, side: MNIST_SIDE, usage: m.featureDensity, inputs: rows, minUsage: 0.001 });
+  await writeFile(join(o.outDir, "feature-atlas.png"), toPng(featureAtlas));
   const splits = digits.map(splitDigit);
   const trainAll = concatRows(splits.map((s) => s.train));
   const testAll = concatRows(splits.map((s) => s.test));
@@ -77,7 +76,18 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   const testScores = anomalyScores(sae, testAll, "norm");
   const worst = Array.from(testScores.keys()).sort((a, b) => testScores[b] - testScores[a]).slice(0, 8);
   const worstRows = worst.map((r) => testAll.slice(r * MNIST_DIM, (r + 1) * MNIST_DIM));
-  await writeFile(join(o.outDir, "most-anomalous.png"), toPng(anomalyStrip(worstRows, worstRows.map((x) => sae.forward(x).reconstruction), MNIST_SIDE)));
+  const strip = anomalyStrip(
+    worst.map((r, i) => ({ input: worstRows[i], reconstruction: sae.forward(worstRows[i]).reconstruction, caption: [`test row ${r}`, `score ${testScores[r].toFixed(3)}`, testScores[r] > cal.threshold ? "anomalous" : "normal"] })),
+    {
+      title: `The ${worst.length} test digits the default model reconstructs worst`,
+      notes: [
+        `score = squared residual / squared digit (sum over pixels); higher is more anomalous.`,
+        `Anomalous above the threshold ${cal.threshold.toFixed(3)}, which 1% of the training digits exceed.`,
+      ],
+      side: MNIST_SIDE,
+    },
+  );
+  await writeFile(join(o.outDir, "most-anomalous.png"), toPng(strip));
   out(`most anomalous test digits under the default model (threshold ${cal.threshold.toFixed(4)} at 1% FPR on training digits):`);
   worst.forEach((r, i) => {
     const ex = explainRow(sae, worstRows[i], cal, 3);

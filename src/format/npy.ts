@@ -27,7 +27,23 @@ const TYPES: Record<string, { dtype: NpyDtype; size: number }> = {
   b1: { dtype: "bool", size: 1 },
 };
 
-const ACCEPTED_DESCRS = "'<f4', '<f8', '<i8', '<i4', '|u1', '|b1'";
+const ALL_DTYPES = Object.values(TYPES).map((t) => t.dtype);
+
+/** The dtypes an input matrix may have (readMatrixF32): the one list every message names. */
+export const INPUT_DTYPES: readonly NpyDtype[] = ["float32", "float64"];
+
+const KIND_NAMES: Record<string, string> = { f: "float", i: "int", u: "uint", c: "complex" };
+
+/** numpy's name for a descr ('<f2' -> float16), or the descr itself if it has none. */
+function dtypeName(descr: string): string {
+  const m = /^[<>=|]?([fiucb])(\d+)$/.exec(descr);
+  if (!m) return `'${descr}'`;
+  return m[1] === "b" ? "bool" : `${KIND_NAMES[m[1]]}${8 * Number(m[2])}`;
+}
+
+function unsupportedDtype(descr: string, accept: readonly NpyDtype[]): string {
+  return `dtype ${dtypeName(descr)} ('${descr}') is not supported; accepted: ${accept.join(", ")}`;
+}
 
 interface Header {
   descr: string;
@@ -129,7 +145,7 @@ function parseHeaderDict(src: string, bad: Fail): Header {
     if (key in seen) malformed(`duplicate key '${key}'`);
     if (key === "descr") {
       // A list here is a structured dtype: valid numpy, but not something we read.
-      if (peek() === "[") bad("NPY_UNSUPPORTED", `structured dtypes are not supported; accepted descr: ${ACCEPTED_DESCRS}`);
+      if (peek() === "[") bad("NPY_UNSUPPORTED", `structured dtypes are not supported; accepted: ${ALL_DTYPES.join(", ")}`);
       seen.descr = str();
     } else if (key === "fortran_order") {
       seen.fortranOrder = bool();
@@ -150,18 +166,16 @@ function parseHeaderDict(src: string, bad: Fail): Header {
   return seen as Header;
 }
 
-function resolveDescr(descr: string, bad: Fail): { dtype: NpyDtype; size: number } {
+function resolveDescr(descr: string, bad: Fail, accept: readonly NpyDtype[]): { dtype: NpyDtype; size: number } {
   const order = descr[0];
   const t = Object.prototype.hasOwnProperty.call(TYPES, descr.slice(1)) ? TYPES[descr.slice(1)] : undefined;
-  if (!t || !"<>=|".includes(order)) {
-    return bad("NPY_UNSUPPORTED", `dtype '${descr}' is not supported; accepted descr: ${ACCEPTED_DESCRS}`);
-  }
+  if (!t || !"<>=|".includes(order) || !accept.includes(t.dtype)) return bad("NPY_UNSUPPORTED", unsupportedDtype(descr, accept));
   // Byte order only matters for multi-byte items.
   if (t.size > 1 && order === ">") {
     bad("NPY_UNSUPPORTED", `dtype '${descr}' is big-endian; only little-endian ('<') arrays are read`);
   }
   if (t.size > 1 && order === "|") {
-    bad("NPY_UNSUPPORTED", `dtype '${descr}' has no byte order; accepted descr: ${ACCEPTED_DESCRS}`);
+    bad("NPY_UNSUPPORTED", `dtype '${descr}' has no byte order; only little-endian ('<') arrays are read`);
   }
   return t;
 }
@@ -196,8 +210,8 @@ export function npyHeaderLength(head: Uint8Array): number {
   return head[6] === 1 ? 10 + view.getUint16(8, true) : 12 + view.getUint32(8, true);
 }
 
-/** Parses and checks the header at the start of `bytes` (which may hold only the header). */
-export function parseNpyHeader(bytes: Uint8Array, what?: string): NpyHeader {
+/** Parses and checks the header at the start of `bytes` (which may hold only the header); `accept` limits the dtypes. */
+export function parseNpyHeader(bytes: Uint8Array, what?: string, accept: readonly NpyDtype[] = ALL_DTYPES): NpyHeader {
   const bad = failer(what);
   if (bytes.length < 10 || MAGIC.some((b, k) => bytes[k] !== b)) {
     bad("NPY_INVALID", `not a .npy file (missing the \\x93NUMPY magic; ${bytes.length} bytes)`);
@@ -225,7 +239,7 @@ export function parseNpyHeader(bytes: Uint8Array, what?: string): NpyHeader {
     text += String.fromCharCode(b);
   }
   const header = parseHeaderDict(text, bad);
-  const { dtype, size } = resolveDescr(header.descr, bad);
+  const { dtype, size } = resolveDescr(header.descr, bad, accept);
   if (header.fortranOrder) {
     bad("NPY_UNSUPPORTED", `Fortran-order arrays are not supported (shape ${fmtShape(header.shape)}); save with C order`);
   }
@@ -234,9 +248,9 @@ export function parseNpyHeader(bytes: Uint8Array, what?: string): NpyHeader {
   return { shape: header.shape, dtype, itemBytes: size, dataStart, dataBytes: need! };
 }
 
-function parse(bytes: Uint8Array, what: string | undefined): NpyArray {
+function parse(bytes: Uint8Array, what: string | undefined, accept?: readonly NpyDtype[]): NpyArray {
   const bad = failer(what);
-  const { shape, dtype, dataStart, dataBytes } = parseNpyHeader(bytes, what);
+  const { shape, dtype, dataStart, dataBytes } = parseNpyHeader(bytes, what, accept);
   const have = bytes.length - dataStart;
   if (dataBytes !== have) {
     bad("NPY_INVALID", `data is ${have} bytes but ${dtype} ${fmtShape(shape)} needs ${dataBytes}`);
@@ -316,10 +330,7 @@ export function readMatrixF32(
   what?: string,
 ): { rows: number; cols: number; data: Float32Array } {
   const bad = failer(what);
-  const arr = parse(bytes, what);
-  if (arr.dtype !== "float32" && arr.dtype !== "float64") {
-    bad("NPY_UNSUPPORTED", `found dtype ${arr.dtype}; accepted: float32 or float64`);
-  }
+  const arr = parse(bytes, what, INPUT_DTYPES);
   if (arr.shape.length !== 1 && arr.shape.length !== 2) {
     bad("NPY_UNSUPPORTED",
       `found shape ${fmtShape(arr.shape)} (${arr.shape.length}-D); accepted: 2-D (n, d) or 1-D (d,)`);

@@ -23,8 +23,17 @@ export interface SaeAppOptions {
   maxRows?: number;
 }
 
-// Errors the library reports about the caller's input are 400s; anything else is a 500.
+// Errors the library reports about the request's input are 400s; a model or kernel that cannot
+// be had is a 503 (SOURCE_*: the operator's to fix, a retry may succeed); anything else is a 500.
 const CLIENT_CODES = new Set(["INPUT_SHAPE", "INPUT_NONFINITE", "INVALID_ARGUMENT"]);
+const UNAVAILABLE_CODES = new Set(["SOURCE_NOT_FOUND", "SOURCE_UNAVAILABLE"]);
+
+/** A failure to load the model: never the request's fault, whatever its code says. */
+class ModelLoadError extends Error {
+  constructor(readonly code: string | undefined, message: string) {
+    super(message);
+  }
+}
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
@@ -32,6 +41,10 @@ export function createApp(options: SaeAppOptions): Hono {
   const maxBody = options.maxBodyBytes ?? 8 << 20;
   const maxRows = options.maxRows ?? 1024;
   const app = new Hono();
+  const model = (c: Context): Promise<Sae> =>
+    options.sae(c).catch((e: unknown) => {
+      throw new ModelLoadError((e as { code?: string }).code, (e as Error).message ?? String(e));
+    });
 
   app.get("/healthz", (c) => c.text("ok"));
 
@@ -49,19 +62,19 @@ export function createApp(options: SaeAppOptions): Hono {
   }
 
   app.get("/v1/info", async (c) => {
-    const { info } = await options.sae(c);
+    const { info } = await model(c);
     return c.json({ ...info, limits: { maxBodyBytes: maxBody, maxRows } });
   });
 
   app.post("/v1/encode", async (c) => {
-    const sae = await options.sae(c);
+    const sae = await model(c);
     const { x, rows: n } = await rows(c, sae.info.dIn);
     const codes = sae.encode(x, n);
     return c.json({ rows: n, codes: perRow(codes) });
   });
 
   app.post("/v1/decode", async (c) => {
-    const sae = await options.sae(c);
+    const sae = await model(c);
     const { dIn, dSae } = sae.info;
     let out: Float32Array, n: number;
     if (isBinary(c)) {
@@ -76,7 +89,7 @@ export function createApp(options: SaeAppOptions): Hono {
   });
 
   app.post("/v1/score", async (c) => {
-    const sae = await options.sae(c);
+    const sae = await model(c);
     const { x, rows: n } = await rows(c, sae.info.dIn);
     const s = sae.score(x, n);
     return c.json({ rows: n, squared: Array.from(s.squared), normalized: Array.from(s.normalized, (v) => (Number.isFinite(v) ? v : null)) });
@@ -86,6 +99,8 @@ export function createApp(options: SaeAppOptions): Hono {
   app.onError((e, c) => {
     if (e instanceof BadRequest) return c.json(errorBody(e.code, e.message), 400);
     const code = (e as { code?: string }).code;
+    if (code && UNAVAILABLE_CODES.has(code)) return c.json(errorBody(code, e.message), 503);
+    if (e instanceof ModelLoadError) return c.json(errorBody(code ?? "INTERNAL", e.message), 500);
     if (code && CLIENT_CODES.has(code)) return c.json(errorBody(code, e.message), 400);
     if ("getResponse" in e && typeof e.getResponse === "function") return e.getResponse(); // Hono's HTTPException (401, 413)
     return c.json(errorBody("INTERNAL", e.message), 500);

@@ -3,6 +3,7 @@
 // encoder layouts of docs/model-format.md.
 import { LATENT_TILE, I8_K_STEP, packedOffset } from "./layout.js";
 import { fail } from "../base/errors.js";
+import { architecture } from "./architectures/index.js";
 import { checkSpec, expectedTensors, specToMetadata, type Architecture, type ModelSpec, type Normalization, type Quantization } from "./spec.js";
 import { safetensorsParts, serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
 import { loadTensor, type TensorLike } from "../base/lazy-tensor.js";
@@ -69,6 +70,12 @@ function q8(v: number, inv: number): number {
   return Math.sign(v) * Math.min(r, I8_MAX);
 }
 
+// The architecture's own per-latent tensors travel as SaeWeights fields of the same name.
+function latentTensor(w: SaeWeights<TensorLike>, name: string): Float32Array | undefined {
+  return (w as unknown as Record<string, Float32Array | undefined>)[name];
+}
+const usesBEnc = (w: SaeWeights<TensorLike>) => architecture(w.architecture).latentTensors.includes("b_enc");
+
 function checkTensor(name: string, arr: Float32Array | undefined, n: number): void {
   if (!(arr instanceof Float32Array) || arr.length !== n) fail("CHECKPOINT_INVALID", `${name} must have ${n} float32 values, got ${arr?.length}`);
   for (let i = 0; i < arr.length; i++) {
@@ -81,14 +88,9 @@ function checkSmallTensors(w: SaeWeights<TensorLike>, b_enc: Float32Array | null
   const dOut = w.dOut ?? w.dIn;
   checkTensor("b_dec", w.b_dec, dOut);
   if (w.W_skip) checkTensor("W_skip", w.W_skip, dOut * w.dIn);
-  if (w.architecture === "jumprelu") checkTensor("threshold", w.threshold, w.dSae);
-  if (w.architecture === "gated") {
-    checkTensor("b_gate", w.b_gate, w.dSae);
-    checkTensor("r_mag", w.r_mag, w.dSae);
-    checkTensor("b_mag", w.b_mag, w.dSae);
-  } else if (b_enc) {
-    checkTensor("b_enc", b_enc, w.dSae);
-  }
+  // b_enc may still be on disk: checked by the caller once read.
+  for (const name of architecture(w.architecture).latentTensors) if (name !== "b_enc") checkTensor(name, latentTensor(w, name), w.dSae);
+  if (b_enc && usesBEnc(w)) checkTensor("b_enc", b_enc, w.dSae);
 }
 
 // Visits every encoder weight (i: input dim, j: latent) in memory order: W_enc is [d_in][d_sae],
@@ -151,7 +153,7 @@ function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, proven
     dOut: w.dOut ?? w.dIn,
     skip: w.W_skip !== undefined,
     ...(w.featureDensity ? { featureDensity: Array.from(w.featureDensity, (v) => Number(v.toPrecision(6))) } : {}),
-    k: w.architecture === "topk" || w.architecture === "groupmax" ? w.k : 0,
+    k: architecture(w.architecture).k ? w.k : 0,
     applyBDecToInput: w.applyBDecToInput,
     normalization: w.normalization ?? "none",
     quantization,
@@ -174,9 +176,8 @@ function decoderTensors(spec: ModelSpec, W_dec: Float32Array): Record<string, In
 }
 
 function assemble(spec: ModelSpec, w: SaeWeights<TensorLike>, b_enc: Float32Array, data: Record<string, Int8Array | Float32Array>): BuiltModel {
-  Object.assign(data, { b_enc, b_dec: w.b_dec });
-  if (w.architecture === "jumprelu") data.threshold = w.threshold!;
-  if (w.architecture === "gated") Object.assign(data, { b_gate: w.b_gate!, r_mag: w.r_mag!, b_mag: w.b_mag! });
+  Object.assign(data, { b_dec: w.b_dec });
+  for (const name of architecture(w.architecture).latentTensors) data[name] = name === "b_enc" ? b_enc : latentTensor(w, name)!;
   if (w.W_skip) data.W_skip = w.W_skip;
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, { dtype, shape }] of Object.entries(expectedTensors(spec))) tensors[name] = { dtype, shape, data: data[name] };
@@ -203,7 +204,7 @@ export async function buildModelStreamed(
   checkSmallTensors(w, null);
   const dec = decoderTensors(spec, await loadTensor(w.W_dec, { into, onValues }));
   const b_enc = await loadTensor(w.b_enc); // after the decoder: its fold may need the decoder's norms
-  if (w.architecture !== "gated") checkTensor("b_enc", b_enc, w.dSae);
+  if (usesBEnc(w)) checkTensor("b_enc", b_enc, w.dSae);
   const enc = encoderTensors(spec, await loadTensor(w.W_enc, { into, onValues }), w.encoderLatentRows);
   return assemble(spec, w, b_enc, { ...dec, ...enc });
 }

@@ -3,12 +3,13 @@
 // This module is the single place that knows the names, dtypes and shapes.
 import { LATENT_TILE, I8_K_STEP } from "./layout.js";
 import { fail } from "../base/errors.js";
+import { ARCHITECTURES, architecture, architectureNames, type Architecture } from "./architectures/index.js";
+
+export { ARCHITECTURES, type Architecture };
 import type { Dtype, SafetensorsHeader, TensorInfo } from "../format/safetensors.js";
 
 export const FORMAT_NAME = "sae-edge";
 export const FORMAT_VERSION = "1";
-export const ARCHITECTURES = ["standard", "topk", "jumprelu", "gated", "groupmax"] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
 export const QUANTIZATIONS = ["int8", "f32"] as const;
 /** Per-row input normalization, undone on decode (SAELens normalize_activations). */
 export const NORMALIZATIONS = ["none", "layer_norm", "constant_norm_rescale"] as const;
@@ -111,13 +112,7 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
     t.W_enc_packed = { dtype: "F32", shape: [tiles, dIn, LATENT_TILE] };
     t.W_dec = { dtype: "F32", shape: [dSae, spec.dOut] };
   }
-  if (spec.architecture === "gated") {
-    // Gated SAEs have a gate bias, a magnitude bias and a per-latent log-scale instead of b_enc.
-    for (const name of ["b_gate", "r_mag", "b_mag"]) t[name] = { dtype: "F32", shape: [dSae] };
-  } else {
-    t.b_enc = { dtype: "F32", shape: [dSae] };
-  }
-  if (spec.architecture === "jumprelu") t.threshold = { dtype: "F32", shape: [dSae] };
+  for (const name of architecture(spec.architecture).latentTensors) t[name] = { dtype: "F32", shape: [dSae] };
   t.b_dec = { dtype: "F32", shape: [spec.dOut] };
   if (spec.skip) t.W_skip = { dtype: "F32", shape: [spec.dOut, dIn] };
   if (spec.screen) {
@@ -206,10 +201,9 @@ export function checkSpec(spec: ModelSpec): ModelSpec {
   if (spec.dOut !== spec.dIn && (spec.applyBDecToInput || spec.normalization !== "none")) {
     fail("MODEL_INVALID", "a transcoder (d_out ≠ d_in) cannot subtract b_dec from its input or normalize it");
   }
-  if (spec.architecture === "topk") {
-    if (!Number.isInteger(spec.k) || spec.k < 1 || spec.k > spec.dSae) fail("MODEL_INVALID", `topk needs 1 <= k <= d_sae (${spec.dSae}), got k=${spec.k}`);
-  } else if (spec.architecture === "groupmax") {
-    if (!Number.isInteger(spec.k) || spec.k < 1 || spec.dSae % spec.k !== 0) fail("MODEL_INVALID", `groupmax needs k groups dividing d_sae (${spec.dSae}), got k=${spec.k}`);
+  const { k } = architecture(spec.architecture);
+  if (k) {
+    if (!k.valid(spec.k, spec.dSae)) fail("MODEL_INVALID", `${spec.architecture} needs ${k.meaning} (${spec.dSae}), got k=${spec.k}`);
   } else if (spec.k !== 0) {
     fail("MODEL_INVALID", `k=${spec.k} is set but architecture is ${spec.architecture}`);
   }
@@ -231,7 +225,7 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
   const applyB = field(meta, "apply_b_dec_to_input");
   if (applyB !== "true" && applyB !== "false") fail("MODEL_INVALID", `apply_b_dec_to_input="${applyB}" is not true or false`);
   const spec = checkSpec({
-    architecture: oneOf(meta, "architecture", ARCHITECTURES),
+    architecture: oneOf(meta, "architecture", architectureNames()) as Architecture,
     dIn: positiveInt(meta, "d_in", MAX_D_IN),
     dSae: positiveInt(meta, "d_sae", MAX_D_SAE),
     dOut: meta.d_out === undefined ? positiveInt(meta, "d_in", MAX_D_IN) : positiveInt(meta, "d_out", MAX_D_IN),

@@ -14,7 +14,7 @@ export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadO
       return;
     }
     try {
-      if (!sae) throw new SaeEdgeError("INVALID_ARGUMENT", "pool worker called before init");
+      if (!sae) throw new SaeEdgeError("INTERNAL", "pool worker called before init");
       const s = await sae;
       const { result, transfer } = run(s, msg.method, msg.x, msg.rows);
       port.post({ type: "result", id: msg.id, result }, transfer);
@@ -38,7 +38,7 @@ function run(sae: Sae, method: string, x: Float32Array, rows: number): { result:
     const s: Scores = sae.score(x, rows);
     return { result: s, transfer: buffers(s.squared, s.normalized) };
   }
-  throw new SaeEdgeError("INVALID_ARGUMENT", `pool worker: unknown method ${method}`);
+  throw new SaeEdgeError("INTERNAL", `pool worker: unknown method ${method}`);
 }
 
 function wire(e: unknown, start: number): WireError {
@@ -46,5 +46,5 @@ function wire(e: unknown, start: number): WireError {
     const at = e.atRowOffset(start);
     return { code: at.code, message: at.message, row: at.row };
   }
-  return { code: "INVALID_ARGUMENT", message: `pool worker failed: ${(e as Error)?.message ?? String(e)}` };
+  return { code: "INTERNAL", message: `pool worker failed: ${(e as Error)?.message ?? String(e)}` };
 }

@@ -15,6 +15,8 @@ export type WasmBuilds = Record<KernelName, WasmInput>;
 
 export interface Kernel {
   name: KernelName;
+  /** Why each faster build was refused, e.g. "relaxed: self-test failed (…)" (empty if none was). */
+  fallbacks: string[];
   module: WebAssembly.Module;
   instantiate(): Promise<KernelExports>;
 }
@@ -32,7 +34,7 @@ export async function instantiateKernel(module: WebAssembly.Module): Promise<Ker
   const imports = {
     env: {
       abort(): never {
-        throw new SaeEdgeError("INVALID_ARGUMENT", "the sae-edge kernel aborted (an ABI misuse by the host: please report it)");
+        throw new SaeEdgeError("INTERNAL", "the sae-edge kernel aborted (an ABI misuse by the host: please report it)");
       },
     },
   };
@@ -40,7 +42,7 @@ export async function instantiateKernel(module: WebAssembly.Module): Promise<Ker
   return instance.exports as unknown as KernelExports;
 }
 
-async function tryKernel(name: KernelName, input: WasmInput): Promise<Kernel | string> {
+async function tryKernel(name: KernelName, input: WasmInput): Promise<Omit<Kernel, "fallbacks"> | string> {
   let module: WebAssembly.Module | null;
   try {
     module = await compile(input);
@@ -71,7 +73,7 @@ export async function selectKernel(builds: WasmBuilds, force?: KernelName): Prom
   const reasons: string[] = [];
   for (const name of force ? [force] : KERNELS) {
     const k = await tryKernel(name, builds[name]);
-    if (typeof k !== "string") return k;
+    if (typeof k !== "string") return { ...k, fallbacks: reasons };
     reasons.push(k);
   }
   return fail("KERNEL_UNAVAILABLE", `no usable kernel: ${reasons.join("; ")}`);

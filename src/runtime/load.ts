@@ -30,5 +30,5 @@ export async function loadSaeWith(builds: WasmBuilds, input: ModelInput, options
   const sizes = Object.fromEntries(header.tensors.map((t) => [t.name, t.end - t.begin]));
   const k = await kernel.instantiate();
   const placed = await placeModel(k, spec, sizes, (name, into) => source.read(header.dataOffset + byName.get(name)!.begin, into));
-  return new Sae(k, placed, { ...spec, kernel: kernel.name });
+  return new Sae(k, placed, { ...spec, kernel: kernel.name, kernelFallbacks: kernel.fallbacks });
 }

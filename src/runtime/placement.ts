@@ -3,6 +3,7 @@
 // floats, writes the descriptor and prepares the workspace.
 import { ACT_CODE, M, NORM_CODE, QUANT_CODE, LATENT_TILE, I8_K_STEP, roundUp, type KernelExports } from "./abi.js";
 import { fail } from "../base/errors.js";
+import { architecture } from "../model/architectures/index.js";
 import type { ModelSpec } from "../model/spec.js";
 
 export interface PlacedModel {
@@ -16,8 +17,8 @@ export interface PlacedModel {
 
 export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
 
-// Tensors stored per latent; padded to whole tiles in memory.
-const PER_LATENT = new Set(["W_enc_scale", "b_enc", "threshold", "b_gate", "r_mag", "b_mag", "screen_W_scale"]);
+// Scales stored per latent besides the architecture's own tensors; all padded to whole tiles in memory.
+const PER_LATENT_SCALES = ["W_enc_scale", "screen_W_scale"];
 const WASM32_BUDGET = 3.5 * 2 ** 30;
 
 export async function placeModel(
@@ -26,18 +27,17 @@ export async function placeModel(
   tensorBytes: Record<string, number>,
   read: TensorReader,
 ): Promise<PlacedModel> {
+  const arch = architecture(spec.architecture);
   const dSaePad = roundUp(spec.dSae, LATENT_TILE);
   const int8 = spec.quantization === "int8";
   const regions: Record<string, number> = {};
   const sizes: Record<string, number> = {};
-  for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = PER_LATENT.has(name) ? dSaePad * 4 : bytes;
+  const perLatent = new Set([...PER_LATENT_SCALES, ...arch.latentTensors]);
+  for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = perLatent.has(name) ? dSaePad * 4 : bytes;
+  for (const name of arch.derivedTensors ?? []) sizes[name] = dSaePad * 4;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
   sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
   sizes.screen_m = spec.screen ? M.BYTES : 0;
-  const gated = spec.architecture === "gated";
-  sizes.mag_scale = gated ? dSaePad * 4 : 0;
-  sizes.mag_bias = gated ? dSaePad * 4 : 0;
-  if (spec.architecture !== "jumprelu") sizes.threshold = 0;
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   if (total > WASM32_BUDGET) {
     fail("MODEL_UNSUPPORTED", `model needs ${(total / 2 ** 30).toFixed(2)} GiB of wasm memory, more than a wasm32 module can address`);
@@ -67,46 +67,29 @@ export async function placeModel(
     const neg = s.findIndex((v) => v < 0);
     if (neg >= 0) fail("MODEL_INVALID", `tensor "${name}" has a negative scale at latent ${neg}`);
   }
-  if (regions.threshold) {
-    // ReLU(h) * [h > theta] is active iff h > max(theta, 0).
-    const t = f32("threshold", spec.dSae);
-    for (let i = 0; i < t.length; i++) if (t[i] < 0) t[i] = 0;
-  }
-
-  if (gated) {
-    // b_gate takes b_enc's place (h is then the gate pre-activation π); the magnitude path
-    // exp(r_mag)·(π − b_gate) + b_mag becomes one scale and one bias per latent.
-    const bGate = f32("b_gate", spec.dSae), rMag = f32("r_mag", spec.dSae), bMag = f32("b_mag", spec.dSae);
-    const scale = f32("mag_scale", spec.dSae), bias = f32("mag_bias", spec.dSae);
-    for (let j = 0; j < spec.dSae; j++) {
-      const e = Math.exp(rMag[j]);
-      if (!Number.isFinite(e)) fail("MODEL_INVALID", `r_mag[${j}] = ${rMag[j]} overflows exp()`);
-      scale[j] = e;
-      bias[j] = bMag[j] - e * bGate[j];
-    }
-    regions.b_enc = regions.b_gate;
-  }
+  arch.prepare?.((name) => f32(name, spec.dSae), spec.dSae);
+  const slot = (name: string | undefined) => (name ? regions[name]! : 0);
   const d = new DataView(k.memory.buffer, m, M.BYTES);
   const set = (off: number, v: number) => d.setInt32(off, v, true);
   set(M.D_IN, spec.dIn);
   set(M.D_IN_PAD, roundUp(spec.dIn, I8_K_STEP));
   set(M.D_SAE, spec.dSae);
   set(M.D_SAE_PAD, dSaePad);
-  set(M.ACT, ACT_CODE[spec.architecture]);
+  set(M.ACT, ACT_CODE[arch.activation]);
   set(M.K, spec.k);
   set(M.QUANT, QUANT_CODE[spec.quantization]);
   set(M.W_ENC, regions.W_enc_packed);
   set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
   set(M.ENC_ZSUM, regions.zsum);
-  set(M.B_ENC, regions.b_enc);
-  set(M.THRESH, regions.threshold);
+  set(M.B_ENC, slot(arch.slots.bias));
+  set(M.THRESH, slot(arch.slots.threshold));
   set(M.W_DEC, regions.W_dec);
   set(M.DEC_SCALE, regions.W_dec_scale ?? 0);
   set(M.B_DEC, regions.b_dec);
   set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
   set(M.NORM, NORM_CODE[spec.normalization]);
-  set(M.MAG_SCALE, regions.mag_scale);
-  set(M.MAG_BIAS, regions.mag_bias);
+  set(M.MAG_SCALE, slot(arch.slots.magScale));
+  set(M.MAG_BIAS, slot(arch.slots.magBias));
   set(M.D_OUT, spec.dOut);
   set(M.W_SKIP, regions.W_skip ?? 0);
   if (spec.screen) {
@@ -125,7 +108,7 @@ export async function placeModel(
     put(M.W_ENC, regions.screen_W_packed);
     put(M.ENC_SCALE, regions.screen_W_scale);
     put(M.ENC_ZSUM, regions.screen_zsum);
-    put(M.B_ENC, regions.b_enc);
+    put(M.B_ENC, slot(arch.slots.bias));
     put(M.D_OUT, spec.dIn);
   }
   k.model_prepare(m);

@@ -10,6 +10,8 @@ import { wasmAlloc, type PlacedModel } from "./placement.js";
 export interface SaeInfo extends ModelSpec {
   /** The kernel build this instance runs. */
   kernel: KernelName;
+  /** Why each faster kernel build was refused here (empty when the fastest runs, or one was forced). */
+  kernelFallbacks: readonly string[];
 }
 
 /** Sparse codes in CSR form: row r's latents are indices/values[rowOffsets[r] .. rowOffsets[r+1]), value descending, ties by lower index. */

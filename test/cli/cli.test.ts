@@ -11,9 +11,10 @@ import { buildModel } from "../../src/model/quantize.js";
 import type { Sae } from "../../src/runtime/sae.js";
 import { parseNpy, serializeNpy } from "../../src/format/npy.js";
 import { parseSafetensors, serializeSafetensors } from "../../src/format/safetensors.js";
-import { DIST_CLI, randomInput, randomWeights, referenceOutputs, rng } from "../helpers/common.mjs";
+import { DIST_CLI, REPO, randomInput, randomWeights, referenceOutputs, rng } from "../helpers/common.mjs";
 import { runAsync, type ChildResult } from "../helpers/child.js";
 
+const VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
 const D_IN = 20;
 const D_SAE = 48;
 const K = 4;
@@ -95,7 +96,7 @@ describe("quantize", () => {
         expect(st.tensor(name), `${file} ${name}`).toEqual(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       }
       const prov = JSON.parse(st.header.metadata.provenance) as Record<string, unknown>;
-      expect(prov).toMatchObject({ source_format: "saelens", sae_lens_version: "6.5.0", created_by: "sae-edge 0.1.0" });
+      expect(prov).toMatchObject({ source_format: "saelens", sae_lens_version: "6.5.0", created_by: `sae-edge ${VERSION}` });
     }
   });
 
@@ -298,10 +299,10 @@ describe("help and version", () => {
     expect(r.stdout).toMatch(/Options:/);
   });
 
-  it("--version prints 0.1.0", async () => {
+  it("--version prints package.json's version", async () => {
     const r = await cli("--version");
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe("0.1.0");
+    expect(r.stdout.trim()).toBe(VERSION);
   });
 });
 
@@ -324,14 +325,14 @@ describe("bad input: exit 2, one line on stderr, nothing on stdout", () => {
   });
 
   const cases: [string, string[], RegExp][] = [
-    ["missing model file", ["encode", "missing.safetensors", "input.npy"], /missing\.safetensors.*\[INVALID_ARGUMENT\]/],
+    ["missing model file", ["encode", "missing.safetensors", "input.npy"], /missing\.safetensors.*\[SOURCE_NOT_FOUND\]/],
     ["model is random bytes", ["encode", "random.safetensors", "input.npy"], /\[SAFETENSORS_[A-Z_]+\]$/],
     ["inspect random bytes", ["inspect", "random.safetensors"], /\[SAFETENSORS_[A-Z_]+\]$/],
     ["model is a directory", ["encode", "model-dir.safetensors", "input.npy"], /model-dir/],
-    ["missing input file", ["encode", "m.safetensors", "missing.npy"], /missing\.npy.*\[INVALID_ARGUMENT\]/],
+    ["missing input file", ["encode", "m.safetensors", "missing.npy"], /missing\.npy.*\[SOURCE_NOT_FOUND\]/],
     ["wrong number of columns", ["encode", "m.safetensors", "cols19.npy"], /19 columns.*\[INPUT_SHAPE\]/],
     ["3-D input", ["encode", "m.safetensors", "rank3.npy"], /\[NPY_UNSUPPORTED\]/],
-    ["int32 input", ["score", "m.safetensors", "int32.npy"], /int32.*\[NPY_UNSUPPORTED\]/],
+    ["int32 input", ["score", "m.safetensors", "int32.npy"], /dtype int32 \('<i4'\) is not supported; accepted: float32, float64 \[NPY_UNSUPPORTED\]$/],
     ["truncated input", ["reconstruct", "m.safetensors", "truncated.npy", "-o", "never1.npy"], /\[NPY_INVALID\]/],
     ["NaN in the input (encode)", ["encode", "m.safetensors", "nan.npy"], /row 3, column 7.*\[INPUT_NONFINITE\]/],
     ["NaN in the input (encode --dense)", ["encode", "--dense", "m.safetensors", "nan.npy", "-o", "never2.npy"], /row 3, column 7.*\[INPUT_NONFINITE\]/],
@@ -349,7 +350,7 @@ describe("bad input: exit 2, one line on stderr, nothing on stdout", () => {
     ["reconstruct without -o", ["reconstruct", "m.safetensors", "input.npy"], /output/],
     ["quantize --bits 4", ["quantize", "ckpt", "-o", "never5.safetensors", "--bits", "4"], /bits/],
     ["quantize a folder without cfg.json", ["quantize", "empty-folder", "-o", "never6.safetensors"], /empty-folder.*\[CHECKPOINT_INVALID\]$/],
-    ["quantize a missing folder", ["quantize", "no-such-folder", "-o", "never7.safetensors"], /no-such-folder.*\[INVALID_ARGUMENT\]$/],
+    ["quantize a missing folder", ["quantize", "no-such-folder", "-o", "never7.safetensors"], /no-such-folder.*\[SOURCE_NOT_FOUND\]$/],
     ["quantize architecture temporal", ["quantize", "temporal", "-o", "never8.safetensors"], /temporal.*\[CHECKPOINT_UNSUPPORTED\]$/],
   ];
 

@@ -37,6 +37,7 @@ describe("the MNIST job (npm start)", () => {
       expect(statSync(join(dir, "out", f)).size).toBeGreaterThan(1000);
     }
     expect(readFileSync(join(dir, "out", "feature-atlas.png")).subarray(1, 4).toString()).toBe("PNG");
+    expect(statSync(join(dir, "out", "feature-atlas.png")).size).toBeLessThan(1_000_000); // was 2.2 MB with dead-latent noise
   }, 600_000); // trains ten one-class models: minutes on a busy 2-core machine
 
   it("npm run train:default reproduces the committed default model bit for bit", () => {

@@ -4,13 +4,15 @@
 // command that dies mid-frame and is restarted; then the same script under qemu-user
 // arm64 Node with a Raspberry Pi 4 CPU (cortex-a72).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findBinary } from "../helpers/find-binary.js";
+import { jsonLines, runAsync } from "../helpers/child.js";
 import { REPO } from "../helpers/common.mjs";
+import { expectHelp, expectOneLineError } from "../helpers/example-script.js";
+import { findBinary } from "../helpers/find-binary.js";
 
 const WATCH = join(REPO, "edge-examples/raspberry-pi-camera/watch.mjs");
 const W = 640, H = 480, FRAME = (W * H * 3) / 2;
@@ -146,5 +148,61 @@ describe("Raspberry Pi camera example", () => {
     const timeless = (r: Run) => r.events.map(({ seconds, fps, scoreFps, ...e }) => e);
     expect(timeless(arm)).toEqual(timeless(x64)); // training and int8 scoring are bit-identical across builds
     expect(alertFrames(arm)).toEqual(range(12, 14));
+  });
+});
+
+describe("Raspberry Pi camera example: bad input", () => {
+  const run = (args: string[]) => runAsync(process.execPath, [WATCH, "--out-dir", at("bad"), ...args]);
+
+  it("prints its usage for --help and exits 0", async () => {
+    expectHelp(await run(["--help"]), ["width", "height", "stride", "input", "exec", "learn", "model", "save", "kernel"]);
+  });
+
+  it("ends every bad option, value or file with one line on stderr and exit code 2", async () => {
+    writeFileSync(at("not-a-model.safetensors"), "{}");
+    const cases: [string[], RegExp][] = [
+      [["--bogus"], /unknown option --bogus/],
+      [["extra"], /Unexpected argument 'extra'/],
+      [["--width", "abc"], /--width must be an integer ≥ 1, got abc/],
+      [["--learn", "1"], /--learn must be an integer ≥ 2, got 1/],
+      [["--margin", "x"], /--margin must be a number > 0, got x/],
+      [["--kernel", "fast"], /--kernel must be one of scalar, simd128, relaxed, got fast/],
+      [["--stride", "600"], /--stride 600 is less than --width 640/],
+      [["--patch", "400"], /a 400-pixel patch does not fit a 320×240 image/],
+      [["--input", at("missing.yuv")], /missing\.yuv: no such file or directory/],
+      [["--input", tmp], /is a folder, not a file/],
+      [["--model", at("missing.safetensors")], /missing\.safetensors: no such file or directory/],
+      [["--model", at("not-a-model.safetensors")], /safetensors/],
+      [["--model", join(REPO, "models/mnist-topk-1024.safetensors")], /is not a camera model/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => run(args)));
+    runs.forEach((r, i) => expectOneLineError(r, cases[i][1], cases[i][0].join(" ")));
+  });
+
+  it("names the frame size of a clip given with the wrong geometry, and exits 2 when nothing was scored", async () => {
+    // 5 frames of 320×240 read as 640×480: 1.25 frames, never enough to learn from.
+    const small = ffmpegToFile(5, ["scale=320:240"], "small.yuv");
+    const hint = /576000 bytes are not whole 640×480 frames; they are 5 frames of 320×240 \(try --width 320 --height 240\)/;
+    const file = await run(["--input", small]);
+    expectOneLineError(file, new RegExp(`nothing scored: the input ended after 1 frame of 640×480, before learning was done \\(--skip 0 \\+ --learn 20\\); ${hint.source}`));
+    expect(jsonLines(file.stdout)[0]).toMatchObject({ event: "size-warning", hint: expect.stringMatching(hint) });
+    expect(file.stdout).not.toMatch(/--stride/);
+
+    const piped = spawn(process.execPath, [WATCH, "--out-dir", at("bad")], { stdio: ["pipe", "pipe", "pipe"] });
+    children.push(piped);
+    let out = "", stderr = "";
+    piped.stdout!.on("data", (d) => (out += d));
+    piped.stderr!.on("data", (d) => (stderr += d));
+    piped.stdin!.end(readFileSync(small));
+    const code = await new Promise((r) => piped.once("close", r));
+    expectOneLineError({ code: code as number, stdout: out, stderr }, hint, "through a pipe");
+    expect(jsonLines(out).find((e) => e.event === "partial-frame")).toMatchObject({ bytes: 115200, after: 0, hint: expect.stringMatching(hint) });
+
+    // The right geometry scores it.
+    const ok = await run(["--input", small, "--width", "320", "--height", "240", "--learn", "4"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(jsonLines(ok.stdout).at(-1)).toMatchObject({ event: "end", frames: 5, scored: 1 });
+
+    expectOneLineError(await run(["--input", "/dev/null"]), /nothing scored: the input held no whole 640×480 frame \(460800 bytes\)/);
   });
 });

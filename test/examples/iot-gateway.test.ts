@@ -2,7 +2,7 @@
 // the Suthaharan sensor data replayed as four devices, the broker restarted mid-stream,
 // a flood of malformed payloads; every message counted in and out.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -10,11 +10,14 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auroc } from "../../src/metrics/detection.js";
+import { runAsync } from "../helpers/child.js";
 import { REPO } from "../helpers/common.mjs";
+import { expectHelp, expectOneLineError } from "../helpers/example-script.js";
 import { findBinary } from "../helpers/find-binary.js";
 
 const GATEWAY = join(REPO, "edge-examples/iot-gateway/gateway.mjs");
 const REPLAY = join(REPO, "edge-examples/iot-gateway/replay.mjs");
+const EVALUATE = join(REPO, "edge-examples/iot-gateway/evaluate.mjs");
 const LIMIT = 2600; // readings per mote: past both labelled events (mote 1 from 2344, mote 4 from 2362)
 const WINDOW = 8;
 const LEARN = 1000;
@@ -197,5 +200,37 @@ describe("IoT gateway with mosquitto", () => {
       `${final.published} out, ${scoreMessages - scores.size} repeated score deliveries, broker restarted once; ` +
       `end to end ${Math.round(final.received / seconds)} msg/s (replay paced at 1 ms per round), ` +
       `gateway handler ${Math.round(final.accepted / (final.busyMs / 1000))} msg/s; mote1 AUROC ${a.toFixed(3)}`);
+  });
+});
+
+describe("IoT gateway example scripts: bad input", () => {
+  const run = (script: string, args: string[]) => runAsync(process.execPath, [script, ...args]);
+
+  it("print their usage for --help and exit 0", async () => {
+    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "stats-every", "kernel"]);
+    expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id"]);
+    expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "json"]);
+  });
+
+  it("end every bad option, value or model file with one line on stderr and exit code 2", async () => {
+    const models = join(tmp, "bad-models");
+    mkdirSync(models);
+    writeFileSync(join(models, "pump@flow.safetensors"), "not a model");
+    const cases: [string, string[], RegExp][] = [
+      [GATEWAY, ["--bogus"], /^gateway\.mjs: unknown option --bogus/],
+      [GATEWAY, ["--window", "abc"], /--window must be an integer ≥ 1, got abc/],
+      [GATEWAY, ["--fpr", "2"], /--fpr must be a number > 0 and < 1, got 2/],
+      [GATEWAY, ["--kernel", "fast"], /--kernel must be one of scalar, simd128, relaxed/],
+      [GATEWAY, ["--broker", "localhost"], /--broker localhost/],
+      [GATEWAY, ["--broker", "http://127.0.0.1:1883"], /--broker http:\/\/127\.0\.0\.1:1883: expected an mqtt:\/\//],
+      [GATEWAY, ["--model-dir", GATEWAY], /--model-dir .* is a file, not a folder/],
+      [GATEWAY, ["--model-dir", models], /pump@flow\.safetensors: safetensors/],
+      [REPLAY, ["--format", "xml"], /^replay\.mjs: --format must be one of json, binary, mixed, got xml/],
+      [REPLAY, ["--limit", "0"], /--limit must be an integer ≥ 1, got 0/],
+      [REPLAY, ["--interval"], /--interval/],
+      [EVALUATE, ["--span", "x"], /^evaluate\.mjs: --span must be an integer ≥ 2, got x/],
+    ];
+    const runs = await Promise.all(cases.map(([script, args]) => run(script, args)));
+    runs.forEach((r, i) => expectOneLineError(r, cases[i][2], cases[i][1].join(" ")));
   });
 });

@@ -223,7 +223,11 @@ describe("errors", () => {
   it("readMatrixF32 accepts only float32/float64 in 1-D or 2-D", () => {
     const ints = serializeNpy(new Int32Array([1, 2, 3, 4]), [2, 2]);
     const e = expectCode(() => readMatrixF32(ints, "acts.npy"), "NPY_UNSUPPORTED");
-    expect(e.message).toBe("acts.npy: found dtype int32; accepted: float32 or float64");
+    expect(e.message).toBe("acts.npy: dtype int32 ('<i4') is not supported; accepted: float32, float64");
+    // A dtype no reader takes (float16) names the same list: one source for both messages.
+    const halves = handBuilt(dictOf("<f2", "(2, 2)"), new Uint8Array(8));
+    const h = expectCode(() => readMatrixF32(halves, "acts.npy"), "NPY_UNSUPPORTED");
+    expect(h.message).toBe("acts.npy: dtype float16 ('<f2') is not supported; accepted: float32, float64");
     const cube = serializeNpy(new Float32Array(8), [2, 2, 2]);
     const c = expectCode(() => readMatrixF32(cube, "acts.npy"), "NPY_UNSUPPORTED");
     expect(c.message).toBe("acts.npy: found shape (2, 2, 2) (3-D); accepted: 2-D (n, d) or 1-D (d,)");

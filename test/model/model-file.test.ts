@@ -426,10 +426,10 @@ describe("valid safetensors, wrong model -> MODEL_INVALID / MODEL_UNSUPPORTED", 
 });
 
 describe("model paths", () => {
-  it("a missing file -> INVALID_ARGUMENT naming it", async () => {
+  it("a missing file -> SOURCE_NOT_FOUND naming it", async () => {
     const e = await loadSae(join(tmp, "nope.safetensors")).then(() => null, (err: unknown) => err);
     expect(e).toBeInstanceOf(SaeEdgeError);
-    expect((e as SaeEdgeError).code).toBe("INVALID_ARGUMENT");
+    expect((e as SaeEdgeError).code).toBe("SOURCE_NOT_FOUND");
     expect((e as Error).message).toContain("nope.safetensors");
   });
 

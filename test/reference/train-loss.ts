@@ -22,13 +22,19 @@ export interface RefLossOptions {
   dead: number[];
 }
 
+/**
+ * mean ‖x − mean(x)‖², computed another way than the trainer does: half the mean squared
+ * distance between all pairs of rows, (1/2n²) Σ_r Σ_s ‖x_r − x_s‖² (no mean is formed).
+ */
 export function refVariance(x: Float32Array, dIn: number): number {
   const n = x.length / dIn;
-  const mean = new Float64Array(dIn);
-  for (let r = 0; r < n; r++) for (let i = 0; i < dIn; i++) mean[i] += x[r * dIn + i] / n;
   let s = 0;
-  for (let r = 0; r < n; r++) for (let i = 0; i < dIn; i++) s += (x[r * dIn + i] - mean[i]) ** 2;
-  return s / n;
+  for (let r = 0; r < n; r++) {
+    for (let q = 0; q < n; q++) {
+      for (let i = 0; i < dIn; i++) s += (x[r * dIn + i] - x[q * dIn + i]) ** 2;
+    }
+  }
+  return s / (2 * n * n);
 }
 
 function topIdx(h: Float64Array, ids: number[], k: number): number[] {

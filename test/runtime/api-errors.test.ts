@@ -2,7 +2,12 @@
 // list (never a raw WebAssembly.RuntimeError or TypeError), and the same Sae
 // keeps answering correctly afterwards.
 import { beforeAll, describe, expect, it } from "vitest";
-import { SaeEdgeError } from "../../src/base/errors.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SaeEdgeError, isCallerError } from "../../src/base/errors.js";
+import { createApp } from "../../src/http/app.js";
+import { fetchBytes } from "../../src/adapters/web/index.js";
+import { KERNELS, instantiateKernel } from "../../src/runtime/kernel-select.js";
 import { loadSae } from "../../src/adapters/node/index.js";
 import { buildModel, serializeModel } from "../../src/model/quantize.js";
 import type { Sae, SparseCodes } from "../../src/runtime/sae.js";
@@ -288,5 +293,78 @@ describe("load options", () => {
         sae.dispose();
       }
     }
+  });
+});
+
+describe("failures that are not the caller's", () => {
+  it("the codes whose fault is not the caller's: SOURCE_UNAVAILABLE and INTERNAL (SOURCE_NOT_FOUND is whoever named it)", () => {
+    expect(isCallerError("SOURCE_UNAVAILABLE")).toBe(false);
+    expect(isCallerError("INTERNAL")).toBe(false);
+    for (const c of ["SOURCE_NOT_FOUND", "INVALID_ARGUMENT", "INPUT_SHAPE", "MODEL_INVALID", "NPY_UNSUPPORTED"] as const) expect(isCallerError(c), c).toBe(true);
+  });
+
+  it("a missing model file -> SOURCE_NOT_FOUND; a folder -> INVALID_ARGUMENT", async () => {
+    await expectCodeAsync(loadSae("/no/such/model.safetensors"), "SOURCE_NOT_FOUND");
+    await expectCodeAsync(loadSae("/tmp"), "INVALID_ARGUMENT");
+  });
+
+  it("a kernel abort is INTERNAL (a bug, not the caller's input)", async () => {
+    // (module (import "env" "abort" (func)) (func (export "run") call 0)): the kernels' abort import, called.
+    const wasm = Uint8Array.from([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+      0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+      0x02, 0x0d, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x05, 0x61, 0x62, 0x6f, 0x72, 0x74, 0x00, 0x00,
+      0x03, 0x02, 0x01, 0x00,
+      0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x01,
+      0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,
+    ]);
+    const k = (await instantiateKernel(new WebAssembly.Module(wasm))) as unknown as { run(): void };
+    expectCode(() => k.run(), "INTERNAL");
+  });
+
+  it("info.kernelFallbacks: why each faster build was refused, empty when one is forced", async () => {
+    const sae = await loadSae(bytes);
+    expect(sae.info.kernelFallbacks).toHaveLength(KERNELS.indexOf(sae.info.kernel));
+    sae.info.kernelFallbacks.forEach((why, i) => expect(why.startsWith(`${KERNELS[i]}: `), why).toBe(true));
+    if (process.versions.node.startsWith("20.")) expect(sae.info.kernelFallbacks).toEqual(["relaxed: not supported by this engine"]);
+    expect((await loadSae(bytes, { kernel: "scalar" })).info.kernelFallbacks).toEqual([]);
+  });
+
+  it("fetch: HTTP 404 -> SOURCE_NOT_FOUND, HTTP 500 and a refused connection -> SOURCE_UNAVAILABLE", async () => {
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === "/missing" ? 404 : 500;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await expectCodeAsync(fetchBytes(`${base}/missing`, "model"), "SOURCE_NOT_FOUND")).message).toMatch(/HTTP 404/);
+      expect((await expectCodeAsync(fetchBytes(`${base}/broken`, "model"), "SOURCE_UNAVAILABLE")).message).toMatch(/HTTP 500/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await expectCodeAsync(fetchBytes(base, "model"), "SOURCE_UNAVAILABLE"); // nothing listens there now
+  });
+
+  describe("HTTP: 400 for the request's mistakes, 503 for a model that cannot be had, 500 for the rest", () => {
+    const appWith = (load: () => Promise<Sae>) => createApp({ sae: load });
+    const post = (app: ReturnType<typeof createApp>, body: unknown) =>
+      app.request("/v1/encode", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const status = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code });
+
+    it.each([
+      ["SOURCE_NOT_FOUND", 503], ["SOURCE_UNAVAILABLE", 503], ["INTERNAL", 500],
+      ["INVALID_ARGUMENT", 500], ["MODEL_INVALID", 500], // the model is the operator's, never the request's
+    ] as const)("a model load failing with %s -> %i", async (code, want) => {
+      const app = appWith(() => Promise.reject(new SaeEdgeError(code, `model: ${code}`)));
+      expect(await status(await post(app, { inputs: [Array(D_IN).fill(0)] }))).toEqual({ status: want, code });
+    });
+
+    it("a bad request is still a 400, and a good one a 200", async () => {
+      const sae = await loadSae(bytes);
+      const app = appWith(async () => sae);
+      expect(await status(await post(app, { inputs: [[1, 2]] }))).toEqual({ status: 400, code: "INPUT_SHAPE" });
+      expect((await post(app, { inputs: [Array.from(X.subarray(0, D_IN))] })).status).toBe(200);
+    });
   });
 });

@@ -1,8 +1,9 @@
 // The browser example (edge-examples/browser) in headless Chromium: draw a "7"
-// with real pointer strokes, then check that a reconstruction, a score and the
-// active features appear, and that the page's numbers equal the Node library's
-// for the same 28 x 28 input. Saves a screenshot to test/runtimes/out/.
-import { mkdirSync } from "node:fs";
+// with real pointer strokes, then check that a reconstruction, a score with its
+// threshold and verdict, and the active features appear, and that the page's
+// numbers equal the Node library's for the same 28 x 28 input; then that the page
+// fits a 390 px wide phone. Saves screenshots to test/runtimes/out/.
+import { mkdirSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { loadSae } from "sae-edge";
 import { REPO } from "../helpers/common.mjs";
@@ -16,7 +17,7 @@ export async function testBrowserPage(check) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
   const errors = [];
   try {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${server.url}edge-examples/browser/index.html`);
     await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
@@ -35,6 +36,8 @@ export async function testBrowserPage(check) {
       const px = (id) => Array.from(document.getElementById(id).getContext("2d").getImageData(0, 0, 28, 28).data);
       return {
         score: document.getElementById("score").textContent,
+        threshold: document.getElementById("threshold").textContent,
+        verdict: document.getElementById("verdict").textContent,
         features: document.querySelectorAll("#features canvas").length,
         status: document.getElementById("status").textContent,
         input: px("input"),
@@ -57,6 +60,10 @@ export async function testBrowserPage(check) {
     const nodeScore = sae.score(x, 1).normalized[0];
     sae.dispose();
     check("browser page", Math.abs(nodeScore - score) < 0.01, `score agrees with Node's on the shown input (${nodeScore.toFixed(3)})`);
+    const { threshold } = JSON.parse(readFileSync(`${REPO}edge-examples/browser/calibration.json`, "utf8"));
+    const verdict = (s) => (s > threshold ? "anomalous" : "normal");
+    check("browser page", shown.threshold === threshold.toFixed(3), `shows the calibrated threshold (${shown.threshold})`);
+    check("browser page", shown.verdict === verdict(score), `shows the verdict "${shown.verdict}" for score ${shown.score}`);
 
     // Not a digit: a scribble should score worse than the 7.
     await page.click("#clear");
@@ -65,9 +72,19 @@ export async function testBrowserPage(check) {
     await page.waitForFunction((n) => Number(document.body.dataset.updates) > n, before);
     await page.waitForTimeout(200);
     const scribble = Number(await page.textContent("#score"));
+    const scribbleVerdict = await page.textContent("#verdict");
     await page.screenshot({ path: `${HERE}out/browser-page-scribble.png`, fullPage: true });
     check("browser page", scribble > score, `a scribble scores worse than the 7 (${scribble.toFixed(3)} > ${score.toFixed(3)})`);
-    return [`Browser page: ${shown.status}; drew a 7: score ${shown.score}, ${shown.features} features, a scribble: ${scribble.toFixed(3)}; screenshots in test/runtimes/out/`];
+    check("browser page", scribbleVerdict === verdict(scribble), `the scribble's verdict is "${scribbleVerdict}"`);
+
+    // A 390 px wide phone: nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.screenshot({ path: `${HERE}out/browser-page-phone.png`, fullPage: true });
+    check("browser page", overflow <= 0, `fits a 390 px wide screen (${overflow > 0 ? `${overflow} px too wide` : "no horizontal scroll"})`);
+    return [
+      `Browser page: ${shown.status}; drew a 7: score ${shown.score} (${shown.verdict}, threshold ${shown.threshold}), ${shown.features} features, a scribble: ${scribble.toFixed(3)} (${scribbleVerdict}); screenshots in test/runtimes/out/`,
+    ];
   } finally {
     await browser.close();
     await server.close();

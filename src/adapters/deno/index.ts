@@ -1,7 +1,7 @@
 // Deno adapter: the web adapter (kernel builds by URL; Deno fetches file: URLs
 // with --allow-read), plus models read from a file path tensor by tensor.
 import { loadSae as loadWeb, type WebLoadOptions } from "../web/index.js";
-import { fail } from "../../base/errors.js";
+import { fail, failIo } from "../../base/errors.js";
 import type { ModelInput } from "../../runtime/index.js";
 import type { ByteSource } from "../../base/byte-source.js";
 import type { Sae } from "../../runtime/index.js";
@@ -22,7 +22,7 @@ export async function fileSource(path: string | URL): Promise<ByteSource> {
   try {
     file = await Deno.open(path);
   } catch (e) {
-    return fail("INVALID_ARGUMENT", `cannot open model ${path}: ${(e as Error).message}`);
+    return failIo(`cannot open model ${path}`, e);
   }
   const { size, isFile } = await file.stat();
   if (!isFile) {

@@ -10,7 +10,7 @@ import { SaePool } from "../../pool/pool.js";
 import { serveSae } from "../../pool/serve.js";
 import type { PoolEndpoint } from "../../pool/protocol.js";
 import { loadSaeWith, type LoadOptions, type ModelInput } from "../../runtime/index.js";
-import { fail } from "../../base/errors.js";
+import { fail, failIo } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";
 import type { KernelName, WasmBuilds } from "../../runtime/index.js";
 import type { Sae } from "../../runtime/index.js";
@@ -46,7 +46,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
   try {
     fh = await open(path, "r");
   } catch (e) {
-    return fail("INVALID_ARGUMENT", `cannot open model ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return failIo(`cannot open model ${path}`, e);
   }
   const stat = await fh.stat();
   if (!stat.isFile()) {
@@ -91,7 +91,7 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
     names = await readdir(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "ENOTDIR") fail("INVALID_ARGUMENT", `cannot read checkpoint ${path}: ${code ?? (e as Error).message}`);
+    if (code !== "ENOTDIR") failIo(`cannot read checkpoint ${path}`, e);
     // A file inside a checkpoint folder stands for its folder.
     dir = dirname(path);
     names = await readdir(dir);
@@ -111,7 +111,7 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
     location: path,
     hookpoints: hookpoints.sort(),
     list: async () => names,
-    read: async (name) => new Uint8Array(await readFile(known(name))),
+    read: async (name) => new Uint8Array(await readFile(known(name)).catch((e) => failIo(`cannot read ${join(dir, name)}`, e))),
     open: async (name) => {
       const src = await fileSource(known(name));
       opened.push(src);

@@ -30,9 +30,9 @@ export async function fetchBytes(url: URL | string, what: string): Promise<Uint8
   try {
     res = await fetch(url);
   } catch (e) {
-    return fail("INVALID_ARGUMENT", `cannot fetch ${what} ${url}: ${(e as Error).message}`);
+    return fail("SOURCE_UNAVAILABLE", `cannot fetch ${what} ${url}: ${(e as Error).message}`);
   }
-  if (!res.ok) fail("INVALID_ARGUMENT", `cannot fetch ${what} ${url}: HTTP ${res.status}`);
+  if (!res.ok) fail(res.status === 404 || res.status === 410 ? "SOURCE_NOT_FOUND" : "SOURCE_UNAVAILABLE", `cannot fetch ${what} ${url}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 

@@ -28,7 +28,7 @@ export interface R2BucketLike {
 /** An R2 object as a ByteSource: the core reads it tensor by tensor with range requests. */
 export async function r2Source(bucket: R2BucketLike, key: string): Promise<ByteSource> {
   const head = await bucket.head(key);
-  if (!head) return fail("INVALID_ARGUMENT", `R2 object ${key} not found`);
+  if (!head) return fail("SOURCE_NOT_FOUND", `R2 object ${key} not found`);
   return {
     size: head.size,
     async read(offset, into) {
@@ -36,7 +36,7 @@ export async function r2Source(bucket: R2BucketLike, key: string): Promise<ByteS
       for (let done = 0; done < into.length; ) {
         const length = Math.min(8 << 20, into.length - done);
         const obj = await bucket.get(key, { range: { offset: offset + done, length } });
-        if (!obj) fail("SAFETENSORS_TRUNCATED", `R2 object ${key} vanished while reading`);
+        if (!obj) fail("SOURCE_UNAVAILABLE", `R2 object ${key} vanished while reading`);
         const part = new Uint8Array(await obj.arrayBuffer());
         if (part.length !== length) fail("SAFETENSORS_TRUNCATED", `R2 object ${key} ended at byte ${offset + done + part.length}`);
         into.set(part, done);

@@ -8,7 +8,7 @@ import { fidelityReport } from "../../metrics/fidelity.js";
 import { loadSae } from "../../adapters/node/index.js";
 import { readBytes, readInput, writeBytes } from "../io.js";
 import { intOption } from "../options.js";
-import { kernelOption } from "../shared.js";
+import { kernelOption, open, usage } from "../shared.js";
 
 export function registerScreen(program: Command): void {
   program
@@ -21,11 +21,11 @@ export function registerScreen(program: Command): void {
     .option("--pool <n>", "candidates rescored per row (default 4·k)", intOption("pool", 1))
     .option("--val <file>", "held-out inputs for the recall report (default: the samples)")
     .addOption(kernelOption())
-    .action(async (model: string, samples: string, o: { output: string; rank: number; pool?: number; val?: string; kernel?: KernelName }) => {
+    .action(async (model: string, samples: string, o: { output: string; rank: number; pool?: number; val?: string; kernel?: KernelName }, cmd: Command) => {
+      const plain = await open(model, o.kernel, cmd);
       const bytes = await readBytes(model, "model");
-      const plain = await loadSae(bytes, { kernel: o.kernel });
       const { dIn } = plain.info;
-      const fit = await readInput(samples, dIn);
+      const fit = await readInput(samples, dIn, usage(cmd));
       if (o.rank % 16 !== 0) fail("INVALID_ARGUMENT", `--rank must be a multiple of 16, got ${o.rank}`);
       const screened = addScreen(bytes, fit.data, { rank: o.rank, pool: o.pool });
       const check = o.val ? await readInput(o.val, dIn) : fit;

@@ -5,7 +5,7 @@ import type { KernelName } from "../../runtime/index.js";
 import { steer, type LatentEdit } from "../../runtime/index.js";
 import { serializeNpy } from "../../format/npy.js";
 import { readInput, writeBytes } from "../io.js";
-import { batches, kernelOption, open } from "../shared.js";
+import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -45,7 +45,7 @@ export function registerSteer(program: Command): void {
     .command("steer")
     .description("edit latents and decode: output = x + (SAE_edited(x) − SAE(x)) (the error term; --no-error-term for SAE_edited(x)); edits apply in the order --set, --scale, --add, --clamp, --zero")
     .argument("<model>", "sae-edge model file")
-    .argument("<input>", "input .npy (float32/float64, [n, d_in] or [d_in])")
+    .argument("<input>", INPUT_HELP)
     .requiredOption("-o, --output <file>", "steered rows, float32 .npy [n, d_in]")
     .option("--set <latent=value>", "set a latent (repeatable)", collect, [])
     .option("--scale <latent=factor>", "multiply a latent", collect, [])
@@ -54,7 +54,7 @@ export function registerSteer(program: Command): void {
     .option("--zero <latent>", "ablate a latent", collect, [])
     .option("--no-error-term", "output the edited reconstruction only")
     .addOption(kernelOption())
-    .action(async (model: string, input: string, o: SteerCli) => {
+    .action(async (model: string, input: string, o: SteerCli, cmd: Command) => {
       const edits = [
         ...o.set.map((s) => parse("set", s)),
         ...o.scale.map((s) => parse("scale", s)),
@@ -62,8 +62,8 @@ export function registerSteer(program: Command): void {
         ...o.clamp.map((s) => parse("clamp", s)),
         ...o.zero.map((s) => parse("zero", s)),
       ];
-      const sae = await open(model, o.kernel);
-      const { rows, data } = await readInput(input, sae.info.dIn);
+      const sae = await open(model, o.kernel, cmd);
+      const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dOut } = sae.info;
       const out = new Float32Array(rows * dOut);
       batches(rows, "steer", (r0, r1) => out.set(steer(sae, data.subarray(r0 * dIn, r1 * dIn), edits, { errorTerm: o.errorTerm }), r0 * dOut));

@@ -3,17 +3,16 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";
-import { fail } from "../../base/errors.js";
+import { fail, failIo } from "../../base/errors.js";
 import type { KernelName } from "../../runtime/index.js";
-import { buildModel, serializeModel } from "../../model/quantize.js";
-import { saeLensCheckpoint } from "../../model/saelens-writer.js";
+import { exportTrained } from "../../train/export.js";
 import { nodeBuilds } from "../../adapters/node/index.js";
 import { matrixBatches, trainSae } from "../../train/train-loop.js";
 import { meanCenteredNorm } from "../../train/trainer.js";
 import { readMatrix, writeBytes } from "../io.js";
 import { intOption, numberOption } from "../options.js";
 import { progress } from "../progress.js";
-import { kernelOption } from "../shared.js";
+import { ROWS_HELP, kernelOption } from "../shared.js";
 
 interface TrainCli {
   output: string;
@@ -34,7 +33,7 @@ export function registerTrain(program: Command): void {
   program
     .command("train")
     .description("train an SAE on a .npy matrix [n, d_in]; writes the int8 model and a SAELens checkpoint folder beside it")
-    .argument("<data>", "training data .npy (float32/float64, [n, d_in])")
+    .argument("<data>", `training data ${ROWS_HELP}`)
     .requiredOption("-o, --output <file>", "int8 model to write (.safetensors); the f32 SAELens checkpoint goes to <name>.saelens/")
     .addOption(new Option("--arch <name>", "activation").choices(["topk", "relu", "jumprelu"]).default("topk"))
     .option("--k <n>", "TopK: active latents per row", intOption("k", 1), 32)
@@ -81,16 +80,11 @@ export function registerTrain(program: Command): void {
       }
       const seconds = (performance.now() - t0) / 1000;
       const last = result.epochs[result.epochs.length - 1];
-      const weights = result.trainer.weights();
-      const provenance = {
-        source_format: "sae-edge train", data: basename(data), rows: x.rows, epochs: o.epochs, batch: o.batch, seed: o.seed,
-        lr: result.trainer.options.lr, final_fvu: last.fvu, ...(last.valFvu !== undefined ? { val_fvu: last.valFvu } : {}),
-        created_by: "sae-edge 0.1.0",
-      };
-      await writeBytes(o.output, serializeModel(buildModel(weights, "int8", provenance)));
+      const out = exportTrained(result, { data: basename(data), rows: x.rows, epochs: o.epochs, batch: o.batch, seed: o.seed });
+      await writeBytes(o.output, out.model);
       const folder = join(dirname(o.output), `${basename(o.output).replace(/\.safetensors$/, "")}.saelens`);
-      await mkdir(folder, { recursive: true });
-      for (const [name, bytes] of Object.entries(saeLensCheckpoint(weights, { trained_by: "sae-edge 0.1.0" }))) await writeBytes(join(folder, name), bytes);
+      await mkdir(folder, { recursive: true }).catch((e: unknown) => failIo(`cannot make ${folder}`, e));
+      for (const [name, bytes] of Object.entries(out.checkpoint)) await writeBytes(join(folder, name), bytes);
       process.stderr.write(
         `trained ${architecture} ${x.cols}→${o.dSae} on ${x.rows} rows × ${o.epochs} epochs in ${seconds.toFixed(1)} s ` +
           `(${Math.round((x.rows * o.epochs) / seconds)} rows/s, kernel ${result.trainer.kernel}): FVU ${last.fvu.toFixed(4)}` +

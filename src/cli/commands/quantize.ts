@@ -1,0 +1,40 @@
+// `sae-edge quantize`: a checkpoint folder to an sae-edge model file (quantizeCheckpoint).
+import { Option, type Command } from "commander";
+import { IMPORTERS, quantizeCheckpoint } from "../../importers/index.js";
+import { serializeModelParts } from "../../model/quantize.js";
+import { checkpointFolder } from "../../adapters/node/index.js";
+import { expectCheckpoint } from "../file-kinds.js";
+import { writeBytes } from "../io.js";
+import { progress, type Progress } from "../progress.js";
+
+export const familyOption = () => new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family));
+
+export function registerQuantize(program: Command): void {
+  program
+    .command("quantize")
+    .description("quantize a checkpoint folder (SAELens cfg.json + sae_weights.safetensors) into an sae-edge model")
+    .argument("<checkpoint>", "checkpoint folder")
+    .requiredOption("-o, --output <file>", "model file to write (.safetensors)")
+    .addOption(new Option("--bits <n>", "8: int8 weights; 32: exact f32 weights").choices(["8", "32"]).default("8"))
+    .addOption(familyOption())
+    .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder, e.g. layers.6")
+    .action(async (checkpoint: string, o: { output: string; bits: string; from?: string; hookpoint?: string }) => {
+      await expectCheckpoint(checkpoint, "quantize");
+      let bar: Progress | undefined, shown = 0;
+      const { model, family } = await quantizeCheckpoint(await checkpointFolder(checkpoint, o.hookpoint), {
+        quantization: o.bits === "8" ? "int8" : "f32",
+        family: o.from,
+        onProgress: (done, total) => {
+          (bar ??= progress("quantize", total)).advance(done - shown);
+          shown = done;
+        },
+      });
+      bar?.stop();
+      const parts = serializeModelParts(model);
+      await writeBytes(o.output, parts);
+      const { spec } = model;
+      process.stderr.write(
+        `wrote ${o.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}, ${parts.reduce((n, p) => n + p.length, 0)} bytes (from ${family})\n`,
+      );
+    });
+}
