@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 // One vitest project per runtime (test/runtimes/<runtime>/vitest.config.ts) beside node20:
 // the unit tests, which run under this Node 20, and the matrix's Node 20 leg.
 // `npm test` runs them all; `npx vitest run --project deno` one.
-const RUNTIMES = readdirSync("test/runtimes").filter((d) => existsSync(`test/runtimes/${d}/vitest.config.ts`));
+const dir = new URL("test/runtimes/", import.meta.url);
+const RUNTIMES = readdirSync(dir).filter((d) => existsSync(new URL(`${d}/vitest.config.ts`, dir)));
 
 export default defineConfig({
   test: {
@@ -14,7 +15,6 @@ export default defineConfig({
           name: "node20",
           include: ["test/**/*.test.ts", "test/runtimes/node20/*.test.mjs"],
           exclude: ["test/engines/**", "**/node_modules/**", ...RUNTIMES.map((r) => `test/runtimes/${r}/**`)],
-          globalSetup: ["test/runtimes/setup.mjs"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
