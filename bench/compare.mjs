@@ -53,7 +53,7 @@ for (const p of wanted) if (!PEERS[p]) throw new Error(`unknown peer ${p} (have 
 const unavailable = [];
 const peers = wanted.filter((id) => {
   if (PEERS[id].peers && !PEERS_INSTALLED) return void unavailable.push({ peer: id, reason: "bench/peers not installed (cd bench/peers && npm ci --ignore-scripts)" });
-  if (!nodeFor(id)) return void unavailable.push({ peer: id, reason: `needs Node ≥ 22 for relaxed SIMD (${NODE22} missing: node scripts/ensure-engines.mjs)` });
+  if (!nodeFor(id)) return void unavailable.push({ peer: id, reason: `needs Node ≥ 22 for relaxed SIMD (${NODE22} missing: node scripts/ensure-test-deps.mjs)` });
   return true;
 });
 if (!PEERS_INSTALLED) console.error("bench/peers is not installed: running sae-edge, C and JS-loop rows only (cd bench/peers && npm ci --ignore-scripts)");

@@ -8,28 +8,23 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findBinary } from "../helpers/find-binary.js";
 import { calibrate, loadSae, nodeBuilds } from "../../src/adapters/node/index.js";
 import { withCalibration } from "../../src/model/calibration-file.js";
 import { buildModel, serializeModel } from "../../src/model/quantize.js";
 import { matrixBatches, trainSae } from "../../src/train/index.js";
-import { materialize, randomInput, randomWeights, vectorCases } from "../helpers/common.mjs";
+import { materialize, randomInput, randomWeights, REPO, vectorCases } from "../helpers/common.mjs";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const C_HOST = join(REPO, "edge-examples/iot-gateway/c-host");
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-c-host-"));
 const at = (name: string) => join(tmp, name);
 const HOST = at("build/sae-score");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function need(binary: string, debianPackage: string): void {
-  const found = (process.env.PATH ?? "").split(":").some((d) => d && existsSync(join(d, binary)));
-  if (!found) throw new Error(`${binary} not found: this test needs the Debian package ${debianPackage} (apt-get install ${debianPackage})`);
-}
-
 beforeAll(() => {
-  need("wasm2c", "wabt");
-  need("gcc", "gcc");
-  need("make", "make");
+  findBinary("wasm2c", "wabt");
+  findBinary("gcc", "gcc");
+  findBinary("make", "make");
   const r = spawnSync("make", ["-C", C_HOST, `OUT=${at("build")}`, `WASM=${join(REPO, "build/scalar.wasm")}`], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`building the C host failed:\n${r.stdout}\n${r.stderr}`);
 }, 120_000);
@@ -112,8 +107,8 @@ describe("C gateway host (wasm2c + gcc)", () => {
   });
 
   it("gives the same bits built for arm64 (a Pi-class gateway) and run under qemu-user on a cortex-a72", async () => {
-    need("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu");
-    need("qemu-aarch64-static", "qemu-user-static");
+    findBinary("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu");
+    findBinary("qemu-aarch64-static", "qemu-user-static");
     if (!existsSync("/usr/aarch64-linux-gnu/include/stdio.h")) throw new Error("the arm64 C library headers are missing: apt-get install libc6-dev-arm64-cross");
     const out = at("build-arm64");
     const r = spawnSync("make", ["-C", C_HOST, "CC=aarch64-linux-gnu-gcc", `OUT=${out}`, `WASM=${join(REPO, "build/scalar.wasm")}`], { encoding: "utf8" });

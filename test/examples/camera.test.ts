@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, runAsync } from "../helpers/child.js";
+import { REPO } from "../helpers/common.mjs";
 import { expectHelp, expectOneLineError } from "../helpers/example-script.js";
+import { findBinary } from "../helpers/find-binary.js";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const WATCH = join(REPO, "edge-examples/raspberry-pi-camera/watch.mjs");
 const W = 640, H = 480, FRAME = (W * H * 3) / 2;
 const DEFECT_FROM = 40, FRAMES = 60;
@@ -33,10 +34,7 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function ffmpegPath(): string {
-  for (const dir of (process.env.PATH ?? "").split(":").concat("/usr/bin")) if (dir && existsSync(join(dir, "ffmpeg"))) return join(dir, "ffmpeg");
-  throw new Error("ffmpeg not found: this test needs the Debian package ffmpeg (apt-get install ffmpeg)");
-}
+const ffmpegPath = () => findBinary("ffmpeg", "ffmpeg");
 
 const ffmpegArgs = (frames: number, filters: string[], out: string) => [
   "-v", "error", "-y", "-f", "lavfi", "-i", SCENE, ...(filters.length ? ["-vf", filters.join(",")] : []),
@@ -134,7 +132,7 @@ describe("Raspberry Pi camera example", () => {
 
   it("runs under qemu-user arm64 Node on a cortex-a72 (Pi 4) with the same events as on x64", async () => {
     for (const [what, path] of Object.entries(ARM64)) {
-      if (!existsSync(path)) throw new Error(`arm64 ${what} missing at ${path}: install it with \`node test/runtimes/install.mjs\` (Node) and apt-get install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross`);
+      if (!existsSync(path)) throw new Error(`arm64 ${what} missing at ${path}: \`node scripts/ensure-test-deps.mjs\` installs it`);
     }
     // 4 steady frames and 10 with the box; learning on the first 8, on the device itself.
     const clip = at("clip.yuv");

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, runAsync } from "../helpers/child.js";
+import { REPO } from "../helpers/common.mjs";
 import { expectHelp } from "../helpers/example-script.js";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-copied-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -2,7 +2,7 @@
 // the Suthaharan sensor data replayed as four devices, the broker restarted mid-stream,
 // a flood of malformed payloads; every message counted in and out.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
@@ -11,9 +11,10 @@ import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auroc } from "../../src/metrics/detection.js";
 import { runAsync } from "../helpers/child.js";
+import { REPO } from "../helpers/common.mjs";
 import { expectHelp, expectOneLineError } from "../helpers/example-script.js";
+import { findBinary } from "../helpers/find-binary.js";
 
-const REPO = new URL("../..", import.meta.url).pathname;
 const GATEWAY = join(REPO, "edge-examples/iot-gateway/gateway.mjs");
 const REPLAY = join(REPO, "edge-examples/iot-gateway/replay.mjs");
 const EVALUATE = join(REPO, "edge-examples/iot-gateway/evaluate.mjs");
@@ -22,13 +23,6 @@ const WINDOW = 8;
 const LEARN = 1000;
 const MOTES = ["mote1", "mote2", "mote3", "mote4"];
 const FLOOD = 600;
-
-function findBinary(name: string, debianPackage: string): string {
-  for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin"])) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  throw new Error(`${name} not found: this test needs the Debian package ${debianPackage} (apt-get install ${debianPackage})`);
-}
 
 async function freePort(): Promise<number> {
   const srv = createServer();

@@ -7,12 +7,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildModel, checkpointFolder, importCheckpoint, loadSae, serializeModel, SaeEdgeError, type Sae } from "../../src/adapters/node/index.js";
+import { buildModel, checkpointFolder, importCheckpoint, loadSae, serializeModel, type Sae } from "../../src/adapters/node/index.js";
 import {
   activateRow, baseSeed, caseSeed, checkSelection, csrRows, decodeRows, expectSameBits, expectWithin, makeRng, mismatch,
   preactF64, roundTo, selectionUnambiguous, writeSaeLensCheckpoint, type Arch, type Bounded, type Rng, type SparseRow,
   type StDtype, type StTensor,
 } from "../reference/index.js";
+import { expectCodeAsync } from "../helpers/expect-code.js";
 
 let root: string;
 let counter = 0;
@@ -225,17 +226,6 @@ function inputs(rng: Rng): Float32Array {
 
 function ctxOf(name: string, seed: number): string {
   return `${name} seed=${seed} (SAE_TEST_SEED=${baseSeed()}) d_in=${D_IN} d_sae=${D_SAE}`;
-}
-
-async function expectCode(p: Promise<unknown>, code: string, ctx: string): Promise<SaeEdgeError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e, ctx).toBeInstanceOf(SaeEdgeError);
-    expect((e as SaeEdgeError).code, `${ctx}: ${(e as Error).message}`).toBe(code);
-    return e as SaeEdgeError;
-  }
-  throw new Error(`${ctx}: expected SaeEdgeError ${code}, nothing was thrown`);
 }
 
 describe("SAELens v6 checkpoints", () => {
@@ -464,7 +454,7 @@ describe("SAELens normalizations folded into the weights", () => {
     const dir = freshDir();
     const raw = randomSae(makeRng(1), "standard");
     await writeSaeLensCheckpoint(dir, { cfg: v6Cfg("standard", { normalize_activations: "expected_average_only_in" }), tensors: tensorsOf(raw, "F32") });
-    await expectCode(importDir(dir), "CHECKPOINT_UNSUPPORTED", "no activation_scaler.json");
+    await expectCodeAsync(importDir(dir), "CHECKPOINT_UNSUPPORTED", "no activation_scaler.json");
   });
 
   for (const applyB of [false, true]) {
@@ -520,8 +510,8 @@ describe("SAELens checkpoint errors", () => {
   it("missing cfg.json -> CHECKPOINT_INVALID", async () => {
     const dir = freshDir();
     await writeSaeLensCheckpoint(dir, { tensors: tensorsOf(randomSae(makeRng(2), "standard"), "F32") });
-    await expectCode(importDir(dir), "CHECKPOINT_INVALID", "no cfg.json (auto-detected)");
-    await expectCode((async () => importCheckpoint(await checkpointFolder(dir), "saelens"))(), "CHECKPOINT_INVALID", "no cfg.json (--from saelens)");
+    await expectCodeAsync(importDir(dir), "CHECKPOINT_INVALID", "no cfg.json (auto-detected)");
+    await expectCodeAsync((async () => importCheckpoint(await checkpointFolder(dir), "saelens"))(), "CHECKPOINT_INVALID", "no cfg.json (--from saelens)");
   });
 
   it("tensor shapes that disagree with cfg.json -> CHECKPOINT_INVALID", async () => {
@@ -536,12 +526,12 @@ describe("SAELens checkpoint errors", () => {
     for (const [label, tensors] of cases) {
       const dir = freshDir();
       await writeSaeLensCheckpoint(dir, { cfg: v6Cfg("standard"), tensors });
-      await expectCode(importDir(dir), "CHECKPOINT_INVALID", label);
+      await expectCodeAsync(importDir(dir), "CHECKPOINT_INVALID", label);
     }
     // d_sae in cfg.json disagreeing with correct tensors.
     const dir = freshDir();
     await writeSaeLensCheckpoint(dir, { cfg: v6Cfg("standard", { d_sae: D_SAE + 4 }), tensors: tensorsOf(raw, "F32") });
-    await expectCode(importDir(dir), "CHECKPOINT_INVALID", "cfg d_sae + 4");
+    await expectCodeAsync(importDir(dir), "CHECKPOINT_INVALID", "cfg d_sae + 4");
   });
 
   it('architecture "temporal" -> CHECKPOINT_UNSUPPORTED', async () => {
@@ -552,7 +542,7 @@ describe("SAELens checkpoint errors", () => {
     tensors.push({ name: "b_mag", dtype: "F32", shape: [D_SAE], values: raw.b_enc });
     const dir = freshDir();
     await writeSaeLensCheckpoint(dir, { cfg: v6Cfg("temporal" as Arch), tensors });
-    await expectCode(importDir(dir), "CHECKPOINT_UNSUPPORTED", "temporal");
+    await expectCodeAsync(importDir(dir), "CHECKPOINT_UNSUPPORTED", "temporal");
   });
 
   it("cfg.json that is not JSON -> CHECKPOINT_INVALID", async () => {
@@ -560,7 +550,7 @@ describe("SAELens checkpoint errors", () => {
     for (const text of ['{"d_in": 24, "d_sae": 40,', "{d_in: 24}", "", "\u0000\u0001"]) {
       const dir = freshDir();
       await writeSaeLensCheckpoint(dir, { cfg: text, tensors: tensorsOf(raw, "F32") });
-      await expectCode(importDir(dir), "CHECKPOINT_INVALID", `cfg.json = ${JSON.stringify(text)}`);
+      await expectCodeAsync(importDir(dir), "CHECKPOINT_INVALID", `cfg.json = ${JSON.stringify(text)}`);
     }
   });
 });

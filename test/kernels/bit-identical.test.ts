@@ -59,7 +59,7 @@ let node20: EngineRun;
 let node22: EngineRun;
 
 beforeAll(async () => {
-  expect(existsSync(NODE22), `Node 22 missing at ${NODE22} (node scripts/ensure-engines.mjs)`).toBe(true);
+  expect(existsSync(NODE22), `Node 22 missing at ${NODE22} (node scripts/ensure-test-deps.mjs)`).toBe(true);
   [node20, node22] = await Promise.all([runEngine(process.execPath), runEngine(NODE22)]);
 });
 

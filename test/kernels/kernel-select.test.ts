@@ -5,24 +5,14 @@
 // chosen there, the answers must be the correct ones.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SaeEdgeError } from "../../src/base/errors.js";
 import { selectKernel, type KernelName, type WasmBuilds } from "../../src/runtime/kernel-select.js";
 import { BUILD_DIR, NODE22 } from "../helpers/common.mjs";
 import { jsonLines, runAsync } from "../helpers/child.js";
+import { expectCodeAsync } from "../helpers/expect-code.js";
 
 const wasm = (name: KernelName) => new Uint8Array(readFileSync(`${BUILD_DIR}${name}.wasm`));
 const corrupt = (bytes: Uint8Array) => bytes.map((b, i) => (i >= 8 && i % 7 === 0 ? b ^ 0x5a : b));
 const EMPTY_MODULE = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]); // valid, but exports nothing
-
-async function expectKernelError(p: Promise<unknown>, code: string): Promise<SaeEdgeError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(SaeEdgeError);
-  expect((e as SaeEdgeError).code).toBe(code);
-  return e as SaeEdgeError;
-}
 
 describe("selectKernel with hand-made builds (this process: Node 20)", () => {
   it("corrupt relaxed bytes fall back to simd128, which really works", async () => {
@@ -46,7 +36,7 @@ describe("selectKernel with hand-made builds (this process: Node 20)", () => {
   it("the real relaxed build is not usable on plain Node 20 (simd128 chosen; forcing it is KERNEL_UNAVAILABLE)", async () => {
     const builds: WasmBuilds = { relaxed: wasm("relaxed"), simd128: wasm("simd128"), scalar: wasm("scalar") };
     expect((await selectKernel(builds)).name).toBe("simd128");
-    const e = await expectKernelError(selectKernel(builds, "relaxed"), "KERNEL_UNAVAILABLE");
+    const e = await expectCodeAsync(selectKernel(builds, "relaxed"), "KERNEL_UNAVAILABLE");
     expect(e.message).toMatch(/relaxed/);
   });
 
@@ -54,7 +44,7 @@ describe("selectKernel with hand-made builds (this process: Node 20)", () => {
     const k = await selectKernel({ relaxed: corrupt(wasm("relaxed")), simd128: EMPTY_MODULE, scalar: wasm("scalar") });
     expect(k.name).toBe("scalar");
     expect((await k.instantiate()).kernel_id()).toBe(0);
-    const e = await expectKernelError(
+    const e = await expectCodeAsync(
       selectKernel({ relaxed: corrupt(wasm("relaxed")), simd128: EMPTY_MODULE, scalar: new Uint8Array([1, 2, 3]) }),
       "KERNEL_UNAVAILABLE",
     );
@@ -65,9 +55,9 @@ describe("selectKernel with hand-made builds (this process: Node 20)", () => {
     const builds: WasmBuilds = { relaxed: corrupt(wasm("relaxed")), simd128: wasm("simd128"), scalar: wasm("scalar") };
     expect((await selectKernel(builds, "scalar")).name).toBe("scalar");
     expect((await selectKernel(builds, "simd128")).name).toBe("simd128");
-    await expectKernelError(selectKernel(builds, "relaxed"), "KERNEL_UNAVAILABLE");
-    await expectKernelError(selectKernel({ ...builds, scalar: EMPTY_MODULE }, "scalar"), "KERNEL_UNAVAILABLE");
-    await expectKernelError(selectKernel(builds, "avx512" as KernelName), "INVALID_ARGUMENT");
+    await expectCodeAsync(selectKernel(builds, "relaxed"), "KERNEL_UNAVAILABLE");
+    await expectCodeAsync(selectKernel({ ...builds, scalar: EMPTY_MODULE }, "scalar"), "KERNEL_UNAVAILABLE");
+    await expectCodeAsync(selectKernel(builds, "avx512" as KernelName), "INVALID_ARGUMENT");
   });
 
   it("accepts precompiled WebAssembly.Module inputs and lazy loaders", async () => {

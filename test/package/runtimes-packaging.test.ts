@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/http/app.js";
 import { loadSae } from "../../src/adapters/node/index.js";
 import { loadSae as loadWeb } from "../../src/adapters/web/index.js";
+import { REPO } from "../helpers/common.mjs";
 
-const REPO = new URL("../../", import.meta.url).pathname;
 
 /** The dist/ file `import "sae-edge"` (or a subpath) resolves to under esbuild with these conditions. */
 async function resolved(spec: string, platform: "node" | "browser" | "neutral", conditions: string[] = []): Promise<string[]> {

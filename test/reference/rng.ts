@@ -1,5 +1,6 @@
-// Seeded randomness for the reference tests: mulberry32 for uniforms and
+// Seeded randomness for the reference tests: the helpers' mulberry32 for uniforms and
 // Box-Muller for normals. Shares no code with src/.
+import { rng } from "../helpers/common.mjs";
 
 export interface Rng {
   readonly seed: number;
@@ -16,15 +17,8 @@ export interface Rng {
 }
 
 export function makeRng(seed: number): Rng {
-  let a = seed >>> 0;
   let spare: number | null = null;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = rng(seed);
   const normal = (): number => {
     if (spare !== null) {
       const s = spare;

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SaeEdgeError, isCallerError, type SaeErrorCode } from "../../src/base/errors.js";
+import { SaeEdgeError, isCallerError } from "../../src/base/errors.js";
 import { createApp } from "../../src/http/app.js";
 import { fetchBytes } from "../../src/adapters/model-source.js";
 import { KERNELS, instantiateKernel } from "../../src/runtime/kernel-select.js";
@@ -13,32 +13,11 @@ import { buildModel, serializeModel } from "../../src/model/quantize.js";
 import type { Sae, SparseCodes } from "../../src/runtime/sae.js";
 import type { KernelName } from "../../src/runtime/kernel-select.js";
 import { randomInput, randomWeights, referenceOutputs, saeOutputs, type Outputs } from "../helpers/common.mjs";
+import { expectCode, expectCodeAsync } from "../helpers/expect-code.js";
 
 const D_IN = 20;
 const D_SAE = 48;
 const K = 4;
-
-function expectCode(fn: () => unknown, code: SaeErrorCode): SaeEdgeError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  if (thrown === undefined) throw new Error(`expected SaeEdgeError ${code}, nothing was thrown`);
-  expect(thrown, String(thrown)).toBeInstanceOf(SaeEdgeError);
-  expect(thrown).not.toBeInstanceOf(WebAssembly.RuntimeError);
-  expect((thrown as SaeEdgeError).code, (thrown as Error).message).toBe(code);
-  return thrown as SaeEdgeError;
-}
-
-async function expectCodeAsync(p: Promise<unknown>, code: SaeErrorCode): Promise<SaeEdgeError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  if (e === undefined) throw new Error(`expected SaeEdgeError ${code}, the promise resolved`);
-  expect(e, String(e)).toBeInstanceOf(SaeEdgeError);
-  expect((e as SaeEdgeError).code, (e as Error).message).toBe(code);
-  return e as SaeEdgeError;
-}
 
 const weights = randomWeights({ architecture: "topk", dIn: D_IN, dSae: D_SAE, k: K, seed: 42 });
 const model = buildModel(weights, "int8");

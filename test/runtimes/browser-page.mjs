@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { loadSae } from "sae-edge";
 import { REPO } from "../helpers/common.mjs";
-import { HERE } from "./install.mjs";
+import { HERE } from "./paths.mjs";
 import { serveRepo } from "./static-server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { REPO } from "../helpers/common.mjs";
 import { checkHttpApi } from "./http-api.mjs";
-import { HERE } from "./install.mjs";
+import { HERE } from "./paths.mjs";
 import { freePort } from "./wrangler.mjs";
 
 const TOKEN = "deno-token-5678";

@@ -1,14 +1,11 @@
-// The runtime matrix: one runner per runtime, each printing one JSON line with the
-// probe.js result (entry resolved, kernel chosen, hashes, 768 x 24576 encode time).
-// x64 runtimes run one at a time (their timings are real); the qemu runs
-// (correctness only) two at once.
+// Starts the runtime matrix's runners: one per runtime, each printing one JSON line with
+// the probe.js result (entry resolved, kernel chosen, hashes, 768 x 24576 encode time).
+// Each resolves to that result, or { error } with the runner's last output.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { NODE22 } from "../helpers/common.mjs";
-import { ARM, HERE } from "./install.mjs";
+import { ARM, BIN, HERE } from "./paths.mjs";
 import { startWrangler, workerdGrowth } from "./wrangler.mjs";
 
-const BIN = `${HERE}node_modules/.bin/`;
 const TIMEOUT_MS = 150_000;
 
 /** Runs a command with a time limit; resolves to { code, stdout, stderr }. */
@@ -42,7 +39,7 @@ async function runner(cmd, args, opts) {
 const pkgVersion = (name) => JSON.parse(readFileSync(`${HERE}node_modules/${name}/package.json`, "utf8")).version;
 
 /** workerd through `wrangler dev`: HTTP to the probe Worker; encode time by difference (its clock stands still in a request). */
-async function workerd() {
+export async function probeWorkerd() {
   let w;
   try {
     w = await startWrangler(`${HERE}workerd`);
@@ -71,40 +68,18 @@ async function workerd() {
   }
 }
 
-const deno = () =>
+/** Deno 2 (the npm deno package's binary) running runners/deno.ts. */
+export const probeDeno = () =>
   runner(`${BIN}deno`, ["run", "--allow-read", "runners/deno.ts"], { env: { DENO_NO_UPDATE_CHECK: "1", DENO_DIR: `${HERE}.cache/deno` } });
 
-const qemu = (arch, cpu, args = []) => () => {
+/** A Node build (Node 20 = process.execPath, Node 22 from test/engines) running runners/node.mjs. */
+export const probeNode = (node = process.execPath) => runner(node, ["runners/node.mjs"]);
+
+/** An arm Node build under qemu-user on a Raspberry Pi CPU model (correctness only: qemu says nothing of a Pi's speed). */
+export const probeQemu = (arch, cpu, args = []) => {
   const a = ARM[arch];
   return runner(a.qemu, ["-L", a.sysroot, "-cpu", cpu, `${a.dir}bin/node`, "runners/node.mjs", ...args]);
 };
 
-// [name, run, package entry it must resolve, qemu?]
-export const RUNTIMES = [
-  ["Node 20 (x64)", () => runner(process.execPath, ["runners/node.mjs"]), "node"],
-  ["Node 22 (x64)", () => runner(NODE22, ["runners/node.mjs"]), "node"],
-  ["Deno 2", deno, "deno"],
-  ["workerd (wrangler dev)", workerd, "workers"],
-  ["Chromium headless", () => runner(process.execPath, ["runners/chromium.mjs"]), "web"],
-  ["arm64 Node 22, cortex-a53 (Pi 3)", qemu("arm64", "cortex-a53", ["--quick"]), "node", true],
-  ["arm64 Node 22, cortex-a72 (Pi 4)", qemu("arm64", "cortex-a72", ["--quick"]), "node", true],
-  ["arm64 Node 22, cortex-a76 (Pi 5)", qemu("arm64", "cortex-a76", ["--quick"]), "node", true],
-  ["armv7 Node 20, cortex-a7 (Pi 2)", qemu("armv7", "cortex-a7", ["--timing=3x2"]), "node", true],
-];
-
-/** Runs every runtime; resolves to name -> result (or { error }). */
-export async function runMatrix() {
-  const results = new Map();
-  const one = async ([name, run]) => {
-    const s = performance.now();
-    const r = await run().catch((e) => ({ error: e.stack }));
-    results.set(name, { ...r, seconds: (performance.now() - s) / 1000 });
-    console.error(`${name}: ${r.error ? "FAILED" : "done"} in ${results.get(name).seconds.toFixed(1)} s`);
-  };
-  for (const r of RUNTIMES.filter((r) => !r[3])) await one(r);
-  const queue = RUNTIMES.filter((r) => r[3]);
-  await Promise.all([0, 1].map(async () => {
-    for (let r; (r = queue.shift()); ) await one(r);
-  }));
-  return results;
-}
+/** Debian's headless Chromium, driven by playwright-core (runners/chromium.mjs). */
+export const probeChromium = () => runner(process.execPath, ["runners/chromium.mjs"]);

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { REPO } from "../helpers/common.mjs";
 import { checkHttpApi } from "./http-api.mjs";
-import { HERE } from "./install.mjs";
+import { HERE } from "./paths.mjs";
 import { WRANGLER, WRANGLER_ENV, startWrangler, workerdGrowth } from "./wrangler.mjs";
 
 const DIR = `${REPO}edge-examples/cloudflare-worker`;

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { HERE } from "./install.mjs";
+import { HERE } from "./paths.mjs";
 
 export const WRANGLER_ENV = {
   WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_UPDATE_NOTIFIER: "1",

@@ -1,0 +1,11 @@
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: {
+    name: "deno",
+    include: ["*.test.mjs"],
+    globalSetup: ["../setup.mjs"],
+    testTimeout: 300_000,
+    sequence: { groupOrder: 2 }, // one runtime at a time: the timings are real
+  },
+});

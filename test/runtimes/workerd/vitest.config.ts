@@ -1,0 +1,11 @@
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: {
+    name: "workerd",
+    include: ["*.test.mjs"],
+    globalSetup: ["../setup.mjs"],
+    testTimeout: 300_000,
+    sequence: { groupOrder: 3 }, // one runtime at a time: the timings are real
+  },
+});
