@@ -92,4 +92,3 @@ export async function createSaePool(model: ModelSource, options: WebPoolOptions 
   return SaePool.start(endpoints, source, options);
 }
 
-export type { WebPoolModel } from "./serve-worker.js";
