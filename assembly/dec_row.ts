@@ -1,7 +1,7 @@
 // Sparse decode, one row: out = b_dec + sum_e value_e * W_dec[index_e], codes
 // taken in the order given. Int8 rows: out += (value * row_scale) * q, the same
 // per-element operations in every variant.
-import { mi, mp, M_D_IN, M_D_OUT, M_QUANT, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_NORM, M_W_SKIP, QUANT_I8 } from "./model";
+import { mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_QUANT, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_NORM, M_W_SKIP, QUANT_I8 } from "./model";
 import { dot4 } from "./vec_f32";
 
 export function dec_i8_axpy__scalar(out: usize, row: usize, coef: f32, n: i32): void {
@@ -109,25 +109,35 @@ export function dec_f32_axpy4__wasmsimd(out: usize, w: usize, c: usize, n: i32):
   }
 }
 
-// Codes wait here until four can go together (decodeEnd flushes the rest).
-const PENDING_ROWS: usize = memory.data(16, 16);
-const PENDING_COEF: usize = memory.data(16, 16);
-let pending = 0;
+// A row being decoded: codes wait here until four can go together (decodeEnd flushes the
+// rest). A workspace slot (workspace.ts), passed explicitly.
+@unmanaged export class Decoder {
+  pending: i32;
+  r0: usize; r1: usize; r2: usize; r3: usize;   // decoder rows of the waiting codes
+  c0: f32; c1: f32; c2: f32; c3: f32;           // and their coefficients
+}
+@inline function pendingRows(d: Decoder): usize {
+  return changetype<usize>(d) + offsetof<Decoder>("r0");
+}
+@inline function pendingCoefs(d: Decoder): usize {
+  return changetype<usize>(d) + offsetof<Decoder>("c0");
+}
 
-function flush(m: usize, out: usize): void {
+function flush(d: Decoder, m: usize, out: usize): void {
   const dOut = mi(m, M_D_OUT); // decoder rows have the output width
   const int8 = mi(m, M_QUANT) == QUANT_I8;
-  if (pending == 4) {
+  const rows = pendingRows(d), coefs = pendingCoefs(d);
+  if (d.pending == 4) {
     if (int8) {
-      if (ASC_FEATURE_SIMD) dec_i8_axpy4__wasmsimd(out, PENDING_ROWS, PENDING_COEF, dOut);
-      else dec_i8_axpy4__scalar(out, PENDING_ROWS, PENDING_COEF, dOut);
+      if (ASC_FEATURE_SIMD) dec_i8_axpy4__wasmsimd(out, rows, coefs, dOut);
+      else dec_i8_axpy4__scalar(out, rows, coefs, dOut);
     } else {
-      if (ASC_FEATURE_SIMD) dec_f32_axpy4__wasmsimd(out, PENDING_ROWS, PENDING_COEF, dOut);
-      else dec_f32_axpy4__scalar(out, PENDING_ROWS, PENDING_COEF, dOut);
+      if (ASC_FEATURE_SIMD) dec_f32_axpy4__wasmsimd(out, rows, coefs, dOut);
+      else dec_f32_axpy4__scalar(out, rows, coefs, dOut);
     }
   } else {
-    for (let e = 0; e < pending; e++) {
-      const row = load<usize>(PENDING_ROWS + (<usize>e << 2)), coef = load<f32>(PENDING_COEF + (<usize>e << 2));
+    for (let e = 0; e < d.pending; e++) {
+      const row = load<usize>(rows + (<usize>e << 2)), coef = load<f32>(coefs + (<usize>e << 2));
       if (int8) {
         if (ASC_FEATURE_SIMD) dec_i8_axpy__wasmsimd(out, row, coef, dOut);
         else dec_i8_axpy__scalar(out, row, coef, dOut);
@@ -137,16 +147,19 @@ function flush(m: usize, out: usize): void {
       }
     }
   }
-  pending = 0;
+  d.pending = 0;
 }
 
-export function decodeBegin(m: usize, out: usize): void {
-  pending = 0;
+export function decodeBegin(d: Decoder, m: usize, out: usize): void {
+  assert(changetype<usize>(d) != 0 && mi(m, M_D_OUT) > 0, "decode needs a decoder slot and d_out > 0");
+  assert((out & 3) == 0 && (mp(m, M_B_DEC) & 3) == 0, "decode rows must be 4-byte aligned");
+  d.pending = 0;
   memory.copy(out, mp(m, M_B_DEC), <usize>mi(m, M_D_OUT) << 2);
 }
 
 // Adds value · W_dec[j] (int8: the coefficient is value · row scale, as one f32 product).
-export function decodeAdd(m: usize, out: usize, j: i32, value: f32): void {
+export function decodeAdd(d: Decoder, m: usize, out: usize, j: i32, value: f32): void {
+  assert(j >= 0 && j < mi(m, M_D_SAE), "decoded latent out of range");
   const dOut = mi(m, M_D_OUT);
   let row: usize, coef: f32;
   if (mi(m, M_QUANT) == QUANT_I8) {
@@ -156,14 +169,14 @@ export function decodeAdd(m: usize, out: usize, j: i32, value: f32): void {
     row = mp(m, M_W_DEC) + ((<usize>j * <usize>dOut) << 2);
     coef = value;
   }
-  store<usize>(PENDING_ROWS + (<usize>pending << 2), row);
-  store<f32>(PENDING_COEF + (<usize>pending << 2), coef);
-  if (++pending == 4) flush(m, out);
+  store<usize>(pendingRows(d) + (<usize>d.pending << 2), row);
+  store<f32>(pendingCoefs(d) + (<usize>d.pending << 2), coef);
+  if (++d.pending == 4) flush(d, m, out);
 }
 
 // Ends a row's sum: the codes still waiting.
-export function decodeEnd(m: usize, out: usize): void {
-  flush(m, out);
+export function decodeEnd(d: Decoder, m: usize, out: usize): void {
+  flush(d, m, out);
 }
 
 // Undoes the input normalization on a decoded row: x̂ = x̂_n · scale + shift (no-op without one).

@@ -2,9 +2,19 @@
 // per input dim), so one splat of x[i] feeds a whole tile. Each latent sums
 // w*x in input order in every variant (no FMA), so builds agree bit for bit.
 import { mi, mp, M_D_IN, M_D_SAE_PAD, M_W_ENC, M_B_ENC } from "./model";
-import { epilogue1, epilogue4 } from "./epilogue";
+import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
 
-export function enc_f32_1x4__scalar(m: usize, xf: usize): void {
+// The contract both variants rely on (compiled out of release builds).
+@inline function checkPreamble(m: usize, xf: usize, e: Epilogue): void {
+  const dSaePad = mi(m, M_D_SAE_PAD);
+  assert(m != 0 && (m & 3) == 0, "descriptor must be 4-byte aligned");
+  assert(mi(m, M_D_IN) > 0 && dSaePad > 0 && (dSaePad & 3) == 0, "needs d_in > 0 and d_sae_pad a positive multiple of 4");
+  assert((mp(m, M_W_ENC) & 15) == 0 && (mp(m, M_B_ENC) & 15) == 0 && (xf & 3) == 0, "W_enc and b_enc must be 16-byte aligned");
+  assert(changetype<usize>(e) != 0, "needs an epilogue");
+}
+
+export function enc_f32_1x4__scalar(m: usize, xf: usize, e: Epilogue): void {
+  checkPreamble(m, xf, e);
   const dIn = mi(m, M_D_IN);
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   const bEnc = mp(m, M_B_ENC);
@@ -16,14 +26,15 @@ export function enc_f32_1x4__scalar(m: usize, xf: usize): void {
         acc += load<f32>(w + (<usize>i << 4) + (<usize>l << 2)) * load<f32>(xf + (<usize>i << 2));
       }
       const j = (b << 2) + l;
-      epilogue1(j, acc + load<f32>(bEnc + (<usize>j << 2)));
+      epilogue1(e, j, acc + load<f32>(bEnc + (<usize>j << 2)));
     }
     w += <usize>dIn << 4;
   }
 }
 
 // Two tiles per pass: two independent add chains hide the add latency.
-export function enc_f32_1x4__wasmsimd(m: usize, xf: usize): void {
+export function enc_f32_1x4__wasmsimd(m: usize, xf: usize, e: Epilogue): void {
+  checkPreamble(m, xf, e);
   const dIn = mi(m, M_D_IN);
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   const bEnc = mp(m, M_B_ENC);
@@ -39,8 +50,8 @@ export function enc_f32_1x4__wasmsimd(m: usize, xf: usize): void {
       a0 = f32x4.add(a0, f32x4.mul(v128.load(w + off), xv));
       a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + off), xv));
     }
-    epilogue4(b << 2, f32x4.add(a0, v128.load(bEnc + (<usize>b << 4))));
-    epilogue4((b + 1) << 2, f32x4.add(a1, v128.load(bEnc + (<usize>(b + 1) << 4))));
+    epilogue4(e, b << 2, f32x4.add(a0, v128.load(bEnc + (<usize>b << 4))));
+    epilogue4(e, (b + 1) << 2, f32x4.add(a1, v128.load(bEnc + (<usize>(b + 1) << 4))));
     w += tileBytes << 1;
   }
   if (b < tiles) {
@@ -48,6 +59,6 @@ export function enc_f32_1x4__wasmsimd(m: usize, xf: usize): void {
     for (let i = 0; i < dIn; i++) {
       a0 = f32x4.add(a0, f32x4.mul(v128.load(w + (<usize>i << 4)), v128.load32_splat(xf + (<usize>i << 2))));
     }
-    epilogue4(b << 2, f32x4.add(a0, v128.load(bEnc + (<usize>b << 4))));
+    epilogue4(e, b << 2, f32x4.add(a0, v128.load(bEnc + (<usize>b << 4))));
   }
 }

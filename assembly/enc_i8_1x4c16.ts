@@ -4,16 +4,37 @@
 // Pre-activation h = f32(sum q_w q_x) * (x_scale * w_scale) + b_enc, in that
 // order in every variant, so the three builds agree bit for bit.
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_SCALE, M_ENC_ZSUM, M_B_ENC } from "./model";
-import { epilogue1, epilogue4 } from "./epilogue";
+import { XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
 
-@inline function epilogueScalar(m: usize, j: i32, acc: i32, xs: f32): void {
+@inline function epilogueScalar(m: usize, j: i32, acc: i32, xs: f32, e: Epilogue): void {
   const off = <usize>j << 2;
   const h = <f32>acc * (xs * load<f32>(mp(m, M_ENC_SCALE) + off)) + load<f32>(mp(m, M_B_ENC) + off);
-  epilogue1(j, h);
+  epilogue1(e, j, h);
+}
+
+// The contract every variant relies on (compiled out of release builds): whole 16-byte steps and
+// 4-latent tiles, 16-byte aligned weights and row, 7-bit activations (the relaxed build's i7 operand
+// stays in [1, 127], the others' q in [-63, 63]), padding inputs that add nothing.
+@inline function checkPreamble(m: usize, xq: usize, xs: f32, e: Epilogue, layout: i32): void {
+  const dInPad = mi(m, M_D_IN_PAD), dSaePad = mi(m, M_D_SAE_PAD);
+  assert(m != 0 && (m & 3) == 0, "descriptor must be 4-byte aligned");
+  assert(dInPad > 0 && (dInPad & 15) == 0, "int8 d_in_pad must be a positive multiple of 16");
+  assert(dSaePad > 0 && (dSaePad & 3) == 0, "d_sae_pad must be a positive multiple of 4");
+  assert((mp(m, M_W_ENC) & 15) == 0 && (xq & 15) == 0, "W_enc and the quantized row must be 16-byte aligned");
+  assert((mp(m, M_ENC_SCALE) & 15) == 0 && (mp(m, M_B_ENC) & 15) == 0, "per-latent vectors must be 16-byte aligned");
+  assert(xs >= 0 && changetype<usize>(e) != 0, "needs a scale >= 0 and an epilogue");
+  if (!ASC_NO_ASSERT) {
+    for (let i = 0; i < dInPad; i++) {
+      const q: i32 = layout == XQ_U7 ? <i32>load<u8>(xq + i) - 64 : layout == XQ_I16 ? <i32>load<i16>(xq + (<usize>i << 1)) : <i32>load<i8>(xq + i);
+      assert(q >= -63 && q <= 63, "quantized activations must lie in [-63, 63]");
+    }
+  }
 }
 
 // Reference-shaped twin: i8 x i8 products summed in i32.
-export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32): void {
+export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32, e: Epilogue): void {
+  checkPreamble(m, xq, xs, e, XQ_I8);
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   let w = mp(m, M_W_ENC);
@@ -27,7 +48,7 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32): void {
           acc += <i32>load<i8>(wp + t) * <i32>load<i8>(xp + t);
         }
       }
-      epilogueScalar(m, (b << 2) + l, acc, xs);
+      epilogueScalar(m, (b << 2) + l, acc, xs, e);
     }
     w += <usize>steps << 6;
   }
@@ -40,11 +61,11 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32): void {
   return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
 }
 
-@inline function epilogueTile(m: usize, b: i32, acc: v128, xs: f32): void {
+@inline function epilogueTile(m: usize, b: i32, acc: v128, xs: f32, e: Epilogue): void {
   const off = <usize>b << 4;
   const scale = f32x4.mul(f32x4.splat(xs), v128.load(mp(m, M_ENC_SCALE) + off));
   const h = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), v128.load(mp(m, M_B_ENC) + off));
-  epilogue4(b << 2, h);
+  epilogue4(e, b << 2, h);
 }
 
 // SIMD128 without widening the weights (pmovsxbw was the bottleneck): a 16-byte weight
@@ -53,7 +74,8 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32): void {
 // them against x's even and odd dims (XQ_I16 layout). Sums carry the factor 256, so they are
 // folded (>> 8, exact) every 64 steps, before 64 · 16 · 256 · 127 · 63 could reach 2^31.
 const FOLD_STEPS = 64;
-export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32): void {
+export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32, e: Epilogue): void {
+  checkPreamble(m, xq, xs, e, XQ_I16);
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   const hiMask = i16x8.splat(-256);
@@ -81,7 +103,7 @@ export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32): voi
       s2 = i32x4.add(s2, i32x4.shr_s(a2, 8));
       s3 = i32x4.add(s3, i32x4.shr_s(a3, 8));
     }
-    epilogueTile(m, b, hsum4(s0, s1, s2, s3), xs);
+    epilogueTile(m, b, hsum4(s0, s1, s2, s3), xs, e);
   }
 }
 
@@ -90,7 +112,9 @@ export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32): voi
 // top bit set and x86 (pmaddubsw, unsigned) and ARM (sdot, signed) agree and
 // cannot saturate (2 * 127 * 128 < 32767). The offset is removed exactly with
 // 64 * sum(q_w) per latent (M_ENC_ZSUM).
-export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32): void {
+export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32, e: Epilogue): void {
+  checkPreamble(m, xq, xs, e, XQ_U7);
+  assert((mp(m, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   const zsum = mp(m, M_ENC_ZSUM);
@@ -107,7 +131,7 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32):
       a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(w, 48), xu)));
     }
     const acc = i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6));
-    epilogueTile(m, b, acc, xs);
+    epilogueTile(m, b, acc, xs, e);
   }
 }
 

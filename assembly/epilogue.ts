@@ -1,123 +1,134 @@
 // What the encoder does with each tile of pre-activations: store them densely
 // (preact), or pass those above the activation's bar to the selection.
-import { selectPush, selThr } from "./select";
+import { Selection, selectPush } from "./select";
 
 export const OUT_PREACT: i32 = 0;
 export const OUT_SELECT: i32 = 1;
 
-export let epiMode: i32 = OUT_SELECT;
-export let epiDense: usize = 0;      // f32[d_sae] row (OUT_PREACT)
-export let epiDSae: i32 = 0;
-export let epiThresh: usize = 0;     // per-latent thresholds (JumpReLU) or 0
-export let epiMagScale: usize = 0;   // gated: per-latent magnitude scale and bias, or 0
-export let epiMagBias: usize = 0;
-// GroupMax: group size (0 = off), the end of the current group, and its best so far.
-let gmSize: i32 = 0;
-let gmEnd: i32 = 0;
-let gmBest: f32 = 0;
-let gmBestJ: i32 = -1;
-// Set when a pre-activation is not finite (float32 overflow): the host reports it.
-export let epiOverflow: bool = false;
-
-export function epilogueBegin(mode: i32, dense: usize, dSae: i32, thresh: usize, magScale: usize = 0, magBias: usize = 0, groupSize: i32 = 0): void {
-  gmSize = groupSize;
-  gmEnd = groupSize;
-  gmBest = 0;
-  gmBestJ = -1;
-  epiMode = mode;
-  epiDense = dense;
-  epiDSae = dSae;
-  epiThresh = thresh;
-  epiMagScale = magScale;
-  epiMagBias = magBias;
-  epiOverflow = false;
+// The epilogue of the row being encoded: a workspace slot (workspace.ts) the GEMV kernels receive.
+@unmanaged export class Epilogue {
+  sel: Selection;     // where OUT_SELECT candidates go
+  mode: i32;
+  dense: usize;       // f32[d_sae] row (OUT_PREACT)
+  dSae: i32;
+  thresh: usize;      // per-latent thresholds (JumpReLU) or 0
+  magScale: usize;    // gated: per-latent magnitude scale and bias, or 0
+  magBias: usize;
+  // GroupMax: group size (0 = off), the end of the current group, and its best so far.
+  gmSize: i32;
+  gmEnd: i32;
+  gmBest: f32;
+  gmBestJ: i32;
+  // Set when a pre-activation of the row is not finite (float32 overflow), and the first
+  // such row of the current call (or -1), which the host reads with overflow_row(ws).
+  overflow: bool;
+  overflowRow: i32;
 }
 
-@inline function barOf(j: i32): f32 {
-  return epiThresh ? max(load<f32>(epiThresh + (<usize>j << 2)), selThr) : selThr;
+export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usize, dSae: i32, thresh: usize, magScale: usize = 0, magBias: usize = 0, groupSize: i32 = 0): void {
+  assert(dSae > 0, "epilogue needs d_sae > 0");
+  assert(mode != OUT_PREACT || (dense != 0 && (dense & 3) == 0), "dense output must be 4-byte aligned");
+  assert((thresh & 15) == 0 && (magScale & 15) == 0 && (magBias & 15) == 0, "per-latent vectors must be 16-byte aligned");
+  assert(groupSize >= 0 && (groupSize == 0 || dSae % groupSize == 0), "GroupMax groups must divide d_sae");
+  e.sel = sel;
+  e.gmSize = groupSize;
+  e.gmEnd = groupSize;
+  e.gmBest = 0;
+  e.gmBestJ = -1;
+  e.mode = mode;
+  e.dense = dense;
+  e.dSae = dSae;
+  e.thresh = thresh;
+  e.magScale = magScale;
+  e.magBias = magBias;
+  e.overflow = false;
+}
+
+@inline function barOf(e: Epilogue, j: i32): f32 {
+  const thr = e.sel.thr;
+  return e.thresh ? max(load<f32>(e.thresh + (<usize>j << 2)), thr) : thr;
 }
 
 // A value computed outside the tiles (rescoring) that must be finite too.
-export function epilogueCheck(h: f32): void {
-  if (h - h != 0) epiOverflow = true;
+export function epilogueCheck(e: Epilogue, h: f32): void {
+  if (h - h != 0) e.overflow = true;
 }
 
 // One latent (scalar builds and tails).
-@inline export function epilogue1(j: i32, h: f32): void {
-  if (h - h != 0) epiOverflow = true;
-  if (epiMode == OUT_PREACT) {
-    if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
+@inline export function epilogue1(e: Epilogue, j: i32, h: f32): void {
+  if (h - h != 0) e.overflow = true;
+  if (e.mode == OUT_PREACT) {
+    if (j < e.dSae) store<f32>(e.dense + (<usize>j << 2), h);
     return;
   }
-  if (gmSize) {
-    if (j >= epiDSae) return;
-    if (j >= gmEnd) groupFlush();
-    if (h > gmBest) {
-      gmBest = h;
-      gmBestJ = j;
+  if (e.gmSize) {
+    if (j >= e.dSae) return;
+    if (j >= e.gmEnd) groupFlush(e);
+    if (h > e.gmBest) {
+      e.gmBest = h;
+      e.gmBestJ = j;
     }
     return;
   }
-  if (h > barOf(j) && j < epiDSae) {
-    if (epiMagScale) {
+  if (h > barOf(e, j) && j < e.dSae) {
+    if (e.magScale) {
       const off = <usize>j << 2;
-      const v = load<f32>(epiMagScale + off) * h + load<f32>(epiMagBias + off);
-      if (v > 0) selectPush(j, v);
+      const v = load<f32>(e.magScale + off) * h + load<f32>(e.magBias + off);
+      if (v > 0) selectPush(e.sel, j, v);
     } else {
-      selectPush(j, h);
+      selectPush(e.sel, j, h);
     }
   }
 }
 
 // Four latents j0..j0+3 at once; only rare tiles with a candidate go lane by lane.
-@inline export function epilogue4(j0: i32, h: v128): void {
-  if (v128.any_true(f32x4.ne(f32x4.sub(h, h), f32x4.splat(0)))) epiOverflow = true;
-  if (epiMode == OUT_PREACT) {
-    if (j0 + 4 <= epiDSae) {
-      v128.store(epiDense + (<usize>j0 << 2), h);
+@inline export function epilogue4(e: Epilogue, j0: i32, h: v128): void {
+  if (v128.any_true(f32x4.ne(f32x4.sub(h, h), f32x4.splat(0)))) e.overflow = true;
+  if (e.mode == OUT_PREACT) {
+    if (j0 + 4 <= e.dSae) {
+      v128.store(e.dense + (<usize>j0 << 2), h);
     } else {
-      epilogue1Preact(j0, h);
+      epilogue1Preact(e, j0, h);
     }
     return;
   }
-  if (gmSize) {
+  if (e.gmSize) {
     // Every lane matters to its group's maximum.
-    epilogue1(j0, f32x4.extract_lane(h, 0));
-    epilogue1(j0 + 1, f32x4.extract_lane(h, 1));
-    epilogue1(j0 + 2, f32x4.extract_lane(h, 2));
-    epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
+    epilogue1(e, j0, f32x4.extract_lane(h, 0));
+    epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));
+    epilogue1(e, j0 + 2, f32x4.extract_lane(h, 2));
+    epilogue1(e, j0 + 3, f32x4.extract_lane(h, 3));
     return;
   }
-  const bar = epiThresh
-    ? f32x4.max(v128.load(epiThresh + (<usize>j0 << 2)), f32x4.splat(selThr))
-    : f32x4.splat(selThr);
+  const thr = f32x4.splat(e.sel.thr);
+  const bar = e.thresh ? f32x4.max(v128.load(e.thresh + (<usize>j0 << 2)), thr) : thr;
   if (!v128.any_true(f32x4.gt(h, bar))) return;
-  epilogue1(j0, f32x4.extract_lane(h, 0));
-  epilogue1(j0 + 1, f32x4.extract_lane(h, 1));
-  epilogue1(j0 + 2, f32x4.extract_lane(h, 2));
-  epilogue1(j0 + 3, f32x4.extract_lane(h, 3));
+  epilogue1(e, j0, f32x4.extract_lane(h, 0));
+  epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));
+  epilogue1(e, j0 + 2, f32x4.extract_lane(h, 2));
+  epilogue1(e, j0 + 3, f32x4.extract_lane(h, 3));
 }
 
 // The last, partial tile of a dense row: only lanes below d_sae are stored.
-function epilogue1Preact(j0: i32, h: v128): void {
-  storeLane(j0, f32x4.extract_lane(h, 0));
-  storeLane(j0 + 1, f32x4.extract_lane(h, 1));
-  storeLane(j0 + 2, f32x4.extract_lane(h, 2));
-  storeLane(j0 + 3, f32x4.extract_lane(h, 3));
+function epilogue1Preact(e: Epilogue, j0: i32, h: v128): void {
+  storeLane(e, j0, f32x4.extract_lane(h, 0));
+  storeLane(e, j0 + 1, f32x4.extract_lane(h, 1));
+  storeLane(e, j0 + 2, f32x4.extract_lane(h, 2));
+  storeLane(e, j0 + 3, f32x4.extract_lane(h, 3));
 }
-@inline function storeLane(j: i32, h: f32): void {
-  if (j < epiDSae) store<f32>(epiDense + (<usize>j << 2), h);
+@inline function storeLane(e: Epilogue, j: i32, h: f32): void {
+  if (j < e.dSae) store<f32>(e.dense + (<usize>j << 2), h);
 }
 
 // Ends the current group: its best positive value becomes a code.
-function groupFlush(): void {
-  if (gmBestJ >= 0) selectPush(gmBestJ, gmBest);
-  gmBest = 0;
-  gmBestJ = -1;
-  gmEnd += gmSize;
+function groupFlush(e: Epilogue): void {
+  if (e.gmBestJ >= 0) selectPush(e.sel, e.gmBestJ, e.gmBest);
+  e.gmBest = 0;
+  e.gmBestJ = -1;
+  e.gmEnd += e.gmSize;
 }
 
 // After the last tile of a row.
-export function epilogueEnd(): void {
-  if (gmSize && epiMode == OUT_SELECT) groupFlush();
+export function epilogueEnd(e: Epilogue): void {
+  if (e.gmSize && e.mode == OUT_SELECT) groupFlush(e);
 }

@@ -3,14 +3,14 @@
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
-  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN,
+  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsXhat, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
-import { prepareRow, rowShift, rowScale, rowXScale, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { wsXf, wsXq, wsKeys, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { epilogueBegin, epilogueEnd, epilogueCheck, epiOverflow, OUT_PREACT, OUT_SELECT } from "./epilogue";
-import { selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selKeys, keyOf, keyIndex, keyValue } from "./select";
+import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, keyAt, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
 import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
@@ -22,7 +22,7 @@ const KERNEL_SIMD128: i32 = 1;
 const KERNEL_RELAXED: i32 = 2;
 
 export function abi_version(): i32 {
-  return 1;
+  return ABI_VERSION;
 }
 export function kernel_id(): i32 {
   if (ASC_FEATURE_RELAXED_SIMD) return KERNEL_RELAXED;
@@ -59,83 +59,90 @@ export function find_nonfinite_f32(p: usize, n: i32): i32 {
   return -1;
 }
 
-// First row of the last encoding call whose pre-activations overflowed float32, or -1.
-let overflowRow: i32 = -1;
-export function overflow_row(): i32 {
-  return overflowRow;
+// First row of the last encoding call on this workspace whose pre-activations overflowed float32, or -1.
+export function overflow_row(ws: usize): i32 {
+  return wsEpi(ws).overflowRow;
 }
-@inline function noteOverflow(r: i32): void {
-  if (epiOverflow && overflowRow < 0) overflowRow = r;
+@inline function callBegin(ws: usize): void {
+  assert(ws != 0 && (ws & 15) == 0, "the workspace must be 16-byte aligned");
+  wsEpi(ws).overflowRow = -1;
+}
+@inline function noteOverflow(ws: usize, r: i32): void {
+  const e = wsEpi(ws);
+  if (e.overflow && e.overflowRow < 0) e.overflowRow = r;
 }
 
-// Runs the encoder GEMV of this build over one row; the epilogue decides what happens.
+// Runs the encoder GEMV of this build over one row; the epilogue (begun by the caller) decides what happens.
 function gemvRow(m: usize, ws: usize, x: usize): void {
   const xf = wsXf(m, ws);
   const xq = wsXq(m, ws);
+  const row = wsRow(ws), e = wsEpi(ws);
   if (mi(m, M_QUANT) == QUANT_I8) {
     if (ASC_FEATURE_RELAXED_SIMD) {
-      enc_i8_1x4c16__wasmrelaxed_dot8u7(m, xq, prepareRow(m, x, xf, xq, XQ_U7));
+      enc_i8_1x4c16__wasmrelaxed_dot8u7(m, xq, prepareRow(m, x, xf, xq, XQ_U7, row), e);
     } else if (ASC_FEATURE_SIMD) {
-      enc_i8_1x4c16__wasmsimd_dot16(m, xq, prepareRow(m, x, xf, xq, XQ_I16));
+      enc_i8_1x4c16__wasmsimd_dot16(m, xq, prepareRow(m, x, xf, xq, XQ_I16, row), e);
     } else {
-      enc_i8_1x4c16__scalar(m, xq, prepareRow(m, x, xf, xq, XQ_I8));
+      enc_i8_1x4c16__scalar(m, xq, prepareRow(m, x, xf, xq, XQ_I8, row), e);
     }
   } else {
-    prepareRow(m, x, xf, xq, XQ_I8);
-    if (ASC_FEATURE_SIMD) enc_f32_1x4__wasmsimd(m, xf);
-    else enc_f32_1x4__scalar(m, xf);
+    prepareRow(m, x, xf, xq, XQ_I8, row);
+    if (ASC_FEATURE_SIMD) enc_f32_1x4__wasmsimd(m, xf, e);
+    else enc_f32_1x4__scalar(m, xf, e);
   }
 }
 
 // Encodes one row into the selection buffer: active latents, value descending.
 function encodeRow(m: usize, ws: usize, x: usize): i32 {
+  const sel = wsSel(ws), e = wsEpi(ws);
   if (mp(m, M_SCREEN)) {
     screenRow(m, ws, x);
-    return finishSelection(m, wsXf(m, ws));
+    return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
   }
   const act = mi(m, M_ACT);
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
   const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;
-  selectBegin(wsKeys(m, ws), selectionCapacity(m), rescore ? rescoreCandidates(m) : k);
+  assert(act != ACT_TOPK || (k > 0 && k <= mi(m, M_D_SAE)), "TopK needs 0 < k <= d_sae");
+  selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), rescore ? rescoreCandidates(m) : k);
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
-  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
+  epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
   gemvRow(m, ws, x);
-  epilogueEnd();
-  return finishSelection(m, wsXf(m, ws));
+  epilogueEnd(e);
+  return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
 }
 
-// TopK int8 rescoring (xf: the row's unrounded activations), then the final order.
-function finishSelection(m: usize, xf: usize): i32 {
-  if (mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8) rescoreSelection(m, xf, mi(m, M_K));
-  return selectFinish();
+// TopK int8 rescoring (z: the row's 15-bit activations in xf), then the final order.
+function finishSelection(m: usize, z: usize, row: RowStats, sel: Selection, e: Epilogue): i32 {
+  if (mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8) rescoreSelection(m, z, row.xScale, mi(m, M_K), sel, e);
+  return selectFinish(sel);
 }
 
 // Replaces the int8 TopK candidates' values with ones from unrounded activations (rescore_i8_1x16.ts); keeps the positive.
-function rescoreSelection(m: usize, xf: usize, k: i32): void {
-  const n = selectTrim();
+function rescoreSelection(m: usize, z: usize, xs: f32, k: i32, sel: Selection, e: Epilogue): void {
+  const n = selectTrim(sel);
   let kept = 0;
-  for (let e = 0; e < n; e++) {
-    const j = keyIndex(load<u64>(selKeys + (<usize>e << 3)));
-    const h = ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, xf, rowXScale, j) : rescore_i8_1x16__scalar(m, xf, rowXScale, j);
-    epilogueCheck(h);
+  for (let c = 0; c < n; c++) {
+    const j = keyIndex(load<u64>(keyAt(sel, c)));
+    const h = ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, z, xs, j) : rescore_i8_1x16__scalar(m, z, xs, j);
+    epilogueCheck(e, h);
     if (h > 0) {
-      store<u64>(selKeys + (<usize>kept << 3), keyOf(h, j));
+      store<u64>(keyAt(sel, kept), keyOf(h, j));
       kept++;
     }
   }
-  selectRestart(kept, k);
+  selectRestart(sel, kept, k);
 }
 
 // Dense pre-activations (before the activation), f32[n][d_sae].
 export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void {
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = <usize>mi(m, M_D_SAE);
-  overflowRow = -1;
+  callBegin(ws);
   for (let r = 0; r < n; r++) {
-    epilogueBegin(OUT_PREACT, out + ((<usize>r * dSae) << 2), <i32>dSae, 0);
+    epilogueBegin(wsEpi(ws), wsSel(ws), OUT_PREACT, out + ((<usize>r * dSae) << 2), <i32>dSae, 0);
     gemvRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(r);
+    noteOverflow(ws, r);
   }
 }
 
@@ -148,16 +155,16 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
   const dIn = <usize>mi(m, M_D_IN);
   const perRow = maxCodesPerRow(m);
   let pos = load<i32>(rowptr);
-  overflowRow = -1;
+  callBegin(ws);
   for (let r = 0; r < n; r++) {
     if (pos + perRow > cap) return r;
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(r);
+    noteOverflow(ws, r);
     if (stats) {
-      store<f32>(stats + (<usize>r << 3), rowShift);
-      store<f32>(stats + (<usize>r << 3) + 4, rowScale);
+      store<f32>(stats + (<usize>r << 3), wsRow(ws).shift);
+      store<f32>(stats + (<usize>r << 3) + 4, wsRow(ws).scale);
     }
-    pos = selectEmit(count, idx, val, pos);
+    pos = selectEmit(wsSel(ws), count, idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
   return n;
@@ -167,47 +174,49 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
 export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize): void {
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = <usize>mi(m, M_D_SAE);
-  overflowRow = -1;
+  callBegin(ws);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dSae) << 2);
     memory.fill(row, 0, dSae << 2);
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(r);
+    noteOverflow(ws, r);
     for (let e = 0; e < count; e++) {
-      const key = load<u64>(selKeys + (<usize>e << 3));
+      const key = load<u64>(keyAt(wsSel(ws), e));
       store<f32>(row + (<usize>keyIndex(key) << 2), keyValue(key));
     }
   }
 }
 
 // Reconstructions f32[n][d_out] from sparse codes (layout as encode_sparse); stats as encode_sparse wrote them, or 0.
-export function decode_sparse(m: usize, idx: usize, val: usize, rowptr: usize, n: i32, out: usize, stats: usize): void {
+export function decode_sparse(m: usize, ws: usize, idx: usize, val: usize, rowptr: usize, n: i32, out: usize, stats: usize): void {
   const dIn = <usize>mi(m, M_D_OUT);
+  const d = wsDec(ws);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dIn) << 2);
-    decodeBegin(m, row);
+    decodeBegin(d, m, row);
     const end = load<i32>(rowptr + (<usize>(r + 1) << 2));
     for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
-      decodeAdd(m, row, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
+      decodeAdd(d, m, row, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
     }
-    decodeEnd(m, row);
+    decodeEnd(d, m, row);
     if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
   }
 }
 
 // Reconstructions from dense codes f32[n][d_sae] (non-zero latents, index order); stats or 0.
-export function decode_dense(m: usize, z: usize, n: i32, out: usize, stats: usize): void {
+export function decode_dense(m: usize, ws: usize, z: usize, n: i32, out: usize, stats: usize): void {
   const dIn = <usize>mi(m, M_D_OUT);
   const dSae = mi(m, M_D_SAE);
+  const d = wsDec(ws);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dIn) << 2);
     const zr = z + ((<usize>r * <usize>dSae) << 2);
-    decodeBegin(m, row);
+    decodeBegin(d, m, row);
     for (let j = 0; j < dSae; j++) {
       const v = load<f32>(zr + (<usize>j << 2));
-      if (v != 0) decodeAdd(m, row, j, v);
+      if (v != 0) decodeAdd(d, m, row, j, v);
     }
-    decodeEnd(m, row);
+    decodeEnd(d, m, row);
     if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
   }
 }
@@ -218,19 +227,19 @@ export function decode_dense(m: usize, z: usize, n: i32, out: usize, stats: usiz
 export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNorm: usize): void {
   const dIn = mi(m, M_D_IN);
   const xhat = wsXhat(m, ws);
-  overflowRow = -1;
+  const d = wsDec(ws), sel = wsSel(ws), stats = wsRow(ws);
+  callBegin(ws);
   for (let r = 0; r < n; r++) {
     const xr = x + ((<usize>r * <usize>dIn) << 2);
     const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(r);
-    const shift = rowShift, scale = rowScale;
-    decodeBegin(m, xhat);
+    noteOverflow(ws, r);
+    decodeBegin(d, m, xhat);
     for (let e = 0; e < count; e++) {
-      const key = load<u64>(selKeys + (<usize>e << 3));
-      decodeAdd(m, xhat, keyIndex(key), keyValue(key));
+      const key = load<u64>(keyAt(sel, e));
+      decodeAdd(d, m, xhat, keyIndex(key), keyValue(key));
     }
-    decodeEnd(m, xhat);
-    decodeFinish(m, xhat, shift, scale);
+    decodeEnd(d, m, xhat);
+    decodeFinish(m, xhat, stats.shift, stats.scale);
     skipAdd(m, xr, xhat);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }

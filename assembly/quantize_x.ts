@@ -4,25 +4,21 @@
 // Shared scalar code in every build, so all builds see the same q and scale.
 import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMAX, NORM_LAYER, NORM_CONSTANT_NORM } from "./model";
 
-// The last prepared row's normalization: x_n = (x − rowShift) / rowScale (0 and 1 for none).
-export let rowShift: f32 = 0;
-export let rowScale: f32 = 1;
-// The last int8 row's activation scale s_x (x' = s_x · y).
-export let rowXScale: f32 = 0;
-
-// Restores a row's statistics after another row was prepared in between (screen.ts).
-export function setRowStats(shift: f32, scale: f32, xScale: f32): void {
-  rowShift = shift;
-  rowScale = scale;
-  rowXScale = xScale;
+// What preparing a row found out about it: a workspace slot (workspace.ts) the later steps read.
+@unmanaged export class RowStats {
+  // Normalization: x_n = (x − shift) / scale (0 and 1 for none).
+  shift: f32;
+  scale: f32;
+  // The int8 activation scale s_x (x' = s_x · y); 0 for f32 models or an all-zero row.
+  xScale: f32;
 }
 
 const LN_EPS: f64 = 1e-5;
 
 // Per-row normalization statistics (float64 sums, shared by every build).
-function normalizeStats(m: usize, x: usize, dIn: i32): void {
-  rowShift = 0;
-  rowScale = 1;
+function normalizeStats(m: usize, x: usize, dIn: i32, row: RowStats): void {
+  row.shift = 0;
+  row.scale = 1;
   const norm = mi(m, M_NORM);
   if (norm == NORM_LAYER) {
     let s: f64 = 0;
@@ -34,15 +30,15 @@ function normalizeStats(m: usize, x: usize, dIn: i32): void {
       v += d * d;
     }
     const std = dIn > 1 ? Math.sqrt(v / <f64>(dIn - 1)) : 0;
-    rowShift = <f32>mean;
-    rowScale = <f32>(std + LN_EPS);
+    row.shift = <f32>mean;
+    row.scale = <f32>(std + LN_EPS);
   } else if (norm == NORM_CONSTANT_NORM) {
     let n2: f64 = 0;
     for (let i = 0; i < dIn; i++) {
       const v = <f64>load<f32>(x + (<usize>i << 2));
       n2 += v * v;
     }
-    if (n2 > 0) rowScale = <f32>Math.sqrt(n2 / <f64>dIn);
+    if (n2 > 0) row.scale = <f32>Math.sqrt(n2 / <f64>dIn);
   }
 }
 
@@ -54,14 +50,19 @@ export const XQ_I8: i32 = 0;   // i8 q           (scalar)
 export const XQ_I16: i32 = 1;  // i16 q, per 16 dims the 8 even then the 8 odd (simd128: i32x4.dot_i16x8_s against the weights' low and high bytes)
 export const XQ_U7: i32 = 2;   // u8 q + 64      (relaxed: the i7 operand, never above 127)
 
-// Returns the activation scale (0 for f32 models or an all-zero row).
-export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32): f32 {
+// Fills row's statistics; returns its activation scale (row.xScale).
+export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32, row: RowStats): f32 {
   const dIn = mi(m, M_D_IN);
   const dInPad = mi(m, M_D_IN_PAD);
   const shift = mp(m, M_X_SHIFT);
+  assert(dIn > 0 && dIn <= dInPad, "the row needs 0 < d_in <= d_in_pad");
+  assert((xf & 15) == 0 && (xq & 15) == 0, "xf and xq must be 16-byte aligned");
+  assert(mi(m, M_QUANT) != QUANT_I8 || (dInPad & 15) == 0, "int8 d_in_pad must be a multiple of 16");
   let amax: f32 = 0;
-  normalizeStats(m, x, dIn);
+  normalizeStats(m, x, dIn, row);
   const normalized = mi(m, M_NORM) != 0;
+  const rowShift = row.shift, rowScale = row.scale;
+  row.xScale = 0;
   for (let i = 0; i < dIn; i++) {
     const off = <usize>i << 2;
     let v = load<f32>(x + off);
@@ -85,7 +86,7 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     inv = X_QMAX / amax;
     scale = (amax / X_QMAX) / pre;
   }
-  rowXScale = scale;
+  row.xScale = scale;
   // xf's first half receives z = round(256 · y), y = x' · 63/amax, as i16: the 8 more bits
   // int8 TopK rescoring sums exactly (|z| ≤ 16128). Written behind the read, so in place.
   for (let i = 0; i < dInPad; i++) {

@@ -3,8 +3,8 @@
 // width rank holding P^T W_enc) ranks every latent from that short row, and only its best
 // `pool` candidates are rescored with W_enc itself. About rank/d_in of the GEMV's work.
 import { mi, mp, M_D_IN, M_D_SAE, M_K, M_SCREEN, M_SCREEN_P } from "./model";
-import { wsXf, wsXq, wsKeys, wsScreenF, wsScreenQ, selectionCapacity } from "./workspace";
-import { prepareRow, rowShift, rowScale, rowXScale, setRowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { wsXf, wsXq, wsKeys, wsScreenF, wsScreenQ, wsSel, wsEpi, wsRow, wsScreenRow, selectionCapacity } from "./workspace";
+import { prepareRow, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7 } from "./enc_i8_1x4c16";
 import { epilogueBegin, epilogueEnd, OUT_SELECT } from "./epilogue";
 import { selectBegin } from "./select";
@@ -40,19 +40,17 @@ export function proj_f32_i16__wasmsimd(p: usize, z: usize, dIn: i32, rank: i32, 
 export function screenRow(m: usize, ws: usize, x: usize): void {
   const s = mp(m, M_SCREEN);
   const rank = mi(s, M_D_IN);
-  prepareRow(m, x, wsXf(m, ws), wsXq(m, ws), XQ_I8);
-  const shift = rowShift, scale = rowScale, xs = rowXScale;
+  const xs = prepareRow(m, x, wsXf(m, ws), wsXq(m, ws), XQ_I8, wsRow(ws));
   const proj = wsScreenF(m, ws), pq = wsScreenQ(m, ws);
   if (ASC_FEATURE_SIMD) proj_f32_i16__wasmsimd(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
   else proj_f32_i16__scalar(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
   // Any screen score may make the pool: the screen is approximate, rescoring applies the ReLU.
-  selectBegin(wsKeys(m, ws), selectionCapacity(m), mi(s, M_K), -Infinity);
-  epilogueBegin(OUT_SELECT, 0, mi(m, M_D_SAE), 0);
+  const sel = wsSel(ws), e = wsEpi(ws), projRow = wsScreenRow(ws);
+  selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), mi(s, M_K), -Infinity);
+  epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), 0);
   // The projected row is encoded like any input (in place: prepareRow reads ahead of its writes).
-  if (ASC_FEATURE_RELAXED_SIMD) enc_i8_1x4c16__wasmrelaxed_dot8u7(s, pq, prepareRow(s, proj, proj, pq, XQ_U7));
-  else if (ASC_FEATURE_SIMD) enc_i8_1x4c16__wasmsimd_dot16(s, pq, prepareRow(s, proj, proj, pq, XQ_I16));
-  else enc_i8_1x4c16__scalar(s, pq, prepareRow(s, proj, proj, pq, XQ_I8));
-  epilogueEnd();
-  setRowStats(shift, scale, xs);
+  if (ASC_FEATURE_RELAXED_SIMD) enc_i8_1x4c16__wasmrelaxed_dot8u7(s, pq, prepareRow(s, proj, proj, pq, XQ_U7, projRow), e);
+  else if (ASC_FEATURE_SIMD) enc_i8_1x4c16__wasmsimd_dot16(s, pq, prepareRow(s, proj, proj, pq, XQ_I16, projRow), e);
+  else enc_i8_1x4c16__scalar(s, pq, prepareRow(s, proj, proj, pq, XQ_I8, projRow), e);
+  epilogueEnd(e);
 }
-

@@ -3,7 +3,7 @@
 // the same per-element operations, so training is bit-identical across builds.
 import { mi, mp, M_D_IN, M_D_SAE, M_W_DEC } from "./model";
 import { dot4, axpy } from "./vec_f32";
-import { selectBegin, selectFinish, selectPush, selectEmit, selThr } from "./select";
+import { Selection, selectBegin, selectFinish, selectPush, selectEmit } from "./select";
 
 // Adam with bias correction, in place: lrc = lr / (1 − β1^t), c2 = 1 − β2^t.
 export function adam_f32(p: usize, g: usize, mo: usize, ve: usize, n: i32, lrc: f32, b1: f32, b2: f32, eps: f32, c2: f32): void {
@@ -165,20 +165,25 @@ export function train_shift_rows(x: usize, shift: usize, n: i32, dIn: i32, out: 
   }
 }
 
+// The selection's own fields live in a scratch slot that every row starts afresh (training has
+// no workspace); the candidates go to the host's keys.
+const TRAIN_SELECTION: usize = memory.data(offsetof<Selection>(), 16);
+
 // Activation of dense pre-activations h[n][d_sae] into sparse codes (value descending, ties by
 // lower index; active = above max(threshold_j, 0), at most k per row): the selection the encoder uses.
 export function train_select(keys: usize, cap: i32, h: usize, n: i32, dSae: i32, k: i32, thresh: usize, idx: usize, val: usize, rowptr: usize): void {
+  const sel = changetype<Selection>(TRAIN_SELECTION);
   let pos = 0;
   store<u32>(rowptr, 0);
   for (let r = 0; r < n; r++) {
     const row = h + ((<usize>r * <usize>dSae) << 2);
-    selectBegin(keys, cap, k);
+    selectBegin(sel, keys, cap, k);
     for (let j = 0; j < dSae; j++) {
       const v = load<f32>(row + (<usize>j << 2));
-      const bar = thresh ? max(load<f32>(thresh + (<usize>j << 2)), selThr) : selThr;
-      if (v > bar) selectPush(j, v);
+      const bar = thresh ? max(load<f32>(thresh + (<usize>j << 2)), sel.thr) : sel.thr;
+      if (v > bar) selectPush(sel, j, v);
     }
-    pos = selectEmit(selectFinish(), idx, val, pos);
+    pos = selectEmit(sel, selectFinish(sel), idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
 }

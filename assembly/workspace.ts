@@ -1,6 +1,12 @@
 import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, ACT_TOPK, ACT_GROUPMAX } from "./model";
+import { Selection } from "./select";
+import { Epilogue } from "./epilogue";
+import { Decoder } from "./dec_row";
+import { RowStats } from "./quantize_x";
 
-// Per-model scratch the host allocates once (size from workspace_bytes):
+// Per-model scratch the host allocates once (size from workspace_bytes). It holds all the
+// state of the row being processed, so kernels get it through their arguments, never globals:
+//   sel, epi, dec, row, screenRow   the row's selection, epilogue, decoder and statistics
 //   xf    f32[d_in_pad]   input minus shift, zero padded
 //   xq    i16[d_in_pad]   quantized input (layout depends on the build)
 //   keys  u64[cap]        selection candidates
@@ -8,6 +14,28 @@ import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, 
 //   then the screen's rows (screen.ts)
 @inline function align16(n: usize): usize {
   return (n + 15) & ~(<usize>15);
+}
+@inline function slot<T>(): usize {
+  return align16(offsetof<T>());
+}
+
+@inline export function wsSel(ws: usize): Selection {
+  return changetype<Selection>(ws);
+}
+@inline export function wsEpi(ws: usize): Epilogue {
+  return changetype<Epilogue>(ws + slot<Selection>());
+}
+@inline export function wsDec(ws: usize): Decoder {
+  return changetype<Decoder>(ws + slot<Selection>() + slot<Epilogue>());
+}
+@inline export function wsRow(ws: usize): RowStats {
+  return changetype<RowStats>(ws + slot<Selection>() + slot<Epilogue>() + slot<Decoder>());
+}
+@inline export function wsScreenRow(ws: usize): RowStats {
+  return changetype<RowStats>(changetype<usize>(wsRow(ws)) + slot<RowStats>());
+}
+@inline function stateBytes(): usize {
+  return slot<Selection>() + slot<Epilogue>() + slot<Decoder>() + (slot<RowStats>() << 1);
 }
 
 export function selectionCapacity(m: usize): i32 {
@@ -19,10 +47,10 @@ export function selectionCapacity(m: usize): i32 {
 }
 
 @inline export function wsXf(m: usize, ws: usize): usize {
-  return ws;
+  return ws + stateBytes();
 }
 @inline export function wsXq(m: usize, ws: usize): usize {
-  return ws + align16(<usize>mi(m, M_D_IN_PAD) << 2);
+  return wsXf(m, ws) + align16(<usize>mi(m, M_D_IN_PAD) << 2);
 }
 @inline export function wsKeys(m: usize, ws: usize): usize {
   return wsXq(m, ws) + align16(<usize>mi(m, M_D_IN_PAD) << 1);

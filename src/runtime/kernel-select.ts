@@ -6,6 +6,7 @@ import { ABI_VERSION, type KernelExports } from "./abi.js";
 import { SaeEdgeError, fail } from "../base/errors.js";
 import { selfTest } from "./self-test.js";
 import "./wasm-globals.js";
+import { abortMessage } from "./kernel-abort.js";
 
 export const KERNELS = ["relaxed", "simd128", "scalar"] as const;
 export type KernelName = (typeof KERNELS)[number];
@@ -35,15 +36,19 @@ async function compile(input: WasmInput): Promise<WebAssembly.Module | null> {
 }
 
 export async function instantiateKernel(module: WebAssembly.Module): Promise<KernelExports> {
+  let memory: WebAssembly.Memory | undefined;
   const imports = {
     env: {
-      abort(): never {
-        throw new SaeEdgeError("INTERNAL", "the sae-edge kernel aborted (an ABI misuse by the host: please report it)");
+      abort(msg: number, file: number, line: number, col: number): never {
+        const why = abortMessage(memory, msg, file, line, col);
+        throw new SaeEdgeError("INTERNAL", `the sae-edge kernel aborted: ${why} (an ABI misuse by the host: please report it)`);
       },
     },
   };
   const instance = await WebAssembly.instantiate(module, imports);
-  return instance.exports as unknown as KernelExports;
+  const k = instance.exports as unknown as KernelExports;
+  memory = k.memory;
+  return k;
 }
 
 async function tryKernel(name: KernelName, input: WasmInput): Promise<Omit<Kernel, "fallbacks"> | string> {

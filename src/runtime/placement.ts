@@ -1,10 +1,21 @@
 // Places a validated model in a kernel instance's memory: allocates every region
 // first (so views stay valid), reads each tensor into place once, checks the
 // floats, writes the descriptor and prepares the workspace.
-import { ACT_CODE, M, NORM_CODE, QUANT_CODE, LATENT_TILE, I8_K_STEP, roundUp, type KernelExports } from "./abi.js";
+import { ACT, M, NORM, QUANT, type KernelExports } from "./abi.js";
 import { fail } from "../base/errors.js";
 import { architecture } from "../model/architectures/index.js";
+import { LATENT_TILE, I8_K_STEP, roundUp } from "../model/layout.js";
+import type { KernelActivation } from "../model/architectures/types.js";
 import type { ModelSpec } from "../model/spec.js";
+
+// The descriptor's code for each kernel activation and spec name.
+const ACT_CODE: Record<KernelActivation, number> = {
+  standard: ACT.RELU, topk: ACT.TOPK, jumprelu: ACT.JUMPRELU, gated: ACT.GATED, groupmax: ACT.GROUPMAX,
+};
+const QUANT_CODE: Record<ModelSpec["quantization"], number> = { f32: QUANT.F32, int8: QUANT.I8 };
+const NORM_CODE: Record<ModelSpec["normalization"], number> = {
+  none: NORM.NONE, layer_norm: NORM.LAYER, constant_norm_rescale: NORM.CONSTANT_NORM,
+};
 
 export interface PlacedModel {
   /** Descriptor pointer. */

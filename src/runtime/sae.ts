@@ -108,7 +108,7 @@ export class Sae {
       const rpv = new Uint32Array(mem, rp, cnt + 1);
       for (let r = 0; r <= cnt; r++) rpv[r] = rowOffsets[r0 + r] - e0;
       if (rowNorm) new Float32Array(mem, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
-      k.decode_sparse(this.#m, idx, val, rp, cnt, op, rowNorm ? st : 0);
+      k.decode_sparse(this.#m, this.#ws, idx, val, rp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
       out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
     }
@@ -127,7 +127,7 @@ export class Sae {
       const [zp, op, st] = this.#ioLayout([cnt * dSae * 4, cnt * dIn * 4, rowNorm ? cnt * 8 : 0]);
       this.#putRows(z, r0, r1, dSae, zp);
       if (rowNorm) new Float32Array(k.memory.buffer, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
-      k.decode_dense(this.#m, zp, cnt, op, rowNorm ? st : 0);
+      k.decode_dense(this.#m, this.#ws, zp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
       out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
     }
@@ -221,7 +221,7 @@ export class Sae {
 
   // The kernel flags rows whose pre-activations overflowed float32 (NaN would otherwise just never fire).
   #checkEncoder(r0: number): void {
-    const row = this.#k!.overflow_row();
+    const row = this.#k!.overflow_row(this.#ws);
     if (row >= 0) overflow(r0 + row, "the encoder");
   }
 

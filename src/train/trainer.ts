@@ -204,7 +204,7 @@ export class SaeTrainer {
     const val = new Float32Array(buf, io.val, n * dSae);
     const rowptr = new Uint32Array(buf, io.rowptr, n + 1);
     const nnz = rowptr[n];
-    k.decode_sparse(m, io.idx, io.val, io.rowptr, n, io.xhat, 0);
+    k.decode_sparse(m, this.#placed.ws, io.idx, io.val, io.rowptr, n, io.xhat, 0);
     return { n, H, idx, val, rowptr, theta, nnz, xhat: new Float32Array(buf, io.xhat, n * dIn) };
   }
 

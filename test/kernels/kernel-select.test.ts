@@ -5,6 +5,7 @@
 // chosen there, the answers must be the correct ones.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ABI_VERSION } from "../../src/runtime/abi.js";
 import { selectKernel, type KernelName, type WasmBuilds } from "../../src/runtime/kernel-select.js";
 import { BUILD_DIR, NODE22 } from "../helpers/common.mjs";
 import { jsonLines, runAsync } from "../helpers/child.js";
@@ -21,7 +22,7 @@ describe("selectKernel with hand-made builds (this process: Node 20)", () => {
     const k = await selectKernel(builds);
     expect(k.name).toBe("simd128");
     const inst = await k.instantiate();
-    expect(inst.abi_version()).toBe(1);
+    expect(inst.abi_version()).toBe(ABI_VERSION);
     expect(inst.kernel_id()).toBe(1); // KERNEL_SIMD128
   });
 
