@@ -151,15 +151,15 @@ function flush(d: Decoder, m: usize, out: usize): void {
 }
 
 export function decodeBegin(d: Decoder, m: usize, out: usize): void {
-  assert(changetype<usize>(d) != 0 && mi(m, M_D_OUT) > 0, "decode needs a decoder slot and d_out > 0");
-  assert((out & 3) == 0 && (mp(m, M_B_DEC) & 3) == 0, "decode rows must be 4-byte aligned");
+  if (!ASC_NO_ASSERT) assert(changetype<usize>(d) != 0 && mi(m, M_D_OUT) > 0, "decode needs a decoder slot and d_out > 0");
+  if (!ASC_NO_ASSERT) assert((out & 3) == 0 && (mp(m, M_B_DEC) & 3) == 0, "decode rows must be 4-byte aligned");
   d.pending = 0;
   memory.copy(out, mp(m, M_B_DEC), <usize>mi(m, M_D_OUT) << 2);
 }
 
 // Adds value · W_dec[j] (int8: the coefficient is value · row scale, as one f32 product).
 export function decodeAdd(d: Decoder, m: usize, out: usize, j: i32, value: f32): void {
-  assert(j >= 0 && j < mi(m, M_D_SAE), "decoded latent out of range");
+  if (!ASC_NO_ASSERT) assert(j >= 0 && j < mi(m, M_D_SAE), "decoded latent out of range");
   const dOut = mi(m, M_D_OUT);
   let row: usize, coef: f32;
   if (mi(m, M_QUANT) == QUANT_I8) {

@@ -6,6 +6,7 @@ import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
 
 // The contract both variants rely on (compiled out of release builds).
 @inline function checkPreamble(m: usize, xf: usize, e: Epilogue): void {
+  if (ASC_NO_ASSERT) return;
   const dSaePad = mi(m, M_D_SAE_PAD);
   assert(m != 0 && (m & 3) == 0, "descriptor must be 4-byte aligned");
   assert(mi(m, M_D_IN) > 0 && dSaePad > 0 && (dSaePad & 3) == 0, "needs d_in > 0 and d_sae_pad a positive multiple of 4");

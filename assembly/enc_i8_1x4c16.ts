@@ -17,6 +17,7 @@ import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
 // 4-latent tiles, 16-byte aligned weights and row, 7-bit activations (the relaxed build's i7 operand
 // stays in [1, 127], the others' q in [-63, 63]), padding inputs that add nothing.
 @inline function checkPreamble(m: usize, xq: usize, xs: f32, e: Epilogue, layout: i32): void {
+  if (ASC_NO_ASSERT) return;
   const dInPad = mi(m, M_D_IN_PAD), dSaePad = mi(m, M_D_SAE_PAD);
   assert(m != 0 && (m & 3) == 0, "descriptor must be 4-byte aligned");
   assert(dInPad > 0 && (dInPad & 15) == 0, "int8 d_in_pad must be a positive multiple of 16");
@@ -24,11 +25,9 @@ import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
   assert((mp(m, M_W_ENC) & 15) == 0 && (xq & 15) == 0, "W_enc and the quantized row must be 16-byte aligned");
   assert((mp(m, M_ENC_SCALE) & 15) == 0 && (mp(m, M_B_ENC) & 15) == 0, "per-latent vectors must be 16-byte aligned");
   assert(xs >= 0 && changetype<usize>(e) != 0, "needs a scale >= 0 and an epilogue");
-  if (!ASC_NO_ASSERT) {
-    for (let i = 0; i < dInPad; i++) {
-      const q: i32 = layout == XQ_U7 ? <i32>load<u8>(xq + i) - 64 : layout == XQ_I16 ? <i32>load<i16>(xq + (<usize>i << 1)) : <i32>load<i8>(xq + i);
-      assert(q >= -63 && q <= 63, "quantized activations must lie in [-63, 63]");
-    }
+  for (let i = 0; i < dInPad; i++) {
+    const q: i32 = layout == XQ_U7 ? <i32>load<u8>(xq + i) - 64 : layout == XQ_I16 ? <i32>load<i16>(xq + (<usize>i << 1)) : <i32>load<i8>(xq + i);
+    assert(q >= -63 && q <= 63, "quantized activations must lie in [-63, 63]");
   }
 }
 
@@ -114,7 +113,7 @@ export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32, e: E
 // 64 * sum(q_w) per latent (M_ENC_ZSUM).
 export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32, e: Epilogue): void {
   checkPreamble(m, xq, xs, e, XQ_U7);
-  assert((mp(m, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
+  if (!ASC_NO_ASSERT) assert((mp(m, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   const zsum = mp(m, M_ENC_ZSUM);

@@ -26,10 +26,10 @@ export const OUT_SELECT: i32 = 1;
 }
 
 export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usize, dSae: i32, thresh: usize, magScale: usize = 0, magBias: usize = 0, groupSize: i32 = 0): void {
-  assert(dSae > 0, "epilogue needs d_sae > 0");
-  assert(mode != OUT_PREACT || (dense != 0 && (dense & 3) == 0), "dense output must be 4-byte aligned");
-  assert((thresh & 15) == 0 && (magScale & 15) == 0 && (magBias & 15) == 0, "per-latent vectors must be 16-byte aligned");
-  assert(groupSize >= 0 && (groupSize == 0 || dSae % groupSize == 0), "GroupMax groups must divide d_sae");
+  if (!ASC_NO_ASSERT) assert(dSae > 0, "epilogue needs d_sae > 0");
+  if (!ASC_NO_ASSERT) assert(mode != OUT_PREACT || (dense != 0 && (dense & 3) == 0), "dense output must be 4-byte aligned");
+  if (!ASC_NO_ASSERT) assert((thresh & 15) == 0 && (magScale & 15) == 0 && (magBias & 15) == 0, "per-latent vectors must be 16-byte aligned");
+  if (!ASC_NO_ASSERT) assert(groupSize >= 0 && (groupSize == 0 || dSae % groupSize == 0), "GroupMax groups must divide d_sae");
   e.sel = sel;
   e.gmSize = groupSize;
   e.gmEnd = groupSize;

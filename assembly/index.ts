@@ -64,7 +64,7 @@ export function overflow_row(ws: usize): i32 {
   return wsEpi(ws).overflowRow;
 }
 @inline function callBegin(ws: usize): void {
-  assert(ws != 0 && (ws & 15) == 0, "the workspace must be 16-byte aligned");
+  if (!ASC_NO_ASSERT) assert(ws != 0 && (ws & 15) == 0, "the workspace must be 16-byte aligned");
   wsEpi(ws).overflowRow = -1;
 }
 @inline function noteOverflow(ws: usize, r: i32): void {
@@ -102,7 +102,7 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const act = mi(m, M_ACT);
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
   const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;
-  assert(act != ACT_TOPK || (k > 0 && k <= mi(m, M_D_SAE)), "TopK needs 0 < k <= d_sae");
+  if (!ASC_NO_ASSERT) assert(act != ACT_TOPK || (k > 0 && k <= mi(m, M_D_SAE)), "TopK needs 0 < k <= d_sae");
   selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), rescore ? rescoreCandidates(m) : k);
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;

@@ -55,9 +55,9 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   const dIn = mi(m, M_D_IN);
   const dInPad = mi(m, M_D_IN_PAD);
   const shift = mp(m, M_X_SHIFT);
-  assert(dIn > 0 && dIn <= dInPad, "the row needs 0 < d_in <= d_in_pad");
-  assert((xf & 15) == 0 && (xq & 15) == 0, "xf and xq must be 16-byte aligned");
-  assert(mi(m, M_QUANT) != QUANT_I8 || (dInPad & 15) == 0, "int8 d_in_pad must be a multiple of 16");
+  if (!ASC_NO_ASSERT) assert(dIn > 0 && dIn <= dInPad, "the row needs 0 < d_in <= d_in_pad");
+  if (!ASC_NO_ASSERT) assert((xf & 15) == 0 && (xq & 15) == 0, "xf and xq must be 16-byte aligned");
+  if (!ASC_NO_ASSERT) assert(mi(m, M_QUANT) != QUANT_I8 || (dInPad & 15) == 0, "int8 d_in_pad must be a multiple of 16");
   let amax: f32 = 0;
   normalizeStats(m, x, dIn, row);
   const normalized = mi(m, M_NORM) != 0;

@@ -13,8 +13,8 @@ export function rescoreCandidates(m: usize): i32 {
 }
 
 @inline function latentWeights(m: usize, j: i32, steps: i32): usize {
-  assert(j >= 0 && j < mi(m, M_D_SAE), "rescored latent out of range");
-  assert(steps > 0 && (mp(m, M_W_ENC) & 15) == 0, "needs whole 16-byte steps of 16-byte aligned weights");
+  if (!ASC_NO_ASSERT) assert(j >= 0 && j < mi(m, M_D_SAE), "rescored latent out of range");
+  if (!ASC_NO_ASSERT) assert(steps > 0 && (mp(m, M_W_ENC) & 15) == 0, "needs whole 16-byte steps of 16-byte aligned weights");
   return mp(m, M_W_ENC) + ((<usize>(j >> 2) * <usize>steps) << 6) + (<usize>(j & 3) << 4);
 }
 
@@ -36,7 +36,7 @@ export function rescore_i8_1x16__scalar(m: usize, z: usize, xs: f32, j: i32): f3
 // i32 lanes gain at most 4 · 127 · 16128 per step: folded into an i64 every 256 steps.
 const FOLD_STEPS = 256;
 export function rescore_i8_1x16__wasmsimd(m: usize, z: usize, xs: f32, j: i32): f32 {
-  assert((z & 15) == 0, "the 15-bit row must be 16-byte aligned");
+  if (!ASC_NO_ASSERT) assert((z & 15) == 0, "the 15-bit row must be 16-byte aligned");
   const steps = mi(m, M_D_IN_PAD) >> 4;
   let w = latentWeights(m, j, steps);
   let zp = z;

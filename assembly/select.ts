@@ -15,8 +15,8 @@
 
 // floor: the value candidates must exceed before the buffer fills (0: ReLU; -inf: any, for screens).
 export function selectBegin(s: Selection, keys: usize, cap: i32, k: i32, floor: f32 = 0): void {
-  assert(keys != 0 && (keys & 7) == 0, "selection keys must be 8-byte aligned");
-  assert(k > 0 && k <= cap, "selection needs 0 < k <= cap");
+  if (!ASC_NO_ASSERT) assert(keys != 0 && (keys & 7) == 0, "selection keys must be 8-byte aligned");
+  if (!ASC_NO_ASSERT) assert(k > 0 && k <= cap, "selection needs 0 < k <= cap");
   s.keys = keys;
   s.count = 0;
   s.cap = cap;
@@ -112,7 +112,7 @@ export function selectTrim(s: Selection): i32 {
 }
 // The caller has rewritten the first `count` keys with new values: select the best k of them.
 export function selectRestart(s: Selection, count: i32, k: i32): void {
-  assert(count <= s.cap && k > 0, "selection restart out of range");
+  if (!ASC_NO_ASSERT) assert(count <= s.cap && k > 0, "selection restart out of range");
   s.count = count;
   s.k = k;
 }
