@@ -1,4 +1,4 @@
-// The ABI has one source (assembly/): src/runtime/abi.ts is generated from it and must be
+// The ABI has one source (assembly/): src/runtime/abi.ts (and the C host's header) is generated from it and must be
 // current, and every build, release and debug, exports exactly what it declares. Debug builds
 // (build/debug/, precondition asserts on) must compute the same bytes as release builds, and a
 // failed assert must reach the host as a typed error that says which precondition broke.
@@ -35,7 +35,7 @@ function describeBuild(path: string): { exports: Record<string, number>; imports
 }
 
 describe("the generated ABI", () => {
-  it("src/runtime/abi.ts is what scripts/gen-abi.mjs makes of assembly/", () => {
+  it("src/runtime/abi.ts and the C host's sae-abi.h are what scripts/gen-abi.mjs makes of assembly/", () => {
     const r = spawnSync(process.execPath, [`${REPO}scripts/gen-abi.mjs`, "--check"], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);

@@ -10,12 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#include "sae-abi.h" /* descriptor offsets M_*, codes, ABI_VERSION: generated from assembly/model.ts */
 
-/* Descriptor field offsets (assembly/model.ts, src/core/abi.ts). */
-enum { D_IN = 0, D_IN_PAD = 4, D_SAE = 8, D_SAE_PAD = 12, ACT = 16, K = 20, QUANT = 24, W_ENC = 28, ENC_SCALE = 32,
-       ENC_ZSUM = 36, B_ENC = 40, THRESH = 44, W_DEC = 48, DEC_SCALE = 52, B_DEC = 56, X_SHIFT = 60, NORM = 64,
-       D_OUT = 76, DESCRIPTOR_BYTES = 96 };
-enum { ABI_VERSION = 1, LATENT_TILE = 4, K_STEP = 16, BATCH = 256 };
+enum { LATENT_TILE = 4, K_STEP = 16, BATCH = 256 };
 
 static int failf(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
@@ -88,15 +85,15 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
     failf(err, errlen, "%s: metadata lacks architecture, quantization, d_in, d_sae, k, apply_b_dec_to_input or normalization", path);
     goto done;
   }
-  if (!strcmp(arch, "standard")) act = 0;
-  else if (!strcmp(arch, "topk")) act = 1;
-  else if (!strcmp(arch, "jumprelu")) act = 2;
-  else if (!strcmp(arch, "groupmax")) act = 4;
+  if (!strcmp(arch, "standard")) act = ACT_RELU;
+  else if (!strcmp(arch, "topk")) act = ACT_TOPK;
+  else if (!strcmp(arch, "jumprelu")) act = ACT_JUMPRELU;
+  else if (!strcmp(arch, "groupmax")) act = ACT_GROUPMAX;
   else { failf(err, errlen, "%s: architecture %s is not supported by this host", path, arch); goto done; }
-  if ((act == 1 && (k < 1 || k > d_sae)) || (act == 4 && (k < 1 || d_sae % k))) { failf(err, errlen, "%s: k %ld does not fit d_sae %ld", path, k, d_sae); goto done; }
+  if ((act == ACT_TOPK && (k < 1 || k > d_sae)) || (act == ACT_GROUPMAX && (k < 1 || d_sae % k))) { failf(err, errlen, "%s: k %ld does not fit d_sae %ld", path, k, d_sae); goto done; }
   int int8 = !strcmp(quant, "int8");
   if (!int8 && strcmp(quant, "f32")) { failf(err, errlen, "%s: quantization %s", path, quant); goto done; }
-  long normc = !strcmp(norm, "none") ? 0 : !strcmp(norm, "layer_norm") ? 1 : !strcmp(norm, "constant_norm_rescale") ? 2 : -1;
+  long normc = !strcmp(norm, "none") ? NORM_NONE : !strcmp(norm, "layer_norm") ? NORM_LAYER : !strcmp(norm, "constant_norm_rescale") ? NORM_CONSTANT_NORM : -1;
   if (normc < 0) { failf(err, errlen, "%s: normalization %s", path, norm); goto done; }
   const char *d_out = meta_str(meta, "d_out"), *skip = meta_str(meta, "skip_connection");
   if ((d_out && strtol(d_out, NULL, 10) != d_in) || (skip && strcmp(skip, "false"))) { failf(err, errlen, "%s: transcoders are not supported by this host", path); goto done; }
@@ -108,7 +105,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   else want[nwant++] = (expected){"W_enc_packed", "F32", {tiles, d_in, 4}, 3, 0};
   if (int8) want[nwant++] = (expected){"W_enc_scale", "F32", {d_sae}, 1, 1};
   want[nwant++] = (expected){"b_enc", "F32", {d_sae}, 1, 1};
-  if (act == 2) want[nwant++] = (expected){"threshold", "F32", {d_sae}, 1, 1};
+  if (act == ACT_JUMPRELU) want[nwant++] = (expected){"threshold", "F32", {d_sae}, 1, 1};
   want[nwant++] = (expected){"W_dec", int8 ? "I8" : "F32", {d_sae, d_in}, 2, 0};
   if (int8) want[nwant++] = (expected){"W_dec_scale", "F32", {d_sae}, 1, 0};
   want[nwant++] = (expected){"b_dec", "F32", {d_in}, 1, 0};
@@ -147,7 +144,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   /* Place the model: the descriptor, then one region per tensor. */
   Z_sae_instantiate(&s->wasm);
   if (Z_saeZ_abi_version(&s->wasm) != ABI_VERSION) { failf(err, errlen, "kernel ABI version %u, this host speaks %d", Z_saeZ_abi_version(&s->wasm), ABI_VERSION); goto done; }
-  s->m = wasm_alloc(s, DESCRIPTOR_BYTES);
+  s->m = wasm_alloc(s, M_BYTES);
   unsigned region[8];
   for (int j = 0; j < nwant; j++) region[j] = wasm_alloc(s, want[j].per_latent ? (size_t)d_sae_pad * 4 : bytes[j]);
   unsigned zsum = int8 ? wasm_alloc(s, (size_t)d_sae_pad * 4) : 0;
@@ -158,7 +155,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   int ok = s->m && s->x && s->sq && s->norm && (!int8 || zsum);
   for (int j = 0; j < nwant; j++) ok = ok && region[j];
   if (!ok) { failf(err, errlen, "out of wasm memory"); goto done; }
-  memset(mem(s) + s->m, 0, DESCRIPTOR_BYTES);
+  memset(mem(s) + s->m, 0, M_BYTES);
   unsigned by_name[8] = {0}; /* W_enc_packed, W_enc_scale, b_enc, threshold, W_dec, W_dec_scale, b_dec */
   static const char *names[] = {"W_enc_packed", "W_enc_scale", "b_enc", "threshold", "W_dec", "W_dec_scale", "b_dec"};
   for (int j = 0; j < nwant; j++) {
@@ -187,26 +184,26 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
     }
   }
   if (int8) memset(mem(s) + zsum, 0, (size_t)d_sae_pad * 4);
-  int32_t fields[DESCRIPTOR_BYTES / 4] = {0};
-  fields[D_IN / 4] = (int32_t)d_in;
-  fields[D_IN_PAD / 4] = (int32_t)(steps * K_STEP);
-  fields[D_SAE / 4] = (int32_t)d_sae;
-  fields[D_SAE_PAD / 4] = (int32_t)d_sae_pad;
-  fields[ACT / 4] = (int32_t)act;
-  fields[K / 4] = (int32_t)k;
-  fields[QUANT / 4] = int8;
-  fields[W_ENC / 4] = (int32_t)by_name[0];
-  fields[ENC_SCALE / 4] = (int32_t)by_name[1];
-  fields[ENC_ZSUM / 4] = (int32_t)zsum;
-  fields[B_ENC / 4] = (int32_t)by_name[2];
-  fields[THRESH / 4] = (int32_t)by_name[3];
-  fields[W_DEC / 4] = (int32_t)by_name[4];
-  fields[DEC_SCALE / 4] = (int32_t)by_name[5];
-  fields[B_DEC / 4] = (int32_t)by_name[6];
-  fields[X_SHIFT / 4] = strcmp(apply, "true") == 0 ? (int32_t)by_name[6] : 0;
-  fields[NORM / 4] = (int32_t)normc;
-  fields[D_OUT / 4] = (int32_t)d_in;
-  for (int i = 0; i < DESCRIPTOR_BYTES / 4; i++) { /* little-endian, as wasm memory is */
+  int32_t fields[M_BYTES / 4] = {0};
+  fields[M_D_IN / 4] = (int32_t)d_in;
+  fields[M_D_IN_PAD / 4] = (int32_t)(steps * K_STEP);
+  fields[M_D_SAE / 4] = (int32_t)d_sae;
+  fields[M_D_SAE_PAD / 4] = (int32_t)d_sae_pad;
+  fields[M_ACT / 4] = (int32_t)act;
+  fields[M_K / 4] = (int32_t)k;
+  fields[M_QUANT / 4] = int8 ? QUANT_I8 : QUANT_F32;
+  fields[M_W_ENC / 4] = (int32_t)by_name[0];
+  fields[M_ENC_SCALE / 4] = (int32_t)by_name[1];
+  fields[M_ENC_ZSUM / 4] = (int32_t)zsum;
+  fields[M_B_ENC / 4] = (int32_t)by_name[2];
+  fields[M_THRESH / 4] = (int32_t)by_name[3];
+  fields[M_W_DEC / 4] = (int32_t)by_name[4];
+  fields[M_DEC_SCALE / 4] = (int32_t)by_name[5];
+  fields[M_B_DEC / 4] = (int32_t)by_name[6];
+  fields[M_X_SHIFT / 4] = strcmp(apply, "true") == 0 ? (int32_t)by_name[6] : 0;
+  fields[M_NORM / 4] = (int32_t)normc;
+  fields[M_D_OUT / 4] = (int32_t)d_in;
+  for (int i = 0; i < M_BYTES / 4; i++) { /* little-endian, as wasm memory is */
     uint32_t v = (uint32_t)fields[i];
     for (int b = 0; b < 4; b++) mem(s)[s->m + 4 * i + b] = (uint8_t)(v >> (8 * b));
   }
@@ -243,7 +240,7 @@ int sae_score(sae_model *s, const float *x, int n, double *sq, double *norm, cha
     int bad = (int)Z_saeZ_find_nonfinite_f32(&s->wasm, s->x, (uint32_t)(cnt * s->d_in));
     if (bad >= 0) return failf(err, errlen, "row %d has a NaN or infinite value at column %d", r0 + bad / s->d_in, bad % s->d_in);
     Z_saeZ_score(&s->wasm, s->m, s->ws, s->x, (uint32_t)cnt, s->sq, s->norm);
-    int over = (int)Z_saeZ_overflow_row(&s->wasm);
+    int over = (int)Z_saeZ_overflow_row(&s->wasm, s->ws);
     if (over >= 0) return failf(err, errlen, "row %d overflows float32 in the encoder", r0 + over);
     memcpy(sq + r0, mem(s) + s->sq, (size_t)cnt * 8);
     memcpy(norm + r0, mem(s) + s->norm, (size_t)cnt * 8);
