@@ -16,6 +16,7 @@ import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
+import { checkModel } from "./check_model";
 
 const KERNEL_SCALAR: i32 = 0;
 const KERNEL_SIMD128: i32 = 1;
@@ -40,6 +41,7 @@ export function free(ptr: usize): void {
 
 // Finishes a model the host has filled in; call once before use.
 export function model_prepare(m: usize): void {
+  if (!ASC_NO_ASSERT) checkModel(m);
   if (mi(m, M_QUANT) == QUANT_I8) computeWeightSums(m);
   if (mp(m, M_SCREEN)) computeWeightSums(mp(m, M_SCREEN));
 }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ABI_VERSION, EXPORT_ARITY, M, QUANT, type KernelExports } from "../../src/runtime/abi.js";
+import { ABI_VERSION, ACT, EXPORT_ARITY, M, QUANT, type KernelExports } from "../../src/runtime/abi.js";
 import { instantiateKernel, KERNELS } from "../../src/runtime/kernel-select.js";
 import { SaeEdgeError } from "../../src/base/errors.js";
 import { BUILD_DIR, NODE22, REPO } from "../helpers/common.mjs";
@@ -92,7 +92,17 @@ describe("debug builds", () => {
     await expectAbort(() => k.preact(m, ws, x, 1, out), "int8 d_in_pad must be a multiple of 16");
   });
 
-  it("compute the same bytes as release builds on every test vector (Node 20 and Node 22)", async () => {
+  it("a TopK descriptor with k > d_sae is refused by model_prepare", async () => {
+    const k = await debugKernel();
+    const m = k.alloc(M.BYTES);
+    const d = new DataView(k.memory.buffer, m, M.BYTES);
+    for (let off = 0; off < M.BYTES; off += 4) d.setInt32(off, 0, true);
+    for (const [field, v] of [[M.D_IN, 16], [M.D_IN_PAD, 16], [M.D_SAE, 4], [M.D_SAE_PAD, 4], [M.D_OUT, 16], [M.ACT, ACT.TOPK], [M.K, 5]]) d.setInt32(field, v, true);
+    for (const field of [M.W_ENC, M.B_ENC, M.W_DEC, M.B_DEC]) d.setInt32(field, k.alloc(1024), true);
+    await expectAbort(() => k.model_prepare(m), "TopK and GroupMax need 0 < k <= d_sae");
+  });
+
+  it("compute the same bytes as release builds: every test vector, gated, GroupMax, normalization, a screen, training (Node 20 and 22)", async () => {
     const runs = [runAsync(process.execPath, ["test/kernels/debug-run.mjs", "scalar", "simd128"])];
     if (existsSync(NODE22)) runs.push(runAsync(NODE22, ["test/kernels/debug-run.mjs", "relaxed"]));
     const lines: { kernel: string; build: string; case?: string; sha256?: string; error?: string }[] = [];

@@ -1,30 +1,62 @@
-// Runs the fixed test vectors through the release builds (build/) and the debug builds
-// (build/debug/, precondition asserts on) of the given kernels and prints JSON Lines:
+// Runs the fixed test vectors, plus the paths they leave out (gated, GroupMax, input
+// normalization, a low-rank screen, a short training run), through the release builds
+// (build/) and the debug builds (build/debug/, precondition asserts on) of the given kernels
+// and prints JSON Lines:
 //   {"kernel": "simd128", "build": "debug", "case": "int8/topk/20x48k4/b3", "sha256": "..."}
 //   {"kernel": "relaxed", "build": "debug", "error": "KERNEL_UNAVAILABLE: ..."}
 // Usage: node debug-run.mjs kernel...
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { BUILD_DIR, DIST_NODE, hashOutputs, materialize, saeOutputs, vectorCases } from "../helpers/common.mjs";
+import { BUILD_DIR, DIST_NODE, REPO, hashOutputs, materialize, randomInput, randomWeights, saeOutputs, sha256, vectorCases } from "../helpers/common.mjs";
 
 const lib = await import(pathToFileURL(DIST_NODE).href);
-const cases = vectorCases().map((c) => materialize(c, lib));
+const train = await import(pathToFileURL(`${REPO}dist/train.js`).href);
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 const buildsIn = (dir) => Object.fromEntries(lib.KERNELS.map((name) => [name, () => Promise.resolve(readFileSync(`${dir}${name}.wasm`))]));
+
+function otherCases() {
+  const cases = [];
+  const add = (id, weights, quant, rows, seed) => {
+    const bytes = lib.serializeModel(lib.buildModel(weights, quant));
+    cases.push({ id, bytes, rows, x: randomInput(rows, weights.dIn, seed, weights.b_dec) });
+  };
+  let seed = 5000;
+  for (const quant of ["int8", "f32"]) {
+    const base = randomWeights({ architecture: "standard", dIn: 37, dSae: 48, seed: ++seed });
+    const per = (s) => Float32Array.from({ length: 48 }, (_, j) => Math.sin(j * s) * 0.3);
+    add(`${quant}/gated/37x48/b5`, { ...base, architecture: "gated", b_gate: per(1.3), r_mag: per(0.7), b_mag: per(2.1) }, quant, 5, ++seed);
+    add(`${quant}/groupmax/37x48k6/b5`, { ...base, architecture: "groupmax", k: 6 }, quant, 5, ++seed);
+    for (const normalization of ["layer_norm", "constant_norm_rescale"]) {
+      add(`${quant}/topk-${normalization}/37x48k5/b5`, { ...randomWeights({ architecture: "topk", dIn: 37, dSae: 48, k: 5, seed: ++seed }), normalization }, quant, 5, ++seed);
+    }
+  }
+  const topk = lib.serializeModel(lib.buildModel(randomWeights({ architecture: "topk", dIn: 64, dSae: 96, k: 6, seed: ++seed }), "int8"));
+  cases.push({ id: "int8/topk-screen/64x96k6/b7", bytes: lib.addScreen(topk, randomInput(200, 64, ++seed), { rank: 16, pool: 24 }), rows: 7, x: randomInput(7, 64, ++seed) });
+  return cases;
+}
+
+const cases = [...vectorCases().map((c) => materialize(c, lib)), ...otherCases()];
+
+async function trainedModel(builds, kernel) {
+  const x = randomInput(128, 24, 77);
+  const { trainer } = await train.trainSae(builds, {
+    dIn: 24, epochs: 2, batches: train.matrixBatches(x, 24, 32, 0), options: { architecture: "topk", dSae: 32, k: 4, batchSize: 32, kernel },
+  });
+  return lib.serializeModel(lib.buildModel(trainer.weights(), "f32"));
+}
 
 for (const kernel of process.argv.slice(2)) {
   for (const [build, dir] of [["release", BUILD_DIR], ["debug", `${BUILD_DIR}debug/`]]) {
     const builds = buildsIn(dir);
-    for (const c of cases) {
-      let sae;
-      try {
-        sae = await lib.loadSaeWith(builds, c.bytes, { kernel });
-      } catch (e) {
-        out({ kernel, build, error: `${e.code ?? e.name}: ${e.message}` });
-        break;
+    try {
+      for (const c of cases) {
+        const sae = await lib.loadSaeWith(builds, c.bytes, { kernel });
+        out({ kernel, build, case: c.id, sha256: hashOutputs(saeOutputs(sae, c.x, c.rows)).all });
+        sae.dispose();
       }
-      out({ kernel, build, case: c.id, sha256: hashOutputs(saeOutputs(sae, c.x, c.rows)).all });
-      sae.dispose();
+      out({ kernel, build, case: "train/topk/24x32k4", sha256: sha256(await trainedModel(builds, kernel)) });
+    } catch (e) {
+      out({ kernel, build, error: `${e.code ?? e.name}: ${e.message}` });
     }
   }
 }
