@@ -68,7 +68,7 @@ async function expectAbort(run: () => void, message: string): Promise<void> {
     err = e;
   }
   expect(err).toBeInstanceOf(SaeEdgeError);
-  expect((err as SaeEdgeError).code).toBe("INVALID_ARGUMENT");
+  expect((err as SaeEdgeError).code).toBe("INTERNAL");
   expect((err as Error).message).toContain(message);
   expect((err as Error).message).toMatch(/at assembly\/\w+\.ts:\d+:\d+/);
 }
