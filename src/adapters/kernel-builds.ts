@@ -3,6 +3,7 @@
 // process: a build that kernel selection never reaches is never downloaded or compiled.
 import { KERNELS, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput } from "../runtime/index.js";
 import { fail } from "../base/errors.js";
+import { keepTurning } from "../base/keep-turning.js";
 import { fetchBytes } from "./model-source.js";
 
 /** A kernel build: a compiled module, bytes, a loader of either, or where to get it (a URL, or a path where there is a file system). */
@@ -34,7 +35,7 @@ function lazy(location: () => URL | string, read: ReadLocation): WasmInput {
     let build = compiled.get(key);
     if (!build) {
       // Invalid bytes go on to kernel selection, which reports the build as unsupported.
-      build = read(where).then((b) => (WebAssembly.validate(b as BufferSource) ? WebAssembly.compile(b as BufferSource) : b));
+      build = read(where).then((b) => (WebAssembly.validate(b as BufferSource) ? keepTurning(WebAssembly.compile(b as BufferSource)) : b));
       compiled.set(key, build);
       build.catch(() => compiled.delete(key)); // a failed read may be retried
     }

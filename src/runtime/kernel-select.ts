@@ -2,6 +2,7 @@
 // the engine validates it and it passes a semantics self-test on known inputs
 // (Node 20's baseline tier validates relaxed SIMD with a flag but computes the
 // relaxed dot wrongly; the self-test catches engines like that).
+import { keepTurning } from "../base/keep-turning.js";
 import { ABI_VERSION, type KernelExports } from "./abi.js";
 import { SaeEdgeError, fail } from "../base/errors.js";
 import { selfTest } from "./self-test.js";
@@ -32,7 +33,7 @@ async function compile(input: WasmInput): Promise<WebAssembly.Module | null> {
   if (resolved instanceof WebAssembly.Module) return resolved;
   const bytes = resolved as BufferSource;
   if (!WebAssembly.validate(bytes)) return null;
-  return WebAssembly.compile(bytes);
+  return keepTurning(WebAssembly.compile(bytes));
 }
 
 export async function instantiateKernel(module: WebAssembly.Module): Promise<KernelExports> {
@@ -45,7 +46,7 @@ export async function instantiateKernel(module: WebAssembly.Module): Promise<Ker
       },
     },
   };
-  const instance = await WebAssembly.instantiate(module, imports);
+  const instance = await keepTurning(WebAssembly.instantiate(module, imports));
   const k = instance.exports as unknown as KernelExports;
   memory = k.memory;
   return k;
