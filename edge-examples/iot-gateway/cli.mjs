@@ -1,7 +1,8 @@
 // The command line of an example script, in one small file so that the folder runs on its
 // own when copied out: strict options (node:util parseArgs), --help, and every mistake in
 // the input (an option, a value, a file, a model) as one line on stderr and exit code 2,
-// wherever it is thrown. Any other error is a bug and keeps its stack trace.
+// wherever it is thrown; a source that cannot be read or a bug in sae-edge, one line and exit 1.
+// Any other error is a bug in the script and keeps its stack trace.
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -10,8 +11,11 @@ export class InputError extends Error {}
 
 // File system errors about a path the user gave: missing, unreadable, a folder, …
 const FILE_ERRORS = new Set(["ENOENT", "EACCES", "EPERM", "EISDIR", "ENOTDIR", "EEXIST", "ENAMETOOLONG", "ELOOP"]);
-// By name, so that scripts that do not load sae-edge need not import it for this.
-const isInputError = (e) => e instanceof InputError || e?.name === "SaeEdgeError" || FILE_ERRORS.has(e?.code);
+// By name, so that scripts that do not load sae-edge need not import it for this. Its codes for
+// what is not the caller's doing (sae-edge's isCallerError) end with one line too, but exit 1.
+const NOT_THE_CALLERS = new Set(["SOURCE_UNAVAILABLE", "INTERNAL"]);
+const isSaeError = (e) => e?.name === "SaeEdgeError";
+const isInputError = (e) => e instanceof InputError || (isSaeError(e) && !NOT_THE_CALLERS.has(e.code)) || FILE_ERRORS.has(e?.code);
 
 const script = basename(process.argv[1] ?? "script");
 
@@ -30,7 +34,7 @@ export function commandLine(about, options) {
   process.on("uncaughtException", (e) => {
     // A file error reads "ENOENT: no such file or directory, open 'x'": say it as "x: no such …".
     if (isInputError(e)) fail(e.path && e.code ? `${e.path}: ${e.message.replace(/^\w+: /, "").replace(/, \w+ '.*'$/, "")}` : e.message);
-    process.stderr.write(`${e?.stack ?? e}\n`);
+    process.stderr.write(isSaeError(e) ? `${script}: ${e.message} [${e.code}]\n` : `${e?.stack ?? e}\n`);
     process.exit(1);
   });
   const spec = { help: { type: "boolean", short: "h" } };
