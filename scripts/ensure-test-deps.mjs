@@ -28,6 +28,8 @@ const NPM_FOLDERS = [
   { dir: "test/engines", args: [] },
   { dir: "test/runtimes", args: ["--ignore-scripts"] },
   { dir: "bench/peers", args: ["--ignore-scripts"] },
+  { dir: "test/consumers", args: [] }, // bundlers and TypeScript versions the consumer projects build with
+  { dir: "test/package/typescript", args: [] }, // TypeScript 5.0 for the published types' oldest check
 ];
 
 const dryRun = process.argv.includes("--dry-run");

@@ -11,11 +11,10 @@
 // never copies them, so its build scripts copy the kernel builds and pool worker beside the bundle.
 // The bundlers come from this folder's package.json (npm ci when its lock changed; Vite stays at
 // 8.3: 8.4 lists an optional Windows-only dependency the registry here lacks, which npm ci refuses);
-// Deno, wrangler and playwright-core from test/runtimes (its install.mjs when missing).
+// Deno, wrangler and playwright-core from test/runtimes (all installed by scripts/ensure-test-deps.mjs).
 // KEEP_CONSUMERS=1 keeps the built projects (the folder is printed).
 import { execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,15 +52,9 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   });
 }
 
-/** This folder's tools (npm ci when package-lock.json changed since the last install) and test/runtimes' (install.mjs). */
+/** This folder's tools and test/runtimes' come from npm test's pretest (scripts/ensure-test-deps.mjs). */
 async function ensureTools(): Promise<void> {
-  const lockHash = createHash("sha256").update(readFileSync(`${HERE}package-lock.json`)).digest("hex");
-  const stamp = `${HERE}node_modules/.installed-lock`;
-  if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== lockHash) {
-    await run("npm", ["ci", "--no-audit", "--no-fund"], HERE);
-    writeFileSync(stamp, lockHash);
-  }
-  if (!existsSync(`${RUNTIMES}node_modules/.bin/wrangler`)) await run(process.execPath, [`${RUNTIMES}install.mjs`], REPO);
+  await run(process.execPath, [`${REPO}scripts/ensure-test-deps.mjs`], REPO);
 }
 
 /** Packages in a node_modules folder (nested ones too), its bytes, and the bytes of shipped models apart. */

@@ -1,16 +1,16 @@
 // The published types (dist/types/) as a consumer's tsc sees them: one project per kind of
 // consumer (Node, bundled browser app, legacy node10 resolution, Cloudflare Worker), each under the strictest options
 // and skipLibCheck off, on the oldest TypeScript sae-edge supports (5.0) and the newest.
-import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const OLDEST = new URL("typescript/", import.meta.url).pathname; // its own package.json: TypeScript 5.0
-if (!existsSync(`${OLDEST}node_modules`)) execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: OLDEST, stdio: "ignore" });
+// node_modules installed by npm test's pretest (scripts/ensure-test-deps.mjs).
 const COMPILERS = { "5.0": `${OLDEST}node_modules/typescript/bin/tsc`, latest: createRequire(import.meta.url).resolve("typescript/bin/tsc") };
 
 const STRICT = {
