@@ -151,8 +151,8 @@ export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void 
 // Sparse codes for rows 0..n: indices u32 and values f32 into idx/val, row r's
 // codes at [rowptr[r], rowptr[r+1]) (rowptr u32[n+1]; rowptr[0] is read, not
 // written). Stops before a row that might not fit in cap entries; returns the
-// number of rows done. stats (f32[n][2], or 0) receives each row's normalization (shift, scale),
-// which decode_sparse needs to undo it.
+// number of rows done. stats (f32[n][2], or 0) receives what decode_sparse needs to undo each
+// row's normalization: (shift, decode scale).
 export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize, val: usize, rowptr: usize, cap: i32, stats: usize): i32 {
   const dIn = <usize>mi(m, M_D_IN);
   const perRow = maxCodesPerRow(m);
@@ -164,7 +164,7 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
     noteOverflow(ws, r);
     if (stats) {
       store<f32>(stats + (<usize>r << 3), wsRow(ws).shift);
-      store<f32>(stats + (<usize>r << 3) + 4, wsRow(ws).scale);
+      store<f32>(stats + (<usize>r << 3) + 4, wsRow(ws).decodeScale);
     }
     pos = selectEmit(wsSel(ws), count, idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
@@ -241,7 +241,7 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
       decodeAdd(d, m, xhat, keyIndex(key), keyValue(key));
     }
     decodeEnd(d, m, xhat);
-    decodeFinish(m, xhat, stats.shift, stats.scale);
+    decodeFinish(m, xhat, stats.shift, stats.decodeScale);
     skipAdd(m, xr, xhat);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }

@@ -30,7 +30,7 @@ export const M_SCREEN_P: usize = 88; // f32[d_in][rank] projection P of the scre
 export const M_BYTES: usize = 96;    // descriptor size
 
 export const NORM_NONE: i32 = 0;
-export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean
+export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·std + mean
 export const NORM_CONSTANT_NORM: i32 = 2;  // x · sqrt(d_in)/‖x‖; decode: x̂ · ‖x‖/sqrt(d_in)
 
 export const ACT_RELU: i32 = 0;
