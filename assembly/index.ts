@@ -9,9 +9,9 @@ import { wsXf, wsXq, wsKeys, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes,
 import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, keyAt, keyOf, keyIndex, keyValue } from "./select";
-import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
+import { rescoreCandidates, rescoreLatent, computeRescoreBounds } from "./rescore_i8_1x16";
 import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -42,7 +42,10 @@ export function free(ptr: usize): void {
 // Finishes a model the host has filled in; call once before use.
 export function model_prepare(m: usize): void {
   if (!ASC_NO_ASSERT) checkModel(m);
-  if (mi(m, M_QUANT) == QUANT_I8) computeWeightSums(m);
+  if (mi(m, M_QUANT) == QUANT_I8) {
+    computeWeightSums(m);
+    computeRescoreBounds(m);
+  }
   if (mp(m, M_SCREEN)) computeWeightSums(mp(m, M_SCREEN));
 }
 export function workspace_bytes(m: usize): usize {
@@ -109,6 +112,8 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
+  // Every int8 activation but TopK (rescored after selection) rescores near its boundary.
+  if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws));
   gemvRow(m, ws, x);
   epilogueEnd(e);
   return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
@@ -126,7 +131,7 @@ function rescoreSelection(m: usize, z: usize, xs: f32, k: i32, sel: Selection, e
   let kept = 0;
   for (let c = 0; c < n; c++) {
     const j = keyIndex(load<u64>(keyAt(sel, c)));
-    const h = ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, z, xs, j) : rescore_i8_1x16__scalar(m, z, xs, j);
+    const h = rescoreLatent(m, z, xs, j);
     epilogueCheck(e, h);
     if (h > 0) {
       store<u64>(keyAt(sel, kept), keyOf(h, j));

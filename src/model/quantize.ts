@@ -38,6 +38,8 @@ export interface SaeWeights<M extends TensorLike = Float32Array> {
   b_mag?: Float32Array;
   /** Per-row input normalization (default none). */
   normalization?: Normalization;
+  /** int8: the input offset μ [d_in] to quantize around (x' − μ), e.g. inputMean of calibration rows; f32 models ignore it. */
+  xOffset?: Float32Array;
 }
 
 /**
@@ -88,6 +90,7 @@ function checkSmallTensors(w: SaeWeights<TensorLike>, b_enc: Float32Array | null
   const dOut = w.dOut ?? w.dIn;
   checkTensor("b_dec", w.b_dec, dOut);
   if (w.W_skip) checkTensor("W_skip", w.W_skip, dOut * w.dIn);
+  if (w.xOffset) checkTensor("x_offset", w.xOffset, w.dIn);
   // b_enc may still be on disk: checked by the caller once read.
   for (const name of architecture(w.architecture).latentTensors) if (name !== "b_enc") checkTensor(name, latentTensor(w, name), w.dSae);
   if (b_enc && usesBEnc(w)) checkTensor("b_enc", b_enc, w.dSae);
@@ -158,6 +161,7 @@ function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, proven
     normalization: w.normalization ?? "none",
     quantization,
     provenance,
+    ...(w.xOffset && quantization === "int8" ? { xOffset: true } : {}),
   });
 }
 
@@ -179,6 +183,7 @@ function assemble(spec: ModelSpec, w: SaeWeights<TensorLike>, b_enc: Float32Arra
   Object.assign(data, { b_dec: w.b_dec });
   for (const name of architecture(w.architecture).latentTensors) data[name] = name === "b_enc" ? b_enc : latentTensor(w, name)!;
   if (w.W_skip) data.W_skip = w.W_skip;
+  if (w.xOffset) data.x_offset = w.xOffset;
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, { dtype, shape }] of Object.entries(expectedTensors(spec))) tensors[name] = { dtype, shape, data: data[name] };
   return { spec, tensors };

@@ -2,7 +2,7 @@
 // The kernels' numbers-only ABI as the host sees it (docs/kernels.md).
 import "./wasm-globals.js";
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Model descriptor: i32 field offsets (bytes), and its size. */
 export const M = {
@@ -29,7 +29,8 @@ export const M = {
   W_SKIP: 80,
   SCREEN: 84,
   SCREEN_P: 88,
-  BYTES: 96,
+  ENC_QERR: 92,
+  BYTES: 112,
 } as const;
 
 /** Activation codes (descriptor field ACT). */

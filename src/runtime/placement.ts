@@ -47,8 +47,11 @@ export async function placeModel(
   for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = perLatent.has(name) ? dSaePad * 4 : bytes;
   for (const name of arch.derivedTensors ?? []) sizes[name] = dSaePad * 4;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
+  sizes.qerr = int8 ? dSaePad * 4 : 0; // near-boundary rescoring bounds, filled by model_prepare
   sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
   sizes.screen_m = spec.screen ? M.BYTES : 0;
+  sizes.x_shift = spec.xOffset ? spec.dIn * 4 : 0;
+  sizes.bias_folded = spec.xOffset ? dSaePad * 4 : 0;
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   if (total > WASM32_BUDGET) {
     fail("MODEL_UNSUPPORTED", `model needs ${(total / 2 ** 30).toFixed(2)} GiB of wasm memory, more than a wasm32 module can address`);
@@ -80,6 +83,8 @@ export async function placeModel(
   }
   arch.prepare?.((name) => f32(name, spec.dSae), spec.dSae);
   const slot = (name: string | undefined) => (name ? regions[name]! : 0);
+  if (spec.xOffset) foldOffset(k, spec, regions, slot(arch.slots.bias));
+  const bias = spec.xOffset ? regions.bias_folded : slot(arch.slots.bias);
   const d = new DataView(k.memory.buffer, m, M.BYTES);
   const set = (off: number, v: number) => d.setInt32(off, v, true);
   set(M.D_IN, spec.dIn);
@@ -92,12 +97,13 @@ export async function placeModel(
   set(M.W_ENC, regions.W_enc_packed);
   set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
   set(M.ENC_ZSUM, regions.zsum);
-  set(M.B_ENC, slot(arch.slots.bias));
+  set(M.ENC_QERR, regions.qerr);
+  set(M.B_ENC, bias);
   set(M.THRESH, slot(arch.slots.threshold));
   set(M.W_DEC, regions.W_dec);
   set(M.DEC_SCALE, regions.W_dec_scale ?? 0);
   set(M.B_DEC, regions.b_dec);
-  set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
+  set(M.X_SHIFT, spec.xOffset ? regions.x_shift : spec.applyBDecToInput ? regions.b_dec : 0);
   set(M.NORM, NORM_CODE[spec.normalization]);
   set(M.MAG_SCALE, slot(arch.slots.magScale));
   set(M.MAG_BIAS, slot(arch.slots.magBias));
@@ -119,11 +125,47 @@ export async function placeModel(
     put(M.W_ENC, regions.screen_W_packed);
     put(M.ENC_SCALE, regions.screen_W_scale);
     put(M.ENC_ZSUM, regions.screen_zsum);
-    put(M.B_ENC, slot(arch.slots.bias));
+    put(M.B_ENC, bias);
     put(M.D_OUT, spec.dIn);
   }
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
+}
+
+// Offset folding (int8 with x_offset μ): the kernel subtracts s = f32(b_dec + μ) (or μ), so it
+// quantizes x' − μ' with μ' = s − b_dec, and the bias gains W_encᵀμ' from the int8 weights
+// themselves, b_j + scale_j · Σ_i q_ij μ'_i in float64: the sum the kernel no longer sees.
+function foldOffset(k: KernelExports, spec: ModelSpec, regions: Record<string, number>, biasAt: number): void {
+  const { dIn, dSae } = spec;
+  const buf = k.memory.buffer;
+  const mu = new Float32Array(buf, regions.x_offset, dIn);
+  const bDec = spec.applyBDecToInput ? new Float32Array(buf, regions.b_dec, dIn) : undefined;
+  const shift = new Float32Array(buf, regions.x_shift, dIn);
+  const muEff = new Float64Array(roundUp(dIn, I8_K_STEP));
+  for (let i = 0; i < dIn; i++) {
+    shift[i] = (bDec ? bDec[i] : 0) + mu[i];
+    muEff[i] = shift[i] - (bDec ? bDec[i] : 0);
+  }
+  const steps = roundUp(dIn, I8_K_STEP) / I8_K_STEP;
+  const q = new Int8Array(buf, regions.W_enc_packed, Math.ceil(dSae / LATENT_TILE) * steps * LATENT_TILE * I8_K_STEP);
+  const scale = new Float32Array(buf, regions.W_enc_scale, dSae);
+  const bias = new Float32Array(buf, biasAt, dSae);
+  const folded = new Float32Array(buf, regions.bias_folded, dSae);
+  const acc = new Float64Array(LATENT_TILE);
+  for (let tile = 0, p = 0; tile * LATENT_TILE < dSae; tile++) {
+    acc.fill(0);
+    for (let c = 0; c < steps; c++) {
+      for (let lane = 0; lane < LATENT_TILE; lane++) {
+        let a = 0;
+        for (let t = 0; t < I8_K_STEP; t++) a += q[p++] * muEff[c * I8_K_STEP + t];
+        acc[lane] += a;
+      }
+    }
+    for (let lane = 0; lane < LATENT_TILE; lane++) {
+      const j = tile * LATENT_TILE + lane;
+      if (j < dSae) folded[j] = bias[j] + scale[j] * acc[lane];
+    }
+  }
 }
 
 /** placeModel for tensors already in memory (built models, the self-test's tiny model). */
