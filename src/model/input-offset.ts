@@ -47,3 +47,13 @@ function rowNormalization(x: Float32Array, norm: Normalization): { shift: number
   }
   return { shift: 0, scale: 1 };
 }
+
+/**
+ * What encode subtracts from the normalized row with an offset: s = f32(b_dec + μ) (or μ), and
+ * the offset it therefore removes, μ' = s − b_dec, in float64. The quantizer folds W_encᵀμ' and
+ * the loader subtracts s, both from this one function.
+ */
+export function offsetShift(mu: Float32Array, bDec: Float32Array | undefined): { shift: Float32Array; removed: Float64Array } {
+  const shift = Float32Array.from(mu, (m, i) => (bDec ? bDec[i] : 0) + m);
+  return { shift, removed: Float64Array.from(shift, (v, i) => v - (bDec ? bDec[i] : 0)) };
+}

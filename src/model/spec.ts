@@ -43,8 +43,9 @@ export interface ModelSpec {
   /** int8 TopK: a low-rank screen that picks `pool` candidates for rescoring (sae-edge screen). */
   screen?: Screen;
   /**
-   * int8: the model stores x_offset μ [d_in], the typical input x'; encode quantizes x' − μ and the
-   * loader folds W_encᵀμ into the bias, so a shared offset costs no int8 precision.
+   * int8: the model stores x_offset μ [d_in], the typical input x', and x_offset_fold W_encᵀμ [d_sae]
+   * from the float32 weights; encode quantizes x' − μ and the loader adds the fold to the bias, so a
+   * shared offset costs no int8 precision.
    */
   xOffset?: boolean;
 }
@@ -120,7 +121,10 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   for (const name of architecture(spec.architecture).latentTensors) t[name] = { dtype: "F32", shape: [dSae] };
   t.b_dec = { dtype: "F32", shape: [spec.dOut] };
   if (spec.skip) t.W_skip = { dtype: "F32", shape: [spec.dOut, dIn] };
-  if (spec.xOffset) t.x_offset = { dtype: "F32", shape: [dIn] };
+  if (spec.xOffset) {
+    t.x_offset = { dtype: "F32", shape: [dIn] };
+    t.x_offset_fold = { dtype: "F32", shape: [dSae] };
+  }
   if (spec.screen) {
     const r = spec.screen.rank;
     t.screen_P = { dtype: "F32", shape: [dIn, r] };

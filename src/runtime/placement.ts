@@ -7,6 +7,7 @@ import { architecture } from "../model/architectures/index.js";
 import { LATENT_TILE, I8_K_STEP, roundUp } from "../model/layout.js";
 import type { KernelActivation } from "../model/architectures/types.js";
 import type { ModelSpec } from "../model/spec.js";
+import { offsetShift } from "../model/input-offset.js";
 
 // The descriptor's code for each kernel activation and spec name.
 const ACT_CODE: Record<KernelActivation, number> = {
@@ -29,7 +30,7 @@ export interface PlacedModel {
 export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
 
 // Scales stored per latent besides the architecture's own tensors; all padded to whole tiles in memory.
-const PER_LATENT_SCALES = ["W_enc_scale", "screen_W_scale"];
+const PER_LATENT_SCALES = ["W_enc_scale", "screen_W_scale", "x_offset_fold"];
 const WASM32_BUDGET = 3.5 * 2 ** 30;
 
 export async function placeModel(
@@ -132,40 +133,16 @@ export async function placeModel(
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
 }
 
-// Offset folding (int8 with x_offset μ): the kernel subtracts s = f32(b_dec + μ) (or μ), so it
-// quantizes x' − μ' with μ' = s − b_dec, and the bias gains W_encᵀμ' from the int8 weights
-// themselves, b_j + scale_j · Σ_i q_ij μ'_i in float64: the sum the kernel no longer sees.
+// Offset folding (int8 with x_offset μ): the kernel subtracts s = f32(b_dec + μ) (or μ), and the
+// bias gains the model's x_offset_fold, W_encᵀ(s − b_dec) summed by the quantizer from the f32 weights.
 function foldOffset(k: KernelExports, spec: ModelSpec, regions: Record<string, number>, biasAt: number): void {
   const { dIn, dSae } = spec;
   const buf = k.memory.buffer;
-  const mu = new Float32Array(buf, regions.x_offset, dIn);
-  const bDec = spec.applyBDecToInput ? new Float32Array(buf, regions.b_dec, dIn) : undefined;
-  const shift = new Float32Array(buf, regions.x_shift, dIn);
-  const muEff = new Float64Array(roundUp(dIn, I8_K_STEP));
-  for (let i = 0; i < dIn; i++) {
-    shift[i] = (bDec ? bDec[i] : 0) + mu[i];
-    muEff[i] = shift[i] - (bDec ? bDec[i] : 0);
-  }
-  const steps = roundUp(dIn, I8_K_STEP) / I8_K_STEP;
-  const q = new Int8Array(buf, regions.W_enc_packed, Math.ceil(dSae / LATENT_TILE) * steps * LATENT_TILE * I8_K_STEP);
-  const scale = new Float32Array(buf, regions.W_enc_scale, dSae);
+  const { shift } = offsetShift(new Float32Array(buf, regions.x_offset, dIn), spec.applyBDecToInput ? new Float32Array(buf, regions.b_dec, dIn) : undefined);
+  new Float32Array(buf, regions.x_shift, dIn).set(shift);
   const bias = new Float32Array(buf, biasAt, dSae);
-  const folded = new Float32Array(buf, regions.bias_folded, dSae);
-  const acc = new Float64Array(LATENT_TILE);
-  for (let tile = 0, p = 0; tile * LATENT_TILE < dSae; tile++) {
-    acc.fill(0);
-    for (let c = 0; c < steps; c++) {
-      for (let lane = 0; lane < LATENT_TILE; lane++) {
-        let a = 0;
-        for (let t = 0; t < I8_K_STEP; t++) a += q[p++] * muEff[c * I8_K_STEP + t];
-        acc[lane] += a;
-      }
-    }
-    for (let lane = 0; lane < LATENT_TILE; lane++) {
-      const j = tile * LATENT_TILE + lane;
-      if (j < dSae) folded[j] = bias[j] + scale[j] * acc[lane];
-    }
-  }
+  const fold = new Float32Array(buf, regions.x_offset_fold, dSae);
+  new Float32Array(buf, regions.bias_folded, dSae).set(bias.map((b, j) => b + fold[j]));
 }
 
 /** placeModel for tensors already in memory (built models, the self-test's tiny model). */
