@@ -59,6 +59,51 @@ function score(exact, got) {
   return `${(want ? both / want : 1).toFixed(4)}/${(have ? both / have : 1).toFixed(4)}`;
 }
 
+// A planted JumpReLU dictionary like ../shared/tools/int8_fidelity_sim.py: unit atoms, encoder =
+// decoderᵀ, ~40 of 4096 active, inputs sharing the offset c · N(0, 1) per dim, cancelled by b_enc.
+async function planted(dIn, dSae, c) {
+  const r = rng(100 + c);
+  const atoms = new Float32Array(dSae * dIn);
+  for (let j = 0; j < dSae; j++) {
+    let s = 0;
+    for (let i = 0; i < dIn; i++) s += (atoms[j * dIn + i] = r.n()) ** 2;
+    for (let i = 0; i < dIn; i++) atoms[j * dIn + i] /= Math.sqrt(s);
+  }
+  const W_enc = new Float32Array(dIn * dSae);
+  for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = atoms[j * dIn + i];
+  const mu = Float64Array.from({ length: dIn }, () => c * r.n());
+  const make = () => {
+    const x = new Float32Array(rows * dIn);
+    for (let k = 0; k < rows; k++) {
+      const row = Float64Array.from({ length: dIn }, (_, i) => 0.05 * r.n() + mu[i]);
+      for (let a = 0; a < 40; a++) {
+        const j = Math.floor(r.u() * dSae), amp = Math.exp(0.5 * r.n());
+        for (let i = 0; i < dIn; i++) row[i] += amp * atoms[j * dIn + i];
+      }
+      x.set(row, k * dIn);
+    }
+    return x;
+  };
+  const calib = make(), x = make();
+  const b_enc = new Float32Array(dSae), threshold = new Float32Array(dSae);
+  for (let j = 0; j < dSae; j++) {
+    let s = 0;
+    for (let i = 0; i < dIn; i++) s += W_enc[i * dSae + j] * mu[i];
+    b_enc[j] = -s;
+    threshold[j] = 0.5 + 0.5 * r.u();
+  }
+  const w = { architecture: "jumprelu", dIn, dSae, k: 0, applyBDecToInput: false, W_enc, b_enc, W_dec: atoms, b_dec: new Float32Array(dIn), threshold };
+  const exact = (await lib.loadSae(lib.serializeModel(lib.buildModel(w, "f32")))).encode(x);
+  const run = async (weights, l = lib) => score(exact, (await l.loadSae(l.serializeModel(l.buildModel(weights, "int8")))).encode(x));
+  const cols = [`planted jumprelu ${dIn}x${dSae}`, c];
+  if (before) cols.push(await run(w, before));
+  cols.push(await run(w), await run({ ...w, xOffset: lib.inputMean(w, calib) }), await run({ ...w, xOffset: median(calib, dIn) }), await run({ ...w, xOffset: Float32Array.from(mu) }));
+  console.log(cols.join("\t"));
+}
+
+console.log(`recall/precision of int8 active sets vs the f32 encoder, ${rows} rows (held-out from ${rows} calibration rows)`);
+console.log(["planted", "offset", before ? "main int8" : "", "int8 no μ", "μ=mean", "μ=median", "μ=true μ"].filter(Boolean).join("\t"));
+for (const [dIn, dSae] of [[200, 1024], [768, 4096]]) for (const c of [0, 1, 10]) await planted(dIn, dSae, c);
 console.log(`recall/precision of int8 active sets vs the f32 encoder, ${rows} rows (held-out from ${rows} calibration rows)`);
 console.log(["fixture", "offset", before ? "main int8" : "", "int8 no μ", "μ=mean", "μ=median", "μ=b_dec"].filter(Boolean).join("\t"));
 for (const project of readdirSync(ROOT)) {

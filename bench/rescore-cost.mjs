@@ -38,6 +38,24 @@ const cases = {
   jumprelu: { architecture: "jumprelu", b_enc: b, threshold: new Float32Array(dSae).fill(TAIL) },
 };
 
+// Share of latents within their rescoring bound of the bar (docs/kernels.md) over the 64 rows.
+function nearShare(model, sae, w) {
+  const q = model.tensors.W_enc_packed.data, scale = model.tensors.W_enc_scale.data, steps = Math.ceil(dIn / 16);
+  const e = Float64Array.from({ length: dSae }, (_, j) => {
+    let s2 = 0;
+    for (let i = 0; i < dIn; i++) s2 += q[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)] ** 2;
+    return 4 * scale[j] * Math.sqrt(s2 / 12);
+  });
+  const off = w.xOffset ?? new Float32Array(dIn);
+  let near = 0;
+  for (const x of xs) {
+    const h = sae.preActivations(x, 1);
+    let amax = 0;
+    for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(x[i] - off[i]));
+    for (let j = 0; j < dSae; j++) if (Math.abs(h[j] - (w.threshold ? w.threshold[j] : 0)) <= (amax / 63) * e[j]) near++;
+  }
+  return near / (xs.length * dSae);
+}
 const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
 for (const [name, c] of Object.entries(cases)) {
   const w = { dIn, dSae, k: 0, applyBDecToInput: false, W_enc, W_dec, b_dec: new Float32Array(dIn), ...c };
@@ -51,7 +69,7 @@ for (const [name, c] of Object.entries(cases)) {
     const sae = await lib.loadSae(bytes, o.kernel ? { kernel: o.kernel } : {});
     const load = performance.now() - t0;
     const codes = sae.encode(Float32Array.from(xs.flatMap((x) => Array.from(x))), xs.length);
-    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [] });
+    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [], near: label === "before" ? NaN : nearShare(lib.buildModel(weights, "int8"), sae, weights) });
   }
   const calls = Number(o.calls);
   for (let blk = 0; blk < Number(o.blocks); blk++) {
@@ -63,6 +81,6 @@ for (const [name, c] of Object.entries(cases)) {
   }
   for (const t of timed) {
     const s = t.ms.slice().sort((p, q) => p - q);
-    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tactive/row ${t.active.toFixed(1)}\tload ${t.load.toFixed(0)} ms`);
+    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents\tload ${t.load.toFixed(0)} ms`);
   }
 }
