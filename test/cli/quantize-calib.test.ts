@@ -30,5 +30,8 @@ describe("quantize --calib", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toEqual(["sae-edge: calibration rows have 15 columns, the model's d_in is 16 [INPUT_SHAPE]"]);
     expect(existsSync(join(tmp, "bad.safetensors"))).toBe(false);
+    const f32 = await cli("quantize", checkpoint, "-o", "f32.safetensors", "--bits", "32", "--calib", "calib.npy");
+    expect(f32.code).toBe(2);
+    expect(f32.stderr).toMatch(/--calib is for int8 models.*\[INVALID_ARGUMENT\]/);
   });
 });

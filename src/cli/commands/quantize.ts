@@ -1,5 +1,6 @@
 // `sae-edge quantize`: a checkpoint folder to an sae-edge model file (quantizeCheckpoint).
 import { Option, type Command } from "commander";
+import { fail } from "../../base/errors.js";
 import { IMPORTERS, quantizeCheckpoint } from "../../importers/index.js";
 import { serializeModelParts } from "../../model/quantize.js";
 import { checkpointFolder } from "../../adapters/node/index.js";
@@ -21,6 +22,7 @@ export function registerQuantize(program: Command): void {
     .option("--calib <acts.npy>", "typical inputs [n, d_in]: int8 encodes quantize around their mean (x_offset), which keeps a shared input offset from costing precision")
     .action(async (checkpoint: string, o: { output: string; bits: string; from?: string; hookpoint?: string; calib?: string }) => {
       await expectCheckpoint(checkpoint, "quantize");
+      if (o.calib && o.bits !== "8") fail("INVALID_ARGUMENT", "--calib is for int8 models (--bits 8): an f32 encoder has no quantization to center");
       const calib = o.calib ? await readMatrix(o.calib, "calibration") : undefined;
       let bar: Progress | undefined, shown = 0;
       const { model, family, warnings } = await quantizeCheckpoint(await checkpointFolder(checkpoint, o.hookpoint), {
