@@ -67,15 +67,33 @@ export function computeRescoreBounds(m: usize): void {
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const dSae = mi(m, M_D_SAE);
   const scale = mp(m, M_ENC_SCALE);
-  for (let j = 0; j < dSae; j++) {
-    const w = latentWeights(m, j, steps);
-    let s2: i64 = 0;
-    for (let c = 0; c < steps; c++) {
-      for (let t = 0; t < 16; t++) {
-        const q = <i32>load<i8>(w + (<usize>c << 6) + <usize>t);
-        s2 += <i64>(q * q);
-      }
+  let w = mp(m, M_W_ENC);
+  // Tile by tile (one sequential pass over the weights); Σ q² ≤ 127² · 2^16 fits an i32.
+  for (let j0 = 0; j0 < dSae; j0 += 4, w += <usize>steps << 6) {
+    for (let l = 0; l < 4 && j0 + l < dSae; l++) {
+      const s2 = ASC_FEATURE_SIMD ? sumsq_i8_1x16__wasmsimd(w + (<usize>l << 4), steps) : sumsq_i8_1x16__scalar(w + (<usize>l << 4), steps);
+      const j = j0 + l;
+      store<f32>(out + (<usize>j << 2), <f32>(RESCORE_Z * <f64>load<f32>(scale + (<usize>j << 2)) * Math.sqrt(<f64>s2 / 12)));
     }
-    store<f32>(out + (<usize>j << 2), <f32>(RESCORE_Z * <f64>load<f32>(scale + (<usize>j << 2)) * Math.sqrt(<f64>s2 / 12)));
   }
+}
+
+// Σ q² over one latent's int8 weights (16 bytes every 64): the same integer in both twins.
+function sumsq_i8_1x16__scalar(w: usize, steps: i32): i32 {
+  let s = 0;
+  for (let c = 0; c < steps; c++) {
+    for (let t = 0; t < 16; t++) {
+      const q = <i32>load<i8>(w + (<usize>c << 6) + <usize>t);
+      s += q * q;
+    }
+  }
+  return s;
+}
+function sumsq_i8_1x16__wasmsimd(w: usize, steps: i32): i32 {
+  let a = i32x4.splat(0);
+  for (let c = 0; c < steps; c++, w += 64) {
+    const lo = v128.load8x8_s(w), hi = v128.load8x8_s(w, 8);
+    a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi)));
+  }
+  return i32x4.extract_lane(a, 0) + i32x4.extract_lane(a, 1) + i32x4.extract_lane(a, 2) + i32x4.extract_lane(a, 3);
 }
