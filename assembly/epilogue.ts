@@ -1,6 +1,9 @@
 // What the encoder does with each tile of pre-activations: store them densely
 // (preact), or pass those above the activation's bar to the selection.
 import { Selection, selectPush } from "./select";
+import { RowStats } from "./quantize_x";
+import { rescoreLatent } from "./rescore_i8_1x16";
+import { mp, M_ENC_QERR } from "./model";
 
 export const OUT_PREACT: i32 = 0;
 export const OUT_SELECT: i32 = 1;
@@ -14,11 +17,19 @@ export const OUT_SELECT: i32 = 1;
   thresh: usize;      // per-latent thresholds (JumpReLU) or 0
   magScale: usize;    // gated: per-latent magnitude scale and bias, or 0
   magBias: usize;
-  // GroupMax: group size (0 = off), the end of the current group, and its best so far.
+  // GroupMax: group size (0 = off), the end of the current group, and its best two so far.
   gmSize: i32;
   gmEnd: i32;
   gmBest: f32;
   gmBestJ: i32;
+  gmSecond: f32;
+  gmSecondJ: i32;
+  // int8 near-boundary rescoring (0 = off): the model, the row's 15-bit activations z, its
+  // statistics (s_x) and the per-latent bounds per unit of s_x.
+  rm: usize;
+  rz: usize;
+  row: RowStats;
+  qerr: usize;
   // Set when a pre-activation of the row is not finite (float32 overflow), and the first
   // such row of the current call (or -1), which the host reads with overflow_row(ws).
   overflow: bool;
@@ -33,8 +44,8 @@ export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usi
   e.sel = sel;
   e.gmSize = groupSize;
   e.gmEnd = groupSize;
-  e.gmBest = 0;
-  e.gmBestJ = -1;
+  groupReset(e);
+  e.rm = 0;
   e.mode = mode;
   e.dense = dense;
   e.dSae = dSae;
@@ -42,6 +53,25 @@ export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usi
   e.magScale = magScale;
   e.magBias = magBias;
   e.overflow = false;
+}
+
+// Turns on near-boundary rescoring for this row (int8 models with bounds): z is filled by
+// prepareRow before the GEMV reaches the epilogue.
+export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats): void {
+  e.qerr = mp(m, M_ENC_QERR);
+  e.rm = e.qerr ? m : 0;
+  e.rz = z;
+  e.row = row;
+}
+
+// Latent j's rescoring bound for this row: s_x times its bound per unit of s_x.
+@inline function boundOf(e: Epilogue, j: i32): f32 {
+  return e.row.xScale * load<f32>(e.qerr + (<usize>j << 2));
+}
+function rescoreAt(e: Epilogue, j: i32): f32 {
+  const h = rescoreLatent(e.rm, e.rz, e.row.xScale, j);
+  epilogueCheck(e, h);
+  return h;
 }
 
 @inline function barOf(e: Epilogue, j: i32): f32 {
@@ -65,20 +95,45 @@ export function epilogueCheck(e: Epilogue, h: f32): void {
     if (j >= e.dSae) return;
     if (j >= e.gmEnd) groupFlush(e);
     if (h > e.gmBest) {
+      e.gmSecond = e.gmBest;
+      e.gmSecondJ = e.gmBestJ;
       e.gmBest = h;
       e.gmBestJ = j;
+    } else if (h > e.gmSecond) {
+      e.gmSecond = h;
+      e.gmSecondJ = j;
     }
     return;
   }
-  if (h > barOf(e, j) && j < e.dSae) {
-    if (e.magScale) {
-      const off = <usize>j << 2;
-      const v = load<f32>(e.magScale + off) * h + load<f32>(e.magBias + off);
-      if (v > 0) selectPush(e.sel, j, v);
-    } else {
-      selectPush(e.sel, j, h);
-    }
+  if (j >= e.dSae) return;
+  if (e.rm) nearBoundary(e, j, h, barOf(e, j));
+  else if (h > barOf(e, j)) activate(e, j, h);
+}
+
+// h passed the bar: a code (gated: if its magnitude is positive).
+@inline function activate(e: Epilogue, j: i32, h: f32): void {
+  if (e.magScale) {
+    const off = <usize>j << 2;
+    const v = load<f32>(e.magScale + off) * h + load<f32>(e.magBias + off);
+    if (v > 0) selectPush(e.sel, j, v);
+  } else {
+    selectPush(e.sel, j, h);
   }
+}
+
+// With rescoring: an int8 value within the bound of the bar (gated: or of the magnitude's zero)
+// is replaced by its exact 15-bit value before the decision.
+function nearBoundary(e: Epilogue, j: i32, h: f32, bar: f32): void {
+  const d = boundOf(e, j);
+  if (!(h > bar - d)) return;
+  if (h <= bar + d) {
+    h = rescoreAt(e, j);
+  } else if (e.magScale) {
+    const off = <usize>j << 2;
+    const ms = load<f32>(e.magScale + off);
+    if (abs(ms * h + load<f32>(e.magBias + off)) <= ms * d) h = rescoreAt(e, j);
+  }
+  if (h > bar) activate(e, j, h);
 }
 
 // Four latents j0..j0+3 at once; only rare tiles with a candidate go lane by lane.
@@ -101,7 +156,9 @@ export function epilogueCheck(e: Epilogue, h: f32): void {
     return;
   }
   const thr = f32x4.splat(e.sel.thr);
-  const bar = e.thresh ? f32x4.max(v128.load(e.thresh + (<usize>j0 << 2)), thr) : thr;
+  let bar = e.thresh ? f32x4.max(v128.load(e.thresh + (<usize>j0 << 2)), thr) : thr;
+  // The same f32 operations as nearBoundary's bar − bound, so no lane it would take is skipped.
+  if (e.rm) bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), v128.load(e.qerr + (<usize>j0 << 2))));
   if (!v128.any_true(f32x4.gt(h, bar))) return;
   epilogue1(e, j0, f32x4.extract_lane(h, 0));
   epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));
@@ -120,12 +177,33 @@ function epilogue1Preact(e: Epilogue, j0: i32, h: v128): void {
   if (j < e.dSae) store<f32>(e.dense + (<usize>j << 2), h);
 }
 
-// Ends the current group: its best positive value becomes a code.
+// Ends the current group: its best value, if positive, becomes a code. With rescoring, the best
+// two are rescored when within the sum of their bounds of each other (either may win), and the
+// best alone when within its bound of zero.
 function groupFlush(e: Epilogue): void {
-  if (e.gmBestJ >= 0) selectPush(e.sel, e.gmBestJ, e.gmBest);
-  e.gmBest = 0;
-  e.gmBestJ = -1;
+  let best = e.gmBest, j = e.gmBestJ;
+  if (e.rm && j >= 0) {
+    const d = boundOf(e, j), j2 = e.gmSecondJ;
+    if (j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2)) {
+      best = rescoreAt(e, j);
+      const second = rescoreAt(e, j2);
+      if (second > best || (second == best && j2 < j)) {
+        best = second;
+        j = j2;
+      }
+    } else if (abs(best) <= d) {
+      best = rescoreAt(e, j);
+    }
+  }
+  if (j >= 0 && best > 0) selectPush(e.sel, j, best);
+  groupReset(e);
   e.gmEnd += e.gmSize;
+}
+function groupReset(e: Epilogue): void {
+  e.gmBest = -Infinity;
+  e.gmBestJ = -1;
+  e.gmSecond = -Infinity;
+  e.gmSecondJ = -1;
 }
 
 // After the last tile of a row.

@@ -9,9 +9,9 @@ import { wsXf, wsXq, wsKeys, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes,
 import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, keyAt, keyOf, keyIndex, keyValue } from "./select";
-import { rescoreCandidates, rescore_i8_1x16__scalar, rescore_i8_1x16__wasmsimd } from "./rescore_i8_1x16";
+import { rescoreCandidates, rescoreLatent, computeRescoreBounds } from "./rescore_i8_1x16";
 import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -42,7 +42,10 @@ export function free(ptr: usize): void {
 // Finishes a model the host has filled in; call once before use.
 export function model_prepare(m: usize): void {
   if (!ASC_NO_ASSERT) checkModel(m);
-  if (mi(m, M_QUANT) == QUANT_I8) computeWeightSums(m);
+  if (mi(m, M_QUANT) == QUANT_I8) {
+    computeWeightSums(m);
+    computeRescoreBounds(m);
+  }
   if (mp(m, M_SCREEN)) computeWeightSums(mp(m, M_SCREEN));
 }
 export function workspace_bytes(m: usize): usize {
@@ -109,6 +112,8 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
+  // Every int8 activation but TopK (rescored after selection) rescores near its boundary.
+  if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws));
   gemvRow(m, ws, x);
   epilogueEnd(e);
   return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
@@ -126,7 +131,7 @@ function rescoreSelection(m: usize, z: usize, xs: f32, k: i32, sel: Selection, e
   let kept = 0;
   for (let c = 0; c < n; c++) {
     const j = keyIndex(load<u64>(keyAt(sel, c)));
-    const h = ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, z, xs, j) : rescore_i8_1x16__scalar(m, z, xs, j);
+    const h = rescoreLatent(m, z, xs, j);
     epilogueCheck(e, h);
     if (h > 0) {
       store<u64>(keyAt(sel, kept), keyOf(h, j));
@@ -151,8 +156,8 @@ export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void 
 // Sparse codes for rows 0..n: indices u32 and values f32 into idx/val, row r's
 // codes at [rowptr[r], rowptr[r+1]) (rowptr u32[n+1]; rowptr[0] is read, not
 // written). Stops before a row that might not fit in cap entries; returns the
-// number of rows done. stats (f32[n][2], or 0) receives each row's normalization (shift, scale),
-// which decode_sparse needs to undo it.
+// number of rows done. stats (f32[n][2], or 0) receives what decode_sparse needs to undo each
+// row's normalization: (shift, decode scale).
 export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize, val: usize, rowptr: usize, cap: i32, stats: usize): i32 {
   const dIn = <usize>mi(m, M_D_IN);
   const perRow = maxCodesPerRow(m);
@@ -164,7 +169,7 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
     noteOverflow(ws, r);
     if (stats) {
       store<f32>(stats + (<usize>r << 3), wsRow(ws).shift);
-      store<f32>(stats + (<usize>r << 3) + 4, wsRow(ws).scale);
+      store<f32>(stats + (<usize>r << 3) + 4, wsRow(ws).decodeScale);
     }
     pos = selectEmit(wsSel(ws), count, idx, val, pos);
     store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
@@ -241,7 +246,7 @@ export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNo
       decodeAdd(d, m, xhat, keyIndex(key), keyValue(key));
     }
     decodeEnd(d, m, xhat);
-    decodeFinish(m, xhat, stats.shift, stats.scale);
+    decodeFinish(m, xhat, stats.shift, stats.decodeScale);
     skipAdd(m, xr, xhat);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }

@@ -1,8 +1,8 @@
 // The ABI's one source: scripts/gen-abi.mjs generates src/runtime/abi.ts from this file and
 // the exports of index.ts. Bump ABI_VERSION whenever either changes incompatibly.
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
-// The model descriptor: 24 little-endian i32 fields (the last one reserved, zero) the host
+// The model descriptor: 28 little-endian i32 fields (the last one reserved, zero) the host
 // writes into linear memory and passes to every export as `m`.
 export const M_D_IN: usize = 0;      // input width
 export const M_D_IN_PAD: usize = 4;  // d_in rounded up to 16 (int8 k-chunk)
@@ -27,10 +27,11 @@ export const M_D_OUT: usize = 76;    // decoder output width (d_in for SAEs; tra
 export const M_W_SKIP: usize = 80;   // f32[d_out][d_in] skip connection added by forward/score, or 0
 export const M_SCREEN: usize = 84;   // int8 TopK low-rank screen: its own descriptor (d_in = rank, W_ENC = P^T W_enc packed, K = pool), or 0
 export const M_SCREEN_P: usize = 88; // f32[d_in][rank] projection P of the screen
-export const M_BYTES: usize = 96;    // descriptor size
+export const M_ENC_QERR: usize = 92; // f32[d_sae_pad] int8 near-boundary rescoring: the bound per unit of s_x (filled by model_prepare), or 0 for none
+export const M_BYTES: usize = 112;   // descriptor size
 
 export const NORM_NONE: i32 = 0;
-export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·(std + 1e-5) + mean
+export const NORM_LAYER: i32 = 1;          // (x − mean) / (std (N−1) + 1e-5); decode: x̂·std + mean
 export const NORM_CONSTANT_NORM: i32 = 2;  // x · sqrt(d_in)/‖x‖; decode: x̂ · ‖x‖/sqrt(d_in)
 
 export const ACT_RELU: i32 = 0;

@@ -6,9 +6,12 @@ import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMA
 
 // What preparing a row found out about it: a workspace slot (workspace.ts) the later steps read.
 @unmanaged export class RowStats {
-  // Normalization: x_n = (x − shift) / scale (0 and 1 for none).
+  // Normalization: x_n = (x − shift) / scale (0 and 1 for none), undone on decode as
+  // x̂ · decodeScale + shift. They differ for layer norm: encode divides by σ + 1e-5, decode
+  // multiplies by σ, as OpenAI's and SAELens's LayerNorm do.
   shift: f32;
   scale: f32;
+  decodeScale: f32;
   // The int8 activation scale s_x (x' = s_x · y); 0 for f32 models or an all-zero row.
   xScale: f32;
 }
@@ -19,6 +22,7 @@ const LN_EPS: f64 = 1e-5;
 function normalizeStats(m: usize, x: usize, dIn: i32, row: RowStats): void {
   row.shift = 0;
   row.scale = 1;
+  row.decodeScale = 1;
   const norm = mi(m, M_NORM);
   if (norm == NORM_LAYER) {
     let s: f64 = 0;
@@ -32,13 +36,14 @@ function normalizeStats(m: usize, x: usize, dIn: i32, row: RowStats): void {
     const std = dIn > 1 ? Math.sqrt(v / <f64>(dIn - 1)) : 0;
     row.shift = <f32>mean;
     row.scale = <f32>(std + LN_EPS);
+    row.decodeScale = <f32>std;
   } else if (norm == NORM_CONSTANT_NORM) {
     let n2: f64 = 0;
     for (let i = 0; i < dIn; i++) {
       const v = <f64>load<f32>(x + (<usize>i << 2));
       n2 += v * v;
     }
-    if (n2 > 0) row.scale = <f32>Math.sqrt(n2 / <f64>dIn);
+    if (n2 > 0) row.scale = row.decodeScale = <f32>Math.sqrt(n2 / <f64>dIn);
   }
 }
 

@@ -1,6 +1,7 @@
 // A checkpoint folder to an sae-edge model: detect (or take) the family, stream the big
 // matrices from disk one at a time (a 1.2 GB Gemma Scope 65k fits in 1.5 GB) and quantize.
 import { buildModelStreamed, type BuiltModel } from "../model/quantize.js";
+import { inputMean } from "../model/input-offset.js";
 import type { Quantization } from "../model/spec.js";
 import { CREATED_BY } from "../base/version.js";
 import { openCheckpoint } from "./registry.js";
@@ -11,6 +12,11 @@ export interface QuantizeCheckpointOptions {
   quantization?: Quantization;
   /** The checkpoint family (default: detect). */
   family?: string;
+  /**
+   * int8: the input offset μ [d_in] to quantize around (encode quantizes x' − μ, the loader folds
+   * W_encᵀμ into the bias): the mean x' of these calibration rows ([n][d_in]), or μ itself. Default none.
+   */
+  offset?: { rows: Float32Array; cols?: number } | Float32Array;
   /** Values read so far of the total in the two big matrices. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -22,7 +28,10 @@ export async function quantizeCheckpoint(files: CheckpointFiles, options: Quanti
     const total = opened.weights.W_enc.length + opened.weights.W_dec.length;
     let done = 0;
     const provenance = { ...opened.provenance, created_by: CREATED_BY, created_at: new Date().toISOString() };
-    const model = await buildModelStreamed(opened.weights, options.quantization ?? "int8", provenance, (n) => options.onProgress?.((done += n), total));
+    const { offset } = options;
+    const w = opened.weights;
+    if (offset) w.xOffset = offset instanceof Float32Array ? offset : inputMean(w, offset.rows, offset.cols);
+    const model = await buildModelStreamed(w, options.quantization ?? "int8", provenance, (n) => options.onProgress?.((done += n), total));
     return { model, family: opened.family, warnings: opened.warnings };
   } finally {
     await files.close?.();

@@ -7,6 +7,7 @@ import { architecture } from "./architectures/index.js";
 import { checkSpec, expectedTensors, specToMetadata, type Architecture, type ModelSpec, type Normalization, type Quantization } from "./spec.js";
 import { safetensorsParts, serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
 import { loadTensor, type TensorLike } from "../base/lazy-tensor.js";
+import { offsetShift } from "./input-offset.js";
 
 /**
  * An SAE in float32, SAELens orientation. M is how the large tensors are held: in memory, or
@@ -38,6 +39,8 @@ export interface SaeWeights<M extends TensorLike = Float32Array> {
   b_mag?: Float32Array;
   /** Per-row input normalization (default none). */
   normalization?: Normalization;
+  /** int8: the input offset μ [d_in] to quantize around (x' − μ), e.g. inputMean of calibration rows; f32 models ignore it. */
+  xOffset?: Float32Array;
 }
 
 /**
@@ -88,6 +91,7 @@ function checkSmallTensors(w: SaeWeights<TensorLike>, b_enc: Float32Array | null
   const dOut = w.dOut ?? w.dIn;
   checkTensor("b_dec", w.b_dec, dOut);
   if (w.W_skip) checkTensor("W_skip", w.W_skip, dOut * w.dIn);
+  if (w.xOffset) checkTensor("x_offset", w.xOffset, w.dIn);
   // b_enc may still be on disk: checked by the caller once read.
   for (const name of architecture(w.architecture).latentTensors) if (name !== "b_enc") checkTensor(name, latentTensor(w, name), w.dSae);
   if (b_enc && usesBEnc(w)) checkTensor("b_enc", b_enc, w.dSae);
@@ -158,15 +162,27 @@ function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, proven
     normalization: w.normalization ?? "none",
     quantization,
     provenance,
+    ...(w.xOffset && quantization === "int8" ? { xOffset: true } : {}),
   });
 }
 
 // The model's tensors from one encoder and one decoder matrix (each checked, then packed or quantized).
-function encoderTensors(spec: ModelSpec, W_enc: Float32Array, latentRows = false): Record<string, Int8Array | Float32Array> {
+function encoderTensors(spec: ModelSpec, W_enc: Float32Array, latentRows = false, w?: SaeWeights<TensorLike>): Record<string, Int8Array | Float32Array> {
   checkTensor("W_enc", W_enc, spec.dIn * spec.dSae);
   if (spec.quantization === "f32") return { W_enc_packed: packEncoderF32(W_enc, spec.dIn, spec.dSae, latentRows) };
   const enc = quantizeEncoder(W_enc, spec.dIn, spec.dSae, latentRows);
-  return { W_enc_packed: enc.packed, W_enc_scale: enc.scale };
+  const out: Record<string, Int8Array | Float32Array> = { W_enc_packed: enc.packed, W_enc_scale: enc.scale };
+  if (spec.xOffset && w?.xOffset) out.x_offset_fold = offsetFold(W_enc, spec, latentRows, w.xOffset, w.b_dec);
+  return out;
+}
+
+// W_encᵀμ' from the float32 weights (float64 sums): the loader adds it to the bias, so the int8
+// GEMV sees only x' − μ and the weights' rounding is multiplied by ‖x' − μ‖, not by ‖x'‖.
+function offsetFold(W_enc: Float32Array, spec: ModelSpec, latentRows: boolean, mu: Float32Array, bDec: Float32Array): Float32Array {
+  const { removed } = offsetShift(mu, spec.applyBDecToInput ? bDec : undefined);
+  const acc = new Float64Array(spec.dSae);
+  eachWeight(W_enc, spec.dIn, spec.dSae, latentRows, (i, j, v) => (acc[j] += v * removed[i]));
+  return Float32Array.from(acc);
 }
 function decoderTensors(spec: ModelSpec, W_dec: Float32Array): Record<string, Int8Array | Float32Array> {
   checkTensor("W_dec", W_dec, spec.dSae * spec.dOut);
@@ -179,6 +195,7 @@ function assemble(spec: ModelSpec, w: SaeWeights<TensorLike>, b_enc: Float32Arra
   Object.assign(data, { b_dec: w.b_dec });
   for (const name of architecture(w.architecture).latentTensors) data[name] = name === "b_enc" ? b_enc : latentTensor(w, name)!;
   if (w.W_skip) data.W_skip = w.W_skip;
+  if (w.xOffset) data.x_offset = w.xOffset;
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, { dtype, shape }] of Object.entries(expectedTensors(spec))) tensors[name] = { dtype, shape, data: data[name] };
   return { spec, tensors };
@@ -187,7 +204,7 @@ function assemble(spec: ModelSpec, w: SaeWeights<TensorLike>, b_enc: Float32Arra
 export function buildModel(w: SaeWeights, quantization: Quantization, provenance: Record<string, unknown> = {}): BuiltModel {
   const spec = modelSpec(w, quantization, provenance);
   checkSmallTensors(w, w.b_enc);
-  return assemble(spec, w, w.b_enc, { ...decoderTensors(spec, w.W_dec), ...encoderTensors(spec, w.W_enc) });
+  return assemble(spec, w, w.b_enc, { ...decoderTensors(spec, w.W_dec), ...encoderTensors(spec, w.W_enc, false, w) });
 }
 
 /**
@@ -205,7 +222,7 @@ export async function buildModelStreamed(
   const dec = decoderTensors(spec, await loadTensor(w.W_dec, { into, onValues }));
   const b_enc = await loadTensor(w.b_enc); // after the decoder: its fold may need the decoder's norms
   if (usesBEnc(w)) checkTensor("b_enc", b_enc, w.dSae);
-  const enc = encoderTensors(spec, await loadTensor(w.W_enc, { into, onValues }), w.encoderLatentRows);
+  const enc = encoderTensors(spec, await loadTensor(w.W_enc, { into, onValues }), w.encoderLatentRows, w);
   return assemble(spec, w, b_enc, { ...dec, ...enc });
 }
 

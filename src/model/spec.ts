@@ -42,6 +42,12 @@ export interface ModelSpec {
   featureDensity?: number[];
   /** int8 TopK: a low-rank screen that picks `pool` candidates for rescoring (sae-edge screen). */
   screen?: Screen;
+  /**
+   * int8: the model stores x_offset μ [d_in], the typical input x', and x_offset_fold W_encᵀμ [d_sae]
+   * from the float32 weights; encode quantizes x' − μ and the loader adds the fold to the bias, so a
+   * shared offset costs no int8 precision.
+   */
+  xOffset?: boolean;
 }
 
 /**
@@ -115,6 +121,10 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   for (const name of architecture(spec.architecture).latentTensors) t[name] = { dtype: "F32", shape: [dSae] };
   t.b_dec = { dtype: "F32", shape: [spec.dOut] };
   if (spec.skip) t.W_skip = { dtype: "F32", shape: [spec.dOut, dIn] };
+  if (spec.xOffset) {
+    t.x_offset = { dtype: "F32", shape: [dIn] };
+    t.x_offset_fold = { dtype: "F32", shape: [dSae] };
+  }
   if (spec.screen) {
     const r = spec.screen.rank;
     t.screen_P = { dtype: "F32", shape: [dIn, r] };
@@ -201,6 +211,7 @@ export function checkSpec(spec: ModelSpec): ModelSpec {
   if (spec.dOut !== spec.dIn && (spec.applyBDecToInput || spec.normalization !== "none")) {
     fail("MODEL_INVALID", "a transcoder (d_out ≠ d_in) cannot subtract b_dec from its input or normalize it");
   }
+  if (spec.xOffset && spec.quantization !== "int8") fail("MODEL_INVALID", "x_offset is for int8 models only (f32 encoders need no offset folding)");
   const { k } = architecture(spec.architecture);
   if (k) {
     if (!k.valid(spec.k, spec.dSae)) fail("MODEL_INVALID", `${spec.architecture} needs ${k.meaning} (${spec.dSae}), got k=${spec.k}`);
@@ -235,6 +246,8 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     normalization: oneOf(meta, "normalization", NORMALIZATIONS),
     quantization: oneOf(meta, "quantization", QUANTIZATIONS),
     provenance,
+    // Its only trace is the tensor (it changes no other metadata).
+    ...(header.tensors.some((t) => t.name === "x_offset") ? { xOffset: true } : {}),
   });
   const screen = jsonField(meta, "screen");
   if (screen !== undefined) spec.screen = checkScreen(screen, spec);

@@ -2,7 +2,7 @@
 // The kernels' numbers-only ABI as the host sees it (docs/kernels.md).
 import "./wasm-globals.js";
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Model descriptor: i32 field offsets (bytes), and its size. */
 export const M = {
@@ -29,7 +29,8 @@ export const M = {
   W_SKIP: 80,
   SCREEN: 84,
   SCREEN_P: 88,
-  BYTES: 96,
+  ENC_QERR: 92,
+  BYTES: 112,
 } as const;
 
 /** Activation codes (descriptor field ACT). */
@@ -99,7 +100,7 @@ export interface KernelExports {
   overflow_row(ws: number): number;
   /** Dense pre-activations (before the activation), f32[n][d_sae]. */
   preact(m: number, ws: number, x: number, n: number, out: number): void;
-  /** Sparse codes for rows 0..n: indices u32 and values f32 into idx/val, row r's codes at [rowptr[r], rowptr[r+1]) (rowptr u32[n+1]; rowptr[0] is read, not written). Stops before a row that might not fit in cap entries; returns the number of rows done. stats (f32[n][2], or 0) receives each row's normalization (shift, scale), which decode_sparse needs to undo it. */
+  /** Sparse codes for rows 0..n: indices u32 and values f32 into idx/val, row r's codes at [rowptr[r], rowptr[r+1]) (rowptr u32[n+1]; rowptr[0] is read, not written). Stops before a row that might not fit in cap entries; returns the number of rows done. stats (f32[n][2], or 0) receives what decode_sparse needs to undo each row's normalization: (shift, decode scale). */
   encode_sparse(m: number, ws: number, x: number, n: number, idx: number, val: number, rowptr: number, cap: number, stats: number): number;
   /** Activated codes as dense rows f32[n][d_sae]. */
   encode_dense(m: number, ws: number, x: number, n: number, out: number): void;

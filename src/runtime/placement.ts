@@ -7,6 +7,7 @@ import { architecture } from "../model/architectures/index.js";
 import { LATENT_TILE, I8_K_STEP, roundUp } from "../model/layout.js";
 import type { KernelActivation } from "../model/architectures/types.js";
 import type { ModelSpec } from "../model/spec.js";
+import { offsetShift } from "../model/input-offset.js";
 
 // The descriptor's code for each kernel activation and spec name.
 const ACT_CODE: Record<KernelActivation, number> = {
@@ -29,7 +30,7 @@ export interface PlacedModel {
 export type TensorReader = (name: string, into: Uint8Array) => Promise<void>;
 
 // Scales stored per latent besides the architecture's own tensors; all padded to whole tiles in memory.
-const PER_LATENT_SCALES = ["W_enc_scale", "screen_W_scale"];
+const PER_LATENT_SCALES = ["W_enc_scale", "screen_W_scale", "x_offset_fold"];
 const WASM32_BUDGET = 3.5 * 2 ** 30;
 
 export async function placeModel(
@@ -47,8 +48,11 @@ export async function placeModel(
   for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = perLatent.has(name) ? dSaePad * 4 : bytes;
   for (const name of arch.derivedTensors ?? []) sizes[name] = dSaePad * 4;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
+  sizes.qerr = int8 ? dSaePad * 4 : 0; // near-boundary rescoring bounds, filled by model_prepare
   sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
   sizes.screen_m = spec.screen ? M.BYTES : 0;
+  sizes.x_shift = spec.xOffset ? spec.dIn * 4 : 0;
+  sizes.bias_folded = spec.xOffset ? dSaePad * 4 : 0;
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
   if (total > WASM32_BUDGET) {
     fail("MODEL_UNSUPPORTED", `model needs ${(total / 2 ** 30).toFixed(2)} GiB of wasm memory, more than a wasm32 module can address`);
@@ -80,6 +84,8 @@ export async function placeModel(
   }
   arch.prepare?.((name) => f32(name, spec.dSae), spec.dSae);
   const slot = (name: string | undefined) => (name ? regions[name]! : 0);
+  if (spec.xOffset) foldOffset(k, spec, regions, slot(arch.slots.bias));
+  const bias = spec.xOffset ? regions.bias_folded : slot(arch.slots.bias);
   const d = new DataView(k.memory.buffer, m, M.BYTES);
   const set = (off: number, v: number) => d.setInt32(off, v, true);
   set(M.D_IN, spec.dIn);
@@ -92,12 +98,13 @@ export async function placeModel(
   set(M.W_ENC, regions.W_enc_packed);
   set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
   set(M.ENC_ZSUM, regions.zsum);
-  set(M.B_ENC, slot(arch.slots.bias));
+  set(M.ENC_QERR, regions.qerr);
+  set(M.B_ENC, bias);
   set(M.THRESH, slot(arch.slots.threshold));
   set(M.W_DEC, regions.W_dec);
   set(M.DEC_SCALE, regions.W_dec_scale ?? 0);
   set(M.B_DEC, regions.b_dec);
-  set(M.X_SHIFT, spec.applyBDecToInput ? regions.b_dec : 0);
+  set(M.X_SHIFT, spec.xOffset ? regions.x_shift : spec.applyBDecToInput ? regions.b_dec : 0);
   set(M.NORM, NORM_CODE[spec.normalization]);
   set(M.MAG_SCALE, slot(arch.slots.magScale));
   set(M.MAG_BIAS, slot(arch.slots.magBias));
@@ -119,11 +126,23 @@ export async function placeModel(
     put(M.W_ENC, regions.screen_W_packed);
     put(M.ENC_SCALE, regions.screen_W_scale);
     put(M.ENC_ZSUM, regions.screen_zsum);
-    put(M.B_ENC, slot(arch.slots.bias));
+    put(M.B_ENC, bias);
     put(M.D_OUT, spec.dIn);
   }
   k.model_prepare(m);
   return { m, ws: wasmAlloc(k, k.workspace_bytes(m)), regions };
+}
+
+// Offset folding (int8 with x_offset μ): the kernel subtracts s = f32(b_dec + μ) (or μ), and the
+// bias gains the model's x_offset_fold, W_encᵀ(s − b_dec) summed by the quantizer from the f32 weights.
+function foldOffset(k: KernelExports, spec: ModelSpec, regions: Record<string, number>, biasAt: number): void {
+  const { dIn, dSae } = spec;
+  const buf = k.memory.buffer;
+  const { shift } = offsetShift(new Float32Array(buf, regions.x_offset, dIn), spec.applyBDecToInput ? new Float32Array(buf, regions.b_dec, dIn) : undefined);
+  new Float32Array(buf, regions.x_shift, dIn).set(shift);
+  const bias = new Float32Array(buf, biasAt, dSae);
+  const fold = new Float32Array(buf, regions.x_offset_fold, dSae);
+  new Float32Array(buf, regions.bias_folded, dSae).set(bias.map((b, j) => b + fold[j]));
 }
 
 /** placeModel for tensors already in memory (built models, the self-test's tiny model). */

@@ -21,7 +21,7 @@ export interface SparseCodes {
   rowOffsets: Uint32Array;
   indices: Uint32Array;
   values: Float32Array;
-  /** Models with input normalization: each row's (shift, scale), which decode uses to undo it. */
+  /** Models with input normalization: each row's (shift, scale) that decode uses to undo it (layer norm: the mean and σ, while encode divided by σ + 1e-5). */
   rowNorm?: Float32Array;
 }
 
@@ -320,7 +320,7 @@ function checkRowNorm(rowNorm: Float32Array | undefined, rows: number): void {
   if (rowNorm === undefined) return;
   if (!(rowNorm instanceof Float32Array) || rowNorm.length !== 2 * rows) fail("INPUT_SHAPE", `rowNorm must be a Float32Array of 2 × ${rows} (shift, scale) values`);
   for (let r = 0; r < rows; r++) {
-    if (!Number.isFinite(rowNorm[2 * r]) || !(rowNorm[2 * r + 1] > 0 && Number.isFinite(rowNorm[2 * r + 1]))) fail("INPUT_NONFINITE", `rowNorm of row ${r} is (${rowNorm[2 * r]}, ${rowNorm[2 * r + 1]})`);
+    if (!Number.isFinite(rowNorm[2 * r]) || !(rowNorm[2 * r + 1] >= 0 && Number.isFinite(rowNorm[2 * r + 1]))) fail("INPUT_NONFINITE", `rowNorm of row ${r} is (${rowNorm[2 * r]}, ${rowNorm[2 * r + 1]})`);
   }
 }
 

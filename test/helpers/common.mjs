@@ -181,6 +181,13 @@ export function referenceOutputs(model, x, rows) {
     return f(f(f(acc) * f(f(xs * 0.00390625) * encScale[j])) + bEnc[j]);
   };
 
+  // int8 near-boundary rescoring bounds per unit of s_x: f32(4 · s_j · sqrt(Σ_i q_ij² / 12)).
+  const bounds = int8 ? Float64Array.from({ length: dSae }, (_, j) => {
+    let s2 = 0;
+    for (let i = 0; i < dIn; i++) s2 += wEnc[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)] ** 2;
+    return f(4 * encScale[j] * Math.sqrt(s2 / 12));
+  }) : null;
+
   for (let r = 0; r < rows; r++) {
     const xr = x.subarray(r * dIn, (r + 1) * dIn);
     const xp = new Float32Array(dIn);
@@ -208,15 +215,21 @@ export function referenceOutputs(model, x, rows) {
         h[j] = f(acc + bEnc[j]);
       }
     }
-    // Activation: candidates above the bar, value descending, ties by lower index.
+    // Activation: candidates above the bar, value descending, ties by lower index. int8 but TopK:
+    // a latent with bar − d < h ≤ bar + d (d = s_x · its bound) is decided and valued rescored.
+    const nearRescoring = int8 && architecture !== "topk";
+    let value = nearRescoring ? Float32Array.from(h) : h;
     const cand = [];
     for (let j = 0; j < dSae; j++) {
       const bar = architecture === "jumprelu" ? Math.max(thr[j] < 0 ? 0 : thr[j], 0) : 0;
-      if (h[j] > bar) cand.push(j);
+      if (nearRescoring) {
+        const d = f(xScale * bounds[j]);
+        if (h[j] > f(bar - d) && h[j] <= f(bar + d)) value[j] = rescored(j, y, xScale);
+      }
+      if (value[j] > bar) cand.push(j);
     }
-    cand.sort((a, b) => h[b] - h[a] || a - b);
+    cand.sort((a, b) => value[b] - value[a] || a - b);
     let keep = architecture === "topk" ? cand.slice(0, k) : cand;
-    let value = h;
     if (architecture === "topk" && int8) {
       // Rescoring: the best k + max(16, k/2) candidates get f32(Σ q_w z) · (f32(s_x / 256) · scale) + b.
       value = new Float32Array(dSae);

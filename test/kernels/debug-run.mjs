@@ -26,9 +26,12 @@ function buildsIn(dir) {
 
 function otherCases() {
   const cases = [];
-  const add = (id, weights, quant, rows, seed) => {
-    const bytes = lib.serializeModel(lib.buildModel(weights, quant));
-    cases.push({ id, bytes, rows, x: randomInput(rows, weights.dIn, seed, weights.b_dec) });
+  // offset: rows shifted by μ_i = offset · sin(i), which int8 models then quantize around (x_offset).
+  const add = (id, weights, quant, rows, seed, offset = 0) => {
+    const mu = Float32Array.from({ length: weights.dIn }, (_, i) => offset * Math.sin(i));
+    const x = randomInput(rows, weights.dIn, seed, weights.b_dec).map((v, i) => v + mu[i % weights.dIn]);
+    const bytes = lib.serializeModel(lib.buildModel(offset ? { ...weights, xOffset: lib.inputMean(weights, x) } : weights, quant));
+    cases.push({ id, bytes, rows, x });
   };
   let seed = 5000;
   for (const quant of ["int8", "f32"]) {
@@ -36,6 +39,11 @@ function otherCases() {
     const per = (s) => Float32Array.from({ length: 48 }, (_, j) => Math.sin(j * s) * 0.3);
     add(`${quant}/gated/37x48/b5`, { ...base, architecture: "gated", b_gate: per(1.3), r_mag: per(0.7), b_mag: per(2.1) }, quant, 5, ++seed);
     add(`${quant}/groupmax/37x48k6/b5`, { ...base, architecture: "groupmax", k: 6 }, quant, 5, ++seed);
+    if (quant === "int8") {
+      add("int8/gated-offset/37x48/b9", { ...base, architecture: "gated", b_gate: per(1.1), r_mag: per(0.5), b_mag: per(1.7) }, quant, 9, ++seed, 4);
+      add("int8/groupmax-offset/37x48k6/b9", { ...base, architecture: "groupmax", k: 6 }, quant, 9, ++seed, 4);
+      add("int8/standard-offset/37x48/b9", { ...base, b_enc: per(0.9).map((v) => v - 0.05) }, quant, 9, ++seed, 4);
+    }
     for (const normalization of ["layer_norm", "constant_norm_rescale"]) {
       add(`${quant}/topk-${normalization}/37x48k5/b5`, { ...randomWeights({ architecture: "topk", dIn: 37, dSae: 48, k: 5, seed: ++seed }), normalization }, quant, 5, ++seed);
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { buildModel, loadSae, serializeModel, type Sae, type SaeWeights, type SparseCodes } from "../../src/adapters/node/index.js";
 import {
-  ReferenceSae, activateRow, baseSeed, caseSeed, check, checkSelection, csrRows, denseRows, expectClose, expectSameBits,
+  ReferenceSae, activateRow, quantizeActivationsRef, baseSeed, caseSeed, check, checkSelection, csrRows, denseRows, expectClose, expectSameBits,
   expectWithin, makeRng, mismatch, selectionUnambiguous, squaredError, type Arch, type RefMode, type RefWeights, type Rng,
   type SparseRow, type Bounded,
 } from "../reference/index.js";
@@ -130,6 +130,8 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
   const rows = csrRows(codes);
   const rescoring = arch === "topk" && ref.mode === "int8";
   const refRescored = rescoring ? ref.rescored(x, n) : null;
+  const refRescoredAll = !rescoring && ref.mode === "int8" ? ref.rescored(x, n) : null;
+  const bounds = refRescoredAll ? ref.rescoreBounds() : null;
   for (let r = 0; r < n; r++) {
     const rctx = `${ctx} row=${r}`;
     const got = rows[r];
@@ -151,6 +153,19 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
       const outside = got.indices.filter((j) => !pool.has(j));
       check(outside.length === 0, rctx, "rescored codes outside the int8 candidate pool", JSON.stringify(outside));
       ({ h, tol } = rescoredRow(refRescored!, r, dSae, pool));
+    } else if (ref.mode === "int8") {
+      // Near-boundary latents are decided and valued by their rescored (15-bit) values; every
+      // other latent exactly by the kernel's own pre-activation.
+      const near = ref.nearBoundary(preRow, quantizeActivationsRef(ref.shifted(x, n).subarray(r * dIn, (r + 1) * dIn)).scale, bounds!);
+      const mixed = Float64Array.from(preRow, (v, j) => (near[j] ? refRescoredAll!.v[r * dSae + j] : v));
+      const mixedTol = Float64Array.from(preRow, (_, j) => (near[j] ? refRescoredAll!.tol[r * dSae + j] : refPre.tol[r * dSae + j]));
+      const own = activateRow(preRow, arch, k, threshold);
+      const ownFar = own.indices.filter((j) => !near[j]);
+      const gotFar = got.indices.filter((j) => !near[j]);
+      check(JSON.stringify(ownFar.slice().sort((a, b) => a - b)) === JSON.stringify(gotFar.slice().sort((a, b) => a - b)), rctx, "encode away from the boundary is not the activation of the kernel's own preActivations", `got ${JSON.stringify(gotFar)}, own ${JSON.stringify(ownFar)}`);
+      got.indices.forEach((j, e) => check(near[j] || Object.is(got.values[e], preRow[j]), rctx, "code value away from the boundary vs own preActivation", `latent ${j}: ${got.values[e]} vs ${preRow[j]}`));
+      h = mixed.map((v, j) => (near[j] ? v : refPre.v[r * dSae + j]));
+      tol = mixedTol;
     } else {
       // Exactly the activation of the kernel's own pre-activations (same float32 h).
       const own = activateRow(preRow, arch, k, threshold);

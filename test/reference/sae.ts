@@ -336,6 +336,34 @@ export class ReferenceSae {
     return { v, tol };
   }
 
+  /**
+   * int8 near-boundary rescoring (every activation but TopK, docs/kernels.md): latent j's bound per
+   * unit of s_x, fround(4 · s_j · sqrt(Σ_i q_ij² / 12)), four standard deviations of the 7-bit
+   * rounding error of its pre-activation.
+   */
+  rescoreBounds(): Float64Array {
+    const { dIn, dSae } = this.w;
+    const { q, scale } = this.enc!;
+    return Float64Array.from({ length: dSae }, (_, j) => {
+      let s2 = 0;
+      for (let i = 0; i < dIn; i++) s2 += q[j * dIn + i] ** 2;
+      return fround(4 * scale[j] * Math.sqrt(s2 / 12));
+    });
+  }
+
+  /**
+   * Which latents of one row are rescored, given the row's int8 pre-activations (float32 values,
+   * the kernel's own) and s_x: bar − d < h ≤ bar + d with d = fround(s_x · bound), in float32.
+   */
+  nearBoundary(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>): boolean[] {
+    const { architecture, threshold } = this.w;
+    return Array.from(bounds, (b, j) => {
+      const bar = architecture === "jumprelu" ? fround(Math.max(0, threshold![j])) : 0;
+      const d = fround(xScale * b);
+      return pre[j] > fround(bar - d) && pre[j] <= fround(bar + d);
+    });
+  }
+
   activate(h: ArrayLike<number>, n: number): SparseRow[] {
     const { dSae, architecture, k, threshold } = this.w;
     const out: SparseRow[] = [];

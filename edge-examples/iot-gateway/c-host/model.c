@@ -148,11 +148,12 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   unsigned region[8];
   for (int j = 0; j < nwant; j++) region[j] = wasm_alloc(s, want[j].per_latent ? (size_t)d_sae_pad * 4 : bytes[j]);
   unsigned zsum = int8 ? wasm_alloc(s, (size_t)d_sae_pad * 4) : 0;
+  unsigned qerr = int8 ? wasm_alloc(s, (size_t)d_sae_pad * 4) : 0; /* near-boundary rescoring bounds (model_prepare fills them) */
   s->batch = BATCH;
   s->x = wasm_alloc(s, (size_t)BATCH * d_in * 4);
   s->sq = wasm_alloc(s, BATCH * 8);
   s->norm = wasm_alloc(s, BATCH * 8);
-  int ok = s->m && s->x && s->sq && s->norm && (!int8 || zsum);
+  int ok = s->m && s->x && s->sq && s->norm && (!int8 || (zsum && qerr));
   for (int j = 0; j < nwant; j++) ok = ok && region[j];
   if (!ok) { failf(err, errlen, "out of wasm memory"); goto done; }
   memset(mem(s) + s->m, 0, M_BYTES);
@@ -184,6 +185,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
     }
   }
   if (int8) memset(mem(s) + zsum, 0, (size_t)d_sae_pad * 4);
+  if (int8) memset(mem(s) + qerr, 0, (size_t)d_sae_pad * 4);
   int32_t fields[M_BYTES / 4] = {0};
   fields[M_D_IN / 4] = (int32_t)d_in;
   fields[M_D_IN_PAD / 4] = (int32_t)(steps * K_STEP);
@@ -195,6 +197,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   fields[M_W_ENC / 4] = (int32_t)by_name[0];
   fields[M_ENC_SCALE / 4] = (int32_t)by_name[1];
   fields[M_ENC_ZSUM / 4] = (int32_t)zsum;
+  fields[M_ENC_QERR / 4] = (int32_t)qerr;
   fields[M_B_ENC / 4] = (int32_t)by_name[2];
   fields[M_THRESH / 4] = (int32_t)by_name[3];
   fields[M_W_DEC / 4] = (int32_t)by_name[4];

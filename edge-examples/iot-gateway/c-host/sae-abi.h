@@ -3,7 +3,7 @@
 #ifndef SAE_ABI_H
 #define SAE_ABI_H
 enum {
-  ABI_VERSION = 2,
+  ABI_VERSION = 3,
   M_D_IN = 0,
   M_D_IN_PAD = 4,
   M_D_SAE = 8,
@@ -27,7 +27,8 @@ enum {
   M_W_SKIP = 80,
   M_SCREEN = 84,
   M_SCREEN_P = 88,
-  M_BYTES = 96,
+  M_ENC_QERR = 92,
+  M_BYTES = 112,
   NORM_NONE = 0,
   NORM_LAYER = 1,
   NORM_CONSTANT_NORM = 2,

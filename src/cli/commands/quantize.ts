@@ -1,10 +1,11 @@
 // `sae-edge quantize`: a checkpoint folder to an sae-edge model file (quantizeCheckpoint).
 import { Option, type Command } from "commander";
+import { fail } from "../../base/errors.js";
 import { IMPORTERS, quantizeCheckpoint } from "../../importers/index.js";
 import { serializeModelParts } from "../../model/quantize.js";
 import { checkpointFolder } from "../../adapters/node/index.js";
 import { expectCheckpoint } from "../file-kinds.js";
-import { printWarnings, writeBytes } from "../io.js";
+import { printWarnings, readMatrix, writeBytes } from "../io.js";
 import { progress, type Progress } from "../progress.js";
 
 export const familyOption = () => new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family));
@@ -18,12 +19,16 @@ export function registerQuantize(program: Command): void {
     .addOption(new Option("--bits <n>", "8: int8 weights; 32: exact f32 weights").choices(["8", "32"]).default("8"))
     .addOption(familyOption())
     .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder, e.g. layers.6")
-    .action(async (checkpoint: string, o: { output: string; bits: string; from?: string; hookpoint?: string }) => {
+    .option("--calib <acts.npy>", "typical inputs [n, d_in]: int8 encodes quantize around their mean (x_offset), which keeps a shared input offset from costing precision")
+    .action(async (checkpoint: string, o: { output: string; bits: string; from?: string; hookpoint?: string; calib?: string }) => {
       await expectCheckpoint(checkpoint, "quantize");
+      if (o.calib && o.bits !== "8") fail("INVALID_ARGUMENT", "--calib is for int8 models (--bits 8): an f32 encoder has no quantization to center");
+      const calib = o.calib ? await readMatrix(o.calib, "calibration") : undefined;
       let bar: Progress | undefined, shown = 0;
       const { model, family, warnings } = await quantizeCheckpoint(await checkpointFolder(checkpoint, o.hookpoint), {
         quantization: o.bits === "8" ? "int8" : "f32",
         family: o.from,
+        ...(calib && o.bits === "8" ? { offset: { rows: calib.data, cols: calib.cols } } : {}),
         onProgress: (done, total) => {
           (bar ??= progress("quantize", total)).advance(done - shown);
           shown = done;
@@ -35,7 +40,7 @@ export function registerQuantize(program: Command): void {
       await writeBytes(o.output, parts);
       const { spec } = model;
       process.stderr.write(
-        `wrote ${o.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}, ${parts.reduce((n, p) => n + p.length, 0)} bytes (from ${family})\n`,
+        `wrote ${o.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}${spec.xOffset ? ` (x_offset: mean of ${calib!.rows} rows)` : ""}, ${parts.reduce((n, p) => n + p.length, 0)} bytes (from ${family})\n`,
       );
     });
 }

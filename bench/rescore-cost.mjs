@@ -1,0 +1,86 @@
+// What near-boundary rescoring and offset folding cost per row at batch 1: int8 encode of a
+// d_in × d_sae ReLU / JumpReLU SAE (~1% active, thresholds in the tail like trained SAEs), this
+// build against another (e.g. main's dist), interleaved in blocks so both see the same machine.
+//   node bench/rescore-cost.mjs --before /work/main/dist/node.js [--shape 768x24576] [--kernel simd128]
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+
+const { values: o } = parseArgs({ options: {
+  before: { type: "string" }, shape: { type: "string", default: "768x24576" }, kernel: { type: "string" },
+  blocks: { type: "string", default: "15" }, calls: { type: "string", default: "100" },
+} });
+const [dIn, dSae] = o.shape.split("x").map(Number);
+const after = await import(new URL("../dist/node.js", import.meta.url).href);
+const before = o.before ? await import(pathToFileURL(o.before).href) : null;
+
+function rng(seed) {
+  let a = seed >>> 0;
+  const u = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+const n = rng(11);
+const W_enc = Float32Array.from({ length: dIn * dSae }, () => n() / Math.sqrt(dIn)); // h ~ N(0, ‖x‖²/d_in)
+const W_dec = Float32Array.from({ length: dSae * dIn }, () => n() / Math.sqrt(dIn));
+const mu = Float32Array.from({ length: dIn }, () => 3 * n()); // a shared offset, cancelled by b_enc
+const xs = Array.from({ length: 64 }, () => Float32Array.from({ length: dIn }, (_, i) => n() + mu[i]));
+const fold = new Float32Array(dSae);
+for (let i = 0; i < dIn; i++) for (let j = 0; j < dSae; j++) fold[j] += W_enc[i * dSae + j] * mu[i];
+const b = Float32Array.from(fold, (f) => -f);
+const TAIL = 2.33; // 1% of N(0, 1) above
+const cases = {
+  relu: { architecture: "standard", b_enc: Float32Array.from(b, (v) => v - TAIL) },
+  jumprelu: { architecture: "jumprelu", b_enc: b, threshold: new Float32Array(dSae).fill(TAIL) },
+};
+
+// Share of latents within their rescoring bound of the bar (docs/kernels.md) over the 64 rows.
+function nearShare(model, sae, w) {
+  const q = model.tensors.W_enc_packed.data, scale = model.tensors.W_enc_scale.data, steps = Math.ceil(dIn / 16);
+  const e = Float64Array.from({ length: dSae }, (_, j) => {
+    let s2 = 0;
+    for (let i = 0; i < dIn; i++) s2 += q[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)] ** 2;
+    return 4 * scale[j] * Math.sqrt(s2 / 12);
+  });
+  const off = w.xOffset ?? new Float32Array(dIn);
+  let near = 0;
+  for (const x of xs) {
+    const h = sae.preActivations(x, 1);
+    let amax = 0;
+    for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(x[i] - off[i]));
+    for (let j = 0; j < dSae; j++) if (Math.abs(h[j] - (w.threshold ? w.threshold[j] : 0)) <= (amax / 63) * e[j]) near++;
+  }
+  return near / (xs.length * dSae);
+}
+const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+for (const [name, c] of Object.entries(cases)) {
+  const w = { dIn, dSae, k: 0, applyBDecToInput: false, W_enc, W_dec, b_dec: new Float32Array(dIn), ...c };
+  const runs = [];
+  if (before) runs.push(["before", before, w]);
+  runs.push(["after", after, w], ["after+x_offset", after, { ...w, xOffset: mu }]);
+  const timed = [];
+  for (const [label, lib, weights] of runs) {
+    const bytes = lib.serializeModel(lib.buildModel(weights, "int8"));
+    const t0 = performance.now();
+    const sae = await lib.loadSae(bytes, o.kernel ? { kernel: o.kernel } : {});
+    const load = performance.now() - t0;
+    const codes = sae.encode(Float32Array.from(xs.flatMap((x) => Array.from(x))), xs.length);
+    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [], near: label === "before" ? NaN : nearShare(lib.buildModel(weights, "int8"), sae, weights) });
+  }
+  const calls = Number(o.calls);
+  for (let blk = 0; blk < Number(o.blocks); blk++) {
+    for (const t of timed) {
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) t.sae.encode(xs[i & 63], 1);
+      t.ms.push((performance.now() - t0) / calls);
+    }
+  }
+  for (const t of timed) {
+    const s = t.ms.slice().sort((p, q) => p - q);
+    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents\tload ${t.load.toFixed(0)} ms`);
+  }
+}
