@@ -5,24 +5,13 @@
 import { readdirSync, existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
+import { rng } from "./lib/rng.mjs";
 
 const { values: o } = parseArgs({ options: { rows: { type: "string", default: "400" }, before: { type: "string" } } });
 const lib = await import(new URL("../dist/node.js", import.meta.url).href);
 const before = o.before ? await import(pathToFileURL(o.before).href) : undefined;
 const ROOT = new URL("../test/fixtures/upstream/", import.meta.url);
 const rows = Number(o.rows);
-
-// mulberry32 + Box-Muller: the same inputs every run.
-function rng(seed) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { u, n: () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()) };
-}
 
 // Rows like the fixture's x (resampled, per-dim noise at its spread) plus offset c · rms · u, u a fixed random direction of norm √d_in.
 function inputs(x0, dIn, n, c, seed) {

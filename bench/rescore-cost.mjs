@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
+import { rng } from "./lib/rng.mjs";
 
 const { values: o } = parseArgs({ options: {
   before: { type: "string" }, shape: { type: "string", default: "768x24576" }, kernel: { type: "string" },
@@ -14,17 +15,7 @@ const [dIn, dSae] = o.shape.split("x").map(Number);
 const after = await import(new URL("../dist/node.js", import.meta.url).href);
 const before = o.before ? await import(pathToFileURL(o.before).href) : null;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-const n = rng(11);
+const n = rng(11).n;
 const W_enc = Float32Array.from({ length: dIn * dSae }, () => n() / Math.sqrt(dIn)); // h ~ N(0, ‖x‖²/d_in)
 const W_dec = Float32Array.from({ length: dSae * dIn }, () => n() / Math.sqrt(dIn));
 const mu = Float32Array.from({ length: dIn }, () => 3 * n()); // a shared offset, cancelled by b_enc

@@ -1,0 +1,142 @@
+// The int8 fidelity table of issue 12: every architecture × apply_b_dec_to_input at 768×16384 and
+// 2304×16384, on a planted dictionary whose inputs carry an offset ten times the rows' spread and
+// Student-t (3) per-dim noise, int8 with and without offset folding (μ = inputMean of calibration
+// rows), each against the f32 encoder of the same weights. Reports what it measures; tunes nothing.
+// Needs `npm run build`.
+//   node bench/fidelity-table.mjs [--rows 300] [--calib 400] [--out bench/results/fidelity-table.md]
+import { writeFileSync, renameSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import { rng } from "./lib/rng.mjs";
+import { planted } from "./lib/planted.mjs";
+
+const { values: o } = parseArgs({ options: {
+  rows: { type: "string", default: "300" }, calib: { type: "string", default: "400" },
+  out: { type: "string", default: "bench/results/fidelity-table.md" },
+  shapes: { type: "string", default: "768x16384,2304x16384" },
+} });
+const lib = await import(new URL("../dist/node.js", import.meta.url).href);
+const GOAL = { recall: 0.995, precision: 0.995, value: 5e-3, fvu: 0.01 };
+const OFFSET = 10; // × the rows' spread
+const ARCHS = [
+  { label: "standard (ReLU)", architecture: "standard", k: 0 },
+  { label: "topk k=32", architecture: "topk", k: 32 },
+  { label: "topk k=64", architecture: "topk", k: 64 },
+  { label: "jumprelu", architecture: "jumprelu", k: 0 },
+  { label: "gated", architecture: "gated", k: 0 },
+  { label: "groupmax k=64", architecture: "groupmax", k: 64 },
+];
+
+// The latent tensors of each architecture, from the planted dictionary: bars t in the tail of the
+// cross-talk, and the input offset cancelled by the bias (fold = W_encᵀμ) when b_dec is not subtracted.
+function weightsFor(arch, d, applyBDecToInput) {
+  const { dIn, dSae, W_enc, W_dec, mu, t, fold } = d;
+  const cancel = Float32Array.from(applyBDecToInput ? new Float32Array(dSae) : fold, (f) => -f);
+  const base = { architecture: arch.architecture, dIn, dSae, k: arch.k, applyBDecToInput, W_enc, W_dec, b_dec: mu };
+  switch (arch.architecture) {
+    case "standard": return { ...base, b_enc: Float32Array.from(cancel, (c, j) => c - t[j]) };
+    case "jumprelu": return { ...base, b_enc: cancel, threshold: t };
+    case "gated": return { ...base, b_enc: new Float32Array(dSae), b_gate: Float32Array.from(cancel, (c, j) => c - t[j]), r_mag: new Float32Array(dSae), b_mag: cancel };
+    default: return { ...base, b_enc: cancel };
+  }
+}
+
+const load = (w, q) => lib.loadSae(lib.serializeModel(lib.buildModel(w, q)));
+
+// Per row: max |z_int8 − z_f32| over latents active in both, over the row's max |z_f32|.
+function valueErrors(exact, got) {
+  const errs = [];
+  for (let r = 0; r < exact.rows; r++) {
+    const zf = new Map();
+    let top = 0;
+    for (let e = exact.rowOffsets[r]; e < exact.rowOffsets[r + 1]; e++) {
+      zf.set(exact.indices[e], exact.values[e]);
+      top = Math.max(top, Math.abs(exact.values[e]));
+    }
+    let worst = 0;
+    for (let e = got.rowOffsets[r]; e < got.rowOffsets[r + 1]; e++) {
+      const f = zf.get(got.indices[e]);
+      if (f !== undefined) worst = Math.max(worst, Math.abs(got.values[e] - f));
+    }
+    if (top > 0) errs.push(worst / top);
+  }
+  return errs.sort((a, b) => a - b);
+}
+
+// Median ms of a batch-1 encode over blocks of calls.
+function batch1Ms(sae, x, dIn) {
+  const rows = Array.from({ length: 16 }, (_, i) => x.subarray(i * dIn, (i + 1) * dIn));
+  const ms = [];
+  for (let b = 0; b < 5; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) sae.encode(rows[i & 15], 1);
+    ms.push((performance.now() - t0) / 20);
+  }
+  return ms.sort((a, b) => a - b)[2];
+}
+
+const lines = [];
+const t0 = performance.now();
+let kernel = "";
+for (const [dIn, dSae] of o.shapes.split(",").map((s) => s.split("x").map(Number))) {
+  const d = planted(dIn, dSae, { rows: Number(o.rows), calib: Number(o.calib), offset: OFFSET, seed: dIn + dSae });
+  for (const arch of ARCHS) for (const applyBDecToInput of [false, true]) {
+    const w = weightsFor(arch, d, applyBDecToInput);
+    const exactSae = await load(w, "f32");
+    const exact = exactSae.encode(d.x);
+    for (const fold of [false, true]) {
+      const wq = fold ? { ...w, xOffset: lib.inputMean(w, d.calib) } : w;
+      const sae = await load(wq, "int8");
+      kernel = sae.info.kernel;
+      const rep = lib.fidelityReport(exactSae, sae, d.x);
+      const v = valueErrors(exact, sae.encode(d.x));
+      const value = v.at(-1) ?? 0;
+      const miss = [
+        rep.activeSetRecall < GOAL.recall && "recall",
+        rep.activeSetPrecision < GOAL.precision && "precision",
+        value > GOAL.value && "value",
+        rep.fvuIncrease > GOAL.fvu && "FVU",
+      ].filter(Boolean);
+      const row = [
+        `${dIn}×${dSae}`, arch.label, applyBDecToInput, fold ? "μ = mean" : "none",
+        (exact.indices.length / exact.rows).toFixed(1), rep.activeSetRecall.toFixed(4), rep.activeSetPrecision.toFixed(4),
+        `${v[v.length >> 1]?.toExponential(1) ?? "-"} / ${value.toExponential(1)}`,
+        rep.f32.fvu.toFixed(4), `${(100 * rep.fvuIncrease).toFixed(2)}%`,
+        batch1Ms(sae, d.x, dIn).toFixed(2), miss.length ? `unmet: ${miss.join(", ")}` : "met",
+      ];
+      lines.push(`| ${row.join(" | ")} |`);
+      console.error(row.join("\t"));
+      sae.dispose();
+    }
+    exactSae.dispose();
+  }
+}
+const seconds = ((performance.now() - t0) / 1000).toFixed(0);
+
+const cpu = cpus();
+const md = `# int8 fidelity table (generated by bench/fidelity-table.mjs; do not edit by hand)
+
+\`node bench/fidelity-table.mjs${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}\` on ${cpu[0]?.model ?? "?"} (${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB), Node ${process.version}, kernel ${kernel}; ${seconds} s.
+
+Each model is int8 against the f32 encoder of the same weights, on ${o.rows} held-out rows. Planted dictionary
+per shape (unit-norm decoder atoms, encoder = decoderᵀ, 40 atoms of amplitude e^{0.5·N(0,1)} per row, per-latent
+bars t ~ σ·U(3, 4), σ the spread of a non-planted latent's pre-activation); rows = atoms + 0.05·Student-t(3) noise per dim + an offset μ of ${OFFSET} × the rows' spread
+(μ_i = ${OFFSET}·spread·N(0, 1)). b_dec = μ; with apply_b_dec_to_input false the bias cancels W_encᵀμ. ReLU:
+b_enc = −t; JumpReLU: thresholds t; Gated: b_gate = −t, r_mag = 0, b_mag = 0 (each plus the cancel); TopK / GroupMax:
+no bar. "folding": none, or the library's offset option (xOffset = inputMean of ${o.calib} calibration rows).
+
+Columns: L0 of the f32 model; active-set recall and precision (Σ over rows); value error = per row
+max |z_int8 − z_f32| over latents active in both, over the row's max |z_f32| (median row / worst row);
+FVU of the f32 model and the int8 FVU change relative to it; median time of one int8 batch-1 encode.
+Goals (issue 12): recall ≥ ${GOAL.recall}, precision ≥ ${GOAL.precision}, value error ≤ ${GOAL.value} on the
+worst row, FVU increase ≤ ${100 * GOAL.fvu}%.
+
+| shape | architecture | apply_b_dec | folding | L0 | recall | precision | value err (p50 / max) | FVU f32 | ΔFVU | int8 batch-1 ms | goals |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+${lines.join("\n")}
+`;
+const tmp = `${o.out}.${process.pid}.tmp`;
+writeFileSync(tmp, md);
+renameSync(tmp, o.out);
+console.error(`wrote ${o.out} (${seconds} s)`);
