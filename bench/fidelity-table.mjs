@@ -44,23 +44,34 @@ function weightsFor(arch, d, applyBDecToInput) {
 
 const load = (w, q) => lib.loadSae(lib.serializeModel(lib.buildModel(w, q)));
 
-// Per row: max |z_int8 − z_f32| over latents active in both, over the row's max |z_f32|.
-function valueErrors(exact, got) {
+// fidelityReport's view of a model, each batch's forward kept: the f32 model runs once for both
+// int8 variants, and the value error reads the codes the report saw.
+function remembered(sae) {
+  const seen = new Map();
+  const forward = (xb) => seen.get(xb.byteOffset) ?? seen.set(xb.byteOffset, sae.forward(xb)).get(xb.byteOffset);
+  return { info: sae.info, forward, codes: () => [...seen.values()].map((f) => f.codes) };
+}
+
+// Per row: max |z_int8 − z_f32| over latents active in both, over the row's max |z_f32| (sorted).
+function valueErrors(exactBatches, gotBatches) {
   const errs = [];
-  for (let r = 0; r < exact.rows; r++) {
-    const zf = new Map();
-    let top = 0;
-    for (let e = exact.rowOffsets[r]; e < exact.rowOffsets[r + 1]; e++) {
-      zf.set(exact.indices[e], exact.values[e]);
-      top = Math.max(top, Math.abs(exact.values[e]));
+  exactBatches.forEach((exact, b) => {
+    const got = gotBatches[b];
+    for (let r = 0; r < exact.rows; r++) {
+      const zf = new Map();
+      let top = 0;
+      for (let e = exact.rowOffsets[r]; e < exact.rowOffsets[r + 1]; e++) {
+        zf.set(exact.indices[e], exact.values[e]);
+        top = Math.max(top, Math.abs(exact.values[e]));
+      }
+      let worst = 0;
+      for (let e = got.rowOffsets[r]; e < got.rowOffsets[r + 1]; e++) {
+        const f = zf.get(got.indices[e]);
+        if (f !== undefined) worst = Math.max(worst, Math.abs(got.values[e] - f));
+      }
+      if (top > 0) errs.push(worst / top);
     }
-    let worst = 0;
-    for (let e = got.rowOffsets[r]; e < got.rowOffsets[r + 1]; e++) {
-      const f = zf.get(got.indices[e]);
-      if (f !== undefined) worst = Math.max(worst, Math.abs(got.values[e] - f));
-    }
-    if (top > 0) errs.push(worst / top);
-  }
+  });
   return errs.sort((a, b) => a - b);
 }
 
@@ -76,21 +87,21 @@ function batch1Ms(sae, x, dIn) {
   return ms.sort((a, b) => a - b)[2];
 }
 
-const lines = [];
+const lines = [], results = [];
 const t0 = performance.now();
 let kernel = "";
 for (const [dIn, dSae] of o.shapes.split(",").map((s) => s.split("x").map(Number))) {
   const d = planted(dIn, dSae, { rows: Number(o.rows), calib: Number(o.calib), offset: OFFSET, seed: dIn + dSae });
   for (const arch of ARCHS) for (const applyBDecToInput of [false, true]) {
     const w = weightsFor(arch, d, applyBDecToInput);
-    const exactSae = await load(w, "f32");
-    const exact = exactSae.encode(d.x);
+    const exactSae = await load(w, "f32"), exact = remembered(exactSae);
     for (const fold of [false, true]) {
       const wq = fold ? { ...w, xOffset: lib.inputMean(w, d.calib) } : w;
       const sae = await load(wq, "int8");
       kernel = sae.info.kernel;
-      const rep = lib.fidelityReport(exactSae, sae, d.x);
-      const v = valueErrors(exact, sae.encode(d.x));
+      const got = remembered(sae);
+      const rep = lib.fidelityReport(exact, got, d.x);
+      const v = valueErrors(exact.codes(), got.codes());
       const value = v.at(-1) ?? 0;
       const miss = [
         rep.activeSetRecall < GOAL.recall && "recall",
@@ -100,12 +111,13 @@ for (const [dIn, dSae] of o.shapes.split(",").map((s) => s.split("x").map(Number
       ].filter(Boolean);
       const row = [
         `${dIn}×${dSae}`, arch.label, applyBDecToInput, fold ? "μ = mean" : "none",
-        (exact.indices.length / exact.rows).toFixed(1), rep.activeSetRecall.toFixed(4), rep.activeSetPrecision.toFixed(4),
+        rep.f32.l0.toFixed(1), rep.activeSetRecall.toFixed(4), rep.activeSetPrecision.toFixed(4),
         `${v[v.length >> 1]?.toExponential(1) ?? "-"} / ${value.toExponential(1)}`,
         rep.f32.fvu.toFixed(4), `${(100 * rep.fvuIncrease).toFixed(2)}%`,
         batch1Ms(sae, d.x, dIn).toFixed(2), miss.length ? `unmet: ${miss.join(", ")}` : "met",
       ];
       lines.push(`| ${row.join(" | ")} |`);
+      results.push({ fold, met: !miss.length, miss });
       console.error(row.join("\t"));
       sae.dispose();
     }
@@ -113,6 +125,17 @@ for (const [dIn, dSae] of o.shapes.split(",").map((s) => s.split("x").map(Number
   }
 }
 const seconds = ((performance.now() - t0) / 1000).toFixed(0);
+
+// How many rows meet every goal, with and without folding, and which goal each unmet row misses.
+function summary() {
+  const part = (rs, name) => {
+    const by = {};
+    for (const r of rs) for (const m of r.miss) by[m] = (by[m] ?? 0) + 1;
+    const why = Object.entries(by).map(([m, c]) => `${m} ${c}`).join(", ");
+    return `${name}: ${rs.filter((r) => r.met).length} of ${rs.length} rows meet every goal${why ? ` (rows missing each goal: ${why})` : ""}`;
+  };
+  return [part(results.filter((r) => !r.fold), "no folding"), part(results.filter((r) => r.fold), "folding")].join("; ");
+}
 
 const cpu = cpus();
 const md = `# int8 fidelity table (generated by bench/fidelity-table.mjs; do not edit by hand)
@@ -131,6 +154,8 @@ max |z_int8 − z_f32| over latents active in both, over the row's max |z_f32| (
 FVU of the f32 model and the int8 FVU change relative to it; median time of one int8 batch-1 encode.
 Goals (issue 12): recall ≥ ${GOAL.recall}, precision ≥ ${GOAL.precision}, value error ≤ ${GOAL.value} on the
 worst row, FVU increase ≤ ${100 * GOAL.fvu}%.
+
+Summary: ${summary()}.
 
 | shape | architecture | apply_b_dec | folding | L0 | recall | precision | value err (p50 / max) | FVU f32 | ΔFVU | int8 batch-1 ms | goals |
 |---|---|---|---|---|---|---|---|---|---|---|---|
