@@ -5,6 +5,8 @@ import { buildModel, serializeModel } from "../model/quantize.js";
 import { loadSaeWith, type KernelName, type ModelInput, type Sae, type WasmBuilds } from "../runtime/index.js";
 import { fidelityReport, type FidelityReport } from "../metrics/fidelity.js";
 import { importCheckpoint } from "./registry.js";
+import { inputMean } from "../model/input-offset.js";
+import type { QuantizeCheckpointOptions } from "./quantize-checkpoint.js";
 import type { CheckpointFiles } from "./types.js";
 
 export interface CheckpointFidelityOptions {
@@ -13,6 +15,8 @@ export interface CheckpointFidelityOptions {
   /** The checkpoint family (default: detect). */
   family?: string;
   kernel?: KernelName;
+  /** When quantizing now: the input offset to quantize around, as quantizeCheckpoint's `offset`. */
+  offset?: QuantizeCheckpointOptions["offset"];
 }
 
 export interface CheckpointFidelity {
@@ -35,7 +39,9 @@ export async function checkpointFidelity(
   const imported = await importCheckpoint(files, options.family);
   const load = (m: ModelInput) => loadSaeWith(builds, m, { kernel: options.kernel });
   const exact = await load(serializeModel(buildModel(imported.weights, "f32", imported.provenance)));
-  const quantized = await load(options.model ?? serializeModel(buildModel(imported.weights, "int8", imported.provenance)));
+  const { offset } = options;
+  const xOffset = offset === undefined ? undefined : offset instanceof Float32Array ? offset : inputMean(imported.weights, offset.rows, offset.cols);
+  const quantized = await load(options.model ?? serializeModel(buildModel({ ...imported.weights, ...(xOffset ? { xOffset } : {}) }, "int8", imported.provenance)));
   try {
     for (const key of ["dIn", "dSae", "architecture", "k"] as const) {
       if (quantized.info[key] !== exact.info[key]) fail("INPUT_SHAPE", `the model has ${key}=${quantized.info[key]}, the checkpoint ${exact.info[key]}`);

@@ -34,4 +34,19 @@ describe("quantize --calib", () => {
     expect(f32.code).toBe(2);
     expect(f32.stderr).toMatch(/--calib is for int8 models.*\[INVALID_ARGUMENT\]/);
   });
+
+  it("fidelity --calib checks the model quantize --calib writes, and refuses --calib with --model", async () => {
+    const rows = Float32Array.from({ length: 40 * 16 }, (_, i) => 5 + Math.sin(i));
+    writeFileSync(join(tmp, "calib.npy"), serializeNpy(rows, [40, 16]));
+    writeFileSync(join(tmp, "acts.npy"), serializeNpy(Float32Array.from({ length: 60 * 16 }, (_, i) => 5 + Math.cos(0.7 * i)), [60, 16]));
+    expect((await cli("quantize", checkpoint, "-o", "fc.safetensors", "--calib", "calib.npy")).code).toBe(0);
+    const now = await cli("fidelity", checkpoint, "acts.npy", "--calib", "calib.npy", "--json");
+    const given = await cli("fidelity", checkpoint, "acts.npy", "--model", "fc.safetensors", "--json");
+    expect(now.code, now.stderr).toBe(0);
+    expect(given.code, given.stderr).toBe(0);
+    expect(JSON.parse(now.stdout)).toEqual(JSON.parse(given.stdout));
+    const both = await cli("fidelity", checkpoint, "acts.npy", "--calib", "calib.npy", "--model", "fc.safetensors");
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim().split("\n")).toHaveLength(1);
+  });
 });

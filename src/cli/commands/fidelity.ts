@@ -1,5 +1,6 @@
 // `sae-edge fidelity`: the int8 model against the checkpoint's exact f32 path (checkpointFidelity).
 import type { Command } from "commander";
+import { fail } from "../../base/errors.js";
 import { checkpointFidelity } from "../../importers/index.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { FidelityReport } from "../../metrics/fidelity.js";
@@ -18,15 +19,20 @@ export function registerFidelity(program: Command): void {
     .option("--model <file>", "the int8 model to check (default: quantize the checkpoint now)")
     .addOption(familyOption())
     .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder")
+    .option("--calib <acts.npy>", "when quantizing now: quantize around the mean of these rows, as quantize --calib does")
     .option("--json", "machine-readable output")
     .addOption(kernelOption())
-    .action(async (checkpoint: string, activations: string, o: { model?: string; from?: string; hookpoint?: string; json?: boolean; kernel?: KernelName }, cmd: Command) => {
+    .action(async (checkpoint: string, activations: string, o: { model?: string; from?: string; hookpoint?: string; json?: boolean; kernel?: KernelName; calib?: string }, cmd: Command) => {
       await expectCheckpoint(checkpoint, "fidelity");
+      if (o.calib && o.model) fail("INVALID_ARGUMENT", "--calib quantizes the checkpoint now; --model gives a model already quantized: use one of them");
       const rows = await readMatrix(activations, "activations");
+      const calib = o.calib ? await readMatrix(o.calib, "calibration") : undefined;
       const model = o.model === undefined ? undefined : await fileSource(o.model);
       try {
         if (model) await expectModel(o.model!, model, `${usage(cmd)} --model MODEL`);
-        const f = await checkpointFidelity(nodeBuilds, await checkpointFolder(checkpoint, o.hookpoint), rows, { model, family: o.from, kernel: o.kernel });
+        const f = await checkpointFidelity(nodeBuilds, await checkpointFolder(checkpoint, o.hookpoint), rows, {
+          model, family: o.from, kernel: o.kernel, ...(calib ? { offset: { rows: calib.data, cols: calib.cols } } : {}),
+        });
         const { exact, quantized, report: r } = f;
         printWarnings(f.warnings);
         if (o.json) {
