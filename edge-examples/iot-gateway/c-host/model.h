@@ -1,5 +1,5 @@
 /* An sae-edge model file placed in the wasm2c-compiled scalar kernels through the
- * numbers-only ABI (docs/kernels.md), the same steps as src/core/wasm-model.ts. */
+ * numbers-only ABI (docs/kernels.md), the same steps as src/runtime/placement.ts. */
 #ifndef SAE_MODEL_H
 #define SAE_MODEL_H
 #include <stddef.h>
