@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 type Body = string | Uint8Array | Float32Array;
-const send = (path: string, body?: Body, headers: Record<string, string> = {}, method = body === undefined ? "GET" : "POST", to: SaeApp = app) =>
+const send = async (path: string, body?: Body, headers: Record<string, string> = {}, method = body === undefined ? "GET" : "POST", to: SaeApp = app) =>
   to.fetch(new Request(`http://sae.test${path}`, { method, body: body as BodyInit | undefined, headers: { ...auth, "content-type": "application/json", ...headers } }));
 const json = (path: string, value: unknown) => send(path, JSON.stringify(value));
 const binary = (path: string, x: Float32Array, rows?: string) => send(path, x, { "content-type": "application/octet-stream", ...(rows === undefined ? {} : { "x-rows": rows }) });
