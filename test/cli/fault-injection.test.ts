@@ -20,7 +20,6 @@ const TRIALS = Number(process.env.SAE_EDGE_FAULT_TRIALS ?? 15);
 const SEED = Number(process.env.SAE_EDGE_FAULT_SEED ?? 1);
 const MNIST = join(REPO, "models/mnist-topk-1024.safetensors");
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-faults-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const at = (...p: string[]) => join(tmp, ...p);
 const cli = (args: string[], cwd = tmp) => runAsync(process.execPath, [DIST_CLI, ...args], { cwd, timeout: 60_000 });
 
@@ -156,7 +155,10 @@ function mountDisk(): string | undefined {
 }
 const noDisk = mountDisk();
 if (noDisk) console.log(`full-disk tests skipped: ${noDisk}`);
-afterAll(() => void (noDisk || spawnSync("umount", [DISK])));
+afterAll(() => {
+  if (!noDisk) spawnSync("umount", [DISK]);
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 describe.skipIf(noDisk !== undefined)("a full disk", () => {
   /** Fills the disk but for `free` bytes. */
