@@ -10,6 +10,15 @@ export class BadRequest extends Error {
   }
 }
 
+export interface Rows {
+  x: Float32Array;
+  rows: number;
+}
+
+const bad = (code: string, message: string): never => {
+  throw new BadRequest(code, message);
+};
+
 const tooMany = (rows: number, maxRows: number): never =>
   bad("TOO_MANY_ROWS", `at most ${maxRows} rows per request for this model, got ${rows}`);
 
@@ -20,15 +29,6 @@ function f32(v: unknown, where: string): number {
   if (!Number.isFinite(Math.fround(v as number))) bad("INPUT_NONFINITE", `${where} is not a finite float32`);
   return v as number;
 }
-
-export interface Rows {
-  x: Float32Array;
-  rows: number;
-}
-
-const bad = (code: string, message: string): never => {
-  throw new BadRequest(code, message);
-};
 
 /** Rows of `width` floats from a JSON array of arrays of numbers. */
 export function rowsFromJson(inputs: unknown, width: number, maxRows: number, field = "inputs"): Rows {
