@@ -174,6 +174,15 @@ describe("Raspberry Pi camera example: bad input", () => {
       [["--model", at("missing.safetensors")], /missing\.safetensors: no such file or directory/],
       [["--model", at("not-a-model.safetensors")], /safetensors/],
       [["--model", join(REPO, "models/mnist-topk-1024.safetensors")], /is not a camera model/],
+      [["--model", tmp], /--model .* is a folder, not a file/],
+      [["--width", "12.5"], /--width must be an integer ≥ 1, got 12\.5/],
+      [["--height=-480"], /--height must be an integer ≥ 1, got -480/],
+      [["--width", ""], /--width must be an integer ≥ 1, got an empty value/],
+      [["--k", "65"], /--k 65 is more than --d-sae 64/],
+      [["--input", at("x.yuv"), "--exec", "cat"], /give --input or --exec, not both/],
+      [["--save", tmp], /--save .* is a folder, not a file/],
+      [["--save", at("no-such-folder/camera.safetensors")], /no-such-folder: no such file or directory/],
+      [["--out-dir", at("not-a-model.safetensors")], /not-a-model\.safetensors: file already exists|not a directory/],
     ];
     const runs = await Promise.all(cases.map(([args]) => run(args)));
     runs.forEach((r, i) => expectOneLineError(r, cases[i][1], cases[i][0].join(" ")));
