@@ -172,8 +172,10 @@ describe("IoT gateway with mosquitto", () => {
 
     // In: every reading accepted once, repeats dropped, every bad payload rejected.
     expect(final.accepted).toBe(MOTES.length * LIMIT);
-    expect(final.malformed).toBe(FLOOD);
-    expect(final.received).toBe(final.accepted + final.malformed + final.duplicates);
+    // The 2000-value payload is over the --max-values cap: dropped unread, not malformed.
+    expect(final.dropped).toEqual({ oversized: FLOOD / bad.length, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0 });
+    expect(final.malformed).toBe(FLOOD - FLOOD / bad.length);
+    expect(final.received).toBe(final.accepted + final.malformed + final.duplicates + FLOOD / bad.length);
     expect(final.missing).toBe(0);
     expect(final.senderRestarts).toBe(0);
     expect(final.learned).toBe(MOTES.length);
@@ -207,15 +209,12 @@ describe("IoT gateway example scripts: bad input", () => {
   const run = (script: string, args: string[]) => runAsync(process.execPath, [script, ...args]);
 
   it("print their usage for --help and exit 0", async () => {
-    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "stats-every", "kernel"]);
+    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "checkpoint-every", "stats-every", "kernel"]);
     expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id"]);
     expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "json"]);
   });
 
   it("end every bad option, value or model file with one line on stderr and exit code 2", async () => {
-    const models = join(tmp, "bad-models");
-    mkdirSync(models);
-    writeFileSync(join(models, "pump@flow.safetensors"), "not a model");
     const cases: [string, string[], RegExp][] = [
       [GATEWAY, ["--bogus"], /^gateway\.mjs: unknown option --bogus/],
       [GATEWAY, ["--window", "abc"], /--window must be an integer ≥ 1, got abc/],
@@ -224,7 +223,10 @@ describe("IoT gateway example scripts: bad input", () => {
       [GATEWAY, ["--broker", "localhost"], /--broker localhost/],
       [GATEWAY, ["--broker", "http://127.0.0.1:1883"], /--broker http:\/\/127\.0\.0\.1:1883: expected an mqtt:\/\//],
       [GATEWAY, ["--model-dir", GATEWAY], /--model-dir .* is a file, not a folder/],
-      [GATEWAY, ["--model-dir", models], /pump@flow\.safetensors: safetensors/],
+      [GATEWAY, ["--max-values", "0"], /--max-values must be an integer ≥ 1, got 0/],
+      [GATEWAY, ["--max-queued", "x"], /--max-queued must be an integer ≥ 0, got x/],
+      [GATEWAY, ["--checkpoint-every", "1.5"], /--checkpoint-every must be an integer ≥ 1, got 1\.5/],
+      [GATEWAY, ["--model-dir", join(GATEWAY, "sub")], /gateway\.mjs\/sub: not a directory|file already exists/],
       [REPLAY, ["--format", "xml"], /^replay\.mjs: --format must be one of json, binary, mixed, got xml/],
       [REPLAY, ["--limit", "0"], /--limit must be an integer ≥ 1, got 0/],
       [REPLAY, ["--interval"], /--interval/],
