@@ -66,11 +66,13 @@ export class StreamDetector {
     return this.training && this.samples.length >= this.o.learn + this.o.window - 1 + (this.o.maxQueued ?? Infinity);
   }
 
-  /** Adds one sample (of `channels` values). Check fits() and full first. */
+  /** Adds one sample (of `channels` values); returns false and ignores it if it does not fit. Check full first. */
   push(seq, values) {
+    if (!this.fits(values)) return false;
     this.samples.push([seq, values]);
     this.next++;
     this.resume();
+    return true;
   }
 
   /** Scores what can be scored, starts learning when enough windows are held, drops what is not needed. */

@@ -13,6 +13,7 @@ import { StreamDetector } from "./detector.mjs";
 import { loadModels, NAME, saveModel } from "./model-files.mjs";
 import { PayloadError, parsePayload } from "./payload.mjs";
 import { Outbox } from "./outbox.mjs";
+import { Reorder } from "./reorder.mjs";
 import { GatewayStore } from "./store.mjs";
 
 const KERNELS = ["scalar", "simd128", "relaxed"];
@@ -28,6 +29,7 @@ const opts = commandLine(
     "client-id": { type: "string", default: `sae-gateway-${hostname()}`, arg: "id", help: "MQTT client id; keep it across restarts" },
     "max-streams": { type: "string", default: "1000", arg: "n", help: "refuse more streams than this" },
     "max-values": { type: "string", default: "64", arg: "n", help: "refuse a message with more values than this" },
+    reorder: { type: "string", default: "32", arg: "n", help: "per stream, samples that wait for an earlier one that is missing" },
     "max-queued": { type: "string", default: "2000", arg: "n", help: "per stream, samples held while its model trains; more are dropped" },
     resend: { type: "string", default: "1000", arg: "n", help: "publish the last n scores and alerts again after a reconnect or restart" },
     "checkpoint-every": { type: "string", default: "2000", arg: "ms", help: "time between snapshots of the streams (with --model-dir)" },
@@ -38,13 +40,13 @@ const opts = commandLine(
 const a = opts.values;
 const broker = brokerUrl(a.broker);
 const window = opts.int("window"), learn = opts.int("learn", 2), fpr = opts.number("fpr", 0, 1);
-const maxStreams = opts.int("max-streams"), maxValues = opts.int("max-values"), maxQueued = opts.int("max-queued", 0);
+const reorder = opts.int("reorder", 0), maxStreams = opts.int("max-streams"), maxValues = opts.int("max-values"), maxQueued = opts.int("max-queued", 0);
 const resend = opts.int("resend", 0), checkpointEvery = opts.int("checkpoint-every"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
 const log = (o) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 const stats = {
   received: 0, malformed: 0, duplicates: 0, accepted: 0, learned: 0, scored: 0, alerts: 0, published: 0, publishErrors: 0, republished: 0, streams: 0, busyMs: 0,
   // Messages refused by a memory cap, by cap.
-  dropped: { oversized: 0, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0 },
+  dropped: { oversized: 0, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0, late: 0 },
 };
 let sent = 0; // publishes issued; those not yet acknowledged are pendingOut
 const streams = new Map(); // "device/stream" → { detector, seqs, nextLocalSeq }
@@ -124,17 +126,23 @@ function streamFor(key, state) {
   });
   // A stream with a model but no saved numbers (e.g. a model copied in) counts from its first message.
   const seqs = state?.seqs ? SeqTracker.fromJSON(state.seqs) : new SeqTracker(sae ? null : 0);
-  s = { detector, seqs, nextLocalSeq: state?.nextLocalSeq ?? 0 };
+  const order = new Reorder(reorder, state?.order ?? { next: sae ? null : 0, held: [] });
+  s = { detector, seqs, order, nextLocalSeq: state?.nextLocalSeq ?? 0 };
   streams.set(key, s);
   stats.streams = streams.size;
   return s;
 }
 
-/** A new sample that fits the stream. */
+/** A new sample that fits the stream: in the sender's order to the detector. */
 function accept(s, seq, local, values) {
-  if (local) s.nextLocalSeq = seq + 1;
-  else s.seqs.isNew(seq);
-  s.detector.push(seq, values);
+  if (local) {
+    s.nextLocalSeq = seq + 1;
+    return s.detector.push(seq, values);
+  }
+  s.seqs.isNew(seq);
+  const ready = s.order.add(seq, values);
+  if (!ready) return void stats.dropped.late++;
+  for (const [q, v] of ready) s.detector.push(q, v);
 }
 
 function onMessage(topic, payload, packet) {
@@ -179,7 +187,7 @@ function snapshot() {
 }
 
 function* streamStates() {
-  for (const [key, s] of streams) yield [key, { detector: s.detector.state(), seqs: s.seqs.toJSON(), nextLocalSeq: s.nextLocalSeq }];
+  for (const [key, s] of streams) yield [key, { detector: s.detector.state(), seqs: s.seqs.toJSON(), order: s.order.toJSON(), nextLocalSeq: s.nextLocalSeq }];
 }
 
 let connects = 0;
@@ -187,9 +195,14 @@ const { client, end } = connectWithBackoff(broker, {
   clientId: a["client-id"],
   log,
   // Subscribing again is harmless when the broker kept the session, and needed when it did not.
-  onConnect: (c) => {
+  onConnect: (c, connack) => {
     if (connects++ > 0) republish();
-    c.subscribe(a.topic, { qos: 1 }, (err) => log(err ? { event: "subscribe-failed", message: err.message } : { event: "subscribed", topic: a.topic }));
+    c.subscribe(a.topic, { qos: 1 }, (err) => {
+      log(err ? { event: "subscribe-failed", message: err.message } : { event: "subscribed", topic: a.topic });
+      // A broker that lost our session dropped what senders published before this moment:
+      // tell them (retained, so a sender that connects later hears it too) to publish it again.
+      if (!err && !connack.sessionPresent) c.publish(`gateways/${a["client-id"]}/subscribed`, JSON.stringify({ t: new Date().toISOString() }), { qos: 1, retain: true });
+    });
   },
 });
 mqttClient = client;
