@@ -5,6 +5,7 @@
 // holds the samples since learnFrom (the windows that arrive while the model trains wait
 // as samples, at most `maxQueued`); then only the last W − 1. The state is plain data, so
 // the gateway saves it with the model and a restarted gateway goes on where it stopped.
+import { packF32, unpackF32 } from "./f32.mjs";
 import { learnModel } from "./learn.mjs";
 
 /** Why a loaded model cannot score a stream, or null. */
@@ -37,7 +38,7 @@ export class StreamDetector {
     this.next = s.next ?? 0; // number of the next sample
     this.learnFrom = s.learnFrom ?? 0;
     this.scored = s.scored ?? 0; // the next window to score
-    this.samples = (s.samples ?? []).map(([seq, v]) => [seq, Float32Array.from(v)]); // samples next − length … next − 1
+    this.samples = (s.samples ?? []).map(([seq, v]) => [seq, unpackF32(v)]); // samples next − length … next − 1
     if (o.sae) {
       this.sae = o.sae;
       this.meta = o.sae.info.provenance;
@@ -140,7 +141,7 @@ export class StreamDetector {
   /** What a restarted detector needs to go on: plain JSON. */
   state() {
     const { channels, next, learnFrom, scored } = this;
-    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, Array.from(v)]) };
+    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]) };
   }
 
   dispose() {

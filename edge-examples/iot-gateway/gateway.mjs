@@ -29,10 +29,10 @@ const opts = commandLine(
     "client-id": { type: "string", default: `sae-gateway-${hostname()}`, arg: "id", help: "MQTT client id; keep it across restarts" },
     "max-streams": { type: "string", default: "1000", arg: "n", help: "refuse more streams than this" },
     "max-values": { type: "string", default: "64", arg: "n", help: "refuse a message with more values than this" },
-    reorder: { type: "string", default: "32", arg: "n", help: "per stream, samples that wait for an earlier one that is missing" },
+    reorder: { type: "string", default: "128", arg: "n", help: "per stream, samples that wait for an earlier one that is missing" },
     "max-queued": { type: "string", default: "2000", arg: "n", help: "per stream, samples held while its model trains; more are dropped" },
     resend: { type: "string", default: "1000", arg: "n", help: "publish the last n scores and alerts again after a reconnect or restart" },
-    "checkpoint-every": { type: "string", default: "2000", arg: "ms", help: "time between snapshots of the streams (with --model-dir)" },
+    "checkpoint-every": { type: "string", default: "2000", arg: "ms", help: "time between flushes of the journal to disk (with --model-dir)" },
     "stats-every": { type: "string", default: "10000", arg: "ms", help: "time between stats lines" },
     kernel: { type: "string", arg: "name", help: `${KERNELS.join(", ")} (default: the fastest)` },
   },
@@ -133,7 +133,7 @@ function streamFor(key, state) {
   return s;
 }
 
-/** A new sample that fits the stream: in the sender's order to the detector. */
+/** A new sample that fits the stream: in the sender's order to the detector. false: it came too late. */
 function accept(s, seq, local, values) {
   if (local) {
     s.nextLocalSeq = seq + 1;
@@ -141,8 +141,9 @@ function accept(s, seq, local, values) {
   }
   s.seqs.isNew(seq);
   const ready = s.order.add(seq, values);
-  if (!ready) return void stats.dropped.late++;
+  if (!ready) return false;
   for (const [q, v] of ready) s.detector.push(q, v);
+  return true;
 }
 
 function onMessage(topic, payload, packet) {
@@ -175,7 +176,7 @@ function onMessage(topic, payload, packet) {
   if (s.detector.full) return drop("queue-full");
   const seq = local ? s.nextLocalSeq : msg.seq;
   store?.append(key, seq, local, msg.values); // before the PUBACK: a kill from here on loses nothing
-  accept(s, seq, local, msg.values);
+  if (!accept(s, seq, local, msg.values)) return drop("late");
   stats.accepted++;
   stats.busyMs += performance.now() - t0;
 }
@@ -215,7 +216,7 @@ if (store) {
   for (const [key, state] of Object.entries(restored.streams)) streamFor(key, state);
   for (const [key, seq, local, values] of restored.entries) {
     const s = streamFor(key);
-    if (s?.detector.fits(values) && (local || !s.seqs.seen(seq))) accept(s, seq, local, Float32Array.from(values));
+    if (s?.detector.fits(values) && (local || !s.seqs.seen(seq))) accept(s, seq, local, values);
   }
   for (const [key, sae] of saved) streamFor(key, undefined) ?? sae.dispose();
   log({ event: "restored", streams: streams.size, replayed: restored.entries.length });
@@ -228,7 +229,7 @@ client.handleMessage = (packet, done) => {
   done();
 };
 const ticker = setInterval(() => log({ event: "stats", ...snapshot() }), statsEvery);
-const checkpointer = store && setInterval(() => store.checkpoint(streamStates(), outbox.messages()), checkpointEvery);
+const checkpointer = store && setInterval(() => store.sync() && store.checkpoint(streamStates(), outbox.messages()), checkpointEvery);
 
 async function shutdown(signal) {
   clearInterval(ticker);

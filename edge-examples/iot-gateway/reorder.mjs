@@ -4,13 +4,14 @@
 // wait: then the gap is given up (its numbers stay missing) and a sample of it that still
 // comes is late, and dropped.
 import { WINDOW } from "./dedup.mjs";
+import { packF32, unpackF32 } from "./f32.mjs";
 
 export class Reorder {
   /** `next`: the number expected first (0 for a new stream; null: whichever comes first). */
   constructor(limit, state = { next: 0, held: [] }) {
     this.limit = limit;
     this.next = state.next;
-    this.held = new Map(state.held.map(([seq, v]) => [seq, Float32Array.from(v)]));
+    this.held = new Map(state.held.map(([seq, v]) => [seq, unpackF32(v)]));
   }
 
   /** Adds a new sample → the samples now in order ([[seq, values]]), or null if it came too late. */
@@ -47,6 +48,6 @@ export class Reorder {
   }
 
   toJSON() {
-    return { next: this.next, held: [...this.held].map(([seq, v]) => [seq, Array.from(v)]) };
+    return { next: this.next, held: [...this.held].map(([seq, v]) => [seq, packF32(v)]) };
   }
 }

@@ -4,10 +4,13 @@
 // (journal-<n>.jsonl, one line each, written before the broker gets the message's PUBACK).
 // A restart loads the snapshot and replays the journal; what the broker sends again is then
 // a repeat. Writes reach the OS at once (enough for a killed process) and the disk at
-// every checkpoint (enough for a power cut, up to the last checkpoint).
+// every sync (enough for a power cut, up to the last sync). A snapshot costs as much as the
+// state, so one is written only when the journal has grown as large as the last snapshot:
+// writing stays proportional to what arrives, and a restart replays at most that much.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isLeftover, syncFolder, writeFileDurable } from "./durable.mjs";
+import { packF32, unpackF32 } from "./f32.mjs";
 
 const SNAPSHOT = "streams.json";
 const JOURNAL = /^journal-(\d+)\.jsonl$/;
@@ -17,6 +20,8 @@ export class GatewayStore {
     this.dir = dir;
     this.fd = -1;
     this.generation = 0;
+    this.journalBytes = 0;
+    this.snapshotBytes = 0;
   }
 
   /** → { streams: { key: state }, outbox: [[topic, text]], entries: [[key, seq, local, values]] }, and opens a new journal. */
@@ -31,7 +36,10 @@ export class GatewayStore {
       // A kill in the middle of an append leaves a torn last line: that sample was never acknowledged.
       for (const line of lines) {
         try {
-          if (line) entries.push(JSON.parse(line));
+          if (line) {
+            const [key, seq, local, values] = JSON.parse(line);
+            entries.push([key, seq, local, unpackF32(values)]);
+          }
         } catch {}
       }
     }
@@ -46,7 +54,13 @@ export class GatewayStore {
 
   /** Records one accepted sample: `local` when the gateway numbered it. */
   append(key, seq, local, values) {
-    writeSync(this.fd, `${JSON.stringify([key, seq, local ? 1 : 0, Array.from(values)])}\n`);
+    this.journalBytes += writeSync(this.fd, `${JSON.stringify([key, seq, local ? 1 : 0, packF32(values)])}\n`);
+  }
+
+  /** Flushes the journal to disk; → whether it has grown enough to be worth a snapshot. */
+  sync() {
+    fsyncSync(this.fd);
+    return this.journalBytes >= Math.max(1 << 20, this.snapshotBytes);
   }
 
   /**
@@ -59,11 +73,16 @@ export class GatewayStore {
     this.generation++;
     this.#open();
     const generation = this.generation;
+    const store = this;
+    store.snapshotBytes = 0;
+    store.journalBytes = 0;
     function* chunks() {
       yield `{"journal":${generation},"outbox":${JSON.stringify(outbox)},"streams":{`;
       let first = true;
       for (const [key, state] of streams) {
-        yield `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(state)}`;
+        const text = `${first ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(state)}`;
+        store.snapshotBytes += text.length;
+        yield text;
         first = false;
       }
       yield "}}\n";

@@ -115,7 +115,7 @@ describe("IoT gateway with mosquitto", () => {
     // In: every reading accepted once, repeats dropped, every bad payload rejected.
     expect(final.accepted).toBe(MOTES.length * LIMIT);
     // The 2000-value payload is over the --max-values cap: dropped unread, not malformed.
-    expect(final.dropped).toEqual({ oversized: FLOOD / bad.length, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0 });
+    expect(final.dropped).toEqual({ oversized: FLOOD / bad.length, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0, late: 0 });
     expect(final.malformed).toBe(FLOOD - FLOOD / bad.length);
     expect(final.received).toBe(final.accepted + final.malformed + final.duplicates + FLOOD / bad.length);
     expect(final.missing).toBe(0);
