@@ -124,9 +124,9 @@ function streamFor(key, state) {
     },
     onError: (e) => log({ event: "learn-failed", stream: key, message: e.message }),
   });
-  // A stream with a model but no saved numbers (e.g. a model copied in) counts from its first message.
-  const seqs = state?.seqs ? SeqTracker.fromJSON(state.seqs) : new SeqTracker(sae ? null : 0);
-  const order = new Reorder(reorder, state?.order ?? { next: sae ? null : 0, held: [] });
+  const fresh = !sae || state; // a stream with a model but no history at all counts from its first message
+  const seqs = state?.seqs ? SeqTracker.fromJSON(state.seqs) : new SeqTracker(fresh ? 0 : null);
+  const order = new Reorder(reorder, state?.order ?? { next: fresh ? 0 : null, held: [] });
   s = { detector, seqs, order, nextLocalSeq: state?.nextLocalSeq ?? 0 };
   streams.set(key, s);
   stats.streams = streams.size;
@@ -215,7 +215,8 @@ if (store) {
   republish();
   for (const [key, state] of Object.entries(restored.streams)) streamFor(key, state);
   for (const [key, seq, local, values] of restored.entries) {
-    const s = streamFor(key);
+    // A stream the snapshot does not hold began after it: its whole history is in the journal.
+    const s = streamFor(key, { detector: {} });
     if (s?.detector.fits(values) && (local || !s.seqs.seen(seq))) accept(s, seq, local, values);
   }
   for (const [key, sae] of saved) streamFor(key, undefined) ?? sae.dispose();

@@ -151,8 +151,8 @@ describe("IoT gateway example scripts: bad input", () => {
   const run = (script: string, args: string[]) => runAsync(process.execPath, [script, ...args]);
 
   it("print their usage for --help and exit 0", async () => {
-    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "checkpoint-every", "stats-every", "kernel"]);
-    expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id"]);
+    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "reorder", "resend", "checkpoint-every", "stats-every", "kernel"]);
+    expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id", "resend"]);
     expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "json"]);
   });
 
@@ -172,6 +172,9 @@ describe("IoT gateway example scripts: bad input", () => {
       [REPLAY, ["--format", "xml"], /^replay\.mjs: --format must be one of json, binary, mixed, got xml/],
       [REPLAY, ["--limit", "0"], /--limit must be an integer ≥ 1, got 0/],
       [REPLAY, ["--interval"], /--interval/],
+      [REPLAY, ["--resend", "5000"], /^replay\.mjs: --resend must be at most 1000, got 5000/],
+      [GATEWAY, ["--reorder=x"], /--reorder must be an integer ≥ 0, got x/],
+      [GATEWAY, ["--resend", ""], /--resend must be an integer ≥ 0, got an empty value/],
       [EVALUATE, ["--span", "x"], /^evaluate\.mjs: --span must be an integer ≥ 2, got x/],
     ];
     const runs = await Promise.all(cases.map(([script, args]) => run(script, args)));
