@@ -96,7 +96,6 @@ describe("IoT gateway: kill -9 of the broker and of the gateway mid-stream", () 
         if (replay.child.exitCode !== null) break;
         const victim = what === "broker" ? broker : gateway;
         victim.child.kill("SIGKILL");
-        if (process.env.DEBUG_GW) console.log("KILL", what, new Date().toISOString(), replay.lines.length);
         await victim.exited;
         await new Promise((r) => setTimeout(r, 100 + random() * 300));
         if (what === "broker") {
@@ -107,7 +106,6 @@ describe("IoT gateway: kill -9 of the broker and of the gateway mid-stream", () 
       expect(await replay.exited, replay.stderr).toBe(0);
       expect(replay.lines.find((l) => l.event === "replayed")).toMatchObject({ published: MOTES.length * LIMIT, failed: 0 });
 
-      if (process.env.DEBUG_GW) for (const p of procs) console.log("PROC", p.child.spawnargs.slice(1, 3).join(" "), JSON.stringify(p.lines.filter((l) => l.event !== "stats").map((l) => [l.t, l.event, l.stream ?? l.replayed ?? l.sessionPresent ?? l.readings ?? ""])), p.stderr.slice(-3000));
       const state = () => `trial ${trial} (kills ${kills.join(", ")}): ${seen.size} of ${reference.size} scores; missing ${[...reference.keys()].filter((k) => !seen.has(k)).slice(0, 5)} extra ${[...seen.keys()].filter((k) => !reference.has(k)).slice(0, 5)}; gateway: ${JSON.stringify(gateway.lines.slice(-5))} ${gateway.stderr}`;
       await waitFor("every window's score", () => [...reference.keys()].every((k) => seen.has(k)), 60_000, state);
       gateway.child.kill("SIGTERM");
@@ -130,6 +128,17 @@ describe("IoT gateway: kill -9 of the broker and of the gateway mid-stream", () 
   }, 300_000);
 });
 
+/** A valid model with the gateway's provenance (window 4 × 2 channels) but no calibration. */
+function uncalibratedGatewayModel(): Buffer {
+  const script = `
+    import { buildModel, nodeBuilds, serializeModel } from "sae-edge";
+    import { matrixBatches, trainSae } from "sae-edge/train";
+    const rows = Float32Array.from({ length: 64 * 8 }, (_, i) => Math.sin(i));
+    const { trainer } = await trainSae(nodeBuilds, { dIn: 8, epochs: 1, batches: matrixBatches(rows, 8, 16, 0), options: { architecture: "topk", dSae: 8, k: 2, batchSize: 16, seed: 0 } });
+    process.stdout.write(Buffer.from(serializeModel(buildModel(trainer.weights(), "int8", { window: 4, mean: [0, 0], std: [1, 1] }))).toString("base64"));`;
+  return Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: join(REPO, "edge-examples/iot-gateway"), encoding: "utf8" }), "base64");
+}
+
 describe("IoT gateway: its own files", () => {
   it("moves a model that does not load aside, with an event, and learns that stream again", async () => {
     const port = await freePort();
@@ -142,14 +151,17 @@ describe("IoT gateway: its own files", () => {
     mkdirSync(models);
     writeFileSync(join(models, "pump@flow.safetensors"), "not a model"); // e.g. what a non-atomic write left
     copyFileSync(join(REPO, "models/mnist-topk-1024.safetensors"), join(models, "pump@vision.safetensors")); // valid, not a gateway model
+    writeFileSync(join(models, "pump@heat.safetensors"), uncalibratedGatewayModel()); // a gateway model, never calibrated
     writeFileSync(join(models, ".pump@flow.safetensors.tmp-123-0"), "half"); // what a killed durable write leaves
     const args = [GATEWAY, "--broker", url, "--window", "4", "--learn", "20", "--model-dir", models, "--client-id", "gw-files", "--stats-every", "60000"];
     let gateway = start(process.execPath, args);
     await waitFor("the gateway to subscribe", () => gateway.lines.some((l) => l.event === "subscribed"), 40_000, () => gateway.stderr);
     const quarantined = gateway.lines.filter((l) => l.event === "model-quarantined");
-    expect(quarantined.map((l) => [l.stream, l.file])).toEqual([["pump/flow", "pump@flow.safetensors"], ["pump/vision", "pump@vision.safetensors"]]);
-    expect(quarantined[0].reason).toMatch(/safetensors|header/i);
-    expect(quarantined[1].reason).toMatch(/no window\/mean\/std/);
+    expect(quarantined.map((l) => [l.stream, l.file]).sort()).toEqual([["pump/flow", "pump@flow.safetensors"], ["pump/heat", "pump@heat.safetensors"], ["pump/vision", "pump@vision.safetensors"]]);
+    const reason = (stream: string) => quarantined.find((l) => l.stream === stream)!.reason;
+    expect(reason("pump/flow")).toMatch(/safetensors|header/i);
+    expect(reason("pump/heat")).toBe("it is not calibrated");
+    expect(reason("pump/vision")).toMatch(/no window\/mean\/std/);
     expect(readdirSync(models).filter((f) => f.includes(".broken-")).sort()).toEqual(quarantined.map((l) => l.movedTo).sort());
     expect(readdirSync(models).filter((f) => f.includes(".tmp-"))).toEqual([]);
 

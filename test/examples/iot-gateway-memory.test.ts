@@ -3,8 +3,7 @@
 // huge sequence numbers, and enough readings to fill its learning window; some streams are
 // flooded while their models wait to train. The gateway's peak RSS must stay within the
 // bound README.md states over its caps, and every refusal is counted under its reason.
-import { readFileSync } from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
