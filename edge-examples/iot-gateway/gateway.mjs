@@ -49,7 +49,7 @@ const stats = {
   dropped: { oversized: 0, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0, late: 0 },
 };
 let sent = 0; // publishes issued; those not yet acknowledged are pendingOut
-const streams = new Map(); // "device/stream" → { detector, seqs, nextLocalSeq }
+const streams = new Map(); // "device/stream" → { detector, seqs, order, nextLocalSeq }
 const modelDir = a["model-dir"];
 let mqttClient = null;
 
@@ -119,8 +119,13 @@ function streamFor(key, state) {
     },
     onModel: ({ bytes }) => {
       stats.learned++;
-      if (modelDir) saveModel(modelDir, key, bytes);
       log({ event: "model-learned", stream: key });
+      try {
+        if (modelDir) saveModel(modelDir, key, bytes);
+      } catch (e) {
+        // A full disk, say: the model keeps scoring, and after a restart the stream learns again.
+        log({ event: "model-save-failed", stream: key, message: e.message });
+      }
     },
     onError: (e) => log({ event: "learn-failed", stream: key, message: e.message }),
   });
