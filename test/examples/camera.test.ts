@@ -4,7 +4,7 @@
 // command that dies mid-frame and is restarted; then the same script under qemu-user
 // arm64 Node with a Raspberry Pi 4 CPU (cortex-a72).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -148,6 +148,22 @@ describe("Raspberry Pi camera example", () => {
     const timeless = (r: Run) => r.events.map(({ seconds, fps, scoreFps, ...e }) => e);
     expect(timeless(arm)).toEqual(timeless(x64)); // training and int8 scoring are bit-identical across builds
     expect(alertFrames(arm)).toEqual(range(12, 14));
+  });
+});
+
+describe("Raspberry Pi camera example: its model file", () => {
+  it("removes what a killed save left, saves the model whole, and loads it", async () => {
+    const clip = ffmpegToFile(6, ["scale=320:240"], "save.yuv");
+    const model = at("saved.safetensors");
+    writeFileSync(at(".saved.safetensors.tmp-4242-0"), "half a model");
+    const geometry = ["--width", "320", "--height", "240", "--out-dir", at("save-alerts")];
+    const learned = await watch(["--input", clip, ...geometry, "--learn", "4", "--save", model]);
+    ok(learned);
+    expect(learned.events.find((e) => e.event === "learned")).toMatchObject({ saved: model });
+    expect(readdirSync(tmp).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    const loaded = await watch(["--input", clip, ...geometry, "--model", model]);
+    ok(loaded);
+    expect(loaded.events.at(-1)).toMatchObject({ event: "end", frames: 6, scored: 6 });
   });
 });
 
