@@ -245,8 +245,8 @@ async function shutdown(signal) {
   store?.checkpoint(streamStates(), outbox.messages());
   store?.close();
   for (const s of streams.values()) s.detector.dispose();
-  log({ event: "final-stats", ...snapshot() });
-  process.exit(0);
+  // Exit once the line is written: stdout to a pipe is asynchronous, and exit() would drop it.
+  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), event: "final-stats", ...snapshot() }) + "\n", () => process.exit(0));
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

@@ -82,7 +82,7 @@ describe("IoT gateway: kill -9 of the broker and of the gateway mid-stream", () 
       });
       await observer.subscribeAsync("scores/#", { qos: 1 });
       // mosquitto writes sessions at its saves: one that never saved forgets its subscribers when
-      // killed (README.md). A clean restart saves them, as 100 changes would on a running broker.
+      // killed (README.md). A clean restart saves them, as 500 changes would on a running broker.
       broker.child.kill("SIGTERM");
       expect(await broker.exited).toBe(0);
       broker = start(mosquitto(), ["-c", config]);

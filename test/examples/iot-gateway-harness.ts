@@ -60,14 +60,14 @@ export function killAll(procs: Proc[]): void {
 
 /**
  * The broker configuration README.md documents for the gateway, on `port` with its files in
- * `dir`: persistence, saved every 100 changes (far fewer than the 1000 messages the gateway and
- * the replay publish again after a reconnect), no queue limit.
+ * `dir`: persistence, saved every 500 changes (fewer than the 1000 messages the gateway and the
+ * replay publish again after a reconnect), no queue limit.
  */
 export function writeBrokerConfig(dir: string, port: number): string {
   const path = join(dir, "mosquitto.conf");
   writeFileSync(path, [
     `listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence true", `persistence_location ${dir}/`,
-    "autosave_interval 100", "autosave_on_changes true", "max_queued_messages 0", "log_dest stderr",
+    "autosave_interval 500", "autosave_on_changes true", "max_queued_messages 0", "log_dest stderr",
     // Run as root, mosquitto would switch to the user "mosquitto", who cannot write here.
     `user ${userInfo().username}`, "",
   ].join("\n"));
