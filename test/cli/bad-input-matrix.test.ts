@@ -5,9 +5,10 @@
 // (no stack trace), nothing on stdout, no file written and the inputs unchanged.
 // (Failures of the system rather than the caller, e.g. ENOSPC, are exit 1: test/cli/fault-injection.test.ts.)
 // About 400 cases, each a fresh `node dist/cli.js` (~0.2 s of CPU), two at a time.
-// The commands and their numeric options are read from src/cli/commands, so a new command or
-// option without cases here fails the first test.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+// The commands and their numeric options are read from src/cli/commands: a new command without an
+// entry in SPECS fails the first test, and a new numeric option gets its cases by itself.
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -312,4 +313,43 @@ describe("every command answers bad input with one line and exit 2", () => {
     expect(failed, `${failed.length} of ${all.length} cases failed`).toEqual([]);
     expect(snapshot(FX), "the fixtures are unchanged").toBe(fixtures);
   }, 180_000);
+});
+
+// Outputs that are not plain files: the writer must not rename a temp file over them.
+describe("outputs that are not plain files", () => {
+  const dir = join(tmp, "special");
+  beforeAll(() => mkdirSync(dir));
+  const reconstruct = (out: string) => cli(["reconstruct", M(), X(), "-o", out], dir);
+
+  it("a full disk (a /dev/full device node) is the system's failure: exit 1, one line, the device kept", async (ctx) => {
+    try {
+      execFileSync("mknod", ["-m", "666", join(dir, "full"), "c", "1", "7"], { stdio: "ignore" });
+    } catch {
+      ctx.skip("mknod needs root here; the full-disk case runs in test/cli/fault-injection.test.ts on a tmpfs");
+    }
+    const r = await reconstruct(join(dir, "full"));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^sae-edge: cannot write \S+full: ENOSPC \[SOURCE_UNAVAILABLE\]\n$/);
+    expect(lstatSync(join(dir, "full")).isCharacterDevice()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(["full"]);
+    rmSync(join(dir, "full"));
+  });
+
+  it("a symlink stays a link, and the file it names is replaced", async () => {
+    writeFileSync(join(dir, "real.npy"), "old");
+    symlinkSync("real.npy", join(dir, "link.npy"));
+    const r = await reconstruct("link.npy");
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(dir, "link.npy")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, "real.npy")).subarray(1, 6).toString()).toBe("NUMPY");
+    expect(readdirSync(dir).sort()).toEqual(["link.npy", "real.npy"]);
+  });
+
+  it("-o naming stdout (a pipe) writes the data there", async () => {
+    // Through a shell pipe: the stdout the test runner gives a child is a socket, which no path opens.
+    const r = await runAsync("sh", ["-c", `"${process.execPath}" "${DIST_CLI}" encode "${M()}" "${X()}" -o /proc/self/fd/1 | cat`], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(ROWS);
+  });
 });

@@ -1,7 +1,7 @@
 // Files written atomically and durably: a temp file in the same folder, fsync, rename, fsync of
 // the folder. A failure, a full disk or a kill never leaves half a file in place of the old one.
 // One writer for the CLI and the demo; not part of the package's API.
-import { open, readdir, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, readdir, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fail, failIo } from "../../base/errors.js";
 
@@ -54,10 +54,17 @@ export interface AtomicFile {
   commit(): Promise<void>;
 }
 
-/** A file that appears at `path` complete or not at all; any failure removes the temp file. */
+/**
+ * A file that appears at `path` complete or not at all; any failure removes the temp file.
+ * A symlink stays: the file it names is replaced. A device, pipe or socket (-o /dev/stdout)
+ * cannot be renamed over, so it is written in place.
+ */
 export async function atomicFile(path: string): Promise<AtomicFile> {
-  await removeStaleTemps(path);
-  const tmp = tempPath(path);
+  const target = await realpath(path).catch(() => path);
+  const old = await stat(target).catch(() => undefined);
+  const inPlace = old !== undefined && !old.isFile();
+  if (!inPlace) await removeStaleTemps(target);
+  const tmp = inPlace ? target : tempPath(target);
   let handle: FileHandle | undefined;
   const guarded = async (step: () => Promise<void>) => {
     try {
@@ -65,24 +72,24 @@ export async function atomicFile(path: string): Promise<AtomicFile> {
     } catch (e) {
       await handle?.close().catch(() => {});
       handle = undefined;
-      await rm(tmp, { force: true });
+      if (!inPlace) await rm(tmp, { force: true });
       failWrite(path, e);
     }
   };
-  const old = await stat(path).catch(() => undefined);
   await guarded(async () => {
     handle = await open(tmp, "w");
-    if (old) await handle.chmod(old.mode & 0o7777); // a replaced file keeps its permissions
+    if (old && !inPlace) await handle.chmod(old.mode & 0o7777); // a replaced file keeps its permissions
   });
   return {
     write: (chunk) => guarded(() => handle!.writeFile(chunk)),
     commit: () =>
       guarded(async () => {
-        await handle!.sync();
+        if (!inPlace) await handle!.sync();
         await handle!.close();
         handle = undefined;
-        await rename(tmp, path);
-        await syncFolder(dirname(path));
+        if (inPlace) return;
+        await rename(tmp, target);
+        await syncFolder(dirname(target));
       }),
   };
 }
