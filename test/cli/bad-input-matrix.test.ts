@@ -353,3 +353,20 @@ describe("outputs that are not plain files", () => {
     expect(r.stdout.trim().split("\n")).toHaveLength(ROWS);
   });
 });
+
+describe("quantize into its own checkpoint folder", () => {
+  it("refuses to replace the checkpoint's files, and may replace a model written there before", async () => {
+    const dir = join(tmp, "own-ckpt");
+    mkdirSync(dir);
+    writeCheckpoint(join(dir, "ckpt"));
+    const before = snapshot(dir);
+    for (const name of ["sae_weights.safetensors", "cfg.json"]) {
+      const r = await cli(["quantize", "ckpt", "-o", `ckpt/${name}`], dir);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^sae-edge: output ckpt\/\S+ is a file of the checkpoint ckpt; give another file name \[INVALID_ARGUMENT\]\n$/);
+    }
+    expect(snapshot(dir)).toBe(before);
+    for (let i = 0; i < 2; i++) expect((await cli(["quantize", "ckpt", "-o", "ckpt/model.safetensors"], dir)).code).toBe(0);
+  });
+});
