@@ -1,6 +1,7 @@
 // Names a file that is not what a command expects by what it is (from its magic bytes), and
 // says what the command wants instead: "test.npy is a .npy array, not a model: …".
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { fail } from "../base/errors.js";
 import { bytesSource, type ByteSource } from "../base/byte-source.js";
 import { fileKind, type FileKind } from "../format/file-kind.js";
@@ -52,6 +53,24 @@ export async function expectCheckpoint(path: string, command: string): Promise<v
     if (isCheckpointFile(k)) return;
     const what = describeKind(k) ?? "a file sae-edge does not recognize";
     fail("INVALID_ARGUMENT", `${path} is ${what}, not a checkpoint: ${command} expects ${CHECKPOINT}`);
+  } finally {
+    await src.close?.();
+  }
+}
+
+/**
+ * Fails if `output` is a file of the checkpoint `checkpoint` (its weights or cfg.json, in its
+ * folder): quantize -o would replace the checkpoint with the model. A model written there
+ * before may be replaced.
+ */
+export async function notCheckpointFile(output: string, checkpoint: string, hookpoint?: string): Promise<void> {
+  const info = await stat(checkpoint).catch(() => undefined);
+  const folder = info?.isFile() ? dirname(checkpoint) : hookpoint ? join(checkpoint, hookpoint) : checkpoint;
+  const [a, b] = await Promise.all([realpath(dirname(output)), realpath(folder)].map((p) => p.catch(() => undefined)));
+  if (a === undefined || a !== b || !(await stat(output).catch(() => undefined))?.isFile()) return;
+  const src = await fileSource(output);
+  try {
+    if (isCheckpointFile(await fileKind(src))) fail("INVALID_ARGUMENT", `output ${output} is a file of the checkpoint ${checkpoint}; give another file name`);
   } finally {
     await src.close?.();
   }

@@ -1,7 +1,7 @@
 // `npm start`: the main job on the bundled default. Loads the default MNIST SAE,
 // encodes every digit (throughput, FVU, L0), runs the one-class anomaly
 // benchmark (ten small SAEs trained here), and writes pictures to a folder.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { calibrate, anomalyScores, explainRow } from "../anomaly/scoring.js";
 import { rocSvg } from "../anomaly/roc-svg.js";
@@ -9,6 +9,8 @@ import type { KernelName } from "../runtime/index.js";
 import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
 import { createRequire } from "node:module";
 import { loadSae, nodeBuilds } from "../adapters/node/index.js";
+import { writeBytes } from "../adapters/node/atomic-write.js";
+import { fail, failIo } from "../base/errors.js";
 import { DEFAULT_MODEL_PATH } from "./default-model.js";
 import { MNIST_DIM, MNIST_SIDE, concatRows, mnistDigits, splitDigit } from "./mnist-data.js";
 import { oneClassBenchmark, ONE_CLASS_DEFAULTS } from "./one-class.js";
@@ -25,8 +27,20 @@ export interface MnistJobOptions {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/** Makes the picture folder before any work: a file in its place is one line, not a crash at the end. */
+async function pictureFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") fail("INVALID_ARGUMENT", `cannot make the picture folder ${dir}: a file is in its place`);
+    failIo(`cannot make the picture folder ${dir}`, e);
+  }
+}
+
 export async function runMnistJob(o: MnistJobOptions, out: (line: string) => void = console.log): Promise<void> {
   const t0 = performance.now();
+  await pictureFolder(o.outDir);
   const digits = mnistDigits();
   const all = concatRows(digits);
   const rows = all.length / MNIST_DIM;
@@ -57,7 +71,6 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   out(`reconstruction: FVU ${m.fvu.toFixed(4)} (explained variance ${m.explainedVariance.toFixed(4)}), L0 ${m.l0.toFixed(1)}, alive latents ${m.aliveLatents}/${dSae}`);
 
   // 2. Pictures of the default model: its decoder atoms, and the digits it reconstructs worst.
-  await mkdir(o.outDir, { recursive: true });
   const bias = sae.decodeDense(new Float32Array(dSae));
   const atoms = new Float32Array(dSae * MNIST_DIM);
   for (let j0 = 0; j0 < dSae; j0 += 128) {
@@ -69,7 +82,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   }
   // Latents that fire on under 0.1% of the digits have learned no shape: their atoms are noise.
   const featureAtlas = atlas({ atoms, side: MNIST_SIDE, usage: m.featureDensity, inputs: rows, minUsage: 0.001 });
-  await writeFile(join(o.outDir, "feature-atlas.png"), toPng(featureAtlas));
+  await writeBytes(join(o.outDir, "feature-atlas.png"), toPng(featureAtlas));
   const splits = digits.map(splitDigit);
   const trainAll = concatRows(splits.map((s) => s.train));
   const testAll = concatRows(splits.map((s) => s.test));
@@ -88,7 +101,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
       side: MNIST_SIDE,
     },
   );
-  await writeFile(join(o.outDir, "most-anomalous.png"), toPng(strip));
+  await writeBytes(join(o.outDir, "most-anomalous.png"), toPng(strip));
   out(`most anomalous test digits under the default model (threshold ${cal.threshold.toFixed(4)} at 1% FPR on training digits):`);
   worst.forEach((r, i) => {
     const ex = explainRow(sae, worstRows[i], cal, 3);
@@ -111,7 +124,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   const beaten = results.filter((r) => r.sae > r.pca).length;
   out(`sae-edge beats PCA on ${beaten}/10 digits and Deep SVDD on ${results.filter((r) => r.sae > r.deepSvdd).length}/10`);
   out(`(SAE ${config.train.dSae} latents, k=${config.train.k}, ${config.epochs} epochs, scored by ${config.scoreMode === "norm" ? "‖x−x̂‖²/‖x‖²" : config.scoreMode}; PCA ${config.pcaComponents} components, same score)`);
-  await writeFile(join(o.outDir, "one-class-roc.svg"), rocSvg(results.map((r) => ({ label: `digit ${r.digit}`, points: r.roc, auroc: r.sae / 100 })), "One-class MNIST: sae-edge int8, one model per digit"));
+  await writeBytes(join(o.outDir, "one-class-roc.svg"), rocSvg(results.map((r) => ({ label: `digit ${r.digit}`, points: r.roc, auroc: r.sae / 100 })), "One-class MNIST: sae-edge int8, one model per digit"));
   out("");
   out(`pictures in ${resolve(o.outDir)}/: feature-atlas.png (decoder atoms, most used first), most-anomalous.png (digit | reconstruction | residual), one-class-roc.svg`);
   out(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -23,7 +23,8 @@ export function registerCalibrate(program: Command): void {
     .addOption(kernelOption())
     .action(async (model: string, normal: string, o: { fpr: number; mode: ScoreMode; output?: string; json?: string; kernel?: KernelName }, cmd: Command) => {
       if (!(o.fpr < 1)) fail("INVALID_ARGUMENT", `--fpr must be below 1, got ${o.fpr}`);
-      await checkOutput(o.json ?? o.output ?? model, o.json ? "calibration" : "model");
+      // -o MODEL (or no -o) updates the model in place, on purpose; nothing else may replace an input.
+      await checkOutput(o.json ?? o.output ?? model, o.json ? "calibration" : "model", o.json ? [model, normal] : [normal]);
       const sae = await open(model, o.kernel, cmd);
       const { data } = await readInput(normal, sae.info.dIn, usage(cmd));
       const c = calibrate(sae, data, { fpr: o.fpr, mode: o.mode });

@@ -18,7 +18,7 @@ export function registerEncode(program: Command): void {
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: { output?: string; dense?: boolean; kernel?: KernelName }, cmd: Command) => {
       if (o.dense && !o.output) fail("INVALID_ARGUMENT", "--dense writes a .npy file: give it with -o");
-      if (o.output) await checkOutput(o.output);
+      if (o.output) await checkOutput(o.output, "output", [model, input]);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dSae } = sae.info;

@@ -43,7 +43,8 @@ export function registerEval(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(kernelOption())
     .action(async (model: string, dataPath: string, o: EvalCli, cmd: Command) => {
-      if (o.roc) await checkOutput(o.roc, "ROC picture");
+      const roc = o.labels ? (o.roc ?? `${basename(dataPath).replace(/\.npy$/, "")}.roc.svg`) : o.roc;
+      if (roc) await checkOutput(roc, "ROC picture", [model, dataPath, o.labels, o.calibration]);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(dataPath, sae.info.dIn, usage(cmd));
       const { dIn, dSae } = sae.info;
@@ -65,8 +66,7 @@ export function registerEval(program: Command): void {
         result.scoreMode = mode;
         result.auroc = auroc(scores, labels);
         result.auprc = auprc(scores, labels);
-        const roc = o.roc ?? `${basename(dataPath).replace(/\.npy$/, "")}.roc.svg`;
-        await writeBytes(roc, rocSvg([{ label: basename(model), points: rocCurve(scores, labels), auroc: result.auroc as number }], `ROC: ${basename(model)} on ${basename(dataPath)}`));
+        await writeBytes(roc!, rocSvg([{ label: basename(model), points: rocCurve(scores, labels), auroc: result.auroc as number }], `ROC: ${basename(model)} on ${basename(dataPath)}`));
         result.rocPicture = roc;
       }
       if (o.json) {

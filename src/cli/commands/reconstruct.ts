@@ -14,7 +14,7 @@ export function registerReconstruct(program: Command): void {
     .requiredOption("-o, --output <file>", "reconstructions as float32 .npy [n, d_in]")
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: { output: string; kernel?: KernelName }, cmd: Command) => {
-      await checkOutput(o.output);
+      await checkOutput(o.output, "output", [model, input]);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dOut } = sae.info;

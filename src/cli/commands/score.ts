@@ -34,7 +34,7 @@ export function registerScore(program: Command): void {
     .option("--calibration <file>", "calibration JSON written by sae-edge calibrate --json (default: the model's own)")
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: ScoreCli, cmd: Command) => {
-      if (o.output) await checkOutput(o.output);
+      if (o.output) await checkOutput(o.output, "output", [model, input, o.calibration]);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const calibration = await calibrationOf(sae, o.calibration);

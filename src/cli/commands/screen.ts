@@ -22,7 +22,7 @@ export function registerScreen(program: Command): void {
     .option("--val <file>", "held-out inputs for the recall report (default: the samples)")
     .addOption(kernelOption())
     .action(async (model: string, samples: string, o: { output: string; rank: number; pool?: number; val?: string; kernel?: KernelName }, cmd: Command) => {
-      await checkOutput(o.output);
+      await checkOutput(o.output, "output", [model, samples, o.val]);
       const plain = await open(model, o.kernel, cmd);
       const bytes = await readBytes(model, "model");
       const { dIn } = plain.info;

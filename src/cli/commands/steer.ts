@@ -62,7 +62,7 @@ export function registerSteer(program: Command): void {
         ...o.clamp.map((s) => parse("clamp", s)),
         ...o.zero.map((s) => parse("zero", s)),
       ];
-      await checkOutput(o.output);
+      await checkOutput(o.output, "output", [model, input]);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dOut } = sae.info;

@@ -47,7 +47,7 @@ export function registerTrain(program: Command): void {
     .option("--val <file>", "held-out .npy: FVU reported after each epoch")
     .addOption(kernelOption())
     .action(async (data: string, o: TrainCli) => {
-      await checkOutput(o.output, "model");
+      await checkOutput(o.output, "model", [data, o.val]);
       const folder = join(dirname(o.output), `${basename(o.output).replace(/\.safetensors$/, "")}.saelens`);
       if ((await stat(folder).catch(() => undefined))?.isDirectory() === false) fail("INVALID_ARGUMENT", `the checkpoint goes to ${folder}/, which is a file`);
       const x = await readMatrix(data, "training data");
