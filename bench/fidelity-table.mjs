@@ -4,6 +4,7 @@
 // rows), each against the f32 encoder of the same weights. Reports what it measures; tunes nothing.
 // Needs `npm run build`.
 //   node bench/fidelity-table.mjs [--rows 300] [--calib 400] [--out bench/results/fidelity-table.md]
+//     [--shapes 768x16384,2304x16384] [--arch standard,topk,jumprelu,gated,groupmax] (a subset of the rows)
 import { writeFileSync, renameSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -15,11 +16,12 @@ const { values: o } = parseArgs({ options: {
   rows: { type: "string", default: "300" }, calib: { type: "string", default: "400" },
   out: { type: "string", default: "bench/results/fidelity-table.md" },
   shapes: { type: "string", default: "768x16384,2304x16384" },
+  arch: { type: "string" },
 } });
 const lib = await import(new URL("../dist/node.js", import.meta.url).href);
 const GOAL = { recall: 0.995, precision: 0.995, value: 5e-3, fvu: 0.01 };
 const OFFSET = 10; // × the rows' spread
-const ARCHS = [
+const ALL_ARCHS = [
   { label: "standard (ReLU)", architecture: "standard", k: 0 },
   { label: "topk k=32", architecture: "topk", k: 32 },
   { label: "topk k=64", architecture: "topk", k: 64 },
@@ -27,6 +29,7 @@ const ARCHS = [
   { label: "gated", architecture: "gated", k: 0 },
   { label: "groupmax k=64", architecture: "groupmax", k: 64 },
 ];
+const ARCHS = o.arch ? ALL_ARCHS.filter((a) => o.arch.split(",").includes(a.architecture)) : ALL_ARCHS;
 
 // The latent tensors of each architecture, from the planted dictionary: bars t in the tail of the
 // cross-talk, and the input offset cancelled by the bias (fold = W_encᵀμ) when b_dec is not subtracted.

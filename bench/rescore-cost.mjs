@@ -29,7 +29,7 @@ const cases = {
   jumprelu: { architecture: "jumprelu", b_enc: b, threshold: new Float32Array(dSae).fill(TAIL) },
 };
 
-// Share of latents within their rescoring bound of the bar (docs/kernels.md) over the 64 rows.
+// Share of latents rescored (above the bar minus their bound, docs/kernels.md) over the 64 rows.
 function nearShare(model, sae, w) {
   const q = model.tensors.W_enc_packed.data, scale = model.tensors.W_enc_scale.data, steps = Math.ceil(dIn / 16);
   const e = Float64Array.from({ length: dSae }, (_, j) => {
@@ -43,7 +43,7 @@ function nearShare(model, sae, w) {
     const h = sae.preActivations(x, 1);
     let amax = 0;
     for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(x[i] - off[i]));
-    for (let j = 0; j < dSae; j++) if (Math.abs(h[j] - (w.threshold ? w.threshold[j] : 0)) <= (amax / 63) * e[j]) near++;
+    for (let j = 0; j < dSae; j++) if (h[j] > (w.threshold ? w.threshold[j] : 0) - (amax / 63) * e[j]) near++;
   }
   return near / (xs.length * dSae);
 }

@@ -216,7 +216,7 @@ export function referenceOutputs(model, x, rows) {
       }
     }
     // Activation: candidates above the bar, value descending, ties by lower index. int8 but TopK:
-    // a latent with bar − d < h ≤ bar + d (d = s_x · its bound) is decided and valued rescored.
+    // a latent with h > bar − d (d = s_x · its bound) is decided and valued rescored.
     const nearRescoring = int8 && architecture !== "topk";
     let value = nearRescoring ? Float32Array.from(h) : h;
     const cand = [];
@@ -224,7 +224,7 @@ export function referenceOutputs(model, x, rows) {
       const bar = architecture === "jumprelu" ? Math.max(thr[j] < 0 ? 0 : thr[j], 0) : 0;
       if (nearRescoring) {
         const d = f(xScale * bounds[j]);
-        if (h[j] > f(bar - d) && h[j] <= f(bar + d)) value[j] = rescored(j, y, xScale);
+        if (h[j] > f(bar - d)) value[j] = rescored(j, y, xScale);
       }
       if (value[j] > bar) cand.push(j);
     }

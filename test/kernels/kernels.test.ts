@@ -154,18 +154,13 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
       check(outside.length === 0, rctx, "rescored codes outside the int8 candidate pool", JSON.stringify(outside));
       ({ h, tol } = rescoredRow(refRescored!, r, dSae, pool));
     } else if (ref.mode === "int8") {
-      // Near-boundary latents are decided and valued by their rescored (15-bit) values; every
-      // other latent exactly by the kernel's own pre-activation.
-      const near = ref.nearBoundary(preRow, quantizeActivationsRef(ref.shifted(x, n).subarray(r * dIn, (r + 1) * dIn)).scale, bounds!);
-      const mixed = Float64Array.from(preRow, (v, j) => (near[j] ? refRescoredAll!.v[r * dSae + j] : v));
-      const mixedTol = Float64Array.from(preRow, (_, j) => (near[j] ? refRescoredAll!.tol[r * dSae + j] : refPre.tol[r * dSae + j]));
-      const own = activateRow(preRow, arch, k, threshold);
-      const ownFar = own.indices.filter((j) => !near[j]);
-      const gotFar = got.indices.filter((j) => !near[j]);
-      check(JSON.stringify(ownFar.slice().sort((a, b) => a - b)) === JSON.stringify(gotFar.slice().sort((a, b) => a - b)), rctx, "encode away from the boundary is not the activation of the kernel's own preActivations", `got ${JSON.stringify(gotFar)}, own ${JSON.stringify(ownFar)}`);
-      got.indices.forEach((j, e) => check(near[j] || Object.is(got.values[e], preRow[j]), rctx, "code value away from the boundary vs own preActivation", `latent ${j}: ${got.values[e]} vs ${preRow[j]}`));
-      h = mixed.map((v, j) => (near[j] ? v : refPre.v[r * dSae + j]));
-      tol = mixedTol;
+      // Every latent whose int8 value is above its bar minus its bound is rescored, then decided and
+      // valued by the rescored (15-bit) value; the others are never chosen.
+      const cand = ref.rescoreCandidates(preRow, quantizeActivationsRef(ref.shifted(x, n).subarray(r * dIn, (r + 1) * dIn)).scale, bounds!);
+      const outside = got.indices.filter((j) => !cand[j]);
+      check(outside.length === 0, rctx, "codes below their bar minus their bound in int8", JSON.stringify(outside));
+      h = Float64Array.from(cand, (c, j) => (c ? refRescoredAll!.v[r * dSae + j] : -Infinity));
+      tol = Float64Array.from(cand, (c, j) => (c ? refRescoredAll!.tol[r * dSae + j] : 0));
     } else {
       // Exactly the activation of the kernel's own pre-activations (same float32 h).
       const own = activateRow(preRow, arch, k, threshold);

@@ -337,7 +337,7 @@ export class ReferenceSae {
   }
 
   /**
-   * int8 near-boundary rescoring (every activation but TopK, docs/kernels.md): latent j's bound per
+   * int8 rescoring bounds (every activation but TopK, docs/kernels.md): latent j's bound per
    * unit of s_x, fround(4 · s_j · sqrt(Σ_i q_ij² / 12)), four standard deviations of the 7-bit
    * rounding error of its pre-activation.
    */
@@ -352,15 +352,15 @@ export class ReferenceSae {
   }
 
   /**
-   * Which latents of one row are rescored, given the row's int8 pre-activations (float32 values,
-   * the kernel's own) and s_x: bar − d < h ≤ bar + d with d = fround(s_x · bound), in float32.
+   * Which latents of one row are rescored (and then decided and valued by the rescored value),
+   * given the row's int8 pre-activations (float32 values, the kernel's own) and s_x: those that
+   * could be active, h > bar − d with d = fround(s_x · bound), in float32.
    */
-  nearBoundary(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>): boolean[] {
+  rescoreCandidates(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>): boolean[] {
     const { architecture, threshold } = this.w;
     return Array.from(bounds, (b, j) => {
       const bar = architecture === "jumprelu" ? fround(Math.max(0, threshold![j])) : 0;
-      const d = fround(xScale * b);
-      return pre[j] > fround(bar - d) && pre[j] <= fround(bar + d);
+      return pre[j] > fround(bar - fround(xScale * b));
     });
   }
 
