@@ -3,7 +3,7 @@
 import { Selection, selectPush } from "./select";
 import { RowStats } from "./quantize_x";
 import { rescoreLatent } from "./rescore_i8_1x16";
-import { mp, M_ENC_QERR } from "./model";
+import { mp, M_ENC_QERR, M_ENC_RESID, M_ENC_RERR } from "./model";
 
 export const OUT_PREACT: i32 = 0;
 export const OUT_SELECT: i32 = 1;
@@ -25,11 +25,13 @@ export const OUT_SELECT: i32 = 1;
   gmSecond: f32;
   gmSecondJ: i32;
   // int8 rescoring of every latent that could be active (0 = off): the model, the row's 15-bit
-  // activations z, its statistics (s_x) and the per-latent bounds per unit of s_x.
+  // activations z, its statistics (s_x, ‖y‖²), the per-latent bounds per unit of s_x and, with a
+  // residual plane, their weight terms (else 0).
   rm: usize;
   rz: usize;
   row: RowStats;
   qerr: usize;
+  rerr: usize;
   // Set when a pre-activation of the row is not finite (float32 overflow), and the first
   // such row of the current call (or -1), which the host reads with overflow_row(ws).
   overflow: bool;
@@ -59,14 +61,17 @@ export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usi
 // prepareRow before the GEMV reaches the epilogue.
 export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats): void {
   e.qerr = mp(m, M_ENC_QERR);
+  e.rerr = mp(m, M_ENC_RESID) ? mp(m, M_ENC_RERR) : 0;
   e.rm = e.qerr ? m : 0;
   e.rz = z;
   e.row = row;
 }
 
-// Latent j's rescoring bound for this row: s_x times its bound per unit of s_x.
+// Latent j's rescoring bound for this row: s_x · e_j, or with a residual plane s_x · √(e_j² + u_j · ‖y‖²).
 @inline function boundOf(e: Epilogue, j: i32): f32 {
-  return e.row.xScale * load<f32>(e.qerr + (<usize>j << 2));
+  const q = load<f32>(e.qerr + (<usize>j << 2));
+  if (!e.rerr) return e.row.xScale * q;
+  return e.row.xScale * sqrt<f32>(q * q + load<f32>(e.rerr + (<usize>j << 2)) * e.row.ySq);
 }
 function rescoreAt(e: Epilogue, j: i32): f32 {
   const h = rescoreLatent(e.rm, e.rz, e.row.xScale, j);
@@ -152,7 +157,11 @@ function rescoredCandidate(e: Epilogue, j: i32, h: f32, bar: f32): void {
   const thr = f32x4.splat(e.sel.thr);
   let bar = e.thresh ? f32x4.max(v128.load(e.thresh + (<usize>j0 << 2)), thr) : thr;
   // The same f32 operations as rescoredCandidate's bar − bound, so no lane it would take is skipped.
-  if (e.rm) bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), v128.load(e.qerr + (<usize>j0 << 2))));
+  if (e.rm) {
+    let d = v128.load(e.qerr + (<usize>j0 << 2));
+    if (e.rerr) d = f32x4.sqrt(f32x4.add(f32x4.mul(d, d), f32x4.mul(v128.load(e.rerr + (<usize>j0 << 2)), f32x4.splat(e.row.ySq))));
+    bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), d));
+  }
   if (!v128.any_true(f32x4.gt(h, bar))) return;
   epilogue1(e, j0, f32x4.extract_lane(h, 0));
   epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));

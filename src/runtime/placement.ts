@@ -48,7 +48,8 @@ export async function placeModel(
   for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = perLatent.has(name) ? dSaePad * 4 : bytes;
   for (const name of arch.derivedTensors ?? []) sizes[name] = dSaePad * 4;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
-  sizes.qerr = int8 ? dSaePad * 4 : 0; // near-boundary rescoring bounds, filled by model_prepare
+  sizes.qerr = int8 ? dSaePad * 4 : 0; // rescoring bounds, filled by model_prepare
+  sizes.rerr = spec.encoderResidual ? dSaePad * 4 : 0; // their weight terms with the residual plane, likewise
   sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
   sizes.screen_m = spec.screen ? M.BYTES : 0;
   sizes.x_shift = spec.xOffset ? spec.dIn * 4 : 0;
@@ -69,9 +70,10 @@ export async function placeModel(
   }
 
   checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
+  if (spec.encoderResidual) checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_residual, tensorBytes.W_enc_residual), spec, "W_enc_residual");
   if (spec.screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: spec.screen.rank });
   for (const [name, bytes] of Object.entries(tensorBytes)) {
-    if (int8 && (name === "W_enc_packed" || name === "W_dec" || name === "screen_W_packed")) continue;
+    if (int8 && (name === "W_enc_packed" || name === "W_enc_residual" || name === "W_dec" || name === "screen_W_packed")) continue;
     const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
     if (bad >= 0) fail("MODEL_INVALID", `tensor "${name}" has a non-finite value at flat index ${bad}`);
   }
@@ -99,6 +101,8 @@ export async function placeModel(
   set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
   set(M.ENC_ZSUM, regions.zsum);
   set(M.ENC_QERR, regions.qerr);
+  set(M.ENC_RESID, regions.W_enc_residual ?? 0);
+  set(M.ENC_RERR, regions.rerr);
   set(M.B_ENC, bias);
   set(M.THRESH, slot(arch.slots.threshold));
   set(M.W_DEC, regions.W_dec);
@@ -162,7 +166,7 @@ export function wasmAlloc(k: KernelExports, bytes: number): number {
 }
 
 // The spec's padding slots (latents past d_sae, int8 dims past d_in) must be zero.
-function checkPadding(packed: Uint8Array, spec: ModelSpec): void {
+function checkPadding(packed: Uint8Array, spec: ModelSpec, name = "W_enc_packed"): void {
   const { dIn, dSae } = spec;
   const tiles = Math.ceil(dSae / LATENT_TILE);
   const int8 = spec.quantization === "int8";
@@ -183,7 +187,7 @@ function checkPadding(packed: Uint8Array, spec: ModelSpec): void {
         dim = off >> 4;
       }
       if (b * LATENT_TILE + lane >= dSae || dim >= dIn) {
-        fail("MODEL_INVALID", `W_enc_packed has a non-zero padding value (tile ${b}, lane ${lane}, dim ${dim})`);
+        fail("MODEL_INVALID", `${name} has a non-zero padding value (tile ${b}, lane ${lane}, dim ${dim})`);
       }
     }
   }
