@@ -112,7 +112,7 @@ function residual(a: number, m: number): number {
 
 /**
  * Per-latent int8 for the encoder (latent j's weights over the inputs), packed [tile][step][4][16];
- * with `withResidual`, also the residual plane r in the same packing (w ≈ scale·(q + r/254)).
+ * with `withResidual`, also the residual plane r (w ≈ scale·(q + r/254)), one row per latent [d_sae][step][16].
  */
 export function quantizeEncoder(
   W_enc: Float32Array, dIn: number, dSae: number, latentRows = false, withResidual = false,
@@ -127,11 +127,11 @@ export function quantizeEncoder(
   }
   const steps = Math.ceil(dIn / I8_K_STEP);
   const packed = new Int8Array(Math.ceil(dSae / LATENT_TILE) * steps * LATENT_TILE * I8_K_STEP);
-  const resid = withResidual ? new Int8Array(packed.length) : undefined;
+  const resid = withResidual ? new Int8Array(dSae * steps * I8_K_STEP) : undefined;
   eachWeight(W_enc, dIn, dSae, latentRows, (i, j, w) => {
     const at = packedOffset(i, j, steps);
     packed[at] = q8(w, inv[j]);
-    if (resid) resid[at] = Math.sign(w) * residual(Math.abs(w) * inv[j], Math.abs(packed[at]));
+    if (resid) resid[j * steps * I8_K_STEP + i] = Math.sign(w) * residual(Math.abs(w) * inv[j], Math.abs(packed[at]));
   });
   return { packed, scale, ...(resid ? { residual: resid } : {}) };
 }

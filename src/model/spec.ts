@@ -118,7 +118,8 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   if (spec.quantization === "int8") {
     t.W_enc_packed = { dtype: "I8", shape: [tiles, Math.ceil(dIn / I8_K_STEP), LATENT_TILE, I8_K_STEP] };
     t.W_enc_scale = { dtype: "F32", shape: [dSae] };
-    if (spec.encoderResidual) t.W_enc_residual = t.W_enc_packed;
+    // One row per latent: rescoring reads it a latent at a time.
+    if (spec.encoderResidual) t.W_enc_residual = { dtype: "I8", shape: [dSae, Math.ceil(dIn / I8_K_STEP), I8_K_STEP] };
     t.W_dec = { dtype: "I8", shape: [dSae, spec.dOut] };
     t.W_dec_scale = { dtype: "F32", shape: [dSae] };
   } else {

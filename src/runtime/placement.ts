@@ -70,7 +70,7 @@ export async function placeModel(
   }
 
   checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
-  if (spec.encoderResidual) checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_residual, tensorBytes.W_enc_residual), spec, "W_enc_residual");
+  if (spec.encoderResidual) checkRowPadding(new Uint8Array(k.memory.buffer, regions.W_enc_residual, tensorBytes.W_enc_residual), spec.dIn, "W_enc_residual");
   if (spec.screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: spec.screen.rank });
   for (const [name, bytes] of Object.entries(tensorBytes)) {
     if (int8 && (name === "W_enc_packed" || name === "W_enc_residual" || name === "W_dec" || name === "screen_W_packed")) continue;
@@ -165,8 +165,18 @@ export function wasmAlloc(k: KernelExports, bytes: number): number {
   return ptr;
 }
 
+// Rows of whole int8 steps (one per latent) must be zero past d_in.
+function checkRowPadding(rows: Uint8Array, dIn: number, name: string): void {
+  const width = roundUp(dIn, I8_K_STEP);
+  if (width === dIn) return;
+  for (let off = 0; off < rows.length; off += width) {
+    const bad = rows.subarray(off + dIn, off + width).findIndex((v) => v !== 0);
+    if (bad >= 0) fail("MODEL_INVALID", `${name} has a non-zero padding value (latent ${off / width}, dim ${dIn + bad})`);
+  }
+}
+
 // The spec's padding slots (latents past d_sae, int8 dims past d_in) must be zero.
-function checkPadding(packed: Uint8Array, spec: ModelSpec, name = "W_enc_packed"): void {
+function checkPadding(packed: Uint8Array, spec: ModelSpec): void {
   const { dIn, dSae } = spec;
   const tiles = Math.ceil(dSae / LATENT_TILE);
   const int8 = spec.quantization === "int8";
@@ -187,7 +197,7 @@ function checkPadding(packed: Uint8Array, spec: ModelSpec, name = "W_enc_packed"
         dim = off >> 4;
       }
       if (b * LATENT_TILE + lane >= dSae || dim >= dIn) {
-        fail("MODEL_INVALID", `${name} has a non-zero padding value (tile ${b}, lane ${lane}, dim ${dim})`);
+        fail("MODEL_INVALID", `W_enc_packed has a non-zero padding value (tile ${b}, lane ${lane}, dim ${dim})`);
       }
     }
   }

@@ -182,23 +182,24 @@ export function referenceOutputs(model, x, rows) {
   };
 
   const at = (i, j) => (((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15);
+  const rowAt = (i, j) => j * steps * 16 + i; // the residual plane: one row per latent
   // int8 rescoring of latent j: z = round(256 · y) against q_w (with the residual plane, 254 q_w + r),
   // the sum an exact integer.
   const rescored = (j, z, xs) => {
     let acc = 0;
-    for (let i = 0; i < dIn; i++) acc += (resid ? 254 * wEnc[at(i, j)] + resid[at(i, j)] : wEnc[at(i, j)]) * z[i];
+    for (let i = 0; i < dIn; i++) acc += (resid ? 254 * wEnc[at(i, j)] + resid[rowAt(i, j)] : wEnc[at(i, j)]) * z[i];
     return f(f(f(acc) * f((resid ? f(xs / 65024) : f(xs * 0.00390625)) * encScale[j])) + bEnc[j]);
   };
 
   // int8 rescoring bounds per unit of s_x: f32(4 · s_j · sqrt(Σ_i q_ij² / 12)); with the residual
   // plane also the weight terms f32(16 · s_j² · (Σ_i r_ij² / 254²) / d_in).
-  const sumSq = (plane, j) => {
+  const sumSq = (plane, where, j) => {
     let s2 = 0;
-    for (let i = 0; i < dIn; i++) s2 += plane[at(i, j)] ** 2;
+    for (let i = 0; i < dIn; i++) s2 += plane[where(i, j)] ** 2;
     return s2;
   };
-  const bounds = int8 ? Float64Array.from({ length: dSae }, (_, j) => f(4 * encScale[j] * Math.sqrt(sumSq(wEnc, j) / 12))) : null;
-  const terms = resid ? Float64Array.from({ length: dSae }, (_, j) => f(16 * encScale[j] * encScale[j] * (sumSq(resid, j) / 64516) / dIn)) : null;
+  const bounds = int8 ? Float64Array.from({ length: dSae }, (_, j) => f(4 * encScale[j] * Math.sqrt(sumSq(wEnc, at, j) / 12))) : null;
+  const terms = resid ? Float64Array.from({ length: dSae }, (_, j) => f(16 * encScale[j] * encScale[j] * (sumSq(resid, rowAt, j) / 64516) / dIn)) : null;
 
   for (let r = 0; r < rows; r++) {
     const xr = x.subarray(r * dIn, (r + 1) * dIn);

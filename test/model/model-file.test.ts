@@ -444,22 +444,23 @@ describe("model paths", () => {
 
 describe("the encoder residual plane (W_enc_residual)", () => {
   const withPlane = serializeModel(buildModel(jumpW, "int8", {}, { encoderResidual: true }));
-  const tiles = Math.ceil(D_SAE / 4), steps = Math.ceil(D_IN / 16);
+  const steps = Math.ceil(D_IN / 16);
 
-  it("is I8 in the packed encoder layout, w ≈ scale·(q + r/254) within scale/508, zero padding; f32 models ignore the option", () => {
+  it("is I8 [d_sae, steps, 16], one row per latent, w ≈ scale·(q + r/254) within scale/508, zero padding; f32 models ignore the option", () => {
     const f = readRaw(withPlane);
-    expect(f.entries.W_enc_residual).toMatchObject({ dtype: "I8", shape: [tiles, steps, 4, 16] });
+    expect(f.entries.W_enc_residual).toMatchObject({ dtype: "I8", shape: [D_SAE, steps, 16] });
     const q = asI8(f.data("W_enc_packed")), r = asI8(f.data("W_enc_residual")), scale = asF32(f.data("W_enc_scale"));
     let nonzero = 0;
-    for (let j = 0; j < tiles * 4; j++) {
+    for (let j = 0; j < D_SAE; j++) {
       for (let i = 0; i < steps * 16; i++) {
-        const at = (((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15);
-        if (j >= D_SAE || i >= D_IN) {
+        const at = j * steps * 16 + i;
+        if (i >= D_IN) {
           expect(r[at]).toBe(0);
           continue;
         }
         const w = jumpW.W_enc[i * D_SAE + j];
-        expect(Math.abs(scale[j] * (q[at] + r[at] / 254) - w), `latent ${j} dim ${i}`).toBeLessThanOrEqual(scale[j] / 508 + 1e-7);
+        const qw = q[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)];
+        expect(Math.abs(scale[j] * (qw + r[at] / 254) - w), `latent ${j} dim ${i}`).toBeLessThanOrEqual(scale[j] / 508 + 1e-7);
         if (r[at] !== 0) nonzero++;
       }
     }
@@ -484,13 +485,13 @@ describe("the encoder residual plane (W_enc_residual)", () => {
 
   it("wrong dtype or shape, on an f32 model, or non-zero padding -> MODEL_INVALID", async () => {
     await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, dtype: "U8" }) }), "MODEL_INVALID");
-    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, shape: [tiles, steps, 64], }) }), "MODEL_INVALID");
-    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, shape: [tiles - 1, steps, 4, 16], data: (t.W_enc_residual.data as Uint8Array).subarray(steps * 64) }) }), "MODEL_INVALID");
-    const f32Plane = edit(jumpF32, { tensors: (t) => (t.W_enc_residual = { dtype: "I8", shape: [tiles, steps, 4, 16], data: new Uint8Array(tiles * steps * 64) }) });
+    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, shape: [D_SAE, steps * 16] }) }), "MODEL_INVALID");
+    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, shape: [D_SAE - 1, steps, 16], data: (t.W_enc_residual.data as Uint8Array).subarray(steps * 16) }) }), "MODEL_INVALID");
+    const f32Plane = edit(jumpF32, { tensors: (t) => (t.W_enc_residual = { dtype: "I8", shape: [D_SAE, steps, 16], data: new Uint8Array(D_SAE * steps * 16) }) });
     expect(await expectLoadError(f32Plane, "MODEL_INVALID")).toMatch(/W_enc_residual is for int8 models only/);
-    // Latent 50 (past d_sae = 50) in the last tile, dim 0.
-    const padded = edit(withPlane, { tensors: (t) => (t.W_enc_residual.data as Uint8Array).set([1], ((tiles - 1) * steps * 4 + 2) * 16) });
-    expect(await expectLoadError(padded, "MODEL_INVALID")).toMatch(/W_enc_residual has a non-zero padding value/);
+    // Latent 7, dim 20 (past d_in = 20).
+    const padded = edit(withPlane, { tensors: (t) => (t.W_enc_residual.data as Uint8Array).set([1], 7 * steps * 16 + D_IN) });
+    expect(await expectLoadError(padded, "MODEL_INVALID")).toMatch(/W_enc_residual has a non-zero padding value \(latent 7, dim 20\)/);
   });
 });
 
