@@ -25,7 +25,7 @@ export const OUT_SELECT: i32 = 1;
   gmSecond: f32;
   gmSecondJ: i32;
   // int8 rescoring of every latent that could be active (0 = off): the model, the row's 15-bit
-  // activations z, its statistics (s_x, ‖y‖²), the per-latent bounds per unit of s_x and, with a
+  // activations z, its statistics (s_x, ‖y‖), the per-latent bounds per unit of s_x and, with a
   // residual plane, their weight terms (else 0).
   rm: usize;
   rz: usize;
@@ -67,11 +67,11 @@ export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats
   e.row = row;
 }
 
-// Latent j's rescoring bound for this row: s_x · e_j, or with a residual plane s_x · √(e_j² + u_j · ‖y‖²).
+// Latent j's rescoring bound for this row: s_x · e_j, or with a residual plane s_x · (e_j + v_j · ‖y‖).
 @inline function boundOf(e: Epilogue, j: i32): f32 {
   const q = load<f32>(e.qerr + (<usize>j << 2));
   if (!e.rerr) return e.row.xScale * q;
-  return e.row.xScale * sqrt<f32>(q * q + load<f32>(e.rerr + (<usize>j << 2)) * e.row.ySq);
+  return e.row.xScale * (q + load<f32>(e.rerr + (<usize>j << 2)) * e.row.yNorm);
 }
 function rescoreAt(e: Epilogue, j: i32): f32 {
   const h = rescoreLatent(e.rm, e.rz, e.row.xScale, j);
@@ -159,7 +159,7 @@ function rescoredCandidate(e: Epilogue, j: i32, h: f32, bar: f32): void {
   // The same f32 operations as rescoredCandidate's bar − bound, so no lane it would take is skipped.
   if (e.rm) {
     let d = v128.load(e.qerr + (<usize>j0 << 2));
-    if (e.rerr) d = f32x4.sqrt(f32x4.add(f32x4.mul(d, d), f32x4.mul(v128.load(e.rerr + (<usize>j0 << 2)), f32x4.splat(e.row.ySq))));
+    if (e.rerr) d = f32x4.add(d, f32x4.mul(v128.load(e.rerr + (<usize>j0 << 2)), f32x4.splat(e.row.yNorm)));
     bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), d));
   }
   if (!v128.any_true(f32x4.gt(h, bar))) return;
@@ -185,8 +185,9 @@ function epilogue1Preact(e: Epilogue, j0: i32, h: v128): void {
 // within the sum of their bounds of each other (either may win).
 function groupFlush(e: Epilogue): void {
   let best = e.gmBest, j = e.gmBestJ;
-  if (e.rm && j >= 0 && best > -boundOf(e, j)) {
-    const d = boundOf(e, j), j2 = e.gmSecondJ;
+  const d = e.rm && j >= 0 ? boundOf(e, j) : 0;
+  if (e.rm && j >= 0 && best > -d) {
+    const j2 = e.gmSecondJ;
     if (j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2)) {
       best = rescoreAt(e, j);
       const second = rescoreAt(e, j2);

@@ -29,7 +29,7 @@ export const M_SCREEN: usize = 84;   // int8 TopK low-rank screen: its own descr
 export const M_SCREEN_P: usize = 88; // f32[d_in][rank] projection P of the screen
 export const M_ENC_QERR: usize = 92; // f32[d_sae_pad] int8 near-boundary rescoring: the bound per unit of s_x (filled by model_prepare), or 0 for none
 export const M_ENC_RESID: usize = 96; // i8[d_sae][d_in_pad]: the residual plane r (w ≈ scale·(q + r/254)), one row per latent, that rescoring reads, or 0 for none
-export const M_ENC_RERR: usize = 100; // f32[d_sae_pad] with the residual plane: the bound's weight term per unit of s_x²·‖y‖² (filled by model_prepare)
+export const M_ENC_RERR: usize = 100; // f32[d_sae_pad] with the residual plane: the bound's weight term per unit of s_x·‖y‖ (filled by model_prepare)
 export const M_BYTES: usize = 112;   // descriptor size
 
 export const NORM_NONE: i32 = 0;

@@ -92,8 +92,9 @@ const RESCORE_Z: f64 = 4;
 // With a residual plane the rescored value also drops the weights' rounding, s_x · scale_j ·
 // Σ_i δ_ij y_i (δ = r/254 ≈ w/scale − q), which the 7-bit value keeps: for a given row it has a
 // standard deviation of s_x · scale_j · ‖y‖ · δ_rms,j (the δ_ij of a latent close to independent,
-// their mean square from the plane), independent of the activation rounding, so the bound becomes
-// s_x · √(e_j² + u_j · ‖y‖²) with u_j = RESCORE_Z² · scale_j² · Σ_i δ_ij² / d_in (M_ENC_RERR).
+// their mean square from the plane). Each error within RESCORE_Z of its deviations, their sum is
+// within the sum: the bound becomes s_x · (e_j + v_j · ‖y‖), v_j = RESCORE_Z · scale_j · δ_rms,j
+// (M_ENC_RERR), a little wider than the combined deviation and without a square root per latent.
 export function computeRescoreBounds(m: usize): void {
   const out = mp(m, M_ENC_QERR);
   if (!out) return;
@@ -108,7 +109,7 @@ export function computeRescoreBounds(m: usize): void {
       const j = j0 + l;
       const s = <f64>load<f32>(scale + (<usize>j << 2));
       store<f32>(out + (<usize>j << 2), <f32>(RESCORE_Z * s * Math.sqrt(<f64>sumsq(t + (<usize>l << 4), WEIGHT_STRIDE, steps) / 12)));
-      if (resid) store<f32>(rerr + (<usize>j << 2), <f32>(RESCORE_Z * RESCORE_Z * s * s * (<f64>sumsq(residualRow(m, j, steps), ROW_STRIDE, steps) / 64516) / dIn));
+      if (resid) store<f32>(rerr + (<usize>j << 2), <f32>(RESCORE_Z * s * Math.sqrt(<f64>sumsq(residualRow(m, j, steps), ROW_STRIDE, steps) / 64516 / dIn)));
     }
   }
 }

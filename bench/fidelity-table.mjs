@@ -59,7 +59,7 @@ function rescoredShare(model, sae, x, rows) {
   if (architecture === "topk") return Math.min(dSae, k + Math.max(16, k >> 1)) / dSae;
   const q = tensors.W_enc_packed.data, r = tensors.W_enc_residual?.data, scale = tensors.W_enc_scale.data;
   const steps = Math.ceil(dIn / 16);
-  const e = new Float64Array(dSae), u = new Float64Array(dSae);
+  const e = new Float64Array(dSae), v = new Float64Array(dSae);
   for (let j = 0; j < dSae; j++) {
     let q2 = 0, r2 = 0;
     for (let c = 0; c < steps; c++) {
@@ -70,7 +70,7 @@ function rescoredShare(model, sae, x, rows) {
       }
     }
     e[j] = 4 * scale[j] * Math.sqrt(q2 / 12);
-    u[j] = 16 * scale[j] ** 2 * (r2 / 64516) / dIn;
+    v[j] = 4 * scale[j] * Math.sqrt(r2 / 64516 / dIn);
   }
   const shift = Float32Array.from({ length: dIn }, (_, i) => (spec.applyBDecToInput ? tensors.b_dec.data[i] : 0) + (spec.xOffset ? tensors.x_offset.data[i] : 0));
   const bar = (j) => (architecture === "jumprelu" ? Math.max(0, tensors.threshold.data[j]) : 0);
@@ -80,9 +80,9 @@ function rescoredShare(model, sae, x, rows) {
   for (let row = 0; row < rows; row++) {
     const xp = Float64Array.from({ length: dIn }, (_, i) => x[row * dIn + i] - shift[i]);
     const amax = xp.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-    let ySq = 0;
-    for (const v of xp) ySq += Math.round((256 * 63 * v) / amax) ** 2 / 65536;
-    const d = (j) => (amax / 63) * Math.sqrt(e[j] ** 2 + u[j] * ySq);
+    let zz = 0;
+    for (const x of xp) zz += Math.round((256 * 63 * x) / amax) ** 2;
+    const d = (j) => (amax / 63) * (e[j] + v[j] * (Math.sqrt(zz) / 256));
     const h = pre.subarray(row * dSae, (row + 1) * dSae);
     if (!group) {
       for (let j = 0; j < dSae; j++) if (h[j] > bar(j) - d(j)) count++;

@@ -42,15 +42,15 @@ function nearShare(model, sae, w) {
   const packed = (i, j) => (((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15);
   const row = (i, j) => j * steps * 16 + i; // the residual plane: one row per latent
   const e = Float64Array.from({ length: dSae }, (_, j) => 4 * scale[j] * Math.sqrt(sumSq(q, packed, j) / 12));
-  const u = Float64Array.from({ length: dSae }, (_, j) => (r ? (16 * scale[j] ** 2 * (sumSq(r, row, j) / 64516)) / dIn : 0));
+  const v = Float64Array.from({ length: dSae }, (_, j) => (r ? 4 * scale[j] * Math.sqrt(sumSq(r, row, j) / 64516 / dIn) : 0));
   const off = w.xOffset ?? new Float32Array(dIn);
   let near = 0;
   for (const x of xs) {
     const h = sae.preActivations(x, 1);
-    let amax = 0, ySq = 0;
+    let amax = 0, zz = 0;
     for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(x[i] - off[i]));
-    for (let i = 0; i < dIn; i++) ySq += Math.round((256 * 63 * (x[i] - off[i])) / amax) ** 2 / 65536;
-    for (let j = 0; j < dSae; j++) if (h[j] > (w.threshold ? w.threshold[j] : 0) - (amax / 63) * Math.sqrt(e[j] ** 2 + u[j] * ySq)) near++;
+    for (let i = 0; i < dIn; i++) zz += Math.round((256 * 63 * (x[i] - off[i])) / amax) ** 2;
+    for (let j = 0; j < dSae; j++) if (h[j] > (w.threshold ? w.threshold[j] : 0) - (amax / 63) * (e[j] + v[j] * (Math.sqrt(zz) / 256))) near++;
   }
   return near / (xs.length * dSae);
 }

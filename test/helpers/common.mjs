@@ -192,21 +192,21 @@ export function referenceOutputs(model, x, rows) {
   };
 
   // int8 rescoring bounds per unit of s_x: f32(4 · s_j · sqrt(Σ_i q_ij² / 12)); with the residual
-  // plane also the weight terms f32(16 · s_j² · (Σ_i r_ij² / 254²) / d_in).
+  // plane also the weight terms per unit of s_x · ‖y‖, f32(4 · s_j · sqrt(Σ_i r_ij² / 254² / d_in)).
   const sumSq = (plane, where, j) => {
     let s2 = 0;
     for (let i = 0; i < dIn; i++) s2 += plane[where(i, j)] ** 2;
     return s2;
   };
   const bounds = int8 ? Float64Array.from({ length: dSae }, (_, j) => f(4 * encScale[j] * Math.sqrt(sumSq(wEnc, at, j) / 12))) : null;
-  const terms = resid ? Float64Array.from({ length: dSae }, (_, j) => f(16 * encScale[j] * encScale[j] * (sumSq(resid, rowAt, j) / 64516) / dIn)) : null;
+  const terms = resid ? Float64Array.from({ length: dSae }, (_, j) => f(4 * encScale[j] * Math.sqrt(sumSq(resid, rowAt, j) / 64516 / dIn))) : null;
 
   for (let r = 0; r < rows; r++) {
     const xr = x.subarray(r * dIn, (r + 1) * dIn);
     const xp = new Float32Array(dIn);
     for (let i = 0; i < dIn; i++) xp[i] = applyBDecToInput ? f(xr[i] - bDec[i]) : xr[i];
     const h = preact.subarray(r * dSae, (r + 1) * dSae);
-    let y = xp, xScale = 0, ySq = 0;
+    let y = xp, xScale = 0, yNorm = 0;
     if (int8) {
       let amax = 0;
       for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(xp[i]));
@@ -215,7 +215,7 @@ export function referenceOutputs(model, x, rows) {
       const q = new Int32Array(dIn);
       for (let i = 0; i < dIn; i++) q[i] = Math.min(63, Math.max(-63, roundHalfEven(f(xp[i] * inv))));
       y = Int32Array.from(xp, (v) => Math.min(16128, Math.max(-16128, roundHalfEven(256 * f(v * inv)))));
-      ySq = f(y.reduce((a, z) => a + z * z, 0) / 65536);
+      yNorm = f(Math.sqrt(y.reduce((a, z) => a + z * z, 0)) / 256);
       xScale = xs;
       for (let j = 0; j < dSae; j++) {
         let acc = 0;
@@ -237,7 +237,7 @@ export function referenceOutputs(model, x, rows) {
     for (let j = 0; j < dSae; j++) {
       const bar = architecture === "jumprelu" ? Math.max(thr[j] < 0 ? 0 : thr[j], 0) : 0;
       if (nearRescoring) {
-        const d = f(xScale * (terms ? f(Math.sqrt(f(f(bounds[j] * bounds[j]) + f(terms[j] * ySq)))) : bounds[j]));
+        const d = f(xScale * (terms ? f(bounds[j] + f(terms[j] * yNorm)) : bounds[j]));
         if (h[j] > f(bar - d)) value[j] = rescored(j, y, xScale);
       }
       if (value[j] > bar) cand.push(j);

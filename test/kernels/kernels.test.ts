@@ -159,7 +159,7 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
       // Every latent whose int8 value is above its bar minus its bound is rescored, then decided and
       // valued by the rescored (15-bit) value; the others are never chosen.
       const xp = ref.shifted(x, n).subarray(r * dIn, (r + 1) * dIn);
-      const cand = ref.rescoreCandidates(preRow, quantizeActivationsRef(xp).scale, bounds!, weightTerms ? { u: weightTerms, ySq: ReferenceSae.ySquared(xp) } : undefined);
+      const cand = ref.rescoreCandidates(preRow, quantizeActivationsRef(xp).scale, bounds!, weightTerms ? { v: weightTerms, yNorm: ReferenceSae.yNorm(xp) } : undefined);
       const outside = got.indices.filter((j) => !cand[j]);
       check(outside.length === 0, rctx, "codes below their bar minus their bound in int8", JSON.stringify(outside));
       h = Float64Array.from(cand, (c, j) => (c ? refRescoredAll!.v[r * dSae + j] : -Infinity));

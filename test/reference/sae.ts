@@ -359,7 +359,7 @@ export class ReferenceSae {
   /**
    * With the residual plane, the bound's weight term per latent (docs/kernels.md): the rescored
    * value also drops the weights' rounding s_x · s_j · Σ_i δ_ij y_i (δ = r/254), of standard deviation
-   * s_x · s_j · ‖y‖ · δ_rms, so u_j = fround(16 · s_j² · (Σ_i r_ij² / 254²) / d_in).
+   * s_x · s_j · ‖y‖ · δ_rms, so v_j = fround(4 · s_j · sqrt(Σ_i r_ij² / 254² / d_in)).
    */
   rescoreWeightTerms(): Float64Array {
     const { dIn, dSae } = this.w;
@@ -368,28 +368,28 @@ export class ReferenceSae {
     return Float64Array.from({ length: dSae }, (_, j) => {
       let r2 = 0;
       for (let i = 0; i < dIn; i++) r2 += r[j * dIn + i] ** 2;
-      return fround(16 * scale[j] * scale[j] * (r2 / 64516) / dIn);
+      return fround(4 * scale[j] * Math.sqrt(r2 / 64516 / dIn));
     });
   }
 
-  /** ‖y‖² of one shifted row, fround(Σ z² / 65536) from its 15-bit activations. */
-  static ySquared(xp: ArrayLike<number>): number {
+  /** ‖y‖ of one shifted row, fround(sqrt(Σ z²) / 256) from its 15-bit activations. */
+  static yNorm(xp: ArrayLike<number>): number {
     let s = 0;
     for (const z of rescoreActivationsRef(xp).z) s += z * z;
-    return fround(s / 65536);
+    return fround(Math.sqrt(s) / 256);
   }
 
   /**
    * Which latents of one row are rescored (and then decided and valued by the rescored value),
    * given the row's int8 pre-activations (float32 values, the kernel's own) and s_x: those that
    * could be active, h > bar − d with d = fround(s_x · bound), in float32; with the residual plane
-   * d = s_x · √(bound² + u · ‖y‖²), each operation in float32.
+   * d = s_x · (bound + v · ‖y‖), each operation in float32.
    */
-  rescoreCandidates(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>, weightTerms?: { u: ArrayLike<number>; ySq: number }): boolean[] {
+  rescoreCandidates(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>, weightTerms?: { v: ArrayLike<number>; yNorm: number }): boolean[] {
     const { architecture, threshold } = this.w;
     return Array.from(bounds, (b, j) => {
       const bar = architecture === "jumprelu" ? fround(Math.max(0, threshold![j])) : 0;
-      const per = weightTerms ? fround(Math.sqrt(fround(fround(b * b) + fround(weightTerms.u[j] * weightTerms.ySq)))) : b;
+      const per = weightTerms ? fround(b + fround(weightTerms.v[j] * weightTerms.yNorm)) : b;
       return pre[j] > fround(bar - fround(xScale * per));
     });
   }
