@@ -1,7 +1,8 @@
 // What rescoring, offset folding and the encoder's residual plane cost per row at batch 1: int8
 // encode of a d_in × d_sae ReLU / JumpReLU SAE (~1% active, thresholds in the tail like trained
 // SAEs), this build (plain, with x_offset, with x_offset and W_enc_residual) against another (e.g. a
-// build without rescoring), interleaved in blocks so all see the same machine.
+// build without rescoring), interleaved in blocks so all see the same machine; wall and process CPU time per row
+// (the CPU time is less disturbed by other jobs preempting this one).
 //   node bench/rescore-cost.mjs --before /work/main/dist/node.js [--shape 768x24576] [--kernel simd128]
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -68,18 +69,20 @@ for (const [name, c] of Object.entries(cases)) {
     const sae = await lib.loadSae(bytes, o.kernel ? { kernel: o.kernel } : {});
     const load = performance.now() - t0;
     const codes = sae.encode(Float32Array.from(xs.flatMap((x) => Array.from(x))), xs.length);
-    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [], near: label === "before" ? NaN : nearShare(model, sae, weights) });
+    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [], cpu: [], near: label === "before" ? NaN : nearShare(model, sae, weights) });
   }
   const calls = Number(o.calls);
   for (let blk = 0; blk < Number(o.blocks); blk++) {
     for (const t of timed) {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       for (let i = 0; i < calls; i++) t.sae.encode(xs[i & 63], 1);
       t.ms.push((performance.now() - t0) / calls);
+      const c = process.cpuUsage(c0);
+      t.cpu.push((c.user + c.system) / 1000 / calls);
     }
   }
   for (const t of timed) {
     const s = t.ms.slice().sort((p, q) => p - q);
-    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents\tload ${t.load.toFixed(0)} ms`);
+    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tcpu median ${median(t.cpu).toFixed(3)} ms/row\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents\tload ${t.load.toFixed(0)} ms`);
   }
 }
