@@ -60,6 +60,8 @@ function usage(about, options) {
   return `usage: node ${script} [options]\n${about}\n\n${rows.map(([l, r]) => `  ${l.padEnd(w)}  ${r}`).join("\n")}\n`;
 }
 
+const shown = (raw) => (raw.trim() === "" ? "an empty value" : raw);
+
 /** The parsed values; the readers throw InputError naming the option. */
 class Options {
   constructor(values) {
@@ -68,7 +70,7 @@ class Options {
 
   int(name, min = 1) {
     const raw = this.values[name], v = Number(raw);
-    if (raw.trim() === "" || !Number.isInteger(v) || v < min) throw new InputError(`--${name} must be an integer ≥ ${min}, got ${raw}`);
+    if (raw.trim() === "" || !Number.isInteger(v) || v < min) throw new InputError(`--${name} must be an integer ≥ ${min}, got ${shown(raw)}`);
     return v;
   }
 
@@ -77,7 +79,7 @@ class Options {
     const raw = this.values[name], v = Number(raw);
     if (raw.trim() === "" || !Number.isFinite(v) || v <= above || v >= below) {
       const range = [above > -Infinity && `> ${above}`, below < Infinity && `< ${below}`].filter(Boolean).join(" and ");
-      throw new InputError(`--${name} must be a number${range ? ` ${range}` : ""}, got ${raw}`);
+      throw new InputError(`--${name} must be a number${range ? ` ${range}` : ""}, got ${shown(raw)}`);
     }
     return v;
   }

@@ -41,6 +41,10 @@ export function connectWithBackoff(url, o) {
     o.log?.({ event: "connected", sessionPresent: connack.sessionPresent });
     o.onConnect?.(client, connack);
   });
+  // mqtt.js counts only acknowledgements and ping responses as signs of life, and handles
+  // packets one at a time: behind a backlog of publishes the ping response comes too late and
+  // it drops a busy, healthy connection. A publish taken from the connection is a sign of life.
+  client.on("packetreceive", (packet) => packet.cmd === "publish" && client.reschedulePing(true));
   client.on("error", (e) => o.log?.({ event: "mqtt-error", message: e.message }));
   client.on("close", () => {
     if (ending || timer) return;

@@ -2,16 +2,19 @@
 // IoT gateway: subscribes to sensors/<device>/<stream>, keeps one anomaly detector
 // (sliding window + SAE learned on the device) per stream, and publishes every score
 // to scores/<device>/<stream> and every alert to alerts/<device>/<stream>, QoS 1.
-// Events and statistics go to stdout as JSON Lines. See README.md for the options.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+// Events and statistics go to stdout as JSON Lines. See README.md for the options,
+// the memory bound and the broker configuration under which nothing is lost.
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
-import { loadSae } from "sae-edge";
 import { commandLine, InputError } from "./cli.mjs";
 import { brokerUrl, connectWithBackoff } from "./connect.mjs";
 import { SeqTracker } from "./dedup.mjs";
 import { StreamDetector } from "./detector.mjs";
+import { loadModels, NAME, saveModel } from "./model-files.mjs";
 import { PayloadError, parsePayload } from "./payload.mjs";
+import { Outbox } from "./outbox.mjs";
+import { Reorder } from "./reorder.mjs";
+import { GatewayStore } from "./store.mjs";
 
 const KERNELS = ["scalar", "simd128", "relaxed"];
 const opts = commandLine(
@@ -22,9 +25,14 @@ const opts = commandLine(
     window: { type: "string", default: "8", arg: "n", help: "samples per vector" },
     learn: { type: "string", default: "500", arg: "n", help: "windows per stream to learn from" },
     fpr: { type: "string", default: "0.01", arg: "rate", help: "false-positive rate the threshold is calibrated for" },
-    "model-dir": { type: "string", arg: "dir", help: "save learned models here and load them at start" },
+    "model-dir": { type: "string", arg: "dir", help: "keep models and stream state here, so a restart goes on where it stopped" },
     "client-id": { type: "string", default: `sae-gateway-${hostname()}`, arg: "id", help: "MQTT client id; keep it across restarts" },
     "max-streams": { type: "string", default: "1000", arg: "n", help: "refuse more streams than this" },
+    "max-values": { type: "string", default: "64", arg: "n", help: "refuse a message with more values than this" },
+    reorder: { type: "string", default: "128", arg: "n", help: "per stream, samples that wait for an earlier one that is missing" },
+    "max-queued": { type: "string", default: "2000", arg: "n", help: "per stream, samples held while its model trains; more are dropped" },
+    resend: { type: "string", default: "1000", arg: "n", help: "publish the last n scores and alerts again after a reconnect or restart" },
+    "checkpoint-every": { type: "string", default: "2000", arg: "ms", help: "time between flushes of the journal to disk (with --model-dir)" },
     "stats-every": { type: "string", default: "10000", arg: "ms", help: "time between stats lines" },
     kernel: { type: "string", arg: "name", help: `${KERNELS.join(", ")} (default: the fastest)` },
   },
@@ -32,50 +40,74 @@ const opts = commandLine(
 const a = opts.values;
 const broker = brokerUrl(a.broker);
 const window = opts.int("window"), learn = opts.int("learn", 2), fpr = opts.number("fpr", 0, 1);
-const maxStreams = opts.int("max-streams"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
-const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/; // a device or stream name that is safe as a file name
+const reorder = opts.int("reorder", 0), maxStreams = opts.int("max-streams"), maxValues = opts.int("max-values"), maxQueued = opts.int("max-queued", 0);
+const resend = opts.int("resend", 0), checkpointEvery = opts.int("checkpoint-every"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
 const log = (o) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
-const stats = { received: 0, malformed: 0, duplicates: 0, accepted: 0, learned: 0, scored: 0, alerts: 0, published: 0, publishErrors: 0, streams: 0, busyMs: 0 };
+const stats = {
+  received: 0, malformed: 0, duplicates: 0, accepted: 0, learned: 0, scored: 0, alerts: 0, published: 0, publishErrors: 0, republished: 0, streams: 0, busyMs: 0,
+  // Messages refused by a memory cap, by cap.
+  dropped: { oversized: 0, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0, late: 0 },
+};
 let sent = 0; // publishes issued; those not yet acknowledged are pendingOut
-const streams = new Map(); // "device/stream" → { detector, seqs, nextLocalSeq }
+const streams = new Map(); // "device/stream" → { detector, seqs, order, nextLocalSeq }
 const modelDir = a["model-dir"];
 let mqttClient = null;
 
-// Models learned before (a restarted gateway does not learn again).
-const saved = new Map();
+// Models learned before, and the streams' state (a restarted gateway does not learn again).
+let saved = new Map(), store = null, restored = { streams: {}, outbox: [], entries: [] };
 if (modelDir) {
   if (existsSync(modelDir) && !statSync(modelDir).isDirectory()) throw new InputError(`--model-dir ${modelDir} is a file, not a folder`);
   mkdirSync(modelDir, { recursive: true });
-  for (const f of readdirSync(modelDir).filter((f) => f.endsWith(".safetensors"))) {
-    const key = f.slice(0, -".safetensors".length).replace("@", "/");
-    const path = join(modelDir, f);
-    try {
-      saved.set(key, await loadSae(readFileSync(path), { kernel }));
-    } catch (e) {
-      throw e.name === "SaeEdgeError" ? new InputError(`${path}: ${e.message}`) : e;
-    }
-    log({ event: "model-loaded", stream: key });
-  }
+  store = new GatewayStore(modelDir);
+  restored = store.load();
+  saved = await loadModels(modelDir, kernel, log);
 }
 
+// One training at a time: memory for one trainer, whatever the number of streams learning.
+let trainings = Promise.resolve();
+function schedule(job) {
+  const run = trainings.then(job);
+  trainings = run.catch(() => {});
+  return run;
+}
+
+const outbox = new Outbox(resend);
 function publish(topic, body) {
   sent++;
-  mqttClient.publish(topic, JSON.stringify(body), { qos: 1 }, (err) => {
-    if (err) stats.publishErrors++;
-    else stats.published++;
+  const text = JSON.stringify(body);
+  send(outbox.add(topic, text), topic, text, (err) => (err ? stats.publishErrors++ : stats.published++));
+}
+
+function send(id, topic, text, done) {
+  mqttClient.publish(topic, text, { qos: 1 }, (err) => {
+    if (!err) outbox.acked(id);
+    done(err);
   });
 }
 
-function streamFor(device, name) {
-  const key = `${device}/${name}`;
+/** Publishes again what the broker may have lost (see outbox.mjs). */
+function republish() {
+  for (const [id, topic, text] of outbox.entries()) {
+    outbox.again(id);
+    send(id, topic, text, (err) => err || stats.republished++);
+  }
+}
+
+function streamFor(key, state) {
   let s = streams.get(key);
   if (s) return s;
   if (streams.size >= maxStreams) return null;
+  const [device, name] = key.split("/");
+  const sae = saved.get(key);
+  saved.delete(key);
   const detector = new StreamDetector({
     window,
     learn,
+    maxQueued,
+    schedule,
     train: { fpr, kernel },
-    sae: saved.get(key),
+    sae,
+    state: state?.detector,
     onResult: (r) => {
       stats.scored++;
       const body = { device, stream: name, ...r };
@@ -87,15 +119,36 @@ function streamFor(device, name) {
     },
     onModel: ({ bytes }) => {
       stats.learned++;
-      if (modelDir) writeFileSync(join(modelDir, `${device}@${name}.safetensors`), bytes);
       log({ event: "model-learned", stream: key });
+      try {
+        if (modelDir) saveModel(modelDir, key, bytes);
+      } catch (e) {
+        // A full disk, say: the model keeps scoring, and after a restart the stream learns again.
+        log({ event: "model-save-failed", stream: key, message: e.message });
+      }
     },
     onError: (e) => log({ event: "learn-failed", stream: key, message: e.message }),
   });
-  s = { detector, seqs: new SeqTracker(), nextLocalSeq: 0 };
+  const fresh = !sae || state; // a stream with a model but no history at all counts from its first message
+  const seqs = state?.seqs ? SeqTracker.fromJSON(state.seqs) : new SeqTracker(fresh ? 0 : null);
+  const order = new Reorder(reorder, state?.order ?? { next: fresh ? 0 : null, held: [] });
+  s = { detector, seqs, order, nextLocalSeq: state?.nextLocalSeq ?? 0 };
   streams.set(key, s);
   stats.streams = streams.size;
   return s;
+}
+
+/** A new sample that fits the stream: in the sender's order to the detector. false: it came too late. */
+function accept(s, seq, local, values) {
+  if (local) {
+    s.nextLocalSeq = seq + 1;
+    return s.detector.push(seq, values);
+  }
+  s.seqs.isNew(seq);
+  const ready = s.order.add(seq, values);
+  if (!ready) return false;
+  for (const [q, v] of ready) s.detector.push(q, v);
+  return true;
 }
 
 function onMessage(topic, payload, packet) {
@@ -105,25 +158,30 @@ function onMessage(topic, payload, packet) {
     stats.malformed++;
     if (stats.malformed <= 20 || stats.malformed % 1000 === 0) log({ event: "malformed", topic, reason, count: stats.malformed });
   };
+  const drop = (limit) => void stats.dropped[limit]++;
   const [, device, name, ...rest] = topic.split("/");
   if (rest.length || !NAME.test(device ?? "") || !NAME.test(name ?? "")) return reject("topic is not sensors/<device>/<stream>");
   let msg;
   try {
-    msg = parsePayload(payload, packet.properties ?? {});
+    msg = parsePayload(payload, packet.properties ?? {}, maxValues);
   } catch (e) {
-    if (e instanceof PayloadError) return reject(e.message);
-    throw e;
+    if (!(e instanceof PayloadError)) throw e;
+    return e.limit ? drop(e.limit) : reject(e.message);
   }
-  const s = streamFor(device, name);
-  if (!s) return reject(`more than ${maxStreams} streams`);
+  const key = `${device}/${name}`;
+  const s = streamFor(key);
+  if (!s) return drop("too-many-streams");
   if (!s.detector.fits(msg.values)) return reject(`expected ${s.detector.channels} values, got ${msg.values.length}`);
   // Without a sender's sequence number there is nothing to de-duplicate on.
-  const seq = msg.seq ?? s.nextLocalSeq++;
-  if (msg.seq !== undefined && !s.seqs.isNew(seq)) {
+  const local = msg.seq === undefined;
+  if (!local && s.seqs.seen(msg.seq)) {
     stats.duplicates++;
     return;
   }
-  s.detector.push(seq, msg.values);
+  if (s.detector.full) return drop("queue-full");
+  const seq = local ? s.nextLocalSeq : msg.seq;
+  store?.append(key, seq, local, msg.values); // before the PUBACK: a kill from here on loses nothing
+  if (!accept(s, seq, local, msg.values)) return drop("late");
   stats.accepted++;
   stats.busyMs += performance.now() - t0;
 }
@@ -131,26 +189,64 @@ function onMessage(topic, payload, packet) {
 function snapshot() {
   const missing = [...streams.values()].reduce((n, s) => n + s.seqs.missing, 0);
   const senderRestarts = [...streams.values()].reduce((n, s) => n + s.seqs.restarts, 0);
-  return { ...stats, missing, senderRestarts, pendingOut: sent - stats.published - stats.publishErrors };
+  return { ...stats, dropped: { ...stats.dropped }, missing, senderRestarts, pendingOut: sent - stats.published - stats.publishErrors };
 }
 
+function* streamStates() {
+  for (const [key, s] of streams) yield [key, { detector: s.detector.state(), seqs: s.seqs.toJSON(), order: s.order.toJSON(), nextLocalSeq: s.nextLocalSeq }];
+}
+
+let connects = 0;
 const { client, end } = connectWithBackoff(broker, {
   clientId: a["client-id"],
   log,
   // Subscribing again is harmless when the broker kept the session, and needed when it did not.
-  onConnect: (c) => c.subscribe(a.topic, { qos: 1 }, (err) => log(err ? { event: "subscribe-failed", message: err.message } : { event: "subscribed", topic: a.topic })),
+  onConnect: (c, connack) => {
+    if (connects++ > 0) republish();
+    c.subscribe(a.topic, { qos: 1 }, (err) => {
+      log(err ? { event: "subscribe-failed", message: err.message } : { event: "subscribed", topic: a.topic });
+      // A broker that lost our session dropped what senders published before this moment:
+      // tell them (retained, so a sender that connects later hears it too) to publish it again.
+      if (!err && !connack.sessionPresent) c.publish(`gateways/${a["client-id"]}/subscribed`, JSON.stringify({ t: new Date().toISOString() }), { qos: 1, retain: true });
+    });
+  },
 });
 mqttClient = client;
-client.on("message", onMessage);
+
+// Where the last run stopped: the snapshot, then the journal after it. Windows the last run
+// scored but had not published for sure are published again (consumers de-duplicate on seq).
+if (store) {
+  for (const [topic, text] of restored.outbox ?? []) outbox.add(topic, text);
+  republish();
+  for (const [key, state] of Object.entries(restored.streams)) streamFor(key, state);
+  for (const [key, seq, local, values] of restored.entries) {
+    // A stream the snapshot does not hold began after it: its whole history is in the journal.
+    const s = streamFor(key, { detector: {} });
+    if (s?.detector.fits(values) && (local || !s.seqs.seen(seq))) accept(s, seq, local, values);
+  }
+  for (const [key, sae] of saved) streamFor(key, undefined) ?? sae.dispose();
+  log({ event: "restored", streams: streams.size, replayed: restored.entries.length });
+  store.checkpoint(streamStates(), outbox.messages());
+}
+
+// Each message is handled (and journaled) before mqtt.js sends its PUBACK.
+client.handleMessage = (packet, done) => {
+  onMessage(packet.topic, packet.payload, packet);
+  done();
+};
 const ticker = setInterval(() => log({ event: "stats", ...snapshot() }), statsEvery);
+const checkpointer = store && setInterval(() => store.sync() && store.checkpoint(streamStates(), outbox.messages()), checkpointEvery);
 
 async function shutdown(signal) {
   clearInterval(ticker);
+  clearInterval(checkpointer);
   log({ event: "stopping", signal });
   await end();
+  store?.checkpoint(streamStates(), outbox.messages());
+  store?.close();
   for (const s of streams.values()) s.detector.dispose();
-  log({ event: "final-stats", ...snapshot() });
-  process.exit(0);
+  // Exit once the line is written: stdout to a pipe is asynchronous, and exit() would drop it.
+  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), event: "final-stats", ...snapshot() }) + "\n", () => process.exit(0));
 }
 process.on("SIGTERM", () => shutdown("SIGTERM"));
 process.on("SIGINT", () => shutdown("SIGINT"));

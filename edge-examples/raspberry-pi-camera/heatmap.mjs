@@ -1,9 +1,9 @@
 // An alert picture: the frame's luma in grey, patches scoring over half the threshold
 // tinted red (most at 1.15 × the threshold), and the worst patch outlined in yellow.
-import { writeFile } from "node:fs/promises";
 import { PNG } from "pngjs";
+import { writeFileDurable } from "./durable.mjs";
 
-export async function writeHeatmap(path, frame, grid, ratio, threshold, worst) {
+export function writeHeatmap(path, frame, grid, ratio, threshold, worst) {
   const { width, height, stride } = grid;
   const png = new PNG({ width, height });
   const heat = new Float32Array(width * height);
@@ -24,5 +24,5 @@ export async function writeHeatmap(path, frame, grid, ratio, threshold, worst) {
       png.data[o + 3] = 255;
     }
   }
-  await writeFile(path, PNG.sync.write(png, { deflateLevel: 3 })); // fast: alerts come in runs
+  writeFileDurable(path, PNG.sync.write(png, { deflateLevel: 3 })); // fast: alerts come in runs
 }

@@ -2,10 +2,11 @@
 // errors into a frame score (each position's typical error on held-out learning
 // frames) and the frame threshold. All of it lives in one model file: the SAE's
 // tensors, the rest in its provenance metadata.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { buildModel, loadSae, nodeBuilds, serializeModel } from "sae-edge";
 import { matrixBatches, trainSae } from "sae-edge/train";
 import { InputError } from "./cli.mjs";
+import { writeFileDurable } from "./durable.mjs";
 
 export const TRAIN_DEFAULTS = { dSae: 64, k: 4, epochs: 6, batch: 256, seed: 0 };
 
@@ -51,13 +52,20 @@ export class CameraModel {
     const sae = await loadSae(bytes, { kernel });
     const camera = sae.info.provenance.camera;
     if (!camera?.baseline) throw new InputError(`${path} is not a camera model (no provenance.camera)`);
-    const want = gridSpec(grid), have = camera.grid;
+    const want = gridSpec(grid), have = camera.grid ?? {};
     for (const k of Object.keys(want)) if (want[k] !== have[k]) throw new InputError(`${path} was learned with --${k} ${have[k]}, not ${want[k]}`);
+    // Checked here so that a damaged file fails at start, not as NaN scores on every frame.
+    const positive = (v) => typeof v === "number" && v > 0 && Number.isFinite(v);
+    if (!Array.isArray(camera.baseline) || camera.baseline.length !== grid.count || !camera.baseline.every(positive) || !positive(camera.threshold)) {
+      throw new InputError(`${path}: its camera baseline or threshold is damaged (expected ${grid.count} positive numbers and a positive threshold)`);
+    }
+    if (sae.info.dIn !== grid.dIn) throw new InputError(`${path} takes ${sae.info.dIn} values per patch, not ${grid.dIn}`);
     return new CameraModel(sae, bytes, camera);
   }
 
+  /** Atomically and durably: a crash while saving leaves the old file, never part of the new one. */
   save(path) {
-    return writeFile(path, this.bytes);
+    writeFileDurable(path, this.bytes);
   }
 
   /** Per-patch reconstruction errors of one frame's patch rows. */

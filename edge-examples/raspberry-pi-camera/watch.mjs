@@ -4,9 +4,10 @@
 // first frames on the device (or loads a model), scores every later frame by its worst
 // patch, and writes JSON Lines events to stdout and a heatmap PNG for each alert.
 // See README.md for the options and the commands on a Raspberry Pi.
-import { mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { commandLine, fail, InputError } from "./cli.mjs";
+import { isLeftover } from "./durable.mjs";
 import { i420Bytes, sizeHint } from "./frames.mjs";
 import { writeHeatmap } from "./heatmap.mjs";
 import { CameraModel } from "./model.mjs";
@@ -55,6 +56,16 @@ const train = { margin: opts.number("margin", 0), kernel: opts.choice("kernel", 
 if (train.k > train.dSae) throw new InputError(`--k ${train.k} is more than --d-sae ${train.dSae}`);
 if (a.exec && a.input !== "-") throw new InputError("give --input or --exec, not both");
 mkdirSync(a["out-dir"], { recursive: true });
+// Checked now, not after learning: a --save that cannot be written would waste the learning.
+if (a.save) {
+  if (existsSync(a.save) && statSync(a.save).isDirectory()) throw new InputError(`--save ${a.save} is a folder, not a file`);
+  const folder = dirname(resolve(a.save));
+  if (!statSync(folder).isDirectory()) throw new InputError(`--save ${a.save}: ${folder} is not a folder`);
+  accessSync(folder, constants.W_OK);
+  // What a save killed half-way left behind (the saved model itself is whole: durable.mjs).
+  const leftover = `.${basename(a.save)}.tmp-`;
+  for (const f of readdirSync(folder)) if (f.startsWith(leftover) && isLeftover(f)) rmSync(join(folder, f), { force: true });
+}
 
 // A file's size says at once whether the geometry is right (a pipe's, only at its end).
 let hint = null; // what the input's size says about the geometry, if it does not fit
@@ -64,6 +75,7 @@ if (!a.exec && a.input !== "-") {
   if (file.isFile()) hint = sizeHint(file.size, width, height, stride);
   if (hint) log({ event: "size-warning", hint });
 }
+if (a.model && statSync(a.model).isDirectory()) throw new InputError(`--model ${a.model} is a folder, not a file`);
 let model = a.model ? await CameraModel.load(a.model, grid, train.kernel) : null;
 log({ event: "start", width, height, stride, frameBytes, patches: grid.count, patchDims: grid.dIn, model: a.model ?? null });
 
@@ -99,7 +111,7 @@ for await (const buf of source) {
     if (learning.length < learnFrames) continue;
     const t = performance.now();
     model = await CameraModel.learn(learning.splice(0), grid, train);
-    if (a.save) await model.save(a.save);
+    if (a.save) model.save(a.save);
     log({ event: "learned", frames: learnFrames, threshold: model.camera.threshold, seconds: (performance.now() - t) / 1000, saved: a.save ?? null });
     continue;
   }
@@ -118,7 +130,7 @@ for await (const buf of source) {
       lastPng = frame;
       png = join(a["out-dir"], `alert-${String(frame).padStart(6, "0")}.png`);
       pngs++;
-      await writeHeatmap(png, buf, grid, ratio, model.camera.threshold, at);
+      writeHeatmap(png, buf, grid, ratio, model.camera.threshold, at);
     }
     log({ event: "alert", frame, score, threshold: model.camera.threshold, patch: { x, y, size: grid.patch * grid.downscale }, png });
   } else if (scored % every === 0) {

@@ -4,7 +4,7 @@
 // command that dies mid-frame and is restarted; then the same script under qemu-user
 // arm64 Node with a Raspberry Pi 4 CPU (cortex-a72).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -151,6 +151,22 @@ describe("Raspberry Pi camera example", () => {
   });
 });
 
+describe("Raspberry Pi camera example: its model file", () => {
+  it("removes what a killed save left, saves the model whole, and loads it", async () => {
+    const clip = ffmpegToFile(6, ["scale=320:240"], "save.yuv");
+    const model = at("saved.safetensors");
+    writeFileSync(at(".saved.safetensors.tmp-4242-0"), "half a model");
+    const geometry = ["--width", "320", "--height", "240", "--out-dir", at("save-alerts")];
+    const learned = await watch(["--input", clip, ...geometry, "--learn", "4", "--save", model]);
+    ok(learned);
+    expect(learned.events.find((e) => e.event === "learned")).toMatchObject({ saved: model });
+    expect(readdirSync(tmp).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    const loaded = await watch(["--input", clip, ...geometry, "--model", model]);
+    ok(loaded);
+    expect(loaded.events.at(-1)).toMatchObject({ event: "end", frames: 6, scored: 6 });
+  });
+});
+
 describe("Raspberry Pi camera example: bad input", () => {
   const run = (args: string[]) => runAsync(process.execPath, [WATCH, "--out-dir", at("bad"), ...args]);
 
@@ -174,6 +190,15 @@ describe("Raspberry Pi camera example: bad input", () => {
       [["--model", at("missing.safetensors")], /missing\.safetensors: no such file or directory/],
       [["--model", at("not-a-model.safetensors")], /safetensors/],
       [["--model", join(REPO, "models/mnist-topk-1024.safetensors")], /is not a camera model/],
+      [["--model", tmp], /--model .* is a folder, not a file/],
+      [["--width", "12.5"], /--width must be an integer ≥ 1, got 12\.5/],
+      [["--height=-480"], /--height must be an integer ≥ 1, got -480/],
+      [["--width", ""], /--width must be an integer ≥ 1, got an empty value/],
+      [["--k", "65"], /--k 65 is more than --d-sae 64/],
+      [["--input", at("x.yuv"), "--exec", "cat"], /give --input or --exec, not both/],
+      [["--save", tmp], /--save .* is a folder, not a file/],
+      [["--save", at("no-such-folder/camera.safetensors")], /no-such-folder: no such file or directory/],
+      [["--out-dir", at("not-a-model.safetensors")], /not-a-model\.safetensors: file already exists|not a directory/],
     ];
     const runs = await Promise.all(cases.map(([args]) => run(args)));
     runs.forEach((r, i) => expectOneLineError(r, cases[i][1], cases[i][0].join(" ")));

@@ -1,96 +1,40 @@
 // The IoT gateway example against a real mosquitto broker (Debian package) on 127.0.0.1:
 // the Suthaharan sensor data replayed as four devices, the broker restarted mid-stream,
 // a flood of malformed payloads; every message counted in and out.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer, connect as tcpConnect } from "node:net";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auroc } from "../../src/metrics/detection.js";
 import { runAsync } from "../helpers/child.js";
-import { REPO } from "../helpers/common.mjs";
 import { expectHelp, expectOneLineError } from "../helpers/example-script.js";
-import { findBinary } from "../helpers/find-binary.js";
+import { EVALUATE, freePort, GATEWAY, killAll, mosquitto, portOpen, type Proc, REPLAY, start as startIn, waitFor, writeBrokerConfig } from "./iot-gateway-harness.js";
 
-const GATEWAY = join(REPO, "edge-examples/iot-gateway/gateway.mjs");
-const REPLAY = join(REPO, "edge-examples/iot-gateway/replay.mjs");
-const EVALUATE = join(REPO, "edge-examples/iot-gateway/evaluate.mjs");
 const LIMIT = 2600; // readings per mote: past both labelled events (mote 1 from 2344, mote 4 from 2362)
 const WINDOW = 8;
 const LEARN = 1000;
 const MOTES = ["mote1", "mote2", "mote3", "mote4"];
 const FLOOD = 600;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 40_000, state: () => string = () => ""): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${state()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = tcpConnect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
-
-interface Proc { child: ChildProcess; lines: Record<string, unknown>[]; stderr: string; exited: Promise<number | null> }
-
-function start(exe: string, args: string[]): Proc {
-  const child = spawn(exe, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-  const p: Proc = { child, lines: [], stderr: "", exited: new Promise((r) => child.once("exit", (code) => r(code))) };
-  let buf = "";
-  child.stdout!.on("data", (d) => {
-    buf += d;
-    const parts = buf.split("\n");
-    buf = parts.pop()!;
-    for (const l of parts) if (l.trim()) p.lines.push(JSON.parse(l));
-  });
-  child.stderr!.on("data", (d) => (p.stderr += d));
-  return p;
-}
-
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-gateway-"));
 const procs: Proc[] = [];
 let port = 0;
 let broker: Proc;
-const mosquitto = () => findBinary("mosquitto", "mosquitto");
-
-function startBroker(): Proc {
-  const p = start(mosquitto(), ["-c", join(tmp, "mosquitto.conf")]);
-  procs.push(p);
-  return p;
-}
+const start = (exe: string, args: string[]) => startIn(exe, args, procs);
+const startBroker = () => start(mosquitto(), ["-c", join(tmp, "mosquitto.conf")]);
 
 beforeAll(async () => {
   port = await freePort();
-  // Persistence keeps sessions and queued QoS 1 messages over the restart; an unlimited
-  // queue keeps the broker from dropping messages for a gateway that is busy learning.
-  writeFileSync(join(tmp, "mosquitto.conf"), [
-    `listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence true", `persistence_location ${tmp}/`,
-    "max_queued_messages 0", "log_dest stderr",
-    // Run as root, mosquitto would switch to the user "mosquitto", who cannot write here.
-    `user ${userInfo().username}`, "",
-  ].join("\n"));
+  writeBrokerConfig(tmp, port);
   broker = startBroker();
   await waitFor("mosquitto to listen", () => portOpen(port), 10_000);
 });
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+  killAll(procs);
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -103,7 +47,6 @@ describe("IoT gateway with mosquitto", () => {
     const url = `mqtt://127.0.0.1:${port}`;
     const gateway = start(process.execPath, [GATEWAY, "--broker", url, "--window", String(WINDOW), "--learn", String(LEARN),
       "--model-dir", join(tmp, "models"), "--client-id", "gw-test", "--stats-every", "500"]);
-    procs.push(gateway);
     await waitFor("the gateway to subscribe", () => gateway.lines.some((l) => l.event === "subscribed"));
 
     // An observer with a persistent session, so scores published during the restart reach it.
@@ -124,7 +67,6 @@ describe("IoT gateway with mosquitto", () => {
 
     // Spaced out so that the restart and the flood land in the middle of the stream.
     const replay = start(process.execPath, [REPLAY, "--broker", url, "--limit", String(LIMIT), "--interval", "1", "--client-id", "replay-test"]);
-    procs.push(replay);
     const t0 = performance.now();
 
     await waitFor("scores after learning", () => scores.size >= 200);
@@ -172,8 +114,10 @@ describe("IoT gateway with mosquitto", () => {
 
     // In: every reading accepted once, repeats dropped, every bad payload rejected.
     expect(final.accepted).toBe(MOTES.length * LIMIT);
-    expect(final.malformed).toBe(FLOOD);
-    expect(final.received).toBe(final.accepted + final.malformed + final.duplicates);
+    // The 2000-value payload is over the --max-values cap: dropped unread, not malformed.
+    expect(final.dropped).toEqual({ oversized: FLOOD / bad.length, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0, late: 0 });
+    expect(final.malformed).toBe(FLOOD - FLOOD / bad.length);
+    expect(final.received).toBe(final.accepted + final.malformed + final.duplicates + FLOOD / bad.length);
     expect(final.missing).toBe(0);
     expect(final.senderRestarts).toBe(0);
     expect(final.learned).toBe(MOTES.length);
@@ -207,15 +151,12 @@ describe("IoT gateway example scripts: bad input", () => {
   const run = (script: string, args: string[]) => runAsync(process.execPath, [script, ...args]);
 
   it("print their usage for --help and exit 0", async () => {
-    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "stats-every", "kernel"]);
-    expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id"]);
+    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "reorder", "resend", "checkpoint-every", "stats-every", "kernel"]);
+    expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id", "resend"]);
     expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "json"]);
   });
 
   it("end every bad option, value or model file with one line on stderr and exit code 2", async () => {
-    const models = join(tmp, "bad-models");
-    mkdirSync(models);
-    writeFileSync(join(models, "pump@flow.safetensors"), "not a model");
     const cases: [string, string[], RegExp][] = [
       [GATEWAY, ["--bogus"], /^gateway\.mjs: unknown option --bogus/],
       [GATEWAY, ["--window", "abc"], /--window must be an integer ≥ 1, got abc/],
@@ -224,10 +165,16 @@ describe("IoT gateway example scripts: bad input", () => {
       [GATEWAY, ["--broker", "localhost"], /--broker localhost/],
       [GATEWAY, ["--broker", "http://127.0.0.1:1883"], /--broker http:\/\/127\.0\.0\.1:1883: expected an mqtt:\/\//],
       [GATEWAY, ["--model-dir", GATEWAY], /--model-dir .* is a file, not a folder/],
-      [GATEWAY, ["--model-dir", models], /pump@flow\.safetensors: safetensors/],
+      [GATEWAY, ["--max-values", "0"], /--max-values must be an integer ≥ 1, got 0/],
+      [GATEWAY, ["--max-queued", "x"], /--max-queued must be an integer ≥ 0, got x/],
+      [GATEWAY, ["--checkpoint-every", "1.5"], /--checkpoint-every must be an integer ≥ 1, got 1\.5/],
+      [GATEWAY, ["--model-dir", join(GATEWAY, "sub")], /gateway\.mjs\/sub: not a directory|file already exists/],
       [REPLAY, ["--format", "xml"], /^replay\.mjs: --format must be one of json, binary, mixed, got xml/],
       [REPLAY, ["--limit", "0"], /--limit must be an integer ≥ 1, got 0/],
       [REPLAY, ["--interval"], /--interval/],
+      [REPLAY, ["--resend", "5000"], /^replay\.mjs: --resend must be at most 1000, got 5000/],
+      [GATEWAY, ["--reorder=x"], /--reorder must be an integer ≥ 0, got x/],
+      [GATEWAY, ["--resend", ""], /--resend must be an integer ≥ 0, got an empty value/],
       [EVALUATE, ["--span", "x"], /^evaluate\.mjs: --span must be an integer ≥ 2, got x/],
     ];
     const runs = await Promise.all(cases.map(([script, args]) => run(script, args)));

@@ -1,0 +1,55 @@
+// The examples' durable writes (edge-examples/*/durable.mjs: the gateway's models and
+// snapshots, the camera's model and PNGs) against kill -9: a writer replaces a 1 MiB file
+// over and over and is killed at seeded random moments. The file must always be one whole
+// version, never a mix or a prefix, and anything else left is a temp file the gateway removes.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO } from "../helpers/common.mjs";
+
+const TRIALS = 30;
+const SEED = Number(process.env.SEED ?? 1130);
+const SIZE = 1 << 20;
+const tmp = mkdtempSync(join(tmpdir(), "sae-edge-durable-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe.each(["iot-gateway", "raspberry-pi-camera"])("%s/durable.mjs under kill -9", (folder) => {
+  it(`leaves a whole file in ${TRIALS} seeded kills (seed ${SEED})`, async () => {
+    const module = pathToFileURL(join(REPO, "edge-examples", folder, "durable.mjs")).href;
+    // Version g: SIZE bytes, all equal to g % 251 + 1.
+    const writer = `
+      import { writeFileDurable } from ${JSON.stringify(module)};
+      for (let g = 0; ; g++) writeFileDurable(process.argv[1], Buffer.alloc(${SIZE}, g % 251 + 1));`;
+    const random = rng(SEED);
+    const versions = new Set<number>();
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const dir = join(tmp, `${folder}-${trial}`);
+      mkdirSync(dir);
+      const target = join(dir, "model.safetensors");
+      const child = spawn(process.execPath, ["--input-type=module", "-e", writer, target], { stdio: "ignore" });
+      const exited = new Promise((r) => child.once("exit", r));
+      // Killed at a random moment once the writes are under way.
+      while (!existsSync(target)) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, random() * 100));
+      child.kill("SIGKILL");
+      await exited;
+      const bytes = readFileSync(target);
+      expect(bytes.length, `trial ${trial}`).toBe(SIZE);
+      expect(bytes.every((b) => b === bytes[0]), `trial ${trial}: a mix of versions`).toBe(true);
+      versions.add(bytes[0]);
+      expect(readdirSync(dir).filter((f) => f !== "model.safetensors").every((f) => /^\.model\.safetensors\.tmp-\d+-\d+$/.test(f))).toBe(true);
+    }
+    expect(versions.size).toBeGreaterThan(3); // the kills landed at different versions
+  }, 60_000);
+});
