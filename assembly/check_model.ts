@@ -1,7 +1,7 @@
 // The descriptor contract, asserted by model_prepare in debug builds (release builds trust the
 // host, src/runtime/placement.ts, which validates the model file before it writes one).
 import {
-  mi, mp, M_D_IN, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_QUANT, M_NORM, M_W_ENC, M_ENC_SCALE, M_ENC_ZSUM, M_ENC_QERR,
+  mi, mp, M_D_IN, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_QUANT, M_NORM, M_W_ENC, M_ENC_SCALE, M_ENC_ZSUM, M_ENC_QERR, M_ENC_RESID, M_ENC_RERR,
   M_B_ENC, M_THRESH, M_W_DEC, M_DEC_SCALE, M_B_DEC, M_MAG_SCALE, M_MAG_BIAS, M_SCREEN, M_BYTES,
   ACT_TOPK, ACT_JUMPRELU, ACT_GATED, ACT_GROUPMAX, QUANT_I8, QUANT_F32, NORM_CONSTANT_NORM,
 } from "./model";
@@ -35,6 +35,9 @@ export function checkModel(m: usize, screen: bool = false): void {
     assert(aligned(mp(m, M_ENC_SCALE)) && aligned(mp(m, M_ENC_ZSUM)), "int8 scales and weight sums must be 16-byte aligned");
     assert(padsZero(mp(m, M_ENC_SCALE), dSae, dSaePad), "W_enc scales must be zero past d_sae");
     assert(mp(m, M_ENC_QERR) == 0 || (aligned(mp(m, M_ENC_QERR)) && padsZero(mp(m, M_ENC_QERR), dSae, dSaePad)), "rescoring bounds must be 16-byte aligned and zero past d_sae");
+    assert(mp(m, M_ENC_RESID) == 0 || (aligned(mp(m, M_ENC_RESID)) && aligned(mp(m, M_ENC_RERR)) && padsZero(mp(m, M_ENC_RERR), dSae, dSaePad)), "the residual plane and its bound terms must be 16-byte aligned, the terms zero past d_sae");
+  } else {
+    assert(mp(m, M_ENC_RESID) == 0, "a residual plane is for int8 models only");
   }
   if (act == ACT_JUMPRELU) assert(aligned(mp(m, M_THRESH)), "JumpReLU thresholds must be 16-byte aligned");
   if (act == ACT_GATED) assert(aligned(mp(m, M_MAG_SCALE)) && aligned(mp(m, M_MAG_BIAS)), "gated magnitudes must be 16-byte aligned");

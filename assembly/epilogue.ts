@@ -3,7 +3,7 @@
 import { Selection, selectPush } from "./select";
 import { RowStats } from "./quantize_x";
 import { rescoreLatent } from "./rescore_i8_1x16";
-import { mp, M_ENC_QERR } from "./model";
+import { mp, M_ENC_QERR, M_ENC_RESID, M_ENC_RERR } from "./model";
 
 export const OUT_PREACT: i32 = 0;
 export const OUT_SELECT: i32 = 1;
@@ -24,12 +24,14 @@ export const OUT_SELECT: i32 = 1;
   gmBestJ: i32;
   gmSecond: f32;
   gmSecondJ: i32;
-  // int8 near-boundary rescoring (0 = off): the model, the row's 15-bit activations z, its
-  // statistics (s_x) and the per-latent bounds per unit of s_x.
+  // int8 rescoring of every latent that could be active (0 = off): the model, the row's 15-bit
+  // activations z, its statistics (s_x, ‖y‖), the per-latent bounds per unit of s_x and, with a
+  // residual plane, their weight terms (else 0).
   rm: usize;
   rz: usize;
   row: RowStats;
   qerr: usize;
+  rerr: usize;
   // Set when a pre-activation of the row is not finite (float32 overflow), and the first
   // such row of the current call (or -1), which the host reads with overflow_row(ws).
   overflow: bool;
@@ -55,18 +57,21 @@ export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usi
   e.overflow = false;
 }
 
-// Turns on near-boundary rescoring for this row (int8 models with bounds): z is filled by
+// Turns on rescoring for this row (int8 models with bounds): z is filled by
 // prepareRow before the GEMV reaches the epilogue.
 export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats): void {
   e.qerr = mp(m, M_ENC_QERR);
+  e.rerr = mp(m, M_ENC_RESID) ? mp(m, M_ENC_RERR) : 0;
   e.rm = e.qerr ? m : 0;
   e.rz = z;
   e.row = row;
 }
 
-// Latent j's rescoring bound for this row: s_x times its bound per unit of s_x.
+// Latent j's rescoring bound for this row: s_x · e_j, or with a residual plane s_x · (e_j + v_j · ‖y‖).
 @inline function boundOf(e: Epilogue, j: i32): f32 {
-  return e.row.xScale * load<f32>(e.qerr + (<usize>j << 2));
+  const q = load<f32>(e.qerr + (<usize>j << 2));
+  if (!e.rerr) return e.row.xScale * q;
+  return e.row.xScale * (q + load<f32>(e.rerr + (<usize>j << 2)) * e.row.yNorm);
 }
 function rescoreAt(e: Epilogue, j: i32): f32 {
   const h = rescoreLatent(e.rm, e.rz, e.row.xScale, j);
@@ -106,7 +111,7 @@ export function epilogueCheck(e: Epilogue, h: f32): void {
     return;
   }
   if (j >= e.dSae) return;
-  if (e.rm) nearBoundary(e, j, h, barOf(e, j));
+  if (e.rm) rescoredCandidate(e, j, h, barOf(e, j));
   else if (h > barOf(e, j)) activate(e, j, h);
 }
 
@@ -121,18 +126,12 @@ export function epilogueCheck(e: Epilogue, h: f32): void {
   }
 }
 
-// With rescoring: an int8 value within the bound of the bar (gated: or of the magnitude's zero)
-// is replaced by its exact 15-bit value before the decision.
-function nearBoundary(e: Epilogue, j: i32, h: f32, bar: f32): void {
-  const d = boundOf(e, j);
-  if (!(h > bar - d)) return;
-  if (h <= bar + d) {
-    h = rescoreAt(e, j);
-  } else if (e.magScale) {
-    const off = <usize>j << 2;
-    const ms = load<f32>(e.magScale + off);
-    if (abs(ms * h + load<f32>(e.magBias + off)) <= ms * d) h = rescoreAt(e, j);
-  }
+// With rescoring: every int8 value above the bar minus its bound could be active, so it is replaced
+// by its rescored value, which decides and values it (gated: the magnitude too). Latents below are
+// decided by the 7-bit pass alone.
+function rescoredCandidate(e: Epilogue, j: i32, h: f32, bar: f32): void {
+  if (!(h > bar - boundOf(e, j))) return;
+  h = rescoreAt(e, j);
   if (h > bar) activate(e, j, h);
 }
 
@@ -157,8 +156,12 @@ function nearBoundary(e: Epilogue, j: i32, h: f32, bar: f32): void {
   }
   const thr = f32x4.splat(e.sel.thr);
   let bar = e.thresh ? f32x4.max(v128.load(e.thresh + (<usize>j0 << 2)), thr) : thr;
-  // The same f32 operations as nearBoundary's bar − bound, so no lane it would take is skipped.
-  if (e.rm) bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), v128.load(e.qerr + (<usize>j0 << 2))));
+  // The same f32 operations as rescoredCandidate's bar − bound, so no lane it would take is skipped.
+  if (e.rm) {
+    let d = v128.load(e.qerr + (<usize>j0 << 2));
+    if (e.rerr) d = f32x4.add(d, f32x4.mul(v128.load(e.rerr + (<usize>j0 << 2)), f32x4.splat(e.row.yNorm)));
+    bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), d));
+  }
   if (!v128.any_true(f32x4.gt(h, bar))) return;
   epilogue1(e, j0, f32x4.extract_lane(h, 0));
   epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));
@@ -177,13 +180,14 @@ function epilogue1Preact(e: Epilogue, j0: i32, h: v128): void {
   if (j < e.dSae) store<f32>(e.dense + (<usize>j << 2), h);
 }
 
-// Ends the current group: its best value, if positive, becomes a code. With rescoring, the best
-// two are rescored when within the sum of their bounds of each other (either may win), and the
-// best alone when within its bound of zero.
+// Ends the current group: its best value, if positive, becomes a code. With rescoring, a best
+// above minus its bound (it could be positive) is rescored, and so is the second when the two are
+// within the sum of their bounds of each other (either may win).
 function groupFlush(e: Epilogue): void {
   let best = e.gmBest, j = e.gmBestJ;
-  if (e.rm && j >= 0) {
-    const d = boundOf(e, j), j2 = e.gmSecondJ;
+  const d = e.rm && j >= 0 ? boundOf(e, j) : 0;
+  if (e.rm && j >= 0 && best > -d) {
+    const j2 = e.gmSecondJ;
     if (j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2)) {
       best = rescoreAt(e, j);
       const second = rescoreAt(e, j2);
@@ -191,7 +195,7 @@ function groupFlush(e: Epilogue): void {
         best = second;
         j = j2;
       }
-    } else if (abs(best) <= d) {
+    } else {
       best = rescoreAt(e, j);
     }
   }

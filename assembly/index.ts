@@ -112,7 +112,7 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
-  // Every int8 activation but TopK (rescored after selection) rescores near its boundary.
+  // Every int8 activation but TopK (rescored after selection) rescores each latent that could be active.
   if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws));
   gemvRow(m, ws, x);
   epilogueEnd(e);

@@ -1,6 +1,6 @@
 // The ABI's one source: scripts/gen-abi.mjs generates src/runtime/abi.ts from this file and
 // the exports of index.ts. Bump ABI_VERSION whenever either changes incompatibly.
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 
 // The model descriptor: 28 little-endian i32 fields (the last one reserved, zero) the host
 // writes into linear memory and passes to every export as `m`.
@@ -28,6 +28,8 @@ export const M_W_SKIP: usize = 80;   // f32[d_out][d_in] skip connection added b
 export const M_SCREEN: usize = 84;   // int8 TopK low-rank screen: its own descriptor (d_in = rank, W_ENC = P^T W_enc packed, K = pool), or 0
 export const M_SCREEN_P: usize = 88; // f32[d_in][rank] projection P of the screen
 export const M_ENC_QERR: usize = 92; // f32[d_sae_pad] int8 near-boundary rescoring: the bound per unit of s_x (filled by model_prepare), or 0 for none
+export const M_ENC_RESID: usize = 96; // i8[d_sae][d_in_pad]: the residual plane r (w ≈ scale·(q + r/254)), one row per latent, that rescoring reads, or 0 for none
+export const M_ENC_RERR: usize = 100; // f32[d_sae_pad] with the residual plane: the bound's weight term per unit of s_x·‖y‖ (filled by model_prepare)
 export const M_BYTES: usize = 112;   // descriptor size
 
 export const NORM_NONE: i32 = 0;

@@ -2,7 +2,7 @@
 // d_in_pad, and for int8 models a symmetric per-row quantization to [-63, 63]
 // (xf then holds the finer i16 row z for rescoring).
 // Shared scalar code in every build, so all builds see the same q and scale.
-import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMAX, NORM_LAYER, NORM_CONSTANT_NORM } from "./model";
+import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, M_ENC_RESID, QUANT_I8, X_QMAX, NORM_LAYER, NORM_CONSTANT_NORM } from "./model";
 
 // What preparing a row found out about it: a workspace slot (workspace.ts) the later steps read.
 @unmanaged export class RowStats {
@@ -14,6 +14,9 @@ import { mi, mp, M_D_IN, M_D_IN_PAD, M_X_SHIFT, M_QUANT, M_NORM, QUANT_I8, X_QMA
   decodeScale: f32;
   // The int8 activation scale s_x (x' = s_x · y); 0 for f32 models or an all-zero row.
   xScale: f32;
+  // ‖y‖ from the 15-bit row, √(Σ z²) / 256 (models with a residual plane; else 0): the rescoring
+  // bound's weight term (rescore_i8_1x16.ts).
+  yNorm: f32;
 }
 
 const LN_EPS: f64 = 1e-5;
@@ -68,6 +71,7 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   const normalized = mi(m, M_NORM) != 0;
   const rowShift = row.shift, rowScale = row.scale;
   row.xScale = 0;
+  row.yNorm = 0;
   for (let i = 0; i < dIn; i++) {
     const off = <usize>i << 2;
     let v = load<f32>(x + off);
@@ -92,16 +96,21 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     scale = (amax / X_QMAX) / pre;
   }
   row.xScale = scale;
+  const wantNorm = mp(m, M_ENC_RESID) != 0;
+  let zz: i64 = 0;
   // xf's first half receives z = round(256 · y), y = x' · 63/amax, as i16: the 8 more bits
   // int8 TopK rescoring sums exactly (|z| ≤ 16128). Written behind the read, so in place.
   for (let i = 0; i < dInPad; i++) {
     const y = load<f32>(xf + (<usize>i << 2)) * pre * inv;
-    store<i16>(xf + (<usize>i << 1), <i16>min(max(<i32>nearest(y * 256), -16128), 16128));
+    const z = min(max(<i32>nearest(y * 256), -16128), 16128);
+    store<i16>(xf + (<usize>i << 1), <i16>z);
+    if (wantNorm) zz += <i64>(z * z);
     let q = <i32>nearest(y);
     q = min(max(q, -63), 63);
     if (layout == XQ_I16) store<i16>(xq + ((<usize>(i & ~15) + <usize>((i & 1) << 3) + <usize>((i & 15) >> 1)) << 1), <i16>q);
     else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));
     else store<i8>(xq + <usize>i, <i8>q);
   }
+  row.yNorm = <f32>(Math.sqrt(<f64>zz) / 256);
   return scale;
 }

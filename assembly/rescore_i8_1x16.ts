@@ -3,8 +3,12 @@
 // activations z = round(256 · y) against the same int8 weights,
 // h = f32(Σ q_w · z) · (f32(s_x / 256) · w_scale) + b_enc, the sum exact (integers), so
 // 7-bit rounding of x cannot push a true top-k latent out, and every build agrees.
-// One latent is 16 contiguous weight bytes every 64 (enc_i8_1x4c16's packing).
-import { mi, mp, M_D_IN_PAD, M_W_ENC, M_ENC_SCALE, M_B_ENC, M_K, M_D_SAE, M_ENC_QERR } from "./model";
+// With a residual plane r (M_ENC_RESID), the weights are c = 254 · q_w + r,
+// w ≈ w_scale · c / 254, and h = f32(254 · Σ q_w z + Σ r z) · (f32(s_x / 65024) · w_scale)
+// + b_enc: two exact sums over int8 bytes, so the SIMD twin keeps its i16 dot products.
+// One latent is 16 contiguous weight bytes every 64 (enc_i8_1x4c16's packing) and, in the
+// plane, one contiguous row of d_in_pad bytes (only rescoring reads it, a latent at a time).
+import { mi, mp, M_D_IN, M_D_IN_PAD, M_W_ENC, M_ENC_SCALE, M_B_ENC, M_K, M_D_SAE, M_ENC_QERR, M_ENC_RESID, M_ENC_RERR } from "./model";
 
 // How many candidates the int8 pass hands to rescoring: k plus a margin.
 export function rescoreCandidates(m: usize): i32 {
@@ -12,46 +16,69 @@ export function rescoreCandidates(m: usize): i32 {
   return min(mi(m, M_D_SAE), k + max(16, k >> 1));
 }
 
+// Where latent j's int8 weights start (16 bytes every WEIGHT_STRIDE), and its residual row (contiguous).
+const WEIGHT_STRIDE: usize = 64;
+const ROW_STRIDE: usize = 16;
 @inline function latentWeights(m: usize, j: i32, steps: i32): usize {
   if (!ASC_NO_ASSERT) assert(j >= 0 && j < mi(m, M_D_SAE), "rescored latent out of range");
-  if (!ASC_NO_ASSERT) assert(steps > 0 && (mp(m, M_W_ENC) & 15) == 0, "needs whole 16-byte steps of 16-byte aligned weights");
+  if (!ASC_NO_ASSERT) assert(steps > 0 && (mp(m, M_W_ENC) & 15) == 0 && (mp(m, M_ENC_RESID) & 15) == 0, "needs whole 16-byte steps of 16-byte aligned planes");
   return mp(m, M_W_ENC) + ((<usize>(j >> 2) * <usize>steps) << 6) + (<usize>(j & 3) << 4);
 }
+@inline function residualRow(m: usize, j: i32, steps: i32): usize {
+  return mp(m, M_ENC_RESID) + ((<usize>j * <usize>steps) << 4);
+}
 
-@inline function finish(m: usize, j: i32, sum: i64, xs: f32): f32 {
+// unit: the value of one unit of the sum per unit of w_scale (s_x / 256, or s_x / 65024 with the plane).
+@inline function finish(m: usize, j: i32, sum: i64, unit: f32): f32 {
   const off = <usize>j << 2;
-  return <f32>sum * ((xs * 0.00390625) * load<f32>(mp(m, M_ENC_SCALE) + off)) + load<f32>(mp(m, M_B_ENC) + off);
+  return <f32>sum * (unit * load<f32>(mp(m, M_ENC_SCALE) + off)) + load<f32>(mp(m, M_B_ENC) + off);
 }
 
-export function rescore_i8_1x16__scalar(m: usize, z: usize, xs: f32, j: i32): f32 {
+// One latent's rescored value from its exact sums; dot is the build's twin.
+@inline function rescore(m: usize, z: usize, xs: f32, j: i32, simd: bool): f32 {
   const steps = mi(m, M_D_IN_PAD) >> 4;
-  const w = latentWeights(m, j, steps);
-  let s: i64 = 0;
-  for (let c = 0; c < steps; c++) {
-    for (let t = 0; t < 16; t++) s += <i64>(<i32>load<i8>(w + (<usize>c << 6) + <usize>t) * <i32>load<i16>(z + ((<usize>(c << 4) + <usize>t) << 1)));
-  }
-  return finish(m, j, s, xs);
+  const s = dot(latentWeights(m, j, steps), WEIGHT_STRIDE, z, steps, simd);
+  if (!mp(m, M_ENC_RESID)) return finish(m, j, s, xs * 0.00390625);
+  return finish(m, j, 254 * s + dot(residualRow(m, j, steps), ROW_STRIDE, z, steps, simd), xs / 65024);
 }
-
-// i32 lanes gain at most 4 · 127 · 16128 per step: folded into an i64 every 256 steps.
-const FOLD_STEPS = 256;
+// The SIMD twin exists only in builds with SIMD.
+@inline function dot(w: usize, stride: usize, z: usize, steps: i32, simd: bool): i64 {
+  if (ASC_FEATURE_SIMD) {
+    if (simd) return dot_i8_i16_1x16__wasmsimd(w, stride, z, steps);
+  }
+  return dot_i8_i16_1x16__scalar(w, stride, z, steps);
+}
+export function rescore_i8_1x16__scalar(m: usize, z: usize, xs: f32, j: i32): f32 {
+  return rescore(m, z, xs, j, false);
+}
 export function rescore_i8_1x16__wasmsimd(m: usize, z: usize, xs: f32, j: i32): f32 {
   if (!ASC_NO_ASSERT) assert((z & 15) == 0, "the 15-bit row must be 16-byte aligned");
-  const steps = mi(m, M_D_IN_PAD) >> 4;
-  let w = latentWeights(m, j, steps);
-  let zp = z;
+  return rescore(m, z, xs, j, true);
+}
+
+// Σ w · z over one latent's int8 bytes (16 every `stride`) and the i16 row z, exact.
+function dot_i8_i16_1x16__scalar(w: usize, stride: usize, z: usize, steps: i32): i64 {
+  let s: i64 = 0;
+  for (let c = 0; c < steps; c++) {
+    for (let t = 0; t < 16; t++) s += <i64>(<i32>load<i8>(w + <usize>c * stride + <usize>t) * <i32>load<i16>(z + ((<usize>(c << 4) + <usize>t) << 1)));
+  }
+  return s;
+}
+// i32 lanes gain at most 4 · 127 · 16128 per step: folded into an i64 every 256 steps.
+const FOLD_STEPS = 256;
+function dot_i8_i16_1x16__wasmsimd(w: usize, stride: usize, z: usize, steps: i32): i64 {
   let s: i64 = 0;
   for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
     let a = i32x4.splat(0);
-    for (const end = w + (<usize>min(FOLD_STEPS, steps - c0) << 6); w < end; w += 64, zp += 32) {
-      a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w), v128.load(zp)), i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), v128.load(zp, 16))));
+    for (const end = w + <usize>min(FOLD_STEPS, steps - c0) * stride; w < end; w += stride, z += 32) {
+      a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w), v128.load(z)), i32x4.dot_i16x8_s(v128.load8x8_s(w, 8), v128.load(z, 16))));
     }
     s += <i64>i32x4.extract_lane(a, 0) + <i64>i32x4.extract_lane(a, 1) + <i64>i32x4.extract_lane(a, 2) + <i64>i32x4.extract_lane(a, 3);
   }
-  return finish(m, j, s, xs);
+  return s;
 }
 
-// Either twin: the same exact sum, so the same bits.
+// Either twin: the same exact sums, so the same bits.
 export function rescoreLatent(m: usize, z: usize, xs: f32, j: i32): f32 {
   return ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, z, xs, j) : rescore_i8_1x16__scalar(m, z, xs, j);
 }
@@ -59,39 +86,51 @@ export function rescoreLatent(m: usize, z: usize, xs: f32, j: i32): f32 {
 // Near-boundary rescoring (docs/kernels.md, "Near-boundary rescoring"): 7-bit rounding moves
 // latent j's int8 pre-activation by s_x · s_j · Σ_i q_ij ε_i, ε_i independent and uniform on
 // [−½, ½], so by s_x times a standard deviation of s_j · sqrt(Σ_i q_ij² / 12). Latents whose
-// int8 value lies within RESCORE_Z of those deviations of their boundary are rescored.
+// int8 value is above their boundary minus RESCORE_Z of those deviations (e_j per unit of s_x,
+// M_ENC_QERR) are rescored.
 const RESCORE_Z: f64 = 4;
+// With a residual plane the rescored value also drops the weights' rounding, s_x · scale_j ·
+// Σ_i δ_ij y_i (δ = r/254 ≈ w/scale − q), which the 7-bit value keeps: for a given row it has a
+// standard deviation of s_x · scale_j · ‖y‖ · δ_rms,j (the δ_ij of a latent close to independent,
+// their mean square from the plane). Each error within RESCORE_Z of its deviations, their sum is
+// within the sum: the bound becomes s_x · (e_j + v_j · ‖y‖), v_j = RESCORE_Z · scale_j · δ_rms,j
+// (M_ENC_RERR), a little wider than the combined deviation and without a square root per latent.
 export function computeRescoreBounds(m: usize): void {
   const out = mp(m, M_ENC_QERR);
   if (!out) return;
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const dSae = mi(m, M_D_SAE);
   const scale = mp(m, M_ENC_SCALE);
-  let w = mp(m, M_W_ENC);
-  // Tile by tile (one sequential pass over the weights); Σ q² ≤ 127² · 2^16 fits an i32.
-  for (let j0 = 0; j0 < dSae; j0 += 4, w += <usize>steps << 6) {
+  const resid = mp(m, M_ENC_RESID), rerr = mp(m, M_ENC_RERR);
+  const dIn = <f64>mi(m, M_D_IN);
+  // Tile by tile (one sequential pass over each plane); Σ q² ≤ 127² · 2^16 fits an i32.
+  for (let j0 = 0, t = mp(m, M_W_ENC); j0 < dSae; j0 += 4, t += <usize>steps << 6) {
     for (let l = 0; l < 4 && j0 + l < dSae; l++) {
-      const s2 = ASC_FEATURE_SIMD ? sumsq_i8_1x16__wasmsimd(w + (<usize>l << 4), steps) : sumsq_i8_1x16__scalar(w + (<usize>l << 4), steps);
       const j = j0 + l;
-      store<f32>(out + (<usize>j << 2), <f32>(RESCORE_Z * <f64>load<f32>(scale + (<usize>j << 2)) * Math.sqrt(<f64>s2 / 12)));
+      const s = <f64>load<f32>(scale + (<usize>j << 2));
+      store<f32>(out + (<usize>j << 2), <f32>(RESCORE_Z * s * Math.sqrt(<f64>sumsq(t + (<usize>l << 4), WEIGHT_STRIDE, steps) / 12)));
+      if (resid) store<f32>(rerr + (<usize>j << 2), <f32>(RESCORE_Z * s * Math.sqrt(<f64>sumsq(residualRow(m, j, steps), ROW_STRIDE, steps) / 64516 / dIn)));
     }
   }
 }
+@inline function sumsq(w: usize, stride: usize, steps: i32): i32 {
+  return ASC_FEATURE_SIMD ? sumsq_i8_1x16__wasmsimd(w, stride, steps) : sumsq_i8_1x16__scalar(w, stride, steps);
+}
 
-// Σ q² over one latent's int8 weights (16 bytes every 64): the same integer in both twins.
-function sumsq_i8_1x16__scalar(w: usize, steps: i32): i32 {
+// Σ q² over one latent's int8 bytes (16 every `stride`): the same integer in both twins.
+function sumsq_i8_1x16__scalar(w: usize, stride: usize, steps: i32): i32 {
   let s = 0;
   for (let c = 0; c < steps; c++) {
     for (let t = 0; t < 16; t++) {
-      const q = <i32>load<i8>(w + (<usize>c << 6) + <usize>t);
+      const q = <i32>load<i8>(w + <usize>c * stride + <usize>t);
       s += q * q;
     }
   }
   return s;
 }
-function sumsq_i8_1x16__wasmsimd(w: usize, steps: i32): i32 {
+function sumsq_i8_1x16__wasmsimd(w: usize, stride: usize, steps: i32): i32 {
   let a = i32x4.splat(0);
-  for (let c = 0; c < steps; c++, w += 64) {
+  for (let c = 0; c < steps; c++, w += stride) {
     const lo = v128.load8x8_s(w), hi = v128.load8x8_s(w, 8);
     a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(lo, lo), i32x4.dot_i16x8_s(hi, hi)));
   }

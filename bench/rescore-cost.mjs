@@ -1,6 +1,8 @@
-// What near-boundary rescoring and offset folding cost per row at batch 1: int8 encode of a
-// d_in × d_sae ReLU / JumpReLU SAE (~1% active, thresholds in the tail like trained SAEs), this
-// build against another (e.g. main's dist), interleaved in blocks so both see the same machine.
+// What rescoring, offset folding and the encoder's residual plane cost per row at batch 1: int8
+// encode of a d_in × d_sae ReLU / JumpReLU SAE (~1% active, thresholds in the tail like trained
+// SAEs), this build (plain, with x_offset, with x_offset and W_enc_residual) against another (e.g. a
+// build without rescoring), interleaved in blocks so all see the same machine; wall and process CPU time per row
+// (the CPU time is less disturbed by other jobs preempting this one).
 //   node bench/rescore-cost.mjs --before /work/main/dist/node.js [--shape 768x24576] [--kernel simd128]
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -29,21 +31,27 @@ const cases = {
   jumprelu: { architecture: "jumprelu", b_enc: b, threshold: new Float32Array(dSae).fill(TAIL) },
 };
 
-// Share of latents within their rescoring bound of the bar (docs/kernels.md) over the 64 rows.
+// Share of latents rescored (above the bar minus their bound, docs/kernels.md) over the 64 rows.
 function nearShare(model, sae, w) {
-  const q = model.tensors.W_enc_packed.data, scale = model.tensors.W_enc_scale.data, steps = Math.ceil(dIn / 16);
-  const e = Float64Array.from({ length: dSae }, (_, j) => {
+  const { W_enc_packed: q, W_enc_residual: r, W_enc_scale: scale } = Object.fromEntries(Object.entries(model.tensors).map(([k, t]) => [k, t.data]));
+  const steps = Math.ceil(dIn / 16);
+  const sumSq = (plane, at, j) => {
     let s2 = 0;
-    for (let i = 0; i < dIn; i++) s2 += q[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)] ** 2;
-    return 4 * scale[j] * Math.sqrt(s2 / 12);
-  });
+    for (let i = 0; i < dIn; i++) s2 += plane[at(i, j)] ** 2;
+    return s2;
+  };
+  const packed = (i, j) => (((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15);
+  const row = (i, j) => j * steps * 16 + i; // the residual plane: one row per latent
+  const e = Float64Array.from({ length: dSae }, (_, j) => 4 * scale[j] * Math.sqrt(sumSq(q, packed, j) / 12));
+  const v = Float64Array.from({ length: dSae }, (_, j) => (r ? 4 * scale[j] * Math.sqrt(sumSq(r, row, j) / 64516 / dIn) : 0));
   const off = w.xOffset ?? new Float32Array(dIn);
   let near = 0;
   for (const x of xs) {
     const h = sae.preActivations(x, 1);
-    let amax = 0;
+    let amax = 0, zz = 0;
     for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(x[i] - off[i]));
-    for (let j = 0; j < dSae; j++) if (Math.abs(h[j] - (w.threshold ? w.threshold[j] : 0)) <= (amax / 63) * e[j]) near++;
+    for (let i = 0; i < dIn; i++) zz += Math.round((256 * 63 * (x[i] - off[i])) / amax) ** 2;
+    for (let j = 0; j < dSae; j++) if (h[j] > (w.threshold ? w.threshold[j] : 0) - (amax / 63) * (e[j] + v[j] * (Math.sqrt(zz) / 256))) near++;
   }
   return near / (xs.length * dSae);
 }
@@ -52,26 +60,29 @@ for (const [name, c] of Object.entries(cases)) {
   const w = { dIn, dSae, k: 0, applyBDecToInput: false, W_enc, W_dec, b_dec: new Float32Array(dIn), ...c };
   const runs = [];
   if (before) runs.push(["before", before, w]);
-  runs.push(["after", after, w], ["after+x_offset", after, { ...w, xOffset: mu }]);
+  runs.push(["after", after, w], ["after+x_offset", after, { ...w, xOffset: mu }], ["after+x_offset+residual", after, { ...w, xOffset: mu }, { encoderResidual: true }]);
   const timed = [];
-  for (const [label, lib, weights] of runs) {
-    const bytes = lib.serializeModel(lib.buildModel(weights, "int8"));
+  for (const [label, lib, weights, options = {}] of runs) {
+    const model = lib.buildModel(weights, "int8", {}, options);
+    const bytes = lib.serializeModel(model);
     const t0 = performance.now();
     const sae = await lib.loadSae(bytes, o.kernel ? { kernel: o.kernel } : {});
     const load = performance.now() - t0;
     const codes = sae.encode(Float32Array.from(xs.flatMap((x) => Array.from(x))), xs.length);
-    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [], near: label === "before" ? NaN : nearShare(lib.buildModel(weights, "int8"), sae, weights) });
+    timed.push({ label, sae, load, active: codes.indices.length / xs.length, ms: [], cpu: [], near: label === "before" ? NaN : nearShare(model, sae, weights) });
   }
   const calls = Number(o.calls);
   for (let blk = 0; blk < Number(o.blocks); blk++) {
     for (const t of timed) {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       for (let i = 0; i < calls; i++) t.sae.encode(xs[i & 63], 1);
       t.ms.push((performance.now() - t0) / calls);
+      const c = process.cpuUsage(c0);
+      t.cpu.push((c.user + c.system) / 1000 / calls);
     }
   }
   for (const t of timed) {
     const s = t.ms.slice().sort((p, q) => p - q);
-    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents\tload ${t.load.toFixed(0)} ms`);
+    console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tcpu median ${median(t.cpu).toFixed(3)} ms/row\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents\tload ${t.load.toFixed(0)} ms`);
   }
 }

@@ -14,7 +14,7 @@ export {
   selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput,
 } from "./runtime/index.js";
 export { bytesSource, type ByteSource } from "./base/byte-source.js";
-export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel } from "./model/quantize.js";
+export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel, type BuildOptions } from "./model/quantize.js";
 export { inputMean, type InputSpace } from "./model/input-offset.js";
 export { loadTensor, mapTensor, type LazyTensor, type TensorLike, type TensorLoadOptions } from "./base/lazy-tensor.js";
 export { specFromHeader, expectedTensors, ARCHITECTURES, type ModelSpec, type Architecture, type Quantization } from "./model/spec.js";

@@ -17,6 +17,8 @@ export interface QuantizeCheckpointOptions {
    * W_encᵀμ into the bias): the mean x' of these calibration rows ([n][d_in]), or μ itself. Default none.
    */
   offset?: { rows: Float32Array; cols?: number } | Float32Array;
+  /** int8: also store the encoder's residual plane (W_enc_residual, one more byte per weight) that rescoring reads (BuildOptions). Default false. */
+  encoderResidual?: boolean;
   /** Values read so far of the total in the two big matrices. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -31,7 +33,7 @@ export async function quantizeCheckpoint(files: CheckpointFiles, options: Quanti
     const { offset } = options;
     const w = opened.weights;
     if (offset) w.xOffset = offset instanceof Float32Array ? offset : inputMean(w, offset.rows, offset.cols);
-    const model = await buildModelStreamed(w, options.quantization ?? "int8", provenance, (n) => options.onProgress?.((done += n), total));
+    const model = await buildModelStreamed(w, options.quantization ?? "int8", provenance, (n) => options.onProgress?.((done += n), total), { encoderResidual: options.encoderResidual });
     return { model, family: opened.family, warnings: opened.warnings };
   } finally {
     await files.close?.();

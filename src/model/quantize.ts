@@ -104,8 +104,19 @@ function eachWeight(W: Float32Array, dIn: number, dSae: number, latentRows: bool
   else for (let i = 0; i < dIn; i++) for (let j = 0; j < dSae; j++) f(i, j, W[i * dSae + j]);
 }
 
-/** Per-latent int8 for the encoder (latent j's weights over the inputs), packed [tile][step][4][16]. */
-export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number, latentRows = false): { packed: Int8Array; scale: Float32Array } {
+/** What rounding to a multiple of 1/254 of a step leaves of a weight: r with |w|/scale ≈ |q| + r/254 (signed like w). */
+function residual(a: number, m: number): number {
+  const v = 254 * (a - m);
+  return Math.sign(v) * Math.min(Math.round(Math.abs(v)), I8_MAX);
+}
+
+/**
+ * Per-latent int8 for the encoder (latent j's weights over the inputs), packed [tile][step][4][16];
+ * with `withResidual`, also the residual plane r (w ≈ scale·(q + r/254)), one row per latent [d_sae][step][16].
+ */
+export function quantizeEncoder(
+  W_enc: Float32Array, dIn: number, dSae: number, latentRows = false, withResidual = false,
+): { packed: Int8Array; scale: Float32Array; residual?: Int8Array } {
   const amax = new Float64Array(dSae);
   eachWeight(W_enc, dIn, dSae, latentRows, (_, j, w) => (amax[j] = Math.max(amax[j], Math.abs(w))));
   const scale = new Float32Array(dSae);
@@ -116,10 +127,13 @@ export function quantizeEncoder(W_enc: Float32Array, dIn: number, dSae: number, 
   }
   const steps = Math.ceil(dIn / I8_K_STEP);
   const packed = new Int8Array(Math.ceil(dSae / LATENT_TILE) * steps * LATENT_TILE * I8_K_STEP);
+  const resid = withResidual ? new Int8Array(dSae * steps * I8_K_STEP) : undefined;
   eachWeight(W_enc, dIn, dSae, latentRows, (i, j, w) => {
-    packed[packedOffset(i, j, steps)] = q8(w, inv[j]);
+    const at = packedOffset(i, j, steps);
+    packed[at] = q8(w, inv[j]);
+    if (resid) resid[j * steps * I8_K_STEP + i] = Math.sign(w) * residual(Math.abs(w) * inv[j], Math.abs(packed[at]));
   });
-  return { packed, scale };
+  return { packed, scale, ...(resid ? { residual: resid } : {}) };
 }
 
 /** Per-latent int8 for the decoder rows. */
@@ -144,12 +158,22 @@ function packEncoderF32(W_enc: Float32Array, dIn: number, dSae: number, latentRo
   return packed;
 }
 
+/** How buildModel quantizes, besides the quantization itself. */
+export interface BuildOptions {
+  /**
+   * int8: also store W_enc_residual, an int8 residual plane of the encoder (one more byte per
+   * weight, read only when rescoring), so rescored latents and every code's value use ~15-bit
+   * weights (docs/model-format.md). Default false; f32 models ignore it.
+   */
+  encoderResidual?: boolean;
+}
+
 export interface BuiltModel {
   spec: ModelSpec;
   tensors: Record<string, TensorToWrite>;
 }
 
-function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, provenance: Record<string, unknown>): ModelSpec {
+function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, provenance: Record<string, unknown>, options: BuildOptions): ModelSpec {
   return checkSpec({
     architecture: w.architecture,
     dIn: w.dIn,
@@ -163,6 +187,7 @@ function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, proven
     quantization,
     provenance,
     ...(w.xOffset && quantization === "int8" ? { xOffset: true } : {}),
+    ...(options.encoderResidual && quantization === "int8" ? { encoderResidual: true } : {}),
   });
 }
 
@@ -170,8 +195,9 @@ function modelSpec(w: SaeWeights<TensorLike>, quantization: Quantization, proven
 function encoderTensors(spec: ModelSpec, W_enc: Float32Array, latentRows = false, w?: SaeWeights<TensorLike>): Record<string, Int8Array | Float32Array> {
   checkTensor("W_enc", W_enc, spec.dIn * spec.dSae);
   if (spec.quantization === "f32") return { W_enc_packed: packEncoderF32(W_enc, spec.dIn, spec.dSae, latentRows) };
-  const enc = quantizeEncoder(W_enc, spec.dIn, spec.dSae, latentRows);
+  const enc = quantizeEncoder(W_enc, spec.dIn, spec.dSae, latentRows, spec.encoderResidual);
   const out: Record<string, Int8Array | Float32Array> = { W_enc_packed: enc.packed, W_enc_scale: enc.scale };
+  if (enc.residual) out.W_enc_residual = enc.residual;
   if (spec.xOffset && w?.xOffset) out.x_offset_fold = offsetFold(W_enc, spec, latentRows, w.xOffset, w.b_dec);
   return out;
 }
@@ -201,8 +227,8 @@ function assemble(spec: ModelSpec, w: SaeWeights<TensorLike>, b_enc: Float32Arra
   return { spec, tensors };
 }
 
-export function buildModel(w: SaeWeights, quantization: Quantization, provenance: Record<string, unknown> = {}): BuiltModel {
-  const spec = modelSpec(w, quantization, provenance);
+export function buildModel(w: SaeWeights, quantization: Quantization, provenance: Record<string, unknown> = {}, options: BuildOptions = {}): BuiltModel {
+  const spec = modelSpec(w, quantization, provenance, options);
   checkSmallTensors(w, w.b_enc);
   return assemble(spec, w, w.b_enc, { ...decoderTensors(spec, w.W_dec), ...encoderTensors(spec, w.W_enc, false, w) });
 }
@@ -213,9 +239,9 @@ export function buildModel(w: SaeWeights, quantization: Quantization, provenance
  * is one f32 matrix plus the int8 model. onValues reports values read.
  */
 export async function buildModelStreamed(
-  w: CheckpointWeights, quantization: Quantization, provenance: Record<string, unknown> = {}, onValues?: (values: number) => void,
+  w: CheckpointWeights, quantization: Quantization, provenance: Record<string, unknown> = {}, onValues?: (values: number) => void, options: BuildOptions = {},
 ): Promise<BuiltModel> {
-  const spec = modelSpec(w, quantization, provenance);
+  const spec = modelSpec(w, quantization, provenance, options);
   // f32 models keep the decoder as read, so it cannot share a buffer with the encoder.
   const into = quantization === "int8" ? new Float32Array(Math.max(w.W_enc.length, w.W_dec.length)) : undefined;
   checkSmallTensors(w, null);

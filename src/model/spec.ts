@@ -48,6 +48,12 @@ export interface ModelSpec {
    * shared offset costs no int8 precision.
    */
   xOffset?: boolean;
+  /**
+   * int8: the model stores W_enc_residual, an int8 residual plane r of the encoder weights
+   * (w ≈ scale·(q + r/254)) that rescoring reads, so the latents it rescores get ~15-bit weights;
+   * the GEMV reads the int8 weights only.
+   */
+  encoderResidual?: boolean;
 }
 
 /**
@@ -112,6 +118,8 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
   if (spec.quantization === "int8") {
     t.W_enc_packed = { dtype: "I8", shape: [tiles, Math.ceil(dIn / I8_K_STEP), LATENT_TILE, I8_K_STEP] };
     t.W_enc_scale = { dtype: "F32", shape: [dSae] };
+    // One row per latent: rescoring reads it a latent at a time.
+    if (spec.encoderResidual) t.W_enc_residual = { dtype: "I8", shape: [dSae, Math.ceil(dIn / I8_K_STEP), I8_K_STEP] };
     t.W_dec = { dtype: "I8", shape: [dSae, spec.dOut] };
     t.W_dec_scale = { dtype: "F32", shape: [dSae] };
   } else {
@@ -212,6 +220,7 @@ export function checkSpec(spec: ModelSpec): ModelSpec {
     fail("MODEL_INVALID", "a transcoder (d_out ≠ d_in) cannot subtract b_dec from its input or normalize it");
   }
   if (spec.xOffset && spec.quantization !== "int8") fail("MODEL_INVALID", "x_offset is for int8 models only (f32 encoders need no offset folding)");
+  if (spec.encoderResidual && spec.quantization !== "int8") fail("MODEL_INVALID", "W_enc_residual is for int8 models only (f32 encoders have no rounding to correct)");
   const { k } = architecture(spec.architecture);
   if (k) {
     if (!k.valid(spec.k, spec.dSae)) fail("MODEL_INVALID", `${spec.architecture} needs ${k.meaning} (${spec.dSae}), got k=${spec.k}`);
@@ -246,8 +255,9 @@ export function specFromHeader(header: SafetensorsHeader): ModelSpec {
     normalization: oneOf(meta, "normalization", NORMALIZATIONS),
     quantization: oneOf(meta, "quantization", QUANTIZATIONS),
     provenance,
-    // Its only trace is the tensor (it changes no other metadata).
+    // Their only trace is the tensor (they change no other metadata).
     ...(header.tensors.some((t) => t.name === "x_offset") ? { xOffset: true } : {}),
+    ...(header.tensors.some((t) => t.name === "W_enc_residual") ? { encoderResidual: true } : {}),
   });
   const screen = jsonField(meta, "screen");
   if (screen !== undefined) spec.screen = checkScreen(screen, spec);

@@ -2,7 +2,7 @@
 // The kernels' numbers-only ABI as the host sees it (docs/kernels.md).
 import "./wasm-globals.js";
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** Model descriptor: i32 field offsets (bytes), and its size. */
 export const M = {
@@ -30,6 +30,8 @@ export const M = {
   SCREEN: 84,
   SCREEN_P: 88,
   ENC_QERR: 92,
+  ENC_RESID: 96,
+  ENC_RERR: 100,
   BYTES: 112,
 } as const;
 

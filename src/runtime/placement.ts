@@ -48,7 +48,8 @@ export async function placeModel(
   for (const [name, bytes] of Object.entries(tensorBytes)) sizes[name] = perLatent.has(name) ? dSaePad * 4 : bytes;
   for (const name of arch.derivedTensors ?? []) sizes[name] = dSaePad * 4;
   sizes.zsum = int8 ? dSaePad * 4 : 0;
-  sizes.qerr = int8 ? dSaePad * 4 : 0; // near-boundary rescoring bounds, filled by model_prepare
+  sizes.qerr = int8 ? dSaePad * 4 : 0; // rescoring bounds, filled by model_prepare
+  sizes.rerr = spec.encoderResidual ? dSaePad * 4 : 0; // their weight terms with the residual plane, likewise
   sizes.screen_zsum = spec.screen ? dSaePad * 4 : 0;
   sizes.screen_m = spec.screen ? M.BYTES : 0;
   sizes.x_shift = spec.xOffset ? spec.dIn * 4 : 0;
@@ -69,9 +70,10 @@ export async function placeModel(
   }
 
   checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
+  if (spec.encoderResidual) checkRowPadding(new Uint8Array(k.memory.buffer, regions.W_enc_residual, tensorBytes.W_enc_residual), spec.dIn, "W_enc_residual");
   if (spec.screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: spec.screen.rank });
   for (const [name, bytes] of Object.entries(tensorBytes)) {
-    if (int8 && (name === "W_enc_packed" || name === "W_dec" || name === "screen_W_packed")) continue;
+    if (int8 && (name === "W_enc_packed" || name === "W_enc_residual" || name === "W_dec" || name === "screen_W_packed")) continue;
     const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
     if (bad >= 0) fail("MODEL_INVALID", `tensor "${name}" has a non-finite value at flat index ${bad}`);
   }
@@ -99,6 +101,8 @@ export async function placeModel(
   set(M.ENC_SCALE, regions.W_enc_scale ?? 0);
   set(M.ENC_ZSUM, regions.zsum);
   set(M.ENC_QERR, regions.qerr);
+  set(M.ENC_RESID, regions.W_enc_residual ?? 0);
+  set(M.ENC_RERR, regions.rerr);
   set(M.B_ENC, bias);
   set(M.THRESH, slot(arch.slots.threshold));
   set(M.W_DEC, regions.W_dec);
@@ -159,6 +163,16 @@ export function wasmAlloc(k: KernelExports, bytes: number): number {
   const ptr = k.alloc(bytes) >>> 0; // addresses above 2 GiB come back as negative i32
   if (ptr === 0) fail("MODEL_UNSUPPORTED", `out of wasm memory allocating ${bytes} bytes (a wasm32 module addresses at most 4 GiB)`);
   return ptr;
+}
+
+// Rows of whole int8 steps (one per latent) must be zero past d_in.
+function checkRowPadding(rows: Uint8Array, dIn: number, name: string): void {
+  const width = roundUp(dIn, I8_K_STEP);
+  if (width === dIn) return;
+  for (let off = 0; off < rows.length; off += width) {
+    const bad = rows.subarray(off + dIn, off + width).findIndex((v) => v !== 0);
+    if (bad >= 0) fail("MODEL_INVALID", `${name} has a non-zero padding value (latent ${off / width}, dim ${dIn + bad})`);
+  }
 }
 
 // The spec's padding slots (latents past d_sae, int8 dims past d_in) must be zero.

@@ -28,6 +28,8 @@ export declare function randomInput(rows: number, dIn: number, seed: number, bDe
 export interface VectorCase {
   id: string;
   quant: Quantization;
+  /** int8: build the model with the encoder's residual plane (W_enc_residual). */
+  encoderResidual?: boolean;
   rows: number;
   weights: WeightsSpec;
   inputSeed: number;

@@ -101,13 +101,24 @@ export function vectorCases() {
       quant, rows: 64, weights: { architecture: "topk", dIn: 24, dSae: 40, k: 6, seed: seed * 7, ties: true }, inputSeed: seed,
     });
   }
+  // int8 with the encoder's residual plane (W_enc_residual).
+  seed = 3000;
+  for (const architecture of ["standard", "topk", "jumprelu"]) {
+    for (const s of [shapes[2], shapes[4]]) {
+      seed++;
+      out.push({
+        id: `int8-residual/${architecture}/${s.dIn}x${s.dSae}${architecture === "topk" ? `k${s.k}` : ""}/b64`,
+        quant: "int8", encoderResidual: true, rows: 64, weights: { architecture, ...s, seed: seed * 7, applyBDecToInput: seed % 3 !== 0 }, inputSeed: seed,
+      });
+    }
+  }
   return out;
 }
 
 /** Builds a case's model (via the given library's buildModel/serializeModel) and input. */
 export function materialize(c, lib) {
   const weights = randomWeights(c.weights);
-  const model = lib.buildModel(weights, c.quant, { source_format: "test-vectors" });
+  const model = lib.buildModel(weights, c.quant, { source_format: "test-vectors" }, { encoderResidual: c.encoderResidual ?? false });
   const bytes = lib.serializeModel(model);
   const x = randomInput(c.rows, c.weights.dIn, c.inputSeed, weights.applyBDecToInput ? weights.b_dec : undefined);
   return { ...c, weights, model, bytes, x };
@@ -150,6 +161,7 @@ export function referenceOutputs(model, x, rows) {
   const T = (name) => tensors[name]?.data;
   const bEnc = T("b_enc"), bDec = T("b_dec"), thr = T("threshold");
   const wEnc = T("W_enc_packed"), encScale = T("W_enc_scale"), wDec = T("W_dec"), decScale = T("W_dec_scale");
+  const resid = T("W_enc_residual"); // the encoder's residual plane (w ≈ scale · (q + r/254)), or undefined
   const int8 = quantization === "int8";
   const steps = Math.ceil(dIn / 16);
   const preact = new Float32Array(rows * dSae);
@@ -169,31 +181,32 @@ export function referenceOutputs(model, x, rows) {
     }
   };
 
-  // int8 TopK rescoring of latent j: z = round(256 · y) against q_w, the sum an exact integer.
+  const at = (i, j) => (((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15);
+  const rowAt = (i, j) => j * steps * 16 + i; // the residual plane: one row per latent
+  // int8 rescoring of latent j: z = round(256 · y) against q_w (with the residual plane, 254 q_w + r),
+  // the sum an exact integer.
   const rescored = (j, z, xs) => {
     let acc = 0;
-    for (let c = 0; c < steps; c++) {
-      for (let t = 0; t < 16; t++) {
-        const i = c * 16 + t;
-        if (i < dIn) acc += wEnc[(((j >> 2) * steps + c) * 4 + (j & 3)) * 16 + t] * z[i];
-      }
-    }
-    return f(f(f(acc) * f(f(xs * 0.00390625) * encScale[j])) + bEnc[j]);
+    for (let i = 0; i < dIn; i++) acc += (resid ? 254 * wEnc[at(i, j)] + resid[rowAt(i, j)] : wEnc[at(i, j)]) * z[i];
+    return f(f(f(acc) * f((resid ? f(xs / 65024) : f(xs * 0.00390625)) * encScale[j])) + bEnc[j]);
   };
 
-  // int8 near-boundary rescoring bounds per unit of s_x: f32(4 · s_j · sqrt(Σ_i q_ij² / 12)).
-  const bounds = int8 ? Float64Array.from({ length: dSae }, (_, j) => {
+  // int8 rescoring bounds per unit of s_x: f32(4 · s_j · sqrt(Σ_i q_ij² / 12)); with the residual
+  // plane also the weight terms per unit of s_x · ‖y‖, f32(4 · s_j · sqrt(Σ_i r_ij² / 254² / d_in)).
+  const sumSq = (plane, where, j) => {
     let s2 = 0;
-    for (let i = 0; i < dIn; i++) s2 += wEnc[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)] ** 2;
-    return f(4 * encScale[j] * Math.sqrt(s2 / 12));
-  }) : null;
+    for (let i = 0; i < dIn; i++) s2 += plane[where(i, j)] ** 2;
+    return s2;
+  };
+  const bounds = int8 ? Float64Array.from({ length: dSae }, (_, j) => f(4 * encScale[j] * Math.sqrt(sumSq(wEnc, at, j) / 12))) : null;
+  const terms = resid ? Float64Array.from({ length: dSae }, (_, j) => f(4 * encScale[j] * Math.sqrt(sumSq(resid, rowAt, j) / 64516 / dIn))) : null;
 
   for (let r = 0; r < rows; r++) {
     const xr = x.subarray(r * dIn, (r + 1) * dIn);
     const xp = new Float32Array(dIn);
     for (let i = 0; i < dIn; i++) xp[i] = applyBDecToInput ? f(xr[i] - bDec[i]) : xr[i];
     const h = preact.subarray(r * dSae, (r + 1) * dSae);
-    let y = xp, xScale = 0;
+    let y = xp, xScale = 0, yNorm = 0;
     if (int8) {
       let amax = 0;
       for (let i = 0; i < dIn; i++) amax = Math.max(amax, Math.abs(xp[i]));
@@ -202,6 +215,7 @@ export function referenceOutputs(model, x, rows) {
       const q = new Int32Array(dIn);
       for (let i = 0; i < dIn; i++) q[i] = Math.min(63, Math.max(-63, roundHalfEven(f(xp[i] * inv))));
       y = Int32Array.from(xp, (v) => Math.min(16128, Math.max(-16128, roundHalfEven(256 * f(v * inv)))));
+      yNorm = f(Math.sqrt(y.reduce((a, z) => a + z * z, 0)) / 256);
       xScale = xs;
       for (let j = 0; j < dSae; j++) {
         let acc = 0;
@@ -216,15 +230,15 @@ export function referenceOutputs(model, x, rows) {
       }
     }
     // Activation: candidates above the bar, value descending, ties by lower index. int8 but TopK:
-    // a latent with bar − d < h ≤ bar + d (d = s_x · its bound) is decided and valued rescored.
+    // a latent with h > bar − d (d = s_x · its bound) is decided and valued rescored.
     const nearRescoring = int8 && architecture !== "topk";
     let value = nearRescoring ? Float32Array.from(h) : h;
     const cand = [];
     for (let j = 0; j < dSae; j++) {
       const bar = architecture === "jumprelu" ? Math.max(thr[j] < 0 ? 0 : thr[j], 0) : 0;
       if (nearRescoring) {
-        const d = f(xScale * bounds[j]);
-        if (h[j] > f(bar - d) && h[j] <= f(bar + d)) value[j] = rescored(j, y, xScale);
+        const d = f(xScale * (terms ? f(bounds[j] + f(terms[j] * yNorm)) : bounds[j]));
+        if (h[j] > f(bar - d)) value[j] = rescored(j, y, xScale);
       }
       if (value[j] > bar) cand.push(j);
     }

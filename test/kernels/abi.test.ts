@@ -102,7 +102,7 @@ describe("debug builds", () => {
     await expectAbort(() => k.model_prepare(m), "TopK and GroupMax need 0 < k <= d_sae");
   });
 
-  it("compute the same bytes as release builds: every test vector, gated, GroupMax, normalization, input offsets, a screen, training (Node 20 and 22); int8 identical across builds", async () => {
+  it("compute the same bytes as release builds: every test vector, gated, GroupMax, normalization, input offsets, the residual plane, a screen, training (Node 20 and 22); int8 identical across builds", async () => {
     const runs = [runAsync(process.execPath, ["test/kernels/debug-run.mjs", "scalar", "simd128"])];
     if (existsSync(NODE22)) runs.push(runAsync(NODE22, ["test/kernels/debug-run.mjs", "relaxed"]));
     const lines: { kernel: string; build: string; case?: string; sha256?: string; error?: string }[] = [];
@@ -117,8 +117,8 @@ describe("debug builds", () => {
     expect(debug.length).toBe(release.size);
     expect(debug.length).toBeGreaterThan(0);
     for (const l of debug) expect(l.sha256, `${l.kernel} ${l.case}`).toBe(release.get(`${l.kernel} ${l.case}`));
-    // int8 (near-boundary rescoring included, with and without x_offset): the same bytes in every build.
-    for (const l of lines.filter((l) => l.build === "release" && l.case?.startsWith("int8/"))) {
+    // int8 (rescoring included, with and without x_offset or the residual plane): the same bytes in every build.
+    for (const l of lines.filter((l) => l.build === "release" && /^int8(-residual)?\//.test(l.case ?? ""))) {
       expect(l.sha256, `${l.kernel} ${l.case} vs scalar`).toBe(release.get(`scalar ${l.case}`));
     }
   }, 600_000);

@@ -89,8 +89,9 @@ function mismatches(quant: "int8" | "f32"): string[] {
 }
 
 describe("test vectors", () => {
-  it("cover int8 and f32, three architectures, batch 1/3/64, odd shapes", () => {
-    expect(cases.length).toBe(92);
+  it("cover int8 (with and without the residual plane) and f32, three architectures, batch 1/3/64, odd shapes", () => {
+    expect(cases.length).toBe(98);
+    expect(cases.filter((c) => c.encoderResidual).length).toBe(6);
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
     for (const q of ["int8", "f32"]) {
       for (const a of ["standard", "topk", "jumprelu"]) expect(cases.some((c) => c.quant === q && c.weights.architecture === a)).toBe(true);

@@ -1,5 +1,5 @@
 // Runs the fixed test vectors, plus the paths they leave out (gated, GroupMax, input
-// normalization, a low-rank screen, a short training run), through the release builds
+// normalization, the residual plane with gated and GroupMax, a low-rank screen, a short training run), through the release builds
 // (build/) and the debug builds (build/debug/, precondition asserts on) of the given kernels
 // and prints JSON Lines:
 //   {"kernel": "simd128", "build": "debug", "case": "int8/topk/20x48k4/b3", "sha256": "..."}
@@ -27,10 +27,11 @@ function buildsIn(dir) {
 function otherCases() {
   const cases = [];
   // offset: rows shifted by μ_i = offset · sin(i), which int8 models then quantize around (x_offset).
-  const add = (id, weights, quant, rows, seed, offset = 0) => {
+  // encoderResidual: the int8 model stores its encoder's residual plane (W_enc_residual).
+  const add = (id, weights, quant, rows, seed, offset = 0, encoderResidual = false) => {
     const mu = Float32Array.from({ length: weights.dIn }, (_, i) => offset * Math.sin(i));
     const x = randomInput(rows, weights.dIn, seed, weights.b_dec).map((v, i) => v + mu[i % weights.dIn]);
-    const bytes = lib.serializeModel(lib.buildModel(offset ? { ...weights, xOffset: lib.inputMean(weights, x) } : weights, quant));
+    const bytes = lib.serializeModel(lib.buildModel(offset ? { ...weights, xOffset: lib.inputMean(weights, x) } : weights, quant, {}, { encoderResidual }));
     cases.push({ id, bytes, rows, x });
   };
   let seed = 5000;
@@ -43,6 +44,8 @@ function otherCases() {
       add("int8/gated-offset/37x48/b9", { ...base, architecture: "gated", b_gate: per(1.1), r_mag: per(0.5), b_mag: per(1.7) }, quant, 9, ++seed, 4);
       add("int8/groupmax-offset/37x48k6/b9", { ...base, architecture: "groupmax", k: 6 }, quant, 9, ++seed, 4);
       add("int8/standard-offset/37x48/b9", { ...base, b_enc: per(0.9).map((v) => v - 0.05) }, quant, 9, ++seed, 4);
+      add("int8-residual/gated-offset/37x48/b9", { ...base, architecture: "gated", b_gate: per(1.1), r_mag: per(0.5), b_mag: per(1.7) }, quant, 9, ++seed, 4, true);
+      add("int8-residual/groupmax/37x48k6/b9", { ...base, architecture: "groupmax", k: 6 }, quant, 9, ++seed, 0, true);
     }
     for (const normalization of ["layer_norm", "constant_norm_rescale"]) {
       add(`${quant}/topk-${normalization}/37x48k5/b5`, { ...randomWeights({ architecture: "topk", dIn: 37, dSae: 48, k: 5, seed: ++seed }), normalization }, quant, 5, ++seed);

@@ -59,10 +59,11 @@ function makeInput(rng: Rng, w: RefWeights, n: number): Float32Array {
   return x;
 }
 
-async function loadModel(w: RefWeights, quant: RefMode, kernel: Kernel): Promise<Sae> {
-  const sae = await loadSae(serializeModel(buildModel(w as SaeWeights, quant)), { kernel });
+async function loadModel(w: RefWeights, quant: RefMode, kernel: Kernel, encoderResidual = false): Promise<Sae> {
+  const sae = await loadSae(serializeModel(buildModel(w as SaeWeights, quant, {}, { encoderResidual })), { kernel });
   expect(sae.info.kernel).toBe(kernel);
   expect(sae.info.quantization).toBe(quant);
+  expect(sae.info.encoderResidual ?? false).toBe(encoderResidual);
   return sae;
 }
 
@@ -132,6 +133,7 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
   const refRescored = rescoring ? ref.rescored(x, n) : null;
   const refRescoredAll = !rescoring && ref.mode === "int8" ? ref.rescored(x, n) : null;
   const bounds = refRescoredAll ? ref.rescoreBounds() : null;
+  const weightTerms = refRescoredAll && ref.resid ? ref.rescoreWeightTerms() : null;
   for (let r = 0; r < n; r++) {
     const rctx = `${ctx} row=${r}`;
     const got = rows[r];
@@ -154,18 +156,14 @@ function conform(sae: Sae, ref: ReferenceSae, x: Float32Array, n: number, rng: R
       check(outside.length === 0, rctx, "rescored codes outside the int8 candidate pool", JSON.stringify(outside));
       ({ h, tol } = rescoredRow(refRescored!, r, dSae, pool));
     } else if (ref.mode === "int8") {
-      // Near-boundary latents are decided and valued by their rescored (15-bit) values; every
-      // other latent exactly by the kernel's own pre-activation.
-      const near = ref.nearBoundary(preRow, quantizeActivationsRef(ref.shifted(x, n).subarray(r * dIn, (r + 1) * dIn)).scale, bounds!);
-      const mixed = Float64Array.from(preRow, (v, j) => (near[j] ? refRescoredAll!.v[r * dSae + j] : v));
-      const mixedTol = Float64Array.from(preRow, (_, j) => (near[j] ? refRescoredAll!.tol[r * dSae + j] : refPre.tol[r * dSae + j]));
-      const own = activateRow(preRow, arch, k, threshold);
-      const ownFar = own.indices.filter((j) => !near[j]);
-      const gotFar = got.indices.filter((j) => !near[j]);
-      check(JSON.stringify(ownFar.slice().sort((a, b) => a - b)) === JSON.stringify(gotFar.slice().sort((a, b) => a - b)), rctx, "encode away from the boundary is not the activation of the kernel's own preActivations", `got ${JSON.stringify(gotFar)}, own ${JSON.stringify(ownFar)}`);
-      got.indices.forEach((j, e) => check(near[j] || Object.is(got.values[e], preRow[j]), rctx, "code value away from the boundary vs own preActivation", `latent ${j}: ${got.values[e]} vs ${preRow[j]}`));
-      h = mixed.map((v, j) => (near[j] ? v : refPre.v[r * dSae + j]));
-      tol = mixedTol;
+      // Every latent whose int8 value is above its bar minus its bound is rescored, then decided and
+      // valued by the rescored (15-bit) value; the others are never chosen.
+      const xp = ref.shifted(x, n).subarray(r * dIn, (r + 1) * dIn);
+      const cand = ref.rescoreCandidates(preRow, quantizeActivationsRef(xp).scale, bounds!, weightTerms ? { v: weightTerms, yNorm: ReferenceSae.yNorm(xp) } : undefined);
+      const outside = got.indices.filter((j) => !cand[j]);
+      check(outside.length === 0, rctx, "codes below their bar minus their bound in int8", JSON.stringify(outside));
+      h = Float64Array.from(cand, (c, j) => (c ? refRescoredAll!.v[r * dSae + j] : -Infinity));
+      tol = Float64Array.from(cand, (c, j) => (c ? refRescoredAll!.tol[r * dSae + j] : 0));
     } else {
       // Exactly the activation of the kernel's own pre-activations (same float32 h).
       const own = activateRow(preRow, arch, k, threshold);
@@ -250,23 +248,26 @@ function expectSameOutputs(a: Outputs, b: Outputs, ctx: string): void {
   expectSameBits(a.anyDecDense, b.anyDecDense, ctx, "decodeDense(random z) scalar vs simd128");
 }
 
+// int8 models with and without the encoder's residual plane (W_enc_residual), and f32.
+const MODES: { quant: RefMode; residual: boolean }[] = [{ quant: "int8", residual: false }, { quant: "int8", residual: true }, { quant: "f32", residual: false }];
+
 describe("kernels vs float64 reference (tile edges)", () => {
   for (const [dIn, dSae] of SHAPES) {
     describe(`d_in=${dIn} d_sae=${dSae}`, () => {
       for (const { arch, k } of variantsFor(dSae)) {
-        for (const quant of QUANTS) {
+        for (const { quant, residual } of MODES) {
           for (const applyB of [false, true]) {
-            const label = `${arch}${arch === "topk" ? ` k=${k}` : ""} ${quant} apply_b_dec=${applyB}`;
+            const label = `${arch}${arch === "topk" ? ` k=${k}` : ""} ${quant}${residual ? "+residual" : ""} apply_b_dec=${applyB}`;
             it(label, async () => {
               const seed = caseSeed(`${dIn}x${dSae} ${label}`);
               const base = `seed=${seed} (SAE_TEST_SEED=${baseSeed()}) d_in=${dIn} d_sae=${dSae} ${label}`;
               const wrng = makeRng(seed);
               const w = makeWeights(wrng, arch, dIn, dSae, k, applyB);
-              const ref = new ReferenceSae(w, quant);
+              const ref = new ReferenceSae(w, quant, { encoderResidual: residual });
               const inputs = BATCHES.map((n) => ({ n, x: makeInput(wrng, w, n) }));
               const outs: Record<string, Outputs[]> = {};
               for (const kernel of KERNELS) {
-                const sae = await loadModel(w, quant, kernel);
+                const sae = await loadModel(w, quant, kernel, residual);
                 outs[kernel] = inputs.map(({ n, x }) => conform(sae, ref, x, n, makeRng(seed ^ n), `${base} kernel=${kernel} batch=${n}`));
                 sae.dispose();
               }

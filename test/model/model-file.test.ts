@@ -442,6 +442,59 @@ describe("model paths", () => {
   });
 });
 
+describe("the encoder residual plane (W_enc_residual)", () => {
+  const withPlane = serializeModel(buildModel(jumpW, "int8", {}, { encoderResidual: true }));
+  const steps = Math.ceil(D_IN / 16);
+
+  it("is I8 [d_sae, steps, 16], one row per latent, w ≈ scale·(q + r/254) within scale/508, zero padding; f32 models ignore the option", () => {
+    const f = readRaw(withPlane);
+    expect(f.entries.W_enc_residual).toMatchObject({ dtype: "I8", shape: [D_SAE, steps, 16] });
+    const q = asI8(f.data("W_enc_packed")), r = asI8(f.data("W_enc_residual")), scale = asF32(f.data("W_enc_scale"));
+    let nonzero = 0;
+    for (let j = 0; j < D_SAE; j++) {
+      for (let i = 0; i < steps * 16; i++) {
+        const at = j * steps * 16 + i;
+        if (i >= D_IN) {
+          expect(r[at]).toBe(0);
+          continue;
+        }
+        const w = jumpW.W_enc[i * D_SAE + j];
+        const qw = q[(((j >> 2) * steps + (i >> 4)) * 4 + (j & 3)) * 16 + (i & 15)];
+        expect(Math.abs(scale[j] * (qw + r[at] / 254) - w), `latent ${j} dim ${i}`).toBeLessThanOrEqual(scale[j] / 508 + 1e-7);
+        if (r[at] !== 0) nonzero++;
+      }
+    }
+    expect(nonzero).toBeGreaterThan(D_IN * D_SAE * 0.9);
+    // Without the option, and for f32, the file is the one it always was.
+    expect(readRaw(jumpInt8).entries.W_enc_residual).toBeUndefined();
+    expect(serializeModel(buildModel(jumpW, "f32", {}, { encoderResidual: true }))).toEqual(jumpF32);
+  });
+
+  it("loads back (info.encoderResidual) and encodes the same in every build", async () => {
+    const x = randomInput(9, D_IN, 5, jumpW.b_dec);
+    const outs = [];
+    for (const kernel of ["scalar", "simd128"] as const) {
+      const sae = await loadSae(withPlane, { kernel });
+      expect(sae.info.encoderResidual).toBe(true);
+      outs.push(sae.encode(x, 9));
+      sae.dispose();
+    }
+    expect(outs[1]).toEqual(outs[0]);
+    expect(Array.from(referenceOutputs(buildModel(jumpW, "int8", {}, { encoderResidual: true }), x, 9).values)).toEqual(Array.from(outs[0].values));
+  });
+
+  it("wrong dtype or shape, on an f32 model, or non-zero padding -> MODEL_INVALID", async () => {
+    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, dtype: "U8" }) }), "MODEL_INVALID");
+    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, shape: [D_SAE, steps * 16] }) }), "MODEL_INVALID");
+    await expectLoadError(edit(withPlane, { tensors: (t) => (t.W_enc_residual = { ...t.W_enc_residual, shape: [D_SAE - 1, steps, 16], data: (t.W_enc_residual.data as Uint8Array).subarray(steps * 16) }) }), "MODEL_INVALID");
+    const f32Plane = edit(jumpF32, { tensors: (t) => (t.W_enc_residual = { dtype: "I8", shape: [D_SAE, steps, 16], data: new Uint8Array(D_SAE * steps * 16) }) });
+    expect(await expectLoadError(f32Plane, "MODEL_INVALID")).toMatch(/W_enc_residual is for int8 models only/);
+    // Latent 7, dim 20 (past d_in = 20).
+    const padded = edit(withPlane, { tensors: (t) => (t.W_enc_residual.data as Uint8Array).set([1], 7 * steps * 16 + D_IN) });
+    expect(await expectLoadError(padded, "MODEL_INVALID")).toMatch(/W_enc_residual has a non-zero padding value \(latent 7, dim 20\)/);
+  });
+});
+
 describe("peak memory while loading", () => {
   it("768 x 24576 TopK k=32 int8 (~38 MB): peak RSS growth <= 1.25 x file + 16 MiB", async () => {
     const path = join(tmp, "big.safetensors");

@@ -3,7 +3,9 @@
 //    q = sign(w) * min(127, round_half_away_from_zero(|w| / s)), q = 0 if s = 0;
 //  - activations: per row, x' in float32, amax = max|x'|,
 //    inv = fround(63 / amax), scale = fround(amax / 63),
-//    q = clamp(round_half_even(fround(x' * inv)), -63, 63); all zero (scale 0) if amax = 0.
+//    q = clamp(round_half_even(fround(x' * inv)), -63, 63); all zero (scale 0) if amax = 0;
+//  - the encoder's residual plane: with a = |w| / s and m = |q|,
+//    r = sign(w) * clamp(round_half_away_from_zero(254 * (a - m)), -127, 127), so w ≈ s * (q + r / 254).
 
 export const fround = Math.fround;
 
@@ -53,6 +55,21 @@ function quantizeRows(rows: number, width: number, at: (row: number, i: number) 
 /** Encoder: one row per latent j over the column W_enc[.][j] ([d_in][d_sae] row-major). */
 export function quantizeEncoderRef(W_enc: ArrayLike<number>, dIn: number, dSae: number): QuantRows {
   return quantizeRows(dSae, dIn, (j, i) => W_enc[i * dSae + j]);
+}
+
+/** The encoder's residual plane, one row of d_in per latent like quantizeEncoderRef's q. */
+export function quantizeEncoderResidualRef(W_enc: ArrayLike<number>, dIn: number, dSae: number, enc: QuantRows): Int8Array {
+  const r = new Int8Array(dSae * dIn);
+  for (let j = 0; j < dSae; j++) {
+    const s = enc.scale[j];
+    if (s === 0) continue;
+    for (let i = 0; i < dIn; i++) {
+      const w = W_enc[i * dSae + j];
+      const v = roundHalfAway(254 * (Math.abs(w) / s - Math.abs(enc.q[j * dIn + i])));
+      r[j * dIn + i] = (w < 0 ? -1 : 1) * Math.max(-127, Math.min(127, v));
+    }
+  }
+  return r;
 }
 
 /** Decoder: one row per latent j over W_dec[j] ([d_sae][d_in] row-major). */

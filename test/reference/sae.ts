@@ -1,7 +1,7 @@
 // Plain float64 reference SAE (SAELens orientation), independent of src/:
 // pre-activations, activation functions, sparse selection, decode and score,
 // each with an error bound the kernels must stay within.
-import { fround, quantizeActivationsRef, quantizeDecoderRef, quantizeEncoderRef, rescoreActivationsRef, type QuantRows } from "./quant.js";
+import { fround, quantizeActivationsRef, quantizeDecoderRef, quantizeEncoderRef, quantizeEncoderResidualRef, rescoreActivationsRef, type QuantRows } from "./quant.js";
 
 export type Arch = "standard" | "topk" | "jumprelu";
 export type RefMode = "f32" | "int8";
@@ -294,13 +294,16 @@ export class ReferenceSae {
   readonly mode: RefMode;
   readonly enc?: QuantRows;
   readonly dec?: QuantRows;
+  /** int8 with an encoder residual plane (docs/model-format.md W_enc_residual): r per weight, rows like enc.q. */
+  readonly resid?: Int8Array;
 
-  constructor(w: RefWeights, mode: RefMode) {
+  constructor(w: RefWeights, mode: RefMode, options: { encoderResidual?: boolean } = {}) {
     this.w = w;
     this.mode = mode;
     if (mode === "int8") {
       this.enc = quantizeEncoderRef(w.W_enc, w.dIn, w.dSae);
       this.dec = quantizeDecoderRef(w.W_dec, w.dSae, w.dIn);
+      if (options.encoderResidual) this.resid = quantizeEncoderResidualRef(w.W_enc, w.dIn, w.dSae, this.enc);
     }
   }
 
@@ -315,20 +318,22 @@ export class ReferenceSae {
   }
 
   /**
-   * int8 TopK rescoring values: the int8 weights against the 15-bit activations z of the spec,
-   * h = Σ q_w z · (s_x / 256) · scale_j + b_enc in float64 (the integer sum is exact).
+   * int8 rescoring values: the int8 weights against the 15-bit activations z of the spec,
+   * h = Σ q_w z · (s_x / 256) · scale_j + b_enc in float64 (the integer sum is exact); with the
+   * residual plane, h = Σ (254 q_w + r) z · (s_x / 65024) · scale_j + b_enc.
    */
   rescored(x: ArrayLike<number>, n: number): Bounded {
     const { b_enc, dIn, dSae } = this.w;
     const { q, scale } = this.enc!;
+    const res = this.resid;
     const xp = this.shifted(x, n);
     const v = new Float64Array(n * dSae), tol = new Float64Array(n * dSae);
     for (let r = 0; r < n; r++) {
       const a = rescoreActivationsRef(Array.prototype.slice.call(xp, r * dIn, (r + 1) * dIn) as number[]);
       for (let j = 0; j < dSae; j++) {
         let acc = 0;
-        for (let i = 0; i < dIn; i++) acc += q[j * dIn + i] * a.z[i];
-        const main = acc * (a.scale / 256) * scale[j];
+        for (let i = 0; i < dIn; i++) acc += (res ? 254 * q[j * dIn + i] + res[j * dIn + i] : q[j * dIn + i]) * a.z[i];
+        const main = acc * (a.scale / (res ? 65024 : 256)) * scale[j];
         v[r * dSae + j] = main + b_enc[j];
         tol[r * dSae + j] = TOL.encInt8 * (Math.abs(main) + Math.abs(b_enc[j])) + TOL.abs;
       }
@@ -337,7 +342,7 @@ export class ReferenceSae {
   }
 
   /**
-   * int8 near-boundary rescoring (every activation but TopK, docs/kernels.md): latent j's bound per
+   * int8 rescoring bounds (every activation but TopK, docs/kernels.md): latent j's bound per
    * unit of s_x, fround(4 · s_j · sqrt(Σ_i q_ij² / 12)), four standard deviations of the 7-bit
    * rounding error of its pre-activation.
    */
@@ -352,15 +357,40 @@ export class ReferenceSae {
   }
 
   /**
-   * Which latents of one row are rescored, given the row's int8 pre-activations (float32 values,
-   * the kernel's own) and s_x: bar − d < h ≤ bar + d with d = fround(s_x · bound), in float32.
+   * With the residual plane, the bound's weight term per latent (docs/kernels.md): the rescored
+   * value also drops the weights' rounding s_x · s_j · Σ_i δ_ij y_i (δ = r/254), of standard deviation
+   * s_x · s_j · ‖y‖ · δ_rms, so v_j = fround(4 · s_j · sqrt(Σ_i r_ij² / 254² / d_in)).
    */
-  nearBoundary(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>): boolean[] {
+  rescoreWeightTerms(): Float64Array {
+    const { dIn, dSae } = this.w;
+    const { scale } = this.enc!;
+    const r = this.resid!;
+    return Float64Array.from({ length: dSae }, (_, j) => {
+      let r2 = 0;
+      for (let i = 0; i < dIn; i++) r2 += r[j * dIn + i] ** 2;
+      return fround(4 * scale[j] * Math.sqrt(r2 / 64516 / dIn));
+    });
+  }
+
+  /** ‖y‖ of one shifted row, fround(sqrt(Σ z²) / 256) from its 15-bit activations. */
+  static yNorm(xp: ArrayLike<number>): number {
+    let s = 0;
+    for (const z of rescoreActivationsRef(xp).z) s += z * z;
+    return fround(Math.sqrt(s) / 256);
+  }
+
+  /**
+   * Which latents of one row are rescored (and then decided and valued by the rescored value),
+   * given the row's int8 pre-activations (float32 values, the kernel's own) and s_x: those that
+   * could be active, h > bar − d with d = fround(s_x · bound), in float32; with the residual plane
+   * d = s_x · (bound + v · ‖y‖), each operation in float32.
+   */
+  rescoreCandidates(pre: ArrayLike<number>, xScale: number, bounds: ArrayLike<number>, weightTerms?: { v: ArrayLike<number>; yNorm: number }): boolean[] {
     const { architecture, threshold } = this.w;
     return Array.from(bounds, (b, j) => {
       const bar = architecture === "jumprelu" ? fround(Math.max(0, threshold![j])) : 0;
-      const d = fround(xScale * b);
-      return pre[j] > fround(bar - d) && pre[j] <= fround(bar + d);
+      const per = weightTerms ? fround(b + fround(weightTerms.v[j] * weightTerms.yNorm)) : b;
+      return pre[j] > fround(bar - fround(xScale * per));
     });
   }
 

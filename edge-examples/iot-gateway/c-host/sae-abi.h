@@ -3,7 +3,7 @@
 #ifndef SAE_ABI_H
 #define SAE_ABI_H
 enum {
-  ABI_VERSION = 3,
+  ABI_VERSION = 4,
   M_D_IN = 0,
   M_D_IN_PAD = 4,
   M_D_SAE = 8,
@@ -28,6 +28,8 @@ enum {
   M_SCREEN = 84,
   M_SCREEN_P = 88,
   M_ENC_QERR = 92,
+  M_ENC_RESID = 96,
+  M_ENC_RERR = 100,
   M_BYTES = 112,
   NORM_NONE = 0,
   NORM_LAYER = 1,
