@@ -81,11 +81,14 @@ async function run() {
   const started = performance.now();
   let next = 0;
   const BATCH = 50;
+  let stop = count;
   const take = () => {
     const indices = [];
-    while (indices.length < BATCH && next < count) indices.push(next++);
+    while (indices.length < BATCH && next < stop) indices.push(next++);
     return indices;
   };
+  // Ctrl-C (or SIGTERM) ends the run after the batches under way, with the summary so far.
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => (stop = next));
   const savedNames = new Set();
 
   async function save(kind, r, extra = {}) {

@@ -215,9 +215,9 @@ function entries(b: Uint8Array): number[] {
 }
 
 let bombs: Member[] | undefined;
-/** .npy members of zeros that deflate about a thousandfold (4 and 64 MiB), deflated once. */
+/** .npy members of zeros that deflate about a thousandfold (4 and 32 MiB), deflated once. */
 function bomb(r: Rng, name: string): Member {
-  bombs ??= [4 << 20, 64 << 20].map((n) => {
+  bombs ??= [4 << 20, 32 << 20].map((n) => {
     const data = new Uint8Array(n);
     data.set(npyHeader(n / 4));
     return { name: "", method: 8, stored: deflateSync(data, { level: 9 }), size: n };

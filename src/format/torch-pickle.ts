@@ -61,9 +61,10 @@ function readZip(bytes: Uint8Array, what: string, bad: (why: string) => never): 
   const pickle = member(pkl[0]);
   const { value } = unpickle(pickle, 0, torchHooks(pickle, what, bad, 5));
   return resolveTensors(value, bad, (s) => {
-    const data = member(byName.get(`${prefix}data/${s.key}`) ?? bad(`storage ${s.key} is missing`));
-    if (data.length !== s.numel * s.size) bad(`storage ${s.key} has ${data.length} bytes, expected ${s.numel} × ${s.size}`);
-    return data;
+    const entry = byName.get(`${prefix}data/${s.key}`) ?? bad(`storage ${s.key} is missing`);
+    // Checked before inflating: a storage of the wrong size costs nothing to refuse.
+    if (entry.size !== s.numel * s.size) bad(`storage ${s.key} has ${entry.size} bytes, expected ${s.numel} × ${s.size}`);
+    return member(entry);
   });
 }
 
