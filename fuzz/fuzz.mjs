@@ -6,6 +6,7 @@
 // takes over 1 s, or peaks over 4 × its size + 64 MiB; each is saved, minimized when it
 // throws, under fuzz/crashes/ (gitignored). Exit 1 if there was any.
 import { fork } from "node:child_process";
+import { rmSync } from "node:fs";
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -31,10 +32,12 @@ if (![count, seed, jobs].every((n) => Number.isSafeInteger(n) && n >= 0) || jobs
   process.exit(2);
 }
 
-// The engine is bundled from src/ on every run, so the fuzzer always tests the code as it is.
-const out = join(here, ".build");
+// The engine is bundled from src/ on every run, so the fuzzer always tests the code as it is
+// (one folder per run: runs side by side do not pull the bundle from under each other).
+const out = join(here, ".build", String(process.pid));
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
+process.on("exit", () => rmSync(out, { recursive: true, force: true }));
 await build({ entryPoints: [join(here, "engine.ts")], outfile: join(out, "engine.mjs"), bundle: true, format: "esm", platform: "node", packages: "external", logLevel: "error" });
 for (const w of ["relaxed", "simd128", "scalar"]) await copyFile(join(root, "build", `${w}.wasm`), join(out, `${w}.wasm`));
 process.env.SAE_FUZZ_ENGINE = join(out, "engine.mjs");
