@@ -105,6 +105,13 @@ describe(".npy", () => {
 });
 
 describe("checkpoint folders", () => {
+  it.each([["sparsify", "cfg.json", "sae.safetensors"], ["dictionary_learning", "config.json", "ae.pt"]])("refuses a %s config that is JSON but not an object", async (_, config, weights) => {
+    const dir = mkdtempSync(join(tmpdir(), "sae-edge-cfgnull-"));
+    writeFileSync(join(dir, config), "null");
+    writeFileSync(join(dir, weights), readFileSync(weights.endsWith(".pt") ? "test/fixtures/dictlearn-topk/ae.pt" : "models/mnist-topk-1024.safetensors"));
+    await expect(importCheckpoint(await checkpointFolder(dir), weights.endsWith(".pt") ? "dictlearn" : "sparsify")).rejects.toMatchObject({ code: "CHECKPOINT_INVALID", message: `${config} is not a JSON object` });
+  });
+
   it("names a cfg.json that is a folder as the checkpoint's fault", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sae-edge-cfgdir-"));
     mkdirSync(join(dir, "cfg.json"));
