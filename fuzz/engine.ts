@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { rng } from "../src/base/rng.js";
 import { FORMATS, TARGETS, runInput, type Parts } from "./targets.js";
-import { pick } from "./mutate.js";
+import { mutateBytes, pick } from "./mutate.js";
 
 export { FORMATS, runInput, type Parts };
 
@@ -41,8 +41,14 @@ export async function loadCorpus(dir: string): Promise<Corpus> {
 export function generate(corpus: Corpus, formats: readonly string[], seed: number, index: number): { format: string; input: Parts } {
   const format = formats[index % formats.length];
   const r = rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
-  const input = TARGETS[format].mutate(r, pick(r, corpus[format]));
-  return { format, input };
+  const seedInput = pick(r, corpus[format]);
+  try {
+    return { format, input: TARGETS[format].mutate(r, seedInput) };
+  } catch (e) {
+    // A mutator's own bug must not stop the run: say so, and feed the seed's bytes flipped instead.
+    console.error(`fuzz: mutator failed on ${format} #${index}: ${(e as Error).stack}`);
+    return { format, input: Object.fromEntries(Object.entries(seedInput).map(([k, v]) => [k, mutateBytes(r, v)])) };
+  }
 }
 
 /** How an untyped failure is told apart from another: its class and message without numbers. */

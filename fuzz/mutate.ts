@@ -137,7 +137,7 @@ export function mutateSafetensors(r: Rng, b: Uint8Array): Uint8Array {
       const out = b.slice();
       const odv = new DataView(out.buffer);
       for (let k = 0; k < 1 + int(r, 4) && data.length >= 4; k++) {
-        odv.setFloat32(8 + n + 4 * int(r, data.length / 4), pick(r, [NaN, Infinity, -Infinity, 3.4e38, -0, 1e-45]), true);
+        odv.setFloat32(8 + n + 4 * int(r, Math.floor(data.length / 4)), pick(r, [NaN, Infinity, -Infinity, 3.4e38, -0, 1e-45]), true);
       }
       return out;
     }

@@ -3,7 +3,7 @@
 // that hold it and the file, and members that may not overlap (overlapping members are the classic
 // zip bomb). Pure functions over bytes; the callers read them from where the archive is.
 import { Inflate, inflateSync } from "fflate";
-import { fail } from "../base/errors.js";
+import { SaeEdgeError, fail } from "../base/errors.js";
 
 export interface ZipEntry {
   name: string;
@@ -160,7 +160,7 @@ export async function inflateHead(
       inflater.push(await readPiece(p, Math.min(PIECE, length - p)), p + PIECE >= length);
     }
   } catch (e) {
-    if ((e as { code?: string }).code) throw e;
+    if (e instanceof SaeEdgeError) throw e; // from need(): the header is too large
     damaged(label, `does not inflate: ${(e as Error).message}`);
   }
   return head;

@@ -53,6 +53,14 @@ describe(".npz", () => {
     await expect(openNpz(bytesSource(zip), "z64.npz")).rejects.toMatchObject({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("extra field") });
   });
 
+  it("refuses a member whose deflate stream is corrupt as the archive's fault", async () => {
+    const zip = zipSync({ "a.npy": zeros(4096) }, { level: 9 });
+    const dv = new DataView(zip.buffer);
+    const dataAt = 30 + dv.getUint16(26, true) + dv.getUint16(28, true);
+    zip.fill(0xff, dataAt, dataAt + 8); // fflate throws its own (coded) errors for this
+    await expect(openNpz(bytesSource(zip), "corrupt.npz")).rejects.toMatchObject({ code: "CHECKPOINT_INVALID", message: expect.stringContaining("does not inflate") });
+  });
+
   it("refuses members that share their bytes", async () => {
     const zip = zipSync({ "a.npy": zeros(64), "b.npy": zeros(64) }, { level: 0 });
     const dv = new DataView(zip.buffer);
