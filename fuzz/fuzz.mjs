@@ -7,7 +7,7 @@
 // throws, under fuzz/crashes/ (gitignored). Exit 1 if there was any.
 import { fork } from "node:child_process";
 import { rmSync } from "node:fs";
-import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -26,6 +26,9 @@ function memoryNow() {
 }
 const resetPeak = () => proc && writeFileSync("/proc/self/clear_refs", "5");
 
+// Ctrl-C in a terminal reaches the whole process group: the driver decides when to stop.
+process.on("SIGINT", () => {});
+
 let corpus, formats, seed;
 const seen = new Set();
 
