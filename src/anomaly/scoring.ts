@@ -45,8 +45,10 @@ export function calibrate(sae: Sae, normal: Float32Array, options: CalibrateOpti
   const { codes, reconstruction } = sae.forward(normal);
   const rows = codes.rows;
   if (rows < 2) fail("INPUT_SHAPE", "calibration needs at least 2 normal rows");
-  const density = new Array<number>(dSae).fill(0);
-  for (let e = 0; e < codes.indices.length; e++) density[codes.indices[e]] += 1 / rows;
+  // Counted, then divided once: a running sum of 1/rows drifts past 1 for a latent on every row.
+  const count = new Uint32Array(dSae);
+  for (let e = 0; e < codes.indices.length; e++) count[codes.indices[e]]++;
+  const density = Array.from(count, (n) => n / rows);
   let residualVariance: number[] | undefined;
   if (mode === "var") {
     const mean = new Float64Array(dIn), sq = new Float64Array(dIn);

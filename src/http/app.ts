@@ -14,7 +14,7 @@ import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import type { Sae, SparseCodes } from "../runtime/index.js";
-import { BadRequest, parseJson, rowsFromBinary, rowsFromJson, type Rows } from "./body.js";
+import { BadRequest, codesFromJson, parseJson, rowsFromBinary, rowsFromJson, type Rows } from "./body.js";
 
 /** What the option callbacks see of a request: the runtime's bindings (a Worker's `env`) and the request itself. */
 export interface SaeRequestContext {
@@ -40,6 +40,12 @@ export interface SaeAppOptions {
   maxBodyBytes?: number;
   /** Most rows per request. Default 1024. */
   maxRows?: number;
+  /**
+   * Most multiply-adds per request, rows × d_sae × max(d_in, d_out): a row of a large model costs
+   * more, so fewer of them fit (at least one always does). Default 2^30 (1024 rows of the bundled
+   * 784 × 1024 model). Over either limit a request gets 400 TOO_MANY_ROWS; `/v1/info` tells the limit.
+   */
+  maxWork?: number;
 }
 
 // Errors the library reports about the request's input are 400s; a model or kernel that cannot
@@ -59,6 +65,9 @@ const errorBody = (code: string, message: string) => ({ error: { code, message }
 export function createApp(options: SaeAppOptions): SaeApp {
   const maxBody = options.maxBodyBytes ?? 8 << 20;
   const maxRows = options.maxRows ?? 1024;
+  const maxWork = options.maxWork ?? 2 ** 30;
+  /** The most rows a request may carry for this model: the lower of maxRows and what maxWork allows. */
+  const rowLimit = ({ info }: Sae) => Math.max(1, Math.min(maxRows, Math.floor(maxWork / (info.dSae * Math.max(info.dIn, info.dOut ?? info.dIn)))));
   const app = new Hono();
   const model = (c: Context): Promise<Sae> =>
     options.sae(c).catch((e: unknown) => {
@@ -70,24 +79,29 @@ export function createApp(options: SaeAppOptions): SaeApp {
   app.use("/v1/*", async (c, next) => {
     const token = options.token?.(c);
     if (!token) return next();
-    return bearerAuth({ token, noAuthenticationHeaderMessage: errorBody("UNAUTHORIZED", "missing bearer token"), invalidTokenMessage: errorBody("UNAUTHORIZED", "invalid bearer token") })(c, next);
+    return bearerAuth({
+      token,
+      noAuthenticationHeaderMessage: errorBody("UNAUTHORIZED", "missing bearer token"),
+      invalidAuthenticationHeaderMessage: errorBody("BAD_AUTHORIZATION", "the Authorization header must be: Bearer <token>"),
+      invalidTokenMessage: errorBody("UNAUTHORIZED", "invalid bearer token"),
+    })(c, next);
   });
   app.use("/v1/*", bodyLimit({ maxSize: maxBody, onError: (c) => c.json(errorBody("BODY_TOO_LARGE", `body larger than ${maxBody} bytes`), 413) }));
 
-  /** Input rows of `width` from either body kind. */
-  async function rows(c: Context, width: number): Promise<Rows> {
-    if (isBinary(c)) return rowsFromBinary(await c.req.arrayBuffer(), c.req.header("x-rows"), width, maxRows);
-    return rowsFromJson(parseJson(await c.req.text()).inputs, width, maxRows);
+  /** The model's input rows from either body kind. */
+  async function rows(c: Context, sae: Sae): Promise<Rows> {
+    if (isBinary(c)) return rowsFromBinary(await c.req.arrayBuffer(), c.req.header("x-rows"), sae.info.dIn, rowLimit(sae));
+    return rowsFromJson(parseJson(await c.req.text()).inputs, sae.info.dIn, rowLimit(sae));
   }
 
   app.get("/v1/info", async (c) => {
-    const { info } = await model(c);
-    return c.json({ ...info, limits: { maxBodyBytes: maxBody, maxRows } });
+    const sae = await model(c);
+    return c.json({ ...sae.info, limits: { maxBodyBytes: maxBody, maxRows: rowLimit(sae), maxWork } });
   });
 
   app.post("/v1/encode", async (c) => {
     const sae = await model(c);
-    const { x, rows: n } = await rows(c, sae.info.dIn);
+    const { x, rows: n } = await rows(c, sae);
     const codes = sae.encode(x, n);
     return c.json({ rows: n, codes: perRow(codes) });
   });
@@ -97,10 +111,10 @@ export function createApp(options: SaeAppOptions): SaeApp {
     const { dIn, dSae } = sae.info;
     let out: Float32Array, n: number;
     if (isBinary(c)) {
-      const z = rowsFromBinary(await c.req.arrayBuffer(), c.req.header("x-rows"), dSae, maxRows);
+      const z = rowsFromBinary(await c.req.arrayBuffer(), c.req.header("x-rows"), dSae, rowLimit(sae));
       [out, n] = [sae.decodeDense(z.x, z.rows), z.rows];
     } else {
-      const codes = codesFromJson(parseJson(await c.req.text()).codes, dSae, maxRows);
+      const codes = codesFromJson(parseJson(await c.req.text()).codes, dSae, rowLimit(sae));
       [out, n] = [sae.decode(codes), codes.rows];
     }
     const width = sae.info.dOut ?? dIn;
@@ -109,7 +123,7 @@ export function createApp(options: SaeAppOptions): SaeApp {
 
   app.post("/v1/score", async (c) => {
     const sae = await model(c);
-    const { x, rows: n } = await rows(c, sae.info.dIn);
+    const { x, rows: n } = await rows(c, sae);
     const s = sae.score(x, n);
     return c.json({ rows: n, squared: Array.from(s.squared), normalized: Array.from(s.normalized, (v) => (Number.isFinite(v) ? v : null)) });
   });
@@ -134,24 +148,4 @@ function perRow(codes: SparseCodes) {
     const [a, b] = [codes.rowOffsets[r], codes.rowOffsets[r + 1]];
     return { indices: Array.from(codes.indices.subarray(a, b)), values: Array.from(codes.values.subarray(a, b)) };
   });
-}
-
-/** JSON codes [{indices, values}, …] to CSR (the library validates index ranges). */
-function codesFromJson(list: unknown, dSae: number, maxRows: number): SparseCodes {
-  if (!Array.isArray(list) || list.length === 0) throw new BadRequest("INPUT_SHAPE", `"codes" must be a non-empty array of {indices, values}`);
-  if (list.length > maxRows) throw new BadRequest("TOO_MANY_ROWS", `at most ${maxRows} rows per request, got ${list.length}`);
-  const rowOffsets = new Uint32Array(list.length + 1);
-  const indices: number[] = [], values: number[] = [];
-  list.forEach((row: { indices?: unknown; values?: unknown }, r) => {
-    const { indices: i, values: v } = row ?? {};
-    if (!Array.isArray(i) || !Array.isArray(v) || i.length !== v.length) throw new BadRequest("INPUT_SHAPE", `codes[${r}] needs arrays "indices" and "values" of one length`);
-    i.forEach((j, e) => {
-      if (!Number.isInteger(j) || j < 0 || j >= dSae) throw new BadRequest("INPUT_SHAPE", `codes[${r}].indices[${e}] must be an integer in [0, ${dSae})`);
-      if (typeof v[e] !== "number" || !Number.isFinite(v[e])) throw new BadRequest("INPUT_NONFINITE", `codes[${r}].values[${e}] must be a finite number`);
-    });
-    indices.push(...i);
-    values.push(...v);
-    rowOffsets[r + 1] = indices.length;
-  });
-  return { rows: list.length, dSae, rowOffsets, indices: Uint32Array.from(indices), values: Float32Array.from(values) };
 }

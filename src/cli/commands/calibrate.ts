@@ -5,7 +5,7 @@ import { calibrate } from "../../anomaly/scoring.js";
 import { withCalibration } from "../../model/calibration-file.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { ScoreMode } from "../../model/spec.js";
-import { readBytes, readInput, writeBytes } from "../io.js";
+import { checkOutput, readBytes, readInput, writeBytes } from "../io.js";
 import { numberOption } from "../options.js";
 import { modeOption } from "../scoring.js";
 import { kernelOption, open, usage } from "../shared.js";
@@ -23,6 +23,7 @@ export function registerCalibrate(program: Command): void {
     .addOption(kernelOption())
     .action(async (model: string, normal: string, o: { fpr: number; mode: ScoreMode; output?: string; json?: string; kernel?: KernelName }, cmd: Command) => {
       if (!(o.fpr < 1)) fail("INVALID_ARGUMENT", `--fpr must be below 1, got ${o.fpr}`);
+      await checkOutput(o.json ?? o.output ?? model, o.json ? "calibration" : "model");
       const sae = await open(model, o.kernel, cmd);
       const { data } = await readInput(normal, sae.info.dIn, usage(cmd));
       const c = calibrate(sae, data, { fpr: o.fpr, mode: o.mode });

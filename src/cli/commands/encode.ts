@@ -4,7 +4,7 @@ import { fail } from "../../base/errors.js";
 import { serializeNpy } from "../../format/npy.js";
 import type { KernelName } from "../../runtime/index.js";
 import { f32Text } from "../f32-text.js";
-import { readInput, textSink, writeBytes } from "../io.js";
+import { checkOutput, readInput, textSink, writeBytes } from "../io.js";
 import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 export function registerEncode(program: Command): void {
@@ -18,6 +18,7 @@ export function registerEncode(program: Command): void {
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: { output?: string; dense?: boolean; kernel?: KernelName }, cmd: Command) => {
       if (o.dense && !o.output) fail("INVALID_ARGUMENT", "--dense writes a .npy file: give it with -o");
+      if (o.output) await checkOutput(o.output);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dSae } = sae.info;

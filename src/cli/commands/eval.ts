@@ -8,7 +8,7 @@ import { auprc, auroc, rocCurve } from "../../metrics/detection.js";
 import { ReconstructionMetricsAccumulator } from "../../metrics/reconstruction.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { ScoreMode } from "../../model/spec.js";
-import { readBytes, readInput, writeBytes } from "../io.js";
+import { checkOutput, readBytes, readInput, writeBytes } from "../io.js";
 import { calibrationOf, modeOption, scoreAll } from "../scoring.js";
 import { batches, kernelOption, open, usage } from "../shared.js";
 
@@ -43,6 +43,7 @@ export function registerEval(program: Command): void {
     .option("--json", "machine-readable output")
     .addOption(kernelOption())
     .action(async (model: string, dataPath: string, o: EvalCli, cmd: Command) => {
+      if (o.roc) await checkOutput(o.roc, "ROC picture");
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(dataPath, sae.info.dIn, usage(cmd));
       const { dIn, dSae } = sae.info;

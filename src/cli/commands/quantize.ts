@@ -5,7 +5,7 @@ import { IMPORTERS, quantizeCheckpoint } from "../../importers/index.js";
 import { serializeModelParts } from "../../model/quantize.js";
 import { checkpointFolder } from "../../adapters/node/index.js";
 import { expectCheckpoint } from "../file-kinds.js";
-import { printWarnings, readMatrix, writeBytes } from "../io.js";
+import { checkOutput, printWarnings, readMatrix, writeBytes } from "../io.js";
 import { progress, type Progress } from "../progress.js";
 
 export const familyOption = () => new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family));
@@ -21,6 +21,7 @@ export function registerQuantize(program: Command): void {
     .option("--hookpoint <name>", "in a multi-layer folder (sparsify), the hookpoint subfolder, e.g. layers.6")
     .option("--calib <acts.npy>", "typical inputs [n, d_in]: int8 encodes quantize around their mean (x_offset), which keeps a shared input offset from costing precision")
     .action(async (checkpoint: string, o: { output: string; bits: string; from?: string; hookpoint?: string; calib?: string }) => {
+      await checkOutput(o.output);
       await expectCheckpoint(checkpoint, "quantize");
       if (o.calib && o.bits !== "8") fail("INVALID_ARGUMENT", "--calib is for int8 models (--bits 8): an f32 encoder has no quantization to center");
       const calib = o.calib ? await readMatrix(o.calib, "calibration") : undefined;

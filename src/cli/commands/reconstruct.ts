@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { serializeNpy } from "../../format/npy.js";
 import type { KernelName } from "../../runtime/index.js";
-import { readInput, writeBytes } from "../io.js";
+import { checkOutput, readInput, writeBytes } from "../io.js";
 import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 export function registerReconstruct(program: Command): void {
@@ -14,6 +14,7 @@ export function registerReconstruct(program: Command): void {
     .requiredOption("-o, --output <file>", "reconstructions as float32 .npy [n, d_in]")
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: { output: string; kernel?: KernelName }, cmd: Command) => {
+      await checkOutput(o.output);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dOut } = sae.info;

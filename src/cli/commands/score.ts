@@ -5,7 +5,7 @@ import { resolveScoring } from "../../anomaly/threshold.js";
 import { serializeNpy } from "../../format/npy.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { ScoreMode } from "../../model/spec.js";
-import { readInput, textSink, writeBytes } from "../io.js";
+import { checkOutput, readInput, textSink, writeBytes } from "../io.js";
 import { numberOption } from "../options.js";
 import { calibrationOf, modeOption, scoreAll } from "../scoring.js";
 import { INPUT_HELP, kernelOption, open, usage } from "../shared.js";
@@ -34,6 +34,7 @@ export function registerScore(program: Command): void {
     .option("--calibration <file>", "calibration JSON written by sae-edge calibrate --json (default: the model's own)")
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: ScoreCli, cmd: Command) => {
+      if (o.output) await checkOutput(o.output);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const calibration = await calibrationOf(sae, o.calibration);

@@ -6,7 +6,7 @@ import type { KernelName } from "../../runtime/index.js";
 import { addScreen } from "../../model/screen.js";
 import { fidelityReport } from "../../metrics/fidelity.js";
 import { loadSae } from "../../adapters/node/index.js";
-import { readBytes, readInput, writeBytes } from "../io.js";
+import { checkOutput, readBytes, readInput, writeBytes } from "../io.js";
 import { intOption } from "../options.js";
 import { kernelOption, open, usage } from "../shared.js";
 
@@ -22,6 +22,7 @@ export function registerScreen(program: Command): void {
     .option("--val <file>", "held-out inputs for the recall report (default: the samples)")
     .addOption(kernelOption())
     .action(async (model: string, samples: string, o: { output: string; rank: number; pool?: number; val?: string; kernel?: KernelName }, cmd: Command) => {
+      await checkOutput(o.output);
       const plain = await open(model, o.kernel, cmd);
       const bytes = await readBytes(model, "model");
       const { dIn } = plain.info;

@@ -4,7 +4,7 @@ import { fail } from "../../base/errors.js";
 import type { KernelName } from "../../runtime/index.js";
 import { steer, type LatentEdit } from "../../runtime/index.js";
 import { serializeNpy } from "../../format/npy.js";
-import { readInput, writeBytes } from "../io.js";
+import { checkOutput, readInput, writeBytes } from "../io.js";
 import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -62,6 +62,7 @@ export function registerSteer(program: Command): void {
         ...o.clamp.map((s) => parse("clamp", s)),
         ...o.zero.map((s) => parse("zero", s)),
       ];
+      await checkOutput(o.output);
       const sae = await open(model, o.kernel, cmd);
       const { rows, data } = await readInput(input, sae.info.dIn, usage(cmd));
       const { dIn, dOut } = sae.info;

@@ -1,6 +1,6 @@
 // `sae-edge train`: fits an SAE on a .npy matrix on this device, then writes the
 // int8 model and, beside it, the f32 checkpoint in SAELens layout.
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { fail, failIo } from "../../base/errors.js";
@@ -9,7 +9,7 @@ import { exportTrained } from "../../train/export.js";
 import { nodeBuilds } from "../../adapters/node/index.js";
 import { matrixBatches, trainSae } from "../../train/train-loop.js";
 import { meanCenteredNorm } from "../../train/trainer.js";
-import { readMatrix, writeBytes } from "../io.js";
+import { checkOutput, readMatrix, writeBytes } from "../io.js";
 import { intOption, numberOption } from "../options.js";
 import { progress } from "../progress.js";
 import { ROWS_HELP, kernelOption } from "../shared.js";
@@ -47,6 +47,9 @@ export function registerTrain(program: Command): void {
     .option("--val <file>", "held-out .npy: FVU reported after each epoch")
     .addOption(kernelOption())
     .action(async (data: string, o: TrainCli) => {
+      await checkOutput(o.output, "model");
+      const folder = join(dirname(o.output), `${basename(o.output).replace(/\.safetensors$/, "")}.saelens`);
+      if ((await stat(folder).catch(() => undefined))?.isDirectory() === false) fail("INVALID_ARGUMENT", `the checkpoint goes to ${folder}/, which is a file`);
       const x = await readMatrix(data, "training data");
       if (x.rows < 2) fail("INPUT_SHAPE", `${data} has ${x.rows} row; training needs at least 2`);
       if (!(meanCenteredNorm(x.data, x.cols) > 0)) fail("INPUT_SHAPE", `${data}: every row is the same, there is nothing to learn`);
@@ -82,7 +85,6 @@ export function registerTrain(program: Command): void {
       const last = result.epochs[result.epochs.length - 1];
       const out = exportTrained(result, { data: basename(data), rows: x.rows, epochs: o.epochs, batch: o.batch, seed: o.seed });
       await writeBytes(o.output, out.model);
-      const folder = join(dirname(o.output), `${basename(o.output).replace(/\.safetensors$/, "")}.saelens`);
       await mkdir(folder, { recursive: true }).catch((e: unknown) => failIo(`cannot make ${folder}`, e));
       for (const [name, bytes] of Object.entries(out.checkpoint)) await writeBytes(join(folder, name), bytes);
       process.stderr.write(
