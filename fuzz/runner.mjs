@@ -49,7 +49,9 @@ async function measure(format, input) {
 
 async function one(format, input, index) {
   const size = Object.values(input).reduce((n, b) => n + b.length, 0);
-  const { outcome, error, ms, mem } = await measure(format, input);
+  let { outcome, error, ms, mem } = await measure(format, input);
+  // A slow input is timed once more: on a shared machine a stall is not the input's doing.
+  if (ms > LIMIT_MS && !error) ms = Math.min(ms, (await measure(format, input)).ms);
   const result = { index, format, size, ms, mem, outcome: outcome ?? "UNTYPED" };
   const kinds = [];
   if (error) kinds.push("untyped");
