@@ -72,7 +72,7 @@ function fmtShape(shape: readonly number[]): string {
 function parseHeaderDict(src: string, bad: Fail): Header {
   let i = 0;
   const malformed = (why: string): never =>
-    bad("NPY_INVALID", `malformed header dict (${why} at offset ${i}): ${JSON.stringify(src.trimEnd())}`);
+    bad("NPY_INVALID", `malformed header dict (${why} at offset ${i}): ${JSON.stringify(src.trimEnd().slice(0, 200))}${src.trimEnd().length > 200 ? "…" : ""}`);
   const ws = () => {
     while (i < src.length && " \t\r\n".includes(src[i])) i++;
   };
@@ -95,9 +95,11 @@ function parseHeaderDict(src: string, bad: Fail): Header {
     i = close + 1;
     return s;
   };
+  const digits = /[0-9]+/y;
   const int = (): number => {
     ws();
-    const m = /^[0-9]+/.exec(src.slice(i));
+    digits.lastIndex = i;
+    const m = digits.exec(src);
     if (!m) return malformed("expected a non-negative integer");
     i += m[0].length;
     const v = Number(m[0]);
@@ -272,7 +274,10 @@ function parse(bytes: Uint8Array, what: string | undefined, accept?: readonly Np
  * each permutation cycle is followed once, with one bit of bookkeeping per value, so a large
  * matrix needs no second copy.
  */
-export function fortranToC(values: { length: number; [i: number]: number | bigint }, shape: readonly number[]): void {
+export function fortranToC(values: { length: number; [i: number]: number | bigint }, fullShape: readonly number[]): void {
+  // Axes of length 1 change no order; without them the rank is at most log2(values), so a shape
+  // of a million ones costs nothing.
+  const shape = fullShape.filter((d) => d !== 1);
   if (shape.length < 2) return;
   const n = values.length;
   // C index p holds the value at Fortran offset from(p).

@@ -20,6 +20,12 @@ export interface PickleHooks {
   instantiate(cls: PickleGlobal): never;
 }
 
+// Bounds on what a pickle may build, whatever its size: legitimate state dicts are a few levels
+// deep and hold a few objects per tensor.
+const MAX_DEPTH = 100;
+const MAX_CONTAINERS = 1 << 16;
+const MAX_MEMO = 1 << 18;
+
 export function isGlobal(x: unknown): x is PickleGlobal {
   return (x as PickleGlobal)?.kind === "global";
 }
@@ -62,13 +68,38 @@ export function unpickle(p: Uint8Array, start: number, hooks: PickleHooks): { va
     return stack.splice(m);
   };
   const get = (k: number) => (memo.has(k) ? memo.get(k) : bad(`memo ${k} missing`));
+  const remember = (k: number) => {
+    if (memo.size >= MAX_MEMO && !memo.has(k)) bad(`pickle memo holds more than ${MAX_MEMO} objects`);
+    memo.set(k, top());
+  };
+  // Each container's nesting depth. A container inside another may not change any more, so
+  // depths stay exact and no structure is recursive (consumers walk it without a cycle check).
+  const depth = new Map<object, number>();
+  const nested = new Set<object>();
+  let containers = 0;
+  const contain = <T extends object>(parent: T, items: readonly unknown[]): T => {
+    if (nested.has(parent)) bad("pickle changes a container after nesting it (a recursive structure)");
+    let d = depth.get(parent) ?? (++containers > MAX_CONTAINERS ? bad(`pickle builds more than ${MAX_CONTAINERS} containers`) : 1);
+    for (const item of items) {
+      if (item === null || typeof item !== "object") continue;
+      if (item === parent) bad("pickle puts a container inside itself");
+      nested.add(item);
+      d = Math.max(d, 1 + (depth.get(item) ?? 1));
+    }
+    if (d > MAX_DEPTH) bad(`pickle nests containers more than ${MAX_DEPTH} deep`);
+    depth.set(parent, d);
+    return parent;
+  };
+  const sequence = (items: unknown[]) => contain(items, items);
   const setItems = (target: unknown, items: unknown[]) => {
     if (!(target instanceof Map)) bad("SETITEM on something that is not a dict");
+    contain(target, items);
     for (let k = 0; k < items.length; k += 2) target.set(items[k], items[k + 1]);
   };
   const append = (target: unknown, items: unknown[]) => {
     if (!Array.isArray(target)) bad("APPEND to a non-list");
-    target.push(...items);
+    contain(target, items);
+    for (const item of items) target.push(item);
   };
   const newobj = (cls: unknown): never => (isGlobal(cls) ? hooks.instantiate(cls) : bad("NEWOBJ of a non-class"));
   for (let steps = 0; ; steps++) {
@@ -78,9 +109,9 @@ export function unpickle(p: Uint8Array, start: number, hooks: PickleHooks): { va
       case 0x80: u8(); break; // PROTO
       case 0x95: need(8); i += 8; break; // FRAME
       case 0x28: marks.push(stack.length); break; // MARK
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
+      case 0x29: stack.push(sequence([])); break; // EMPTY_TUPLE
+      case 0x5d: stack.push(sequence([])); break; // EMPTY_LIST
+      case 0x7d: stack.push(contain(new Map(), [])); break; // EMPTY_DICT
       case 0x4e: stack.push(null); break; // NONE
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
@@ -112,16 +143,16 @@ export function unpickle(p: Uint8Array, start: number, hooks: PickleHooks): { va
         stack.push({ kind: "global", name: `${module}.${name}` });
         break;
       }
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x71: remember(u8()); break; // BINPUT
+      case 0x72: remember(u32()); break; // LONG_BINPUT
+      case 0x94: remember(memo.size); break; // MEMOIZE
       case 0x68: stack.push(get(u8())); break; // BINGET
       case 0x6a: stack.push(get(u32())); break; // LONG_BINGET
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(), a = pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x6c: stack.push(popMark()); break; // LIST
+      case 0x74: stack.push(sequence(popMark())); break; // TUPLE
+      case 0x85: stack.push(sequence([pop()])); break; // TUPLE1
+      case 0x86: { const b = pop(), a = pop(); stack.push(sequence([a, b])); break; } // TUPLE2
+      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push(sequence([a, b, c])); break; } // TUPLE3
+      case 0x6c: stack.push(sequence(popMark())); break; // LIST
       case 0x61: { const v = pop(); append(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); append(top(), items); break; } // APPENDS
       case 0x73: { const v = pop(), k = pop(); setItems(top(), [k, v]); break; } // SETITEM
@@ -130,7 +161,8 @@ export function unpickle(p: Uint8Array, start: number, hooks: PickleHooks): { va
         const args = pop(), fn = pop();
         if (!isGlobal(fn)) bad("REDUCE of a non-global");
         if (!Array.isArray(args)) bad("REDUCE arguments are not a tuple");
-        stack.push(hooks.call(fn, args));
+        const made = hooks.call(fn, args);
+        stack.push(made !== null && typeof made === "object" ? contain(made, [args]) : made);
         break;
       }
       case 0x81: { pop(); newobj(pop()); break; } // NEWOBJ

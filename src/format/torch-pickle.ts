@@ -5,9 +5,9 @@
 // Only an allow-list of globals may be called (OrderedDict, tensor and parameter
 // rebuilders); storage types are only named. Any other global — os.system, a pickled
 // module's class, … — is refused by name.
-import { unzipSync } from "fflate";
 import { fail } from "../base/errors.js";
 import { isGlobal, unpickle, type PickleGlobal } from "./pickle.js";
+import { END_SEARCH, findEndRecord, inflationCap, memberBytes, memberDataAt, parseDirectory, parseZip64End, type ZipEntry } from "./zip.js";
 
 export type TorchDtype = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 
@@ -23,12 +23,12 @@ const STORAGES: Record<string, [TorchDtype, number]> = {
   DoubleStorage: ["F64", 8], FloatStorage: ["F32", 4], HalfStorage: ["F16", 2], BFloat16Storage: ["BF16", 2],
   LongStorage: ["I64", 8], IntStorage: ["I32", 4], ShortStorage: ["I16", 2], CharStorage: ["I8", 1], ByteStorage: ["U8", 1], BoolStorage: ["BOOL", 1],
 };
-const MAX_INFLATED = 8 * 2 ** 30;
 
 interface Storage { kind: "storage"; dtype: TorchDtype; size: number; key: string; numel: number }
 /** A tensor whose storage bytes may come after the pickle (legacy format): built once they are read. */
 interface PendingTensor { kind: "pending"; args: unknown[] }
 
+const MAX_DIMS = 64;
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 
@@ -42,32 +42,37 @@ export function readTorchPt(bytes: Uint8Array, what: string): unknown {
 }
 
 function readZip(bytes: Uint8Array, what: string, bad: (why: string) => never): unknown {
-  let total = 0;
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes, {
-      filter(f) {
-        if (f.name.includes("..") || f.name.startsWith("/")) bad(`member "${f.name}" is not a plain path`);
-        total += f.originalSize;
-        if (total > MAX_INFLATED) bad(`members inflate to more than ${MAX_INFLATED} bytes`);
-        return true;
-      },
-    });
-  } catch (e) {
-    if ((e as { code?: string }).code === "CHECKPOINT_INVALID") throw e;
-    return bad(`not a readable PyTorch zip checkpoint (${(e as Error).message})`);
-  }
-  const pkl = Object.keys(files).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
+  const entries = zipEntries(bytes, what);
+  for (const e of entries) if (e.name.includes("..") || e.name.startsWith("/")) bad(`member "${e.name}" is not a plain path`);
+  // data.pkl is found by name before anything is inflated; storages are inflated when a tensor asks.
+  const pkl = entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pkl.length !== 1) bad(`expected one <name>/data.pkl in the archive, found ${pkl.length}`);
-  const prefix = pkl[0].slice(0, -"data.pkl".length);
-  const order = files[`${prefix}byteorder`];
-  if (order && new TextDecoder().decode(order) !== "little") bad("big-endian storages are not supported");
-  const { value } = unpickle(files[pkl[0]], 0, torchHooks(files[pkl[0]], what, bad, 5));
+  const prefix = pkl[0].name.slice(0, -"data.pkl".length);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const cap = inflationCap(bytes.length);
+  let inflated = 0;
+  const member = (entry: ZipEntry) => {
+    if (entry.method !== 0 && (inflated += entry.size) > cap) bad(`members inflate to more than ${cap} bytes (${bytes.length} compressed: a decompression bomb?)`);
+    const dataAt = memberDataAt(bytes.subarray(entry.localOffset, entry.localOffset + 30), entry, bytes.length, what);
+    return memberBytes(bytes.subarray(dataAt, dataAt + entry.compressed), entry, `${what}: member ${entry.name}`);
+  };
+  const order = byName.get(`${prefix}byteorder`);
+  if (order && new TextDecoder().decode(member(order)) !== "little") bad("big-endian storages are not supported");
+  const pickle = member(pkl[0]);
+  const { value } = unpickle(pickle, 0, torchHooks(pickle, what, bad, 5));
   return resolveTensors(value, bad, (s) => {
-    const data = files[`${prefix}data/${s.key}`] ?? bad(`storage ${s.key} is missing`);
-    if (data.length !== s.numel * s.size) bad(`storage ${s.key} has ${data.length} bytes, expected ${s.numel} × ${s.size}`);
-    return data;
+    const entry = byName.get(`${prefix}data/${s.key}`) ?? bad(`storage ${s.key} is missing`);
+    // Checked before inflating: a storage of the wrong size costs nothing to refuse.
+    if (entry.size !== s.numel * s.size) bad(`storage ${s.key} has ${entry.size} bytes, expected ${s.numel} × ${s.size}`);
+    return member(entry);
   });
+}
+
+function zipEntries(bytes: Uint8Array, what: string): ZipEntry[] {
+  let at = findEndRecord(bytes.subarray(Math.max(0, bytes.length - END_SEARCH)), bytes.length, what);
+  if ("zip64At" in at) at = parseZip64End(bytes.subarray(at.zip64At, at.zip64At + 56), bytes.length, what);
+  if ("zip64At" in at) return fail("CHECKPOINT_INVALID", `${what}: zip64 end record points at another`);
+  return parseDirectory(bytes.subarray(at.offset, at.offset + at.size), at.count, bytes.length, what);
 }
 
 function readLegacy(bytes: Uint8Array, what: string, bad: (why: string) => never): unknown {
@@ -143,45 +148,62 @@ function indexOfAscii(bytes: Uint8Array, s: string): number {
   return -1;
 }
 
-function* walk(value: unknown, seen = new Set<unknown>()): Generator<unknown> {
-  if (value === null || typeof value !== "object" || seen.has(value)) return;
-  seen.add(value);
-  yield value;
-  const children = value instanceof Map ? [...value.keys(), ...value.values()] : Array.isArray(value) ? value : (value as PendingTensor).kind === "pending" ? (value as PendingTensor).args : [];
-  for (const c of children) yield* walk(c, seen);
+/** Every object reachable from `value`, each once (iterative: a deep pickle needs no deep stack). */
+function walk(value: unknown): unknown[] {
+  const seen = new Set<unknown>();
+  const todo = [value];
+  while (todo.length) {
+    const v = todo.pop();
+    if (v === null || typeof v !== "object" || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof Map) for (const [k, x] of v) todo.push(k, x);
+    else if (Array.isArray(v)) for (const x of v) todo.push(x);
+    else if ((v as PendingTensor).kind === "pending") for (const x of (v as PendingTensor).args) todo.push(x);
+  }
+  return [...seen];
 }
 
 function collectStorages(value: unknown): Storage[] {
-  return [...walk(value)].filter((v): v is Storage => (v as Storage).kind === "storage");
+  return walk(value).filter((v): v is Storage => (v as Storage).kind === "storage");
 }
 
 /** Replaces each pending tensor (in Maps and arrays, shared ones once) by its values. */
 function resolveTensors(value: unknown, bad: (why: string) => never, bytesOf: (s: Storage) => Uint8Array): unknown {
   const done = new Map<PendingTensor, TorchTensor>();
+  // Views may share and overlap storages, but their values are copied out: a budget of twice the
+  // values stored keeps a few bytes of pickle from expanding one storage a million times.
+  const stored = new Set<string>();
+  let budget = 1 << 16;
   const build = (t: PendingTensor) => {
     let r = done.get(t);
     if (!r) {
       const [st, offset, size, stride] = t.args;
       if ((st as Storage)?.kind !== "storage") bad("a tensor without storage");
-      r = tensor(st as Storage, bytesOf(st as Storage), offset, size, stride, bad);
+      const s = st as Storage;
+      const bytes = bytesOf(s);
+      if (!stored.has(s.key)) (stored.add(s.key), (budget += 2 * s.numel));
+      r = tensor(s, bytes, offset, size, stride, bad, budget);
+      budget -= r.data.length;
       done.set(t, r);
     }
     return r;
   };
   const fix = (v: unknown): unknown => ((v as PendingTensor)?.kind === "pending" ? build(v as PendingTensor) : v);
-  for (const node of [...walk(value)]) {
+  for (const node of walk(value)) {
     if (node instanceof Map) for (const [k, v] of node) node.set(k, fix(v));
     else if (Array.isArray(node)) for (let i = 0; i < node.length; i++) node[i] = fix(node[i]);
   }
   return fix(value);
 }
 
-function tensor(s: Storage, bytes: Uint8Array, offset: unknown, size: unknown, stride: unknown, bad: (why: string) => never): TorchTensor {
+function tensor(s: Storage, bytes: Uint8Array, offset: unknown, size: unknown, stride: unknown, bad: (why: string) => never, budget: number): TorchTensor {
   const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((v) => Number.isSafeInteger(v) && v >= 0);
   if (!Number.isSafeInteger(offset) || (offset as number) < 0 || !ok(size) || !ok(stride) || size.length !== stride.length) bad("malformed tensor size or stride");
   const shape = size as number[];
+  if (shape.length > MAX_DIMS) bad(`tensor has ${shape.length} dimensions (torch allows ${MAX_DIMS})`);
   const strides = stride as number[];
   const count = shape.reduce((a, b) => a * b, 1);
+  if (count > budget) bad(`tensor views ${count} values of storage ${s.key}, more than twice what the storages hold (an expanded view? save .contiguous() tensors)`);
   const numel = s.numel;
   let last = offset as number;
   for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * strides[d];

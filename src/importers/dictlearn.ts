@@ -5,6 +5,7 @@
 // BatchTopKSAE / MatryoshkaBatchTopKSAE, whose encode keeps ReLU values above the tracked
 // threshold. Final saves take raw activations (training folded norm_factor in with
 // scale_biases); a mid-training backup ({"ae": state_dict, "norm_factor", …}) is folded here the same way.
+import { parseJsonObject } from "../format/json-object.js";
 import { fail } from "../base/errors.js";
 import type { SaeWeights } from "../model/quantize.js";
 import type { CheckpointFiles, ImportedSae, Importer } from "./types.js";
@@ -23,12 +24,7 @@ export const dictlearn: Importer = {
   async load(files: CheckpointFiles): Promise<ImportedSae> {
     const names = await files.list();
     for (const f of [AE, CONFIG]) if (!names.includes(f)) fail("CHECKPOINT_INVALID", `${files.location}: no ${f}`);
-    let config: { trainer?: Record<string, unknown> };
-    try {
-      config = JSON.parse(new TextDecoder().decode(await files.read(CONFIG)));
-    } catch (e) {
-      return fail("CHECKPOINT_INVALID", `${CONFIG} is not valid JSON: ${(e as Error).message}`);
-    }
+    const config = parseJsonObject(await files.read(CONFIG), CONFIG) as { trainer?: Record<string, unknown> };
     const warnings: string[] = [];
     const folded: string[] = [];
     const t = config.trainer ?? {};

@@ -2,6 +2,7 @@
 // Architectures standard, topk, jumprelu, gated. Normalizations that SAELens itself
 // folds into the weights (activation scaler, decoder-norm rescaling, legacy
 // scaling_factor) are folded here the same way, so the model takes raw inputs.
+import { parseJsonObject } from "../format/json-object.js";
 import { fail } from "../base/errors.js";
 import type { CheckpointWeights } from "../model/quantize.js";
 import { loadTensor, mapTensor, type LazyTensor } from "../base/lazy-tensor.js";
@@ -93,7 +94,7 @@ async function loadSaeLens(files: CheckpointFiles): Promise<ImportedSae> {
     if (!names.includes(SCALER)) {
       fail("CHECKPOINT_UNSUPPORTED", `normalize_activations is expected_average_only_in but ${SCALER} with the scaling factor is missing`);
     }
-    const s = Number(JSON.parse(new TextDecoder().decode(await files.read(SCALER))).scaling_factor);
+    const s = Number(parseJsonObject(await files.read(SCALER), SCALER).scaling_factor);
     if (!(s > 0 && Number.isFinite(s))) fail("CHECKPOINT_INVALID", `${SCALER} scaling_factor must be a positive number`);
     // As SAELens fold_activation_norm_scaling_factor: the SAE then takes raw inputs.
     w.W_enc = mapTensor(w.W_enc, (W) => {

@@ -1,6 +1,7 @@
 // EleutherAI sparsify: a folder per hookpoint with cfg.json and sae.safetensors
 // (encoder.weight [num_latents, d_in] as nn.Linear, encoder.bias, W_dec [num_latents, d_in],
 // b_dec). TopK or GroupMax on ReLU pre-activations, b_dec subtracted from the input.
+import { parseJsonObject } from "../format/json-object.js";
 import { fail } from "../base/errors.js";
 import type { CheckpointWeights } from "../model/quantize.js";
 import { openSafetensors } from "../format/safetensors-source.js";
@@ -20,12 +21,7 @@ export const sparsify: Importer = {
   async load(files: CheckpointFiles): Promise<ImportedSae> {
     const names = await files.list();
     for (const f of [CFG, WEIGHTS]) if (!names.includes(f)) fail("CHECKPOINT_INVALID", `${files.location}: no ${f} (a sparsify hookpoint folder has ${CFG} and ${WEIGHTS})`);
-    let cfg: Record<string, unknown>;
-    try {
-      cfg = JSON.parse(new TextDecoder().decode(await files.read(CFG)));
-    } catch (e) {
-      return fail("CHECKPOINT_INVALID", `${CFG} is not valid JSON: ${(e as Error).message}`);
-    }
+    const cfg = parseJsonObject(await files.read(CFG), CFG);
     const activation = String(cfg.activation ?? "topk");
     if (activation !== "topk" && activation !== "groupmax") fail("CHECKPOINT_UNSUPPORTED", `sparsify activation "${activation}" is not supported (topk and groupmax are)`);
     const dIn = Number(cfg.d_in);

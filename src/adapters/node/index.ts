@@ -6,7 +6,7 @@
  * kernel builds read from beside the module; pools of worker threads; checkpoint folders.
  * @module sae-edge/node
  */
-import { open, readFile, readdir } from "node:fs/promises";
+import { open, readFile, readdir, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -127,7 +127,7 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
     if (code !== "ENOTDIR") failIo(`cannot read checkpoint ${path}`, e);
     // A file inside a checkpoint folder stands for its folder.
     dir = dirname(path);
-    names = await readdir(dir);
+    names = await readdir(dir).catch((e) => failIo(`cannot read checkpoint ${dir}`, e));
   }
   // Subfolders that hold a checkpoint of their own (sparsify's one folder per hookpoint).
   const hookpoints: string[] = [];
@@ -136,17 +136,24 @@ export async function checkpointFolder(path: string, hookpoint?: string): Promis
     if (sub?.includes("cfg.json")) hookpoints.push(name);
   }
   const opened: ByteSource[] = [];
-  const known = (name: string) => {
+  // A listed name that is a folder (or a device) is the checkpoint's fault, not an I/O failure.
+  const known = async (name: string) => {
     if (!names.includes(name)) fail("CHECKPOINT_INVALID", `${path}: no file ${name}`);
-    return join(dir, name);
+    const file = join(dir, name);
+    const info = await stat(file).catch((e) => failIo(`cannot read ${file}`, e));
+    if (!info.isFile()) fail("CHECKPOINT_INVALID", `${file} is ${info.isDirectory() ? "a folder" : "not a regular file"}, not a file of the checkpoint`);
+    return file;
   };
   return {
     location: path,
     hookpoints: hookpoints.sort(),
     list: async () => names,
-    read: async (name) => new Uint8Array(await readFile(known(name)).catch((e) => failIo(`cannot read ${join(dir, name)}`, e))),
+    read: async (name) => {
+      const file = await known(name);
+      return new Uint8Array(await readFile(file).catch((e) => failIo(`cannot read ${file}`, e)));
+    },
     open: async (name) => {
-      const src = await fileSource(known(name));
+      const src = await fileSource(await known(name));
       opened.push(src);
       return src;
     },
