@@ -2,19 +2,34 @@
 // snapshots, the camera's model and PNGs) against kill -9: a writer replaces a 1 MiB file
 // over and over and is killed at seeded random moments. The file must always be one whole
 // version, never a mix or a prefix, and anything else left is a temp file the gateway removes.
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO } from "../helpers/common.mjs";
 
-const TRIALS = 30;
+// SAE_EDGE_FAULT_TRIALS=100 for the issue's figure (as test/cli/fault-injection.test.ts).
+const TRIALS = Number(process.env.SAE_EDGE_FAULT_TRIALS ?? 30);
 const SEED = Number(process.env.SEED ?? 1130);
 const SIZE = 1 << 20;
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-durable-"));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// A 2 MiB tmpfs for the full-disk case; needs root (mount), skipped with the reason otherwise.
+const DISK = join(tmp, "disk");
+function mountDisk(): string | undefined {
+  if (process.platform !== "linux") return `not Linux (${process.platform}): no tmpfs to mount`;
+  if (process.getuid?.() !== 0) return "not root: cannot mount a tmpfs";
+  mkdirSync(DISK);
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", DISK], { encoding: "utf8" });
+  return r.status === 0 ? undefined : `mount -t tmpfs failed: ${(r.stderr || r.error?.message || "").trim()}`;
+}
+const noDisk = mountDisk();
+if (noDisk) console.log(`full-disk cases skipped: ${noDisk}`);
+afterAll(() => {
+  if (!noDisk) spawnSync("umount", [DISK]);
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -52,4 +67,16 @@ describe.each(["iot-gateway", "raspberry-pi-camera"])("%s/durable.mjs under kill
     }
     expect(versions.size).toBeGreaterThan(3); // the kills landed at different versions
   }, 60_000);
+
+  it.skipIf(noDisk !== undefined)("on a full disk: throws ENOSPC, the old file intact, no temp file", async () => {
+    const { writeFileDurable } = await import(pathToFileURL(join(REPO, "edge-examples", folder, "durable.mjs")).href);
+    for (const f of readdirSync(DISK)) rmSync(join(DISK, f), { force: true });
+    const target = join(DISK, "model.safetensors");
+    const old = Buffer.alloc(SIZE / 2, 7);
+    writeFileSync(target, old);
+    writeFileSync(join(DISK, "filler"), Buffer.alloc(SIZE - (64 << 10))); // about ½ MiB left: the new 1 MiB cannot fit
+    expect(() => writeFileDurable(target, Buffer.alloc(SIZE, 9))).toThrow(expect.objectContaining({ code: "ENOSPC" }));
+    expect(readFileSync(target).equals(old)).toBe(true);
+    expect(readdirSync(DISK).sort()).toEqual(["filler", "model.safetensors"]);
+  });
 });
