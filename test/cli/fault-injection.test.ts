@@ -15,6 +15,7 @@ import { serializeNpy } from "../../src/format/npy.js";
 import { serializeSafetensors } from "../../src/format/safetensors.js";
 import { DIST_CLI, REPO, randomInput, randomWeights, rng } from "../helpers/common.mjs";
 import { runAsync } from "../helpers/child.js";
+import { mountTmpfs, unmountTmpfs } from "../helpers/tmpfs.js";
 
 const TRIALS = Number(process.env.SAE_EDGE_FAULT_TRIALS ?? 15);
 const SEED = Number(process.env.SAE_EDGE_FAULT_SEED ?? 1);
@@ -146,17 +147,10 @@ describe.each(WRITERS)(`kill -9 during $name (${TRIALS} trials, seed ${SEED})`, 
 
 // A small tmpfs filled so the new file does not fit. Needs root (mount); skipped otherwise.
 const DISK = at("disk");
-function mountDisk(): string | undefined {
-  if (process.platform !== "linux") return `not Linux (${process.platform}): no tmpfs to mount`;
-  if (process.getuid?.() !== 0) return "not root: cannot mount a tmpfs";
-  mkdirSync(DISK);
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", DISK], { encoding: "utf8" });
-  return r.status === 0 ? undefined : `mount -t tmpfs failed: ${(r.stderr || r.error?.message || "").trim()}`;
-}
-const noDisk = mountDisk();
+const noDisk = mountTmpfs(DISK, "4m");
 if (noDisk) console.log(`full-disk tests skipped: ${noDisk}`);
 afterAll(() => {
-  if (!noDisk) spawnSync("umount", [DISK]);
+  if (!noDisk) unmountTmpfs(DISK);
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -2,13 +2,14 @@
 // snapshots, the camera's model and PNGs) against kill -9: a writer replaces a 1 MiB file
 // over and over and is killed at seeded random moments. The file must always be one whole
 // version, never a mix or a prefix, and anything else left is a temp file the gateway removes.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO } from "../helpers/common.mjs";
+import { mountTmpfs, unmountTmpfs } from "../helpers/tmpfs.js";
 
 // SAE_EDGE_FAULT_TRIALS=100 for the issue's figure (as test/cli/fault-injection.test.ts).
 const TRIALS = Number(process.env.SAE_EDGE_FAULT_TRIALS ?? 30);
@@ -17,17 +18,10 @@ const SIZE = 1 << 20;
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-durable-"));
 // A 2 MiB tmpfs for the full-disk case; needs root (mount), skipped with the reason otherwise.
 const DISK = join(tmp, "disk");
-function mountDisk(): string | undefined {
-  if (process.platform !== "linux") return `not Linux (${process.platform}): no tmpfs to mount`;
-  if (process.getuid?.() !== 0) return "not root: cannot mount a tmpfs";
-  mkdirSync(DISK);
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", DISK], { encoding: "utf8" });
-  return r.status === 0 ? undefined : `mount -t tmpfs failed: ${(r.stderr || r.error?.message || "").trim()}`;
-}
-const noDisk = mountDisk();
+const noDisk = mountTmpfs(DISK, "2m");
 if (noDisk) console.log(`full-disk cases skipped: ${noDisk}`);
 afterAll(() => {
-  if (!noDisk) spawnSync("umount", [DISK]);
+  if (!noDisk) unmountTmpfs(DISK);
   rmSync(tmp, { recursive: true, force: true });
 });
 
