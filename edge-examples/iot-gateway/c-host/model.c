@@ -104,6 +104,9 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   if (int8) want[nwant++] = (expected){"W_enc_packed", "I8", {tiles, steps, 4, 16}, 4, 0};
   else want[nwant++] = (expected){"W_enc_packed", "F32", {tiles, d_in, 4}, 3, 0};
   if (int8) want[nwant++] = (expected){"W_enc_scale", "F32", {d_sae}, 1, 1};
+  /* The optional residual plane (quantize --encoder-residual): present when the header names it. */
+  int resid = int8 && json_get(header, "W_enc_residual") != NULL;
+  if (resid) want[nwant++] = (expected){"W_enc_residual", "I8", {d_sae, steps, 16}, 3, 0};
   want[nwant++] = (expected){"b_enc", "F32", {d_sae}, 1, 1};
   if (act == ACT_JUMPRELU) want[nwant++] = (expected){"threshold", "F32", {d_sae}, 1, 1};
   want[nwant++] = (expected){"W_dec", int8 ? "I8" : "F32", {d_sae, d_in}, 2, 0};
@@ -153,12 +156,13 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   s->x = wasm_alloc(s, (size_t)BATCH * d_in * 4);
   s->sq = wasm_alloc(s, BATCH * 8);
   s->norm = wasm_alloc(s, BATCH * 8);
-  int ok = s->m && s->x && s->sq && s->norm && (!int8 || (zsum && qerr));
+  unsigned rerr = resid ? wasm_alloc(s, (size_t)d_sae_pad * 4) : 0; /* the bounds' weight terms with the plane (model_prepare fills them) */
+  int ok = s->m && s->x && s->sq && s->norm && (!int8 || (zsum && qerr)) && (!resid || rerr);
   for (int j = 0; j < nwant; j++) ok = ok && region[j];
   if (!ok) { failf(err, errlen, "out of wasm memory"); goto done; }
   memset(mem(s) + s->m, 0, M_BYTES);
-  unsigned by_name[8] = {0}; /* W_enc_packed, W_enc_scale, b_enc, threshold, W_dec, W_dec_scale, b_dec */
-  static const char *names[] = {"W_enc_packed", "W_enc_scale", "b_enc", "threshold", "W_dec", "W_dec_scale", "b_dec"};
+  unsigned by_name[8] = {0}; /* W_enc_packed, W_enc_scale, b_enc, threshold, W_dec, W_dec_scale, b_dec, W_enc_residual */
+  static const char *names[] = {"W_enc_packed", "W_enc_scale", "b_enc", "threshold", "W_dec", "W_dec_scale", "b_dec", "W_enc_residual"};
   for (int j = 0; j < nwant; j++) {
     uint8_t *dst = mem(s) + region[j];
     if (want[j].per_latent) memset(dst, 0, (size_t)d_sae_pad * 4);
@@ -167,7 +171,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
       int bad = (int)Z_saeZ_find_nonfinite_f32(&s->wasm, region[j], (uint32_t)(bytes[j] / 4));
       if (bad >= 0) { failf(err, errlen, "%s: tensor %s has a non-finite value at flat index %d", path, want[j].name, bad); goto done; }
     }
-    for (int n = 0; n < 7; n++) if (!strcmp(names[n], want[j].name)) by_name[n] = region[j];
+    for (int n = 0; n < 8; n++) if (!strcmp(names[n], want[j].name)) by_name[n] = region[j];
   }
   for (int n = 1; n <= 5; n += 4) { /* scales must not be negative */
     if (!by_name[n]) continue;
@@ -186,6 +190,7 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   }
   if (int8) memset(mem(s) + zsum, 0, (size_t)d_sae_pad * 4);
   if (int8) memset(mem(s) + qerr, 0, (size_t)d_sae_pad * 4);
+  if (rerr) memset(mem(s) + rerr, 0, (size_t)d_sae_pad * 4);
   int32_t fields[M_BYTES / 4] = {0};
   fields[M_D_IN / 4] = (int32_t)d_in;
   fields[M_D_IN_PAD / 4] = (int32_t)(steps * K_STEP);
@@ -198,6 +203,8 @@ int sae_load(sae_model *s, const char *path, char *err, size_t errlen) {
   fields[M_ENC_SCALE / 4] = (int32_t)by_name[1];
   fields[M_ENC_ZSUM / 4] = (int32_t)zsum;
   fields[M_ENC_QERR / 4] = (int32_t)qerr;
+  fields[M_ENC_RESID / 4] = (int32_t)by_name[7];
+  fields[M_ENC_RERR / 4] = (int32_t)rerr;
   fields[M_B_ENC / 4] = (int32_t)by_name[2];
   fields[M_THRESH / 4] = (int32_t)by_name[3];
   fields[M_W_DEC / 4] = (int32_t)by_name[4];
