@@ -3,7 +3,7 @@
 // packages its README's install line names, and its scripts run from there. An import
 // that reaches into the repo (../../dist/…) fails here.
 import { execFile, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +28,9 @@ function installLine(folder: string): string[] {
 async function copyOut(folder: string, tarball: string): Promise<string> {
   const dir = join(tmp, folder);
   cpSync(join(REPO, "edge-examples", folder), dir, { recursive: true });
+  // The user's own project: without a package.json npm installs into the nearest ancestor that has
+  // a node_modules folder (a stray /tmp/node_modules broke this test once).
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `copied-${folder}`, private: true }));
   const packages = installLine(folder).map((p) => (p === "sae-edge" ? tarball : p));
   await promisify(execFile)("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...packages], { cwd: dir, timeout: 90_000 });
   return dir;
