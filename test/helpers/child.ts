@@ -17,7 +17,8 @@ export function runAsync(exe: string, args: string[], opts: { cwd?: string; time
       { cwd: opts.cwd ?? REPO, timeout: opts.timeout ?? 120_000, maxBuffer: 64 << 20, encoding: "utf8" },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== "number") {
-          reject(new Error(`${exe} ${args.join(" ")}: ${err.message}\n${stderr}`));
+          const how = err.killed ? ` (killed with ${err.signal} after ${opts.timeout ?? 120_000} ms or on a full buffer)` : err.signal ? ` (ended by ${err.signal})` : "";
+          reject(new Error(`${exe} ${args.join(" ")}: ${err.message}${how}\n${stderr}`));
           return;
         }
         resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
