@@ -93,17 +93,13 @@ describe("IoT gateway: kill -9 of the gateway mid-stream", () => {
       // not here: a broker killed while a restarted gateway republishes its journal's windows lost
       // acknowledged scores beyond the gateway's resend window in CI (README.md, issue 13, open).
       const kills = ["gateway", "gateway"];
-      for (const what of kills) {
+      for (const _ of kills) {
         await new Promise((r) => setTimeout(r, 300 + random() * 1200));
         if (replay.child.exitCode !== null) break;
-        const victim = what === "broker" ? broker : gateway;
-        victim.child.kill("SIGKILL");
-        await victim.exited;
+        gateway.child.kill("SIGKILL");
+        await gateway.exited;
         await new Promise((r) => setTimeout(r, 100 + random() * 300));
-        if (what === "broker") {
-          broker = start(mosquitto(), ["-c", config]);
-          await waitFor("mosquitto to listen again", () => portOpen(port), 10_000);
-        } else gateway = start(process.execPath, gatewayArgs);
+        gateway = start(process.execPath, gatewayArgs);
       }
       expect(await replay.exited, replay.stderr).toBe(0);
       expect(replay.lines.find((l) => l.event === "replayed")).toMatchObject({ published: MOTES.length * LIMIT, failed: 0 });
