@@ -3,20 +3,27 @@
 // [learnFrom, learnFrom + learn) are learned from; every later window is scored exactly
 // once, in order (`scored` is the next one to score). Until a model exists the detector
 // holds the samples since learnFrom (the windows that arrive while the model trains wait
-// as samples, at most `maxQueued`); then only the last W − 1. The state is plain data, so
-// the gateway saves it with the model and a restarted gateway goes on where it stopped.
+// as samples, at most `maxQueued`); then only the last W − 1. The SAE scores each window's
+// features (features.mjs); its threshold was set on learning windows it was not trained on.
+// Windows that score as normal move the channel means a little (`adapt`), so slow drift is
+// followed but an anomaly, which alerts, is not learned. The state is plain data, so the gateway
+// saves it with the model and a restarted gateway goes on where it stopped.
 import { packF32, unpackF32 } from "./f32.mjs";
+import { adapt, features, featureSize, learnNorm, normProblem } from "./features.mjs";
 import { learnModel } from "./learn.mjs";
+import { codesProblem } from "./novelty.mjs";
+import { WindowScorer } from "./scores.mjs";
+
+/** Defaults: the share of the learning windows held out to set the threshold, and the drift rate per normal window. */
+export const DETECTOR_DEFAULTS = { holdout: 0.3, adapt: 0.002 };
 
 /** Why a loaded model cannot score a stream, or null. */
 export function modelProblem(sae) {
-  const m = sae.info.provenance ?? {};
-  if (!(Number.isInteger(m.window) && m.window > 0 && Array.isArray(m.mean) && Array.isArray(m.std) && m.mean.length > 0 && m.std.length === m.mean.length)) {
-    return "it has no window/mean/std in its provenance";
-  }
-  if (![...m.mean, ...m.std].every(Number.isFinite) || !m.std.every((s) => s > 0)) return "its channel mean/std are not finite positive numbers";
-  if (m.window * m.mean.length !== sae.info.dIn) return `its window ${m.window} × ${m.mean.length} channels is not its input size ${sae.info.dIn}`;
-  if (!sae.info.calibration || !Number.isFinite(sae.info.calibration.threshold)) return "it is not calibrated";
+  const p = sae.info.provenance ?? {};
+  const problem = normProblem(p, sae.info.dIn) ?? codesProblem(p.codes, sae.info.dSae);
+  if (problem) return problem;
+  const scalesOk = Array.isArray(p.scales) && p.scales.length === 2 && p.scales.every((s) => Number.isFinite(s) && s > 0);
+  if (!sae.info.calibration || !Number.isFinite(sae.info.calibration.threshold) || !Number.isFinite(p.threshold) || !scalesOk) return "it is not calibrated";
   return null;
 }
 
@@ -24,14 +31,16 @@ export class StreamDetector {
   /**
    * @param {object} o window (samples per vector), learn (windows to learn from), maxQueued
    *   (samples held while the model trains; default unlimited), train (learnModel options),
-   *   schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
+   *   holdout and adapt (DETECTOR_DEFAULTS), schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
    *   that passed modelProblem), state (from state()), onResult({ seq, score, threshold, alert }),
    *   onModel({ bytes }), onError(err)
    */
   constructor(o) {
-    this.o = o;
+    this.o = { ...DETECTOR_DEFAULTS, ...o };
     this.sae = null;
-    this.meta = null;
+    this.scorer = null;
+    this.norm = null; // the feature statistics, adapted to drift
+    this.quiet = 0; // windows since the last alert
     this.training = false;
     const s = o.state ?? {};
     this.channels = s.channels ?? 0;
@@ -41,9 +50,11 @@ export class StreamDetector {
     this.samples = (s.samples ?? []).map(([seq, v]) => [seq, unpackF32(v)]); // samples next − length … next − 1
     if (o.sae) {
       this.sae = o.sae;
-      this.meta = o.sae.info.provenance;
-      this.o.window = this.meta.window;
-      this.channels = this.meta.mean.length;
+      this.scorer = new WindowScorer(o.sae);
+      this.norm = s.norm ?? normOf(o.sae);
+      this.quiet = s.quiet ?? 0;
+      this.o.window = this.norm.window;
+      this.channels = this.norm.mean.length;
       if (!o.state) this.learnFrom = -o.learn; // a model and no history: score from the first window
     } else {
       // Learning restarts where the held samples begin (a model that was moved aside, a lost state).
@@ -98,21 +109,20 @@ export class StreamDetector {
     this.training = true;
     const C = this.channels, W = this.o.window, n = this.o.learn;
     const windows = Array.from({ length: n }, (_, i) => this.#window(this.learnFrom + i));
-    const mean = new Array(C).fill(0), std = new Array(C).fill(0);
-    // Channel statistics over the learning samples (each window's newest sample).
-    for (const w of windows) for (let c = 0; c < C; c++) mean[c] += w[(W - 1) * C + c] / n;
-    for (const w of windows) for (let c = 0; c < C; c++) std[c] += (w[(W - 1) * C + c] - mean[c]) ** 2 / n;
-    for (let c = 0; c < C; c++) std[c] = Math.max(Math.sqrt(std[c]), 1e-6);
-    const meta = { window: W, mean, std };
-    const rows = new Float32Array(n * W * C);
-    windows.forEach((w, r) => rows.set(standardize(w, meta), r * W * C));
+    // The SAE learns from the first windows; the threshold is set on the rest, which it has not
+    // seen, so fresh normal windows alert at about the calibrated rate.
+    const cut = Math.min(n - 2, Math.max(2, Math.round(n * (1 - this.o.holdout))));
+    const norm = learnNorm(windows.slice(0, cut), W, C);
+    const d = featureSize(W, C);
+    const rows = features(windows, norm);
     const schedule = this.o.schedule ?? ((job) => job());
-    schedule(() => learnModel(rows, W * C, meta, this.o.train)).then(
+    schedule(() => learnModel(rows.subarray(0, cut * d), rows.subarray(cut * d), d, norm, this.o.train)).then(
       ({ sae, bytes }) => {
         this.training = false;
         if (this.disposed) return sae.dispose();
         this.sae = sae;
-        this.meta = meta;
+        this.scorer = new WindowScorer(sae);
+        this.norm = normOf(sae);
         this.o.onModel?.({ bytes });
         this.resume();
       },
@@ -126,22 +136,28 @@ export class StreamDetector {
     );
   }
 
+  // One window at a time when adapting: each window's features use the means its predecessors left.
   #score(from, to) {
-    const d = this.o.window * this.channels, n = to - from + 1;
-    const x = new Float32Array(n * d);
-    for (let w = from; w <= to; w++) x.set(standardize(this.#window(w), this.meta), (w - from) * d);
-    const scores = this.sae.score(x).squared;
-    const threshold = this.sae.info.calibration.threshold;
-    for (let r = 0; r < n; r++) {
-      const seq = this.samples[from + r + this.o.window - 1 - this.#firstHeld][0];
-      this.o.onResult({ seq, score: scores[r], threshold, alert: scores[r] > threshold });
+    const threshold = this.scorer.threshold, W = this.o.window;
+    const step = this.o.adapt > 0 ? 1 : to - from + 1;
+    for (let first = from; first <= to; first += step) {
+      const windows = Array.from({ length: Math.min(step, to - first + 1) }, (_, i) => this.#window(first + i));
+      const scores = this.scorer.score(features(windows, this.norm));
+      windows.forEach((win, r) => {
+        const score = scores[r], alert = score > threshold;
+        this.quiet = alert ? 0 : this.quiet + 1;
+        // Only well inside normal: not an alert, nor a window soon after one (an anomaly's tail).
+        if (this.o.adapt > 0 && this.quiet > W) adapt(this.norm, win, this.o.adapt);
+        const seq = this.samples[first + r + W - 1 - this.#firstHeld][0];
+        this.o.onResult({ seq, score, threshold, alert });
+      });
     }
   }
 
   /** What a restarted detector needs to go on: plain JSON. */
   state() {
-    const { channels, next, learnFrom, scored } = this;
-    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]) };
+    const { channels, next, learnFrom, scored, norm, quiet } = this;
+    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]), ...(norm && { norm, quiet }) };
   }
 
   dispose() {
@@ -150,7 +166,8 @@ export class StreamDetector {
   }
 }
 
-function standardize(raw, { mean, std }) {
-  const C = mean.length;
-  return raw.map((v, i) => (v - mean[i % C]) / std[i % C]);
+/** The feature statistics in a model's provenance, as a copy the detector adapts. */
+function normOf(sae) {
+  const { window, mean, std, corr, step, spread, spreadScale } = sae.info.provenance;
+  return structuredClone({ window, mean, std, corr, step, spread, spreadScale });
 }
