@@ -20,18 +20,18 @@ export const DETECTOR_DEFAULTS = { holdout: 0.3, adapt: 0.002 };
 /** Why a loaded model cannot score a stream, or null. */
 export function modelProblem(sae) {
   const p = sae.info.provenance ?? {};
-  const problem = normProblem(p, sae.info.dIn) ?? codesProblem(p.codes, sae.info.dSae);
+  const problem = normProblem(p, sae.info.dIn);
   if (problem) return problem;
   const scalesOk = Array.isArray(p.scales) && p.scales.length === 2 && p.scales.every((s) => Number.isFinite(s) && s > 0);
   if (!sae.info.calibration || !Number.isFinite(sae.info.calibration.threshold) || !Number.isFinite(p.threshold) || !scalesOk) return "it is not calibrated";
-  return null;
+  return codesProblem(p.codes, sae.info.dSae);
 }
 
 export class StreamDetector {
   /**
    * @param {object} o window (samples per vector), learn (windows to learn from), maxQueued
    *   (samples held while the model trains; default unlimited), train (learnModel options),
-   *   holdout and adapt (DETECTOR_DEFAULTS), schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
+   *   holdout and adapt (DETECTOR_DEFAULTS), parts (also pass the score's residual and novelty to onResult), schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
    *   that passed modelProblem), state (from state()), onResult({ seq, score, threshold, alert }),
    *   onModel({ bytes }), onError(err)
    */
@@ -40,7 +40,6 @@ export class StreamDetector {
     this.sae = null;
     this.scorer = null;
     this.norm = null; // the feature statistics, adapted to drift
-    this.quiet = 0; // windows since the last alert
     this.training = false;
     const s = o.state ?? {};
     this.channels = s.channels ?? 0;
@@ -52,7 +51,6 @@ export class StreamDetector {
       this.sae = o.sae;
       this.scorer = new WindowScorer(o.sae);
       this.norm = s.norm ?? normOf(o.sae);
-      this.quiet = s.quiet ?? 0;
       this.o.window = this.norm.window;
       this.channels = this.norm.mean.length;
       if (!o.state) this.learnFrom = -o.learn; // a model and no history: score from the first window
@@ -142,22 +140,22 @@ export class StreamDetector {
     const step = this.o.adapt > 0 ? 1 : to - from + 1;
     for (let first = from; first <= to; first += step) {
       const windows = Array.from({ length: Math.min(step, to - first + 1) }, (_, i) => this.#window(first + i));
-      const scores = this.scorer.score(features(windows, this.norm));
+      const { score: scores, residual, novelty } = this.scorer.scores(features(windows, this.norm));
       windows.forEach((win, r) => {
         const score = scores[r], alert = score > threshold;
-        this.quiet = alert ? 0 : this.quiet + 1;
-        // Only well inside normal: not an alert, nor a window soon after one (an anomaly's tail).
-        if (this.o.adapt > 0 && this.quiet > W) adapt(this.norm, win, this.o.adapt);
+        // The further beyond the threshold, the less a window moves the normal: drift that
+        // outruns the adaptation is still followed, an anomaly (far beyond) hardly at all.
+        if (this.o.adapt > 0) adapt(this.norm, win, this.o.adapt * Math.min(1, (threshold / score) ** 2));
         const seq = this.samples[first + r + W - 1 - this.#firstHeld][0];
-        this.o.onResult({ seq, score, threshold, alert });
+        this.o.onResult({ seq, score, threshold, alert, ...(this.o.parts && { residual: residual[r], novelty: novelty[r] }) });
       });
     }
   }
 
   /** What a restarted detector needs to go on: plain JSON. */
   state() {
-    const { channels, next, learnFrom, scored, norm, quiet } = this;
-    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]), ...(norm && { norm, quiet }) };
+    const { channels, next, learnFrom, scored, norm } = this;
+    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]), ...(norm && { norm }) };
   }
 
   dispose() {

@@ -38,7 +38,7 @@ export function learnNorm(windows, W, C) {
 /** Why stored statistics cannot make features for `dIn` inputs, or null. */
 export function normProblem(m, dIn) {
   const C = Array.isArray(m.mean) ? m.mean.length : 0;
-  if (!(Number.isInteger(m.window) && m.window > 1 && C > 0)) return "it has no window/mean in its provenance (a model from before the level and spread features: it learns again)";
+  if (!(Number.isInteger(m.window) && m.window > 1 && C > 0)) return "it has no window/mean/std in its provenance";
   const lists = [m.std, m.step, m.spread, m.spreadScale];
   if (!lists.every((l) => Array.isArray(l) && l.length === C) || !(Array.isArray(m.corr) && m.corr.length === C * C)) return "its feature statistics are incomplete";
   if (![...m.mean, ...m.corr, ...lists.flat()].every(Number.isFinite) || ![m.std, m.step, m.spreadScale].flat().every((s) => s > 0)) return "its feature statistics are not finite, or a scale is not positive";
@@ -68,10 +68,20 @@ export function features(windows, norm) {
   return out;
 }
 
-/** Follows slow drift: moves the channel means a step `rate` towards the window's newest sample. */
+/**
+ * Follows slow drift: moves the channel means and covariance a step `rate` towards the window's
+ * newest sample (an exponentially weighted average over about 1 / rate windows).
+ */
 export function adapt(norm, window, rate) {
-  const W = norm.window, C = norm.mean.length;
-  for (let c = 0; c < C; c++) norm.mean[c] += rate * (window[(W - 1) * C + c] - norm.mean[c]);
+  const W = norm.window, C = norm.mean.length, { mean, std, corr } = norm;
+  const e = Array.from({ length: C }, (_, c) => window[(W - 1) * C + c] - mean[c]);
+  const cov = (a, b) => (1 - rate) * corr[a * C + b] * std[a] * std[b] + rate * e[a] * e[b];
+  const variance = e.map((_, c) => cov(c, c));
+  for (let a = 0; a < C; a++) for (let b = 0; b < a; b++) corr[a * C + b] = corr[b * C + a] = cov(a, b) / Math.sqrt(variance[a] * variance[b]);
+  for (let c = 0; c < C; c++) {
+    mean[c] += rate * e[c];
+    std[c] = Math.max(Math.sqrt(variance[c]), 1e-6);
+  }
 }
 
 function medianStep(w, W, C, c) {

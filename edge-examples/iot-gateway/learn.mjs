@@ -32,7 +32,7 @@ export async function learnModel(rows, heldOut, dIn, meta, options = {}) {
   const { residual, novelty } = scorer.parts(heldOut);
   // A floor: a stream that never varies would otherwise divide by zero.
   scorer.scales = [residual, novelty].map((v) => Math.max(quantile(v, SCALE_QUANTILE), 1e-9));
-  const threshold = quantile(scorer.score(heldOut), 1 - o.fpr);
+  const threshold = quantile(scorer.scores(heldOut).score, 1 - o.fpr);
   const model = build({ codes, scales: scorer.scales, threshold, fpr: o.fpr });
   const calibration = calibrate(uncalibrated, heldOut, { fpr: o.fpr, mode: "raw" });
   uncalibrated.dispose();

@@ -3,18 +3,23 @@ import { StreamDetector } from "./detector.mjs";
 
 /**
  * Scores every window of `samples` (arrays of C values) after the first `learn` windows.
- * Returns { score, threshold } with score[t] the window ending at sample t (NaN while learning)
- * and the model's threshold, and the milliseconds spent per scored window (features and score).
+ * Returns { score, residual, novelty, threshold, msPerWindow }: score[t] (and its two parts) for
+ * the window ending at sample t (NaN while learning), the model's threshold, and the milliseconds
+ * spent per scored window (features and score).
  */
 export async function scoreSeries(samples, opts) {
   const score = new Float64Array(samples.length).fill(NaN);
+  const residual = new Float64Array(samples.length).fill(NaN), novelty = new Float64Array(samples.length).fill(NaN);
   let threshold = NaN, failed = null, done, first = 0, scored = 0;
   const finished = new Promise((r) => (done = r));
   const det = new StreamDetector({
     ...opts,
+    parts: true,
     onResult: (r) => {
       if (scored++ === 0) first = performance.now();
       score[r.seq] = r.score;
+      residual[r.seq] = r.residual;
+      novelty[r.seq] = r.novelty;
       threshold = r.threshold;
       if (r.seq === samples.length - 1) done();
     },
@@ -25,5 +30,5 @@ export async function scoreSeries(samples, opts) {
   det.dispose();
   if (failed) throw failed;
   // The windows held while the model trained are scored in one go, so this is the scoring alone.
-  return { score, threshold, msPerWindow: (performance.now() - first) / Math.max(1, scored - 1) };
+  return { score, residual, novelty, threshold, msPerWindow: (performance.now() - first) / Math.max(1, scored - 1) };
 }

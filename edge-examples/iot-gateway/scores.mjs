@@ -22,10 +22,10 @@ export class WindowScorer {
     return { residual: this.sae.score(rows).squared, novelty: this.novelty.score(this.sae.forward(rows).codes) };
   }
 
-  /** The combined score per row. */
-  score(rows) {
+  /** The combined score per row, with its parts. */
+  scores(rows) {
     const { residual, novelty } = this.parts(rows);
-    return residual.map((r, i) => r / this.scales[0] + novelty[i] / this.scales[1]);
+    return { score: residual.map((r, i) => r / this.scales[0] + novelty[i] / this.scales[1]), residual, novelty };
   }
 }
 
