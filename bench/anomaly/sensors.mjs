@@ -115,9 +115,10 @@ function windowRows(samples, ends, W, C, scale) {
 
 /**
  * Scores of every method for the windows ending at sample `learn + W − 1` and later, with each
- * method's threshold: { method: { score: Map end → score, threshold, usPerWindow } }.
+ * method's threshold: { method: { score: Map end → score, threshold, usPerWindow } }. Without
+ * `baselines`, the detector alone.
  */
-async function allMethods(samples, { window: W, learn, fpr, adapt }) {
+async function allMethods(samples, { window: W, learn, fpr, adapt, baselines = true }) {
   const C = samples[0].length, ends = Array.from({ length: samples.length - learn - W + 1 }, (_, i) => learn + W - 1 + i);
   const learnEnds = Array.from({ length: learn }, (_, i) => W - 1 + i), cut = Math.round(learn * (1 - HELD_OUT));
   const out = {};
@@ -128,6 +129,7 @@ async function allMethods(samples, { window: W, learn, fpr, adapt }) {
   out["sae-edge detector"] = { score: pick(det.score), threshold: det.threshold, usPerWindow: us, seconds: (performance.now() - t0) / 1000 };
   out["  its residual alone"] = { score: pick(det.residual), usPerWindow: NaN };
   out["  its novelty alone"] = { score: pick(det.novelty), usPerWindow: NaN };
+  if (!baselines) return out;
 
   const scale = Array.from({ length: C }, (_, c) => {
     const v = learnEnds.slice(0, cut).map((t) => samples[t][c]), m = v.reduce((a, b) => a + b, 0) / v.length;
@@ -152,6 +154,28 @@ const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 
 // ---- the tables ----
 
+/**
+ * A synthetic stream's scores (Map window end → score) against its labels: AUROC per fault kind
+ * (its windows against every normal window), AUPRC over all faults, and the share of the fresh
+ * normal windows (before the faults begin) above `threshold`.
+ */
+export function faultMetrics(stream, score, threshold, W) {
+  const normal = [], faults = {}, fresh = [];
+  for (const [t, v] of score) {
+    const label = windowLabel(stream.fault, t, W);
+    if (label === "normal") (normal.push(v), t < stream.faultyFrom && fresh.push(v));
+    else if (label) (faults[label] ??= []).push(v);
+  }
+  const y = (pos) => [...normal.map(() => 0), ...pos.map(() => 1)];
+  const all = Object.values(faults).flat();
+  return {
+    auroc: Object.fromEntries(Object.entries(faults).map(([kind, pos]) => [kind, auroc([...normal, ...pos], y(pos))])),
+    auprc: auprc([...normal, ...all], y(all)),
+    falseAlerts: fresh.filter((v) => v > threshold).length / fresh.length,
+    fresh: fresh.length,
+  };
+}
+
 /** Synthetic streams: AUROC per fault kind, AUPRC over all faults, false-alert rate on fresh normal windows. */
 export async function syntheticTable({ seeds = 3, fpr = 0.01, ...o } = {}) {
   const cfg = { ...SYNTHETIC, ...o };
@@ -163,17 +187,10 @@ export async function syntheticTable({ seeds = 3, fpr = 0.01, ...o } = {}) {
       for (const [method, m] of Object.entries(methods)) {
         const a = acc.get(`${name}|${method}`) ?? { far: [], us: [], auprc: [] };
         acc.set(`${name}|${method}`, a);
-        const normal = [], faults = {}, fresh = [];
-        for (const [t, v] of m.score) {
-          const label = windowLabel(s.fault, t, cfg.window);
-          if (label === "normal") (normal.push(v), t < s.faultyFrom && fresh.push(v));
-          else if (label) (faults[label] ??= []).push(v);
-        }
-        const y = (neg, pos) => [...neg.map(() => 0), ...pos.map(() => 1)];
-        for (const [kind, pos] of Object.entries(faults)) (a[kind] ??= []).push(auroc([...normal, ...pos], y(normal, pos)));
-        const all = Object.values(faults).flat();
-        a.auprc.push(auprc([...normal, ...all], y(normal, all)));
-        if (m.threshold !== undefined) a.far.push(fresh.filter((v) => v > m.threshold).length / fresh.length);
+        const r = faultMetrics(s, m.score, m.threshold, cfg.window);
+        for (const [kind, v] of Object.entries(r.auroc)) (a[kind] ??= []).push(v);
+        a.auprc.push(r.auprc);
+        if (m.threshold !== undefined) a.far.push(r.falseAlerts);
         if (Number.isFinite(m.usPerWindow)) a.us.push(m.usPerWindow);
       }
     }
