@@ -1,9 +1,9 @@
 // Offline evaluation on the Suthaharan data set: each mote learns from its first
 // readings, then every later reading is scored by the SAE detector and by a rolling
 // z-score baseline; prints AUROC/AUPRC per labelled mote and pooled over all four.
-//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--json]
+//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--adapt 0.002] [--json]
 import { auprc, auroc } from "sae-edge";
-import { commandLine } from "./cli.mjs";
+import { commandLine, InputError } from "./cli.mjs";
 import { motes } from "./dataset.mjs";
 import { scoreSeries } from "./offline.mjs";
 import { rollingZScores } from "./zscore.mjs";
@@ -19,7 +19,8 @@ const opts = commandLine(
   },
 );
 const a = opts.values;
-const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2), adapt = opts.number("adapt", 0, 1);
+const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2), adapt = Number(a.adapt);
+if (a.adapt.trim() === "" || !(adapt >= 0 && adapt < 1)) throw new InputError(`--adapt must be a number ≥ 0 and < 1, got ${a.adapt}`);
 
 /** SAE scores divided by the device's threshold (so devices pool) for every reading, NaN while learning. */
 async function saeScores(m, opts) {
