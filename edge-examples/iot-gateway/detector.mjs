@@ -108,13 +108,15 @@ export class StreamDetector {
     const C = this.channels, W = this.o.window, n = this.o.learn;
     const windows = Array.from({ length: n }, (_, i) => this.#window(this.learnFrom + i));
     // The SAE learns from the first windows; the threshold is set on the rest, which it has not
-    // seen, so fresh normal windows alert at about the calibrated rate.
-    const cut = Math.min(n - 2, Math.max(2, Math.round(n * (1 - this.o.holdout))));
+    // seen, so fresh normal windows alert at about the calibrated rate. (With fewer than 4
+    // windows there is nothing to hold out: all of them do both.)
+    const cut = n < 4 ? n : Math.min(n - 2, Math.max(2, Math.round(n * (1 - this.o.holdout))));
     const norm = learnNorm(windows.slice(0, cut), W, C);
     const d = featureSize(W, C);
     const rows = features(windows, norm);
+    const heldOut = n < 4 ? rows : rows.subarray(cut * d);
     const schedule = this.o.schedule ?? ((job) => job());
-    schedule(() => learnModel(rows.subarray(0, cut * d), rows.subarray(cut * d), d, norm, this.o.train)).then(
+    schedule(() => learnModel(rows.subarray(0, cut * d), heldOut, d, norm, this.o.train)).then(
       ({ sae, bytes }) => {
         this.training = false;
         if (this.disposed) return sae.dispose();
@@ -145,7 +147,7 @@ export class StreamDetector {
         const score = scores[r], alert = score > threshold;
         // The further beyond the threshold, the less a window moves the normal: drift that
         // outruns the adaptation is still followed, an anomaly (far beyond) hardly at all.
-        if (this.o.adapt > 0) adapt(this.norm, win, this.o.adapt * Math.min(1, (threshold / score) ** 2));
+        if (this.o.adapt > 0) adapt(this.norm, win, this.o.adapt * (alert ? (threshold / score) ** 2 : 1));
         const seq = this.samples[first + r + W - 1 - this.#firstHeld][0];
         this.o.onResult({ seq, score, threshold, alert, ...(this.o.parts && { residual: residual[r], novelty: novelty[r] }) });
       });

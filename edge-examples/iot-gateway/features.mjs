@@ -11,6 +11,8 @@
 
 const RIDGE = 1e-3; // keeps the whitening finite when two channels move as one
 const FLAT = Math.log(1e-3); // the log-ratio of a window that does not move at all
+const LIMIT = 1e15; // a feature beyond this is anomalous anyway, and float32 and its square stay finite
+const bounded = (v) => Math.max(-LIMIT, Math.min(LIMIT, v));
 
 export const featureSize = (W, C) => W * C + C;
 
@@ -60,10 +62,10 @@ export function features(windows, norm) {
       for (let c = 0; c < C; c++) {
         let s = z[c];
         for (let k = 0; k < c; k++) s -= L[c * C + k] * out[o + t * C + k];
-        out[o + t * C + c] = s / L[c * C + c];
+        out[o + t * C + c] = bounded(s / L[c * C + c]);
       }
     }
-    for (let c = 0; c < C; c++) out[o + W * C + c] = (logRatio(medianStep(w, W, C, c), norm.step[c]) - norm.spread[c]) / norm.spreadScale[c];
+    for (let c = 0; c < C; c++) out[o + W * C + c] = bounded((logRatio(medianStep(w, W, C, c), norm.step[c]) - norm.spread[c]) / norm.spreadScale[c]);
   });
   return out;
 }
