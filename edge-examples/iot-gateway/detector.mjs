@@ -5,17 +5,24 @@
 // holds the samples since learnFrom (the windows that arrive while the model trains wait
 // as samples, at most `maxQueued`); then only the last W − 1. The SAE scores each window's
 // features (features.mjs); its threshold was set on learning windows it was not trained on.
-// Windows that score as normal move the channel means a little (`adapt`), so slow drift is
-// followed but an anomaly, which alerts, is not learned. The state is plain data, so the gateway
-// saves it with the model and a restarted gateway goes on where it stopped.
+// Every scored window moves the channel statistics a little (`adapt`), less the further beyond
+// the threshold it scores, so slow drift is followed but an anomaly is hardly learned. With
+// `relearn`, a new model is learned every `relearn` windows from the last `learn` windows, if few
+// of them alerted. The state is plain data, so the gateway saves it with the model and a
+// restarted gateway goes on where it stopped.
 import { packF32, unpackF32 } from "./f32.mjs";
 import { adapt, features, featureSize, learnNorm, normProblem } from "./features.mjs";
 import { learnModel } from "./learn.mjs";
 import { codesProblem } from "./novelty.mjs";
 import { WindowScorer } from "./scores.mjs";
 
-/** Defaults: the share of the learning windows held out to set the threshold, and the drift rate per normal window. */
-export const DETECTOR_DEFAULTS = { holdout: 0.3, adapt: 0.002 };
+/**
+ * Defaults: the share of the learning windows held out to set the threshold, the drift rate per
+ * window, and the windows between relearnings (0: never).
+ */
+export const DETECTOR_DEFAULTS = { holdout: 0.3, adapt: 0.002, relearn: 0 };
+// A relearning waits while more than this many times the calibrated rate of its windows alerted.
+const RELEARN_ALERTS = 2;
 
 /** Why a loaded model cannot score a stream, or null. */
 export function modelProblem(sae) {
@@ -31,7 +38,7 @@ export class StreamDetector {
   /**
    * @param {object} o window (samples per vector), learn (windows to learn from), maxQueued
    *   (samples held while the model trains; default unlimited), train (learnModel options),
-   *   holdout and adapt (DETECTOR_DEFAULTS), parts (also pass the score's residual and novelty to onResult), schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
+   *   holdout, adapt and relearn (DETECTOR_DEFAULTS), parts (also pass the score's residual and novelty to onResult), schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
    *   that passed modelProblem), state (from state()), onResult({ seq, score, threshold, alert }),
    *   onModel({ bytes }), onError(err)
    */
@@ -58,6 +65,8 @@ export class StreamDetector {
       // Learning restarts where the held samples begin (a model that was moved aside, a lost state).
       this.learnFrom = Math.max(this.learnFrom, this.next - this.samples.length);
     }
+    this.modelFrom = s.modelFrom ?? this.learnFrom + this.o.learn; // the first window the model scores
+    this.alerts = s.alerts ?? []; // the windows that alerted among the last `learn` (with relearn)
     this.resume(); // windows a saved state still owes
   }
 
@@ -88,12 +97,13 @@ export class StreamDetector {
   /** Scores what can be scored, starts learning when enough windows are held, drops what is not needed. */
   resume() {
     const W = this.o.window, last = this.next - W; // the newest whole window
-    if (this.sae) {
+    if (this.sae && !this.training) {
       const from = Math.max(this.scored, this.learnFrom + this.o.learn, this.#firstHeld);
-      if (from <= last) this.#score(from, last);
-      this.scored = Math.max(this.scored, last + 1);
-    } else if (!this.training && last >= this.learnFrom + this.o.learn - 1) this.#train();
-    const keep = this.sae ? this.next - (W - 1) : Math.min(this.learnFrom, this.next - (W - 1));
+      this.scored = from <= last ? this.#score(from, last) : Math.max(this.scored, last + 1);
+    } else if (!this.sae && !this.training && last >= this.learnFrom + this.o.learn - 1) this.#train();
+    // Learning holds its windows; relearning the last `learn` ones before the next to score.
+    const scoring = this.sae && !this.training;
+    const keep = !scoring ? Math.min(this.learnFrom, this.next - (W - 1)) : Math.min(this.next - (W - 1), this.o.relearn > 0 ? this.scored - this.o.learn : Infinity);
     if (keep > this.#firstHeld) this.samples.splice(0, keep - this.#firstHeld);
   }
 
@@ -120,27 +130,47 @@ export class StreamDetector {
       ({ sae, bytes }) => {
         this.training = false;
         if (this.disposed) return sae.dispose();
+        this.sae?.dispose(); // the model it relearned
         this.sae = sae;
         this.scorer = new WindowScorer(sae);
         this.norm = normOf(sae);
+        this.modelFrom = this.learnFrom + this.o.learn;
+        this.alerts = [];
         this.o.onModel?.({ bytes });
         this.resume();
       },
       (e) => {
-        // Learn again from the next windows rather than hold samples for ever.
+        // Learn again from the next windows rather than hold samples for ever; a relearning is
+        // tried again `relearn` windows on, the model it would have replaced going on meanwhile.
         this.training = false;
-        this.learnFrom = this.next - W + 1;
+        if (this.sae) this.modelFrom = this.scored;
+        else this.learnFrom = this.next - W + 1;
         this.o.onError?.(e);
         this.resume();
       },
     );
   }
 
-  // One window at a time when adapting: each window's features use the means its predecessors left.
+  /** Whether window w should be scored by a model learned from the `learn` windows before it. */
+  #relearnDue(w) {
+    const { relearn, learn } = this.o;
+    if (!(relearn > 0 && w - this.modelFrom >= relearn && w - learn >= this.#firstHeld)) return false;
+    while (this.alerts.length && this.alerts[0] < w - learn) this.alerts.shift();
+    return this.alerts.length <= RELEARN_ALERTS * this.sae.info.calibration.fpr * learn;
+  }
+
+  // Windows from..to, in order; returns the next window to score (to + 1, or the window at which a
+  // relearning began: the new model scores it). One window at a time when adapting or relearning:
+  // each window's features use the statistics its predecessors left.
   #score(from, to) {
     const threshold = this.scorer.threshold, W = this.o.window;
-    const step = this.o.adapt > 0 ? 1 : to - from + 1;
+    const step = this.o.adapt > 0 || this.o.relearn > 0 ? 1 : to - from + 1;
     for (let first = from; first <= to; first += step) {
+      if (this.#relearnDue(first)) {
+        this.learnFrom = first - this.o.learn;
+        this.#train();
+        return first;
+      }
       const windows = Array.from({ length: Math.min(step, to - first + 1) }, (_, i) => this.#window(first + i));
       const { score: scores, residual, novelty } = this.scorer.scores(features(windows, this.norm));
       windows.forEach((win, r) => {
@@ -148,16 +178,18 @@ export class StreamDetector {
         // The further beyond the threshold, the less a window moves the normal: drift that
         // outruns the adaptation is still followed, an anomaly (far beyond) hardly at all.
         if (this.o.adapt > 0) adapt(this.norm, win, this.o.adapt * (alert ? (threshold / score) ** 2 : 1));
+        if (alert && this.o.relearn > 0) this.alerts.push(first + r);
         const seq = this.samples[first + r + W - 1 - this.#firstHeld][0];
         this.o.onResult({ seq, score, threshold, alert, ...(this.o.parts && { residual: residual[r], novelty: novelty[r] }) });
       });
     }
+    return to + 1;
   }
 
   /** What a restarted detector needs to go on: plain JSON. */
   state() {
-    const { channels, next, learnFrom, scored, norm } = this;
-    return { channels, next, learnFrom, scored, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]), ...(norm && { norm }) };
+    const { channels, next, learnFrom, scored, norm, modelFrom, alerts } = this;
+    return { channels, next, learnFrom, scored, modelFrom, alerts, samples: this.samples.map(([seq, v]) => [seq, packF32(v)]), ...(norm && { norm }) };
   }
 
   dispose() {

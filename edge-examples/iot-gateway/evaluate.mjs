@@ -1,7 +1,7 @@
 // Offline evaluation on the Suthaharan data set: each mote learns from its first
 // readings, then every later reading is scored by the SAE detector and by a rolling
 // z-score baseline; prints AUROC/AUPRC per labelled mote and pooled over all four.
-//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--adapt 0.002] [--json]
+//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--adapt 0.002] [--relearn 0] [--json]
 import { auprc, auroc } from "sae-edge";
 import { commandLine, InputError } from "./cli.mjs";
 import { motes } from "./dataset.mjs";
@@ -15,23 +15,25 @@ const opts = commandLine(
     learn: { type: "string", default: "1500", arg: "n", help: "windows each mote learns from" },
     span: { type: "string", default: "60", arg: "n", help: "readings the z-score baseline looks back over" },
     adapt: { type: "string", default: "0.002", arg: "rate", help: "how fast the detector follows drift (0: not at all)" },
+    relearn: { type: "string", default: "0", arg: "n", help: "windows between relearnings of each mote's model (0: never)" },
     json: { type: "boolean", help: "one JSON object instead of a table" },
   },
 );
 const a = opts.values;
 const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2), adapt = Number(a.adapt);
 if (a.adapt.trim() === "" || !(adapt >= 0 && adapt < 1)) throw new InputError(`--adapt must be a number ≥ 0 and < 1, got ${a.adapt}`);
+const relearn = opts.int("relearn", 0);
 
 /** SAE scores divided by the device's threshold (so devices pool) for every reading, NaN while learning. */
 async function saeScores(m, opts) {
-  const { score, threshold } = await scoreSeries(m.samples, opts);
-  return score.map((s) => s / threshold);
+  const { score, thresholds } = await scoreSeries(m.samples, opts);
+  return score.map((s, t) => s / thresholds[t]);
 }
 
 const rows = [];
 const pooled = { sae: [], z: [], y: [] };
 for (const m of motes()) {
-  const sae = await saeScores(m, { window, learn, adapt });
+  const sae = await saeScores(m, { window, learn, adapt, relearn });
   const z = rollingZScores(m.samples, span);
   const from = learn + window - 1; // the first reading scored after learning
   const y = m.labels.slice(from), s = Array.from(sae.slice(from)), zs = z.slice(from);
