@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM without types
+import { mulberry32 as rng } from "../../edge-examples/iot-gateway/synthetic.mjs";
 import { REPO } from "../helpers/common.mjs";
 import { freePort, GATEWAY, killAll, mosquitto, portOpen, type Proc, REPLAY, start as startIn, waitFor, writeBrokerConfig } from "./iot-gateway-harness.js";
 
@@ -27,16 +29,6 @@ afterAll(() => {
   killAll(procs);
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The scores an uninterrupted detector gives the first LIMIT readings of each mote: "mote1/seq" → score. */
 function referenceScores(): Map<string, number> {

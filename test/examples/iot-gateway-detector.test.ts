@@ -48,7 +48,7 @@ describe("gateway detector on synthetic sensor faults", () => {
   it("scores a stream that never moved, and then a value at the float32 limit, as finite and far above its threshold", async () => {
     const samples = Array.from({ length: 60 }, (_, t) => [t < 50 ? 5 : 3e38, 1]);
     const { score, threshold } = await scoreSeries(samples, { window: 4, learn: 20 });
-    const after = Array.from(score.slice(23));
+    const after: number[] = Array.from(score.slice(23));
     expect(after.every(Number.isFinite)).toBe(true);
     expect(after.slice(0, 50 - 23).every((s) => s <= threshold)).toBe(true);
     expect(after.slice(50 - 23).every((s) => s > threshold + 1e6)).toBe(true);
