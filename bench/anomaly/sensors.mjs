@@ -252,12 +252,18 @@ export function markdown({ title, note, columns, rows }) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, fpr: { type: "string", default: "0.01" }, json: { type: "boolean" } } });
-  const seeds = Number(values.seeds), fpr = Number(values.fpr);
-  if (!(Number.isInteger(seeds) && seeds > 0) || !(fpr > 0 && fpr < 1)) {
-    process.stderr.write("sensors.mjs: --seeds must be a positive integer and --fpr a number in (0, 1)\n");
+  const usage = (why) => {
+    process.stderr.write(`sensors.mjs: ${why} (usage: node bench/anomaly/sensors.mjs [--seeds 3] [--fpr 0.01] [--json])\n`);
     process.exit(2);
+  };
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, fpr: { type: "string", default: "0.01" }, json: { type: "boolean" } } }));
+  } catch (e) {
+    usage(e.message);
   }
+  const seeds = Number(values.seeds), fpr = Number(values.fpr);
+  if (!(Number.isInteger(seeds) && seeds > 0) || !(fpr > 0 && fpr < 1)) usage("--seeds must be a positive integer and --fpr a number in (0, 1)");
   const tables = await sensorTables({ seeds, fpr });
   console.log(values.json ? JSON.stringify(tables) : tables.map(markdown).join("\n"));
 }

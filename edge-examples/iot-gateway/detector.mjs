@@ -38,9 +38,10 @@ export class StreamDetector {
   /**
    * @param {object} o window (samples per vector), learn (windows to learn from), maxQueued
    *   (samples held while the model trains; default unlimited), train (learnModel options),
-   *   holdout, adapt and relearn (DETECTOR_DEFAULTS), parts (also pass the score's residual and novelty to onResult), schedule(job) (runs a training job, e.g. one at a time; default: now), sae (a loaded model
-   *   that passed modelProblem), state (from state()), onResult({ seq, score, threshold, alert }),
-   *   onModel({ bytes }), onError(err)
+   *   holdout, adapt and relearn (DETECTOR_DEFAULTS), parts (also pass the score's residual and
+   *   novelty to onResult), schedule(job) (runs a training job, e.g. one at a time; default: now),
+   *   sae (a loaded model that passed modelProblem), state (from state()),
+   *   onResult({ seq, score, threshold, alert }), onModel({ bytes }), onError(err)
    */
   constructor(o) {
     this.o = { ...DETECTOR_DEFAULTS, ...o };
@@ -57,7 +58,8 @@ export class StreamDetector {
     if (o.sae) {
       this.sae = o.sae;
       this.scorer = new WindowScorer(o.sae);
-      this.norm = s.norm ?? normOf(o.sae);
+      // The statistics as the last run left them, unless they do not fit this model (another file).
+      this.norm = s.norm && !normProblem(s.norm, o.sae.info.dIn) ? s.norm : normOf(o.sae);
       this.o.window = this.norm.window;
       this.channels = this.norm.mean.length;
       if (!o.state) this.learnFrom = -o.learn; // a model and no history: score from the first window

@@ -26,16 +26,14 @@ export async function learnModel(rows, heldOut, dIn, meta, options = {}) {
   // The normal codes come from the int8 model itself, as the scores will.
   const draft = await loadSae(build({}), { kernel: o.kernel });
   const codes = packCodes(draft.forward(rows).codes);
-  draft.dispose();
-  const uncalibrated = await loadSae(build({ codes }), { kernel: o.kernel });
-  const scorer = new WindowScorer(uncalibrated);
+  const scorer = new WindowScorer(draft, { codes });
   const { residual, novelty } = scorer.parts(heldOut);
   // A floor: a stream that never varies would otherwise divide by zero.
   scorer.scales = [residual, novelty].map((v) => Math.max(quantile(v, SCALE_QUANTILE), 1e-9));
   const threshold = quantile(scorer.scores(heldOut).score, 1 - o.fpr);
   const model = build({ codes, scales: scorer.scales, threshold, fpr: o.fpr });
-  const calibration = calibrate(uncalibrated, heldOut, { fpr: o.fpr, mode: "raw" });
-  uncalibrated.dispose();
+  const calibration = calibrate(draft, heldOut, { fpr: o.fpr, mode: "raw" });
+  draft.dispose();
   const bytes = withCalibration(model, calibration);
   return { sae: await loadSae(bytes, { kernel: o.kernel }), bytes };
 }

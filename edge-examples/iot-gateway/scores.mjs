@@ -8,10 +8,9 @@ import { CodeNovelty } from "./novelty.mjs";
 export const SCALE_QUANTILE = 0.99;
 
 export class WindowScorer {
-  /** sae: a loaded gateway model (its provenance holds the normal codes and, once calibrated, the scales). */
-  constructor(sae) {
+  /** sae: a loaded gateway model; p: what its provenance holds (the normal codes, and once calibrated the scales and threshold). */
+  constructor(sae, p = sae.info.provenance) {
     this.sae = sae;
-    const p = sae.info.provenance;
     this.novelty = new CodeNovelty(p.codes, sae.info.dSae);
     this.scales = p.scales ?? [1, 1];
     this.threshold = p.threshold;
@@ -29,7 +28,7 @@ export class WindowScorer {
   }
 }
 
-/** The smallest value with at most a share `p` of `values` above it (the library's calibrate rule). */
+/** The q-quantile: the smallest value with at most a share 1 − q of `values` above it (the library's calibrate rule). */
 export function quantile(values, q) {
   const s = Float64Array.from(values).sort();
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
