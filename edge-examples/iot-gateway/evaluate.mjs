@@ -3,7 +3,7 @@
 // z-score baseline; prints AUROC/AUPRC per labelled mote and pooled over all four.
 //   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--adapt 0.002] [--relearn 0] [--json]
 import { auprc, auroc } from "sae-edge";
-import { commandLine, InputError } from "./cli.mjs";
+import { commandLine } from "./cli.mjs";
 import { motes } from "./dataset.mjs";
 import { scoreSeries } from "./offline.mjs";
 import { rollingZScores } from "./zscore.mjs";
@@ -20,9 +20,7 @@ const opts = commandLine(
   },
 );
 const a = opts.values;
-const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2), adapt = Number(a.adapt);
-if (a.adapt.trim() === "" || !(adapt >= 0 && adapt < 1)) throw new InputError(`--adapt must be a number ≥ 0 and < 1, got ${a.adapt}`);
-const relearn = opts.int("relearn", 0);
+const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2), adapt = opts.rate("adapt"), relearn = opts.int("relearn", 0);
 
 /** SAE scores divided by the device's threshold (so devices pool) for every reading, NaN while learning. */
 async function saeScores(m, opts) {
