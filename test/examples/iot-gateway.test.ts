@@ -151,7 +151,7 @@ describe("IoT gateway example scripts: bad input", () => {
   const run = (script: string, args: string[]) => runAsync(process.execPath, [script, ...args]);
 
   it("print their usage for --help and exit 0", async () => {
-    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "adapt", "relearn", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "reorder", "resend", "checkpoint-every", "stats-every", "kernel"]);
+    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "adapt", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "reorder", "resend", "checkpoint-every", "stats-every", "kernel"]);
     expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id", "resend"]);
     expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "adapt", "relearn", "json"]);
   });
@@ -177,7 +177,7 @@ describe("IoT gateway example scripts: bad input", () => {
       [GATEWAY, ["--resend", ""], /--resend must be an integer ≥ 0, got an empty value/],
       [EVALUATE, ["--span", "x"], /^evaluate\.mjs: --span must be an integer ≥ 2, got x/],
       [GATEWAY, ["--adapt", "2"], /^gateway\.mjs: --adapt must be a number ≥ 0 and < 1, got 2/],
-      [GATEWAY, ["--relearn", "x"], /^gateway\.mjs: --relearn must be an integer ≥ 0, got x/],
+      [EVALUATE, ["--relearn", "x"], /^evaluate\.mjs: --relearn must be an integer ≥ 0, got x/],
       [EVALUATE, ["--adapt", ""], /^evaluate\.mjs: --adapt must be a number ≥ 0 and < 1, got an empty value/],
     ];
     const runs = await Promise.all(cases.map(([script, args]) => run(script, args)));
