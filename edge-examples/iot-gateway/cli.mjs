@@ -84,6 +84,13 @@ class Options {
     return v;
   }
 
+  /** A rate in [0, 1). */
+  rate(name) {
+    const raw = this.values[name], v = Number(raw);
+    if (raw.trim() === "" || !(v >= 0 && v < 1)) throw new InputError(`--${name} must be a number ≥ 0 and < 1, got ${shown(raw)}`);
+    return v;
+  }
+
   choice(name, choices) {
     const v = this.values[name];
     if (v !== undefined && !choices.includes(v)) throw new InputError(`--${name} must be one of ${choices.join(", ")}, got ${v}`);

@@ -1,11 +1,11 @@
 // Offline evaluation on the Suthaharan data set: each mote learns from its first
 // readings, then every later reading is scored by the SAE detector and by a rolling
 // z-score baseline; prints AUROC/AUPRC per labelled mote and pooled over all four.
-//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--json]
+//   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--adapt 0.002] [--relearn 0] [--json]
 import { auprc, auroc } from "sae-edge";
 import { commandLine } from "./cli.mjs";
 import { motes } from "./dataset.mjs";
-import { StreamDetector } from "./detector.mjs";
+import { scoreSeries } from "./offline.mjs";
 import { rollingZScores } from "./zscore.mjs";
 
 const opts = commandLine(
@@ -14,35 +14,24 @@ const opts = commandLine(
     window: { type: "string", default: "8", arg: "n", help: "samples per vector" },
     learn: { type: "string", default: "1500", arg: "n", help: "windows each mote learns from" },
     span: { type: "string", default: "60", arg: "n", help: "readings the z-score baseline looks back over" },
+    adapt: { type: "string", default: "0.002", arg: "rate", help: "how fast the detector follows drift (0: not at all)" },
+    relearn: { type: "string", default: "0", arg: "n", help: "windows between relearnings of each mote's model (0: never)" },
     json: { type: "boolean", help: "one JSON object instead of a table" },
   },
 );
 const a = opts.values;
-const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2);
+const window = opts.int("window"), learn = opts.int("learn", 2), span = opts.int("span", 2), adapt = opts.rate("adapt"), relearn = opts.int("relearn", 0);
 
-/** SAE scores (divided by the device's threshold, so devices pool) for every reading, NaN while learning. */
-export async function saeScores(m, opts) {
-  const out = new Float64Array(m.samples.length).fill(NaN);
-  let done;
-  const finished = new Promise((r) => (done = r));
-  const det = new StreamDetector({
-    ...opts,
-    onResult: (r) => {
-      out[r.seq] = r.score / r.threshold;
-      if (r.seq === m.samples.length - 1) done();
-    },
-    onError: (e) => { throw e; },
-  });
-  m.samples.forEach((s, t) => det.push(t, Float32Array.from(s)));
-  await finished;
-  det.dispose();
-  return out;
+/** SAE scores divided by the device's threshold (so devices pool) for every reading, NaN while learning. */
+async function saeScores(m, opts) {
+  const { score, thresholds } = await scoreSeries(m.samples, opts);
+  return score.map((s, t) => s / thresholds[t]);
 }
 
 const rows = [];
 const pooled = { sae: [], z: [], y: [] };
 for (const m of motes()) {
-  const sae = await saeScores(m, { window, learn });
+  const sae = await saeScores(m, { window, learn, adapt, relearn });
   const z = rollingZScores(m.samples, span);
   const from = learn + window - 1; // the first reading scored after learning
   const y = m.labels.slice(from), s = Array.from(sae.slice(from)), zs = z.slice(from);

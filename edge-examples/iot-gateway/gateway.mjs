@@ -25,6 +25,7 @@ const opts = commandLine(
     window: { type: "string", default: "8", arg: "n", help: "samples per vector" },
     learn: { type: "string", default: "500", arg: "n", help: "windows per stream to learn from" },
     fpr: { type: "string", default: "0.01", arg: "rate", help: "false-positive rate the threshold is calibrated for" },
+    adapt: { type: "string", default: "0.002", arg: "rate", help: "how fast each stream's normal follows drift (0: not at all)" },
     "model-dir": { type: "string", arg: "dir", help: "keep models and stream state here, so a restart goes on where it stopped" },
     "client-id": { type: "string", default: `sae-gateway-${hostname()}`, arg: "id", help: "MQTT client id; keep it across restarts" },
     "max-streams": { type: "string", default: "1000", arg: "n", help: "refuse more streams than this" },
@@ -40,6 +41,7 @@ const opts = commandLine(
 const a = opts.values;
 const broker = brokerUrl(a.broker);
 const window = opts.int("window"), learn = opts.int("learn", 2), fpr = opts.number("fpr", 0, 1);
+const adapt = opts.rate("adapt");
 const reorder = opts.int("reorder", 0), maxStreams = opts.int("max-streams"), maxValues = opts.int("max-values"), maxQueued = opts.int("max-queued", 0);
 const resend = opts.int("resend", 0), checkpointEvery = opts.int("checkpoint-every"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
 const log = (o) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
@@ -103,6 +105,7 @@ function streamFor(key, state) {
   const detector = new StreamDetector({
     window,
     learn,
+    adapt,
     maxQueued,
     schedule,
     train: { fpr, kernel },

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM without types
+import { mulberry32 as rng } from "../../edge-examples/iot-gateway/synthetic.mjs";
 import { REPO } from "../helpers/common.mjs";
 import { freePort, GATEWAY, killAll, mosquitto, portOpen, type Proc, REPLAY, start as startIn, waitFor, writeBrokerConfig } from "./iot-gateway-harness.js";
 
@@ -27,16 +29,6 @@ afterAll(() => {
   killAll(procs);
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The scores an uninterrupted detector gives the first LIMIT readings of each mote: "mote1/seq" → score. */
 function referenceScores(): Map<string, number> {
@@ -126,14 +118,15 @@ describe("IoT gateway: kill -9 of the gateway mid-stream", () => {
   }, 300_000);
 });
 
-/** A valid model with the gateway's provenance (window 4 × 2 channels) but no calibration. */
+/** A valid model with the gateway's feature statistics (window 4 × 2 channels, features.mjs) but no calibration. */
 function uncalibratedGatewayModel(): Buffer {
   const script = `
     import { buildModel, nodeBuilds, serializeModel } from "sae-edge";
     import { matrixBatches, trainSae } from "sae-edge/train";
-    const rows = Float32Array.from({ length: 64 * 8 }, (_, i) => Math.sin(i));
-    const { trainer } = await trainSae(nodeBuilds, { dIn: 8, epochs: 1, batches: matrixBatches(rows, 8, 16, 0), options: { architecture: "topk", dSae: 8, k: 2, batchSize: 16, seed: 0 } });
-    process.stdout.write(Buffer.from(serializeModel(buildModel(trainer.weights(), "int8", { window: 4, mean: [0, 0], std: [1, 1] }))).toString("base64"));`;
+    const rows = Float32Array.from({ length: 64 * 10 }, (_, i) => Math.sin(i));
+    const { trainer } = await trainSae(nodeBuilds, { dIn: 10, epochs: 1, batches: matrixBatches(rows, 10, 16, 0), options: { architecture: "topk", dSae: 8, k: 2, batchSize: 16, seed: 0 } });
+    const norm = { window: 4, mean: [0, 0], std: [1, 1], corr: [1, 0, 0, 1], step: [1, 1], spread: [0, 0], spreadScale: [1, 1] };
+    process.stdout.write(Buffer.from(serializeModel(buildModel(trainer.weights(), "int8", norm))).toString("base64"));`;
   return Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: join(REPO, "edge-examples/iot-gateway"), encoding: "utf8" }), "base64");
 }
 

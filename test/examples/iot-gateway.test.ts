@@ -151,9 +151,9 @@ describe("IoT gateway example scripts: bad input", () => {
   const run = (script: string, args: string[]) => runAsync(process.execPath, [script, ...args]);
 
   it("print their usage for --help and exit 0", async () => {
-    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "reorder", "resend", "checkpoint-every", "stats-every", "kernel"]);
+    expectHelp(await run(GATEWAY, ["--help"]), ["broker", "topic", "window", "learn", "fpr", "adapt", "model-dir", "client-id", "max-streams", "max-values", "max-queued", "reorder", "resend", "checkpoint-every", "stats-every", "kernel"]);
     expectHelp(await run(REPLAY, ["--help"]), ["broker", "limit", "format", "inflight", "interval", "client-id", "resend"]);
-    expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "json"]);
+    expectHelp(await run(EVALUATE, ["-h"]), ["window", "learn", "span", "adapt", "relearn", "json"]);
   });
 
   it("end every bad option, value or model file with one line on stderr and exit code 2", async () => {
@@ -176,6 +176,9 @@ describe("IoT gateway example scripts: bad input", () => {
       [GATEWAY, ["--reorder=x"], /--reorder must be an integer ≥ 0, got x/],
       [GATEWAY, ["--resend", ""], /--resend must be an integer ≥ 0, got an empty value/],
       [EVALUATE, ["--span", "x"], /^evaluate\.mjs: --span must be an integer ≥ 2, got x/],
+      [GATEWAY, ["--adapt", "2"], /^gateway\.mjs: --adapt must be a number ≥ 0 and < 1, got 2/],
+      [EVALUATE, ["--relearn", "x"], /^evaluate\.mjs: --relearn must be an integer ≥ 0, got x/],
+      [EVALUATE, ["--adapt", ""], /^evaluate\.mjs: --adapt must be a number ≥ 0 and < 1, got an empty value/],
     ];
     const runs = await Promise.all(cases.map(([script, args]) => run(script, args)));
     runs.forEach((r, i) => expectOneLineError(r, cases[i][2], cases[i][1].join(" ")));
