@@ -5,7 +5,7 @@ import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
@@ -113,7 +113,7 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
   // Every int8 activation but TopK (rescored after selection) rescores each latent that could be active.
-  if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws));
+  if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws), wsPend(m, ws));
   gemvRow(m, ws, x);
   epilogueEnd(e);
   return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
