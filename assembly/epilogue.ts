@@ -2,7 +2,7 @@
 // (preact), or pass those above the activation's bar to the selection.
 import { Selection, selectPush } from "./select";
 import { RowStats } from "./quantize_x";
-import { rescoreLatent, rescoreWeightSum, rescoreWeightValue, addResidualSums, rescoreResidualValue } from "./rescore_i8_1x16";
+import { rescoreLatent, rescoreWeightSum, rescoreWeightValue, addResidualSums, rescorePlaneSum, rescoreResidualValue } from "./rescore_i8_1x16";
 import { mp, M_ENC_QERR, M_ENC_RESID, M_ENC_RERR } from "./model";
 
 export const OUT_PREACT: i32 = 0;
@@ -86,6 +86,11 @@ export function pendingBytes(): usize {
   if (!e.rerr) return e.row.xScale * q;
   return e.row.xScale * (q + load<f32>(e.rerr + (<usize>j << 2)) * e.row.yNorm);
 }
+// Latent j's weight-rounding bound for this row, s_x · v_j · ‖y‖: how far its int8-weight value
+// (stage 1) can be from its plane value.
+@inline export function weightBound(rerr: usize, row: RowStats, j: i32): f32 {
+  return row.xScale * (load<f32>(rerr + (<usize>j << 2)) * row.yNorm);
+}
 function rescoreAt(e: Epilogue, j: i32): f32 {
   const h = rescoreLatent(e.rm, e.rz, e.row.xScale, j);
   epilogueCheck(e, h);
@@ -161,7 +166,7 @@ function pendOrDrop(e: Epilogue, j: i32, bar: f32): void {
   const s = rescoreWeightSum(e.rm, e.rz, j);
   const h = rescoreWeightValue(e.rm, j, s, e.row.xScale);
   epilogueCheck(e, h);
-  if (!(h > bar - e.row.xScale * (load<f32>(e.rerr + (<usize>j << 2)) * e.row.yNorm))) return;
+  if (!(h > bar - weightBound(e.rerr, e.row, j))) return;
   if (e.pendCount == PENDING_CAP) finishPending(e);
   const c = <usize>e.pendCount;
   e.pendCount = e.pendCount + 1;
@@ -233,7 +238,12 @@ function groupFlush(e: Epilogue): void {
   const d = e.rm && j >= 0 ? boundOf(e, j) : 0;
   if (e.rm && j >= 0 && best > -d) {
     const j2 = e.gmSecondJ;
-    if (j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2)) {
+    const close = j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2);
+    if (e.rerr) {
+      groupTwoStage(e, j, close ? j2 : -1);
+      best = e.gmBest;
+      j = e.gmBestJ;
+    } else if (close) {
       best = rescoreAt(e, j);
       const second = rescoreAt(e, j2);
       if (second > best || (second == best && j2 < j)) {
@@ -247,6 +257,46 @@ function groupFlush(e: Epilogue): void {
   if (j >= 0 && best > 0) selectPush(e.sel, j, best);
   groupReset(e);
   e.gmEnd += e.gmSize;
+}
+// A group's rescoring with a residual plane, in two stages as pendOrDrop: the int8-weight values
+// of its best (and runner-up j2, or -1) first; the plane then for both if they are within the sum of
+// their weight bounds of each other, else for the winner alone if it could be positive. Leaves the
+// winner and its value in gmBest / gmBestJ.
+function groupTwoStage(e: Epilogue, j: i32, j2: i32): void {
+  let s = rescoreWeightSum(e.rm, e.rz, j);
+  let h = rescoreWeightValue(e.rm, j, s, e.row.xScale);
+  let b = weightBound(e.rerr, e.row, j);
+  epilogueCheck(e, h);
+  if (j2 >= 0) {
+    const s2 = rescoreWeightSum(e.rm, e.rz, j2);
+    const h2 = rescoreWeightValue(e.rm, j2, s2, e.row.xScale);
+    const b2 = weightBound(e.rerr, e.row, j2);
+    epilogueCheck(e, h2);
+    if (abs(h - h2) <= b + b2) {
+      h = planeValue(e, j, s);
+      const p2 = planeValue(e, j2, s2);
+      if (p2 > h || (p2 == h && j2 < j)) {
+        h = p2;
+        j = j2;
+      }
+      e.gmBest = h;
+      e.gmBestJ = j;
+      return;
+    }
+    if (h2 > h) {
+      s = s2;
+      h = h2;
+      b = b2;
+      j = j2;
+    }
+  }
+  e.gmBest = h > -b ? planeValue(e, j, s) : h;
+  e.gmBestJ = j;
+}
+@inline function planeValue(e: Epilogue, j: i32, s: i64): f32 {
+  const h = rescoreResidualValue(e.rm, j, rescorePlaneSum(e.rm, e.rz, j, s), e.row.xScale);
+  epilogueCheck(e, h);
+  return h;
 }
 function groupReset(e: Epilogue): void {
   e.gmBest = -Infinity;

@@ -116,8 +116,12 @@ export function addResidualSums(m: usize, z: usize, js: usize, sums: usize, n: i
   }
   for (; c < n; c++) {
     const sc = sums + (<usize>c << 3);
-    store<i64>(sc, 254 * load<i64>(sc) + residualSum(m, z, load<i32>(js + (<usize>c << 2)), ASC_FEATURE_SIMD));
+    store<i64>(sc, rescorePlaneSum(m, z, load<i32>(js + (<usize>c << 2)), load<i64>(sc)));
   }
+}
+// One latent's stage 2: 254 · s + Σ r · z.
+export function rescorePlaneSum(m: usize, z: usize, j: i32, s: i64): i64 {
+  return 254 * s + residualSum(m, z, j, ASC_FEATURE_SIMD);
 }
 export function rescoreResidualValue(m: usize, j: i32, sum: i64, xs: f32): f32 {
   return finish(m, j, sum, xs / 65024);
