@@ -2,7 +2,8 @@
 // encode of a d_in × d_sae ReLU / JumpReLU SAE (~1% active, thresholds in the tail like trained
 // SAEs), this build (plain, with x_offset, with x_offset and W_enc_residual) against another (e.g. a
 // build without rescoring), interleaved in blocks so all see the same machine; wall and process CPU time per row
-// (the CPU time is less disturbed by other jobs preempting this one).
+// (the CPU time is less disturbed by other jobs preempting this one), and each variant's median change
+// against the first over paired blocks; the share of latents rescored and of those that read the plane.
 //   node bench/rescore-cost.mjs --before /work/main/dist/node.js [--shape 768x24576] [--kernel simd128]
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -93,8 +94,12 @@ for (const [name, c] of Object.entries(cases)) {
       t.cpu.push((c.user + c.system) / 1000 / calls);
     }
   }
+  // Each block against the first variant's same block (paired, so slow swings in the machine's load cancel).
+  const paired = (t, key) => median(t[key].map((v, i) => v / timed[0][key][i] - 1));
+  const pct = (r) => `${r >= 0 ? "+" : ""}${(100 * r).toFixed(1)}%`;
   for (const t of timed) {
     const s = t.ms.slice().sort((p, q) => p - q);
+    if (t !== timed[0]) console.log(`${name}\t${t.label}\tvs ${timed[0].label}, median of paired blocks: wall ${pct(paired(t, "ms"))}, cpu ${pct(paired(t, "cpu"))}`);
     console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tcpu median ${median(t.cpu).toFixed(3)} ms/row\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents, ${(100 * t.plane).toFixed(2)}% read the plane\tload ${t.load.toFixed(0)} ms`);
   }
 }
