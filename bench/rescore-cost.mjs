@@ -99,7 +99,7 @@ for (const [name, c] of Object.entries(cases)) {
   const pct = (r) => `${r >= 0 ? "+" : ""}${(100 * r).toFixed(1)}%`;
   for (const t of timed) {
     const s = t.ms.slice().sort((p, q) => p - q);
-    if (t !== timed[0]) console.log(`${name}\t${t.label}\tvs ${timed[0].label}, median of paired blocks: wall ${pct(paired(t, "ms"))}, cpu ${pct(paired(t, "cpu"))}`);
     console.log(`${name}\t${t.label}\t${t.sae.info.kernel}\tmedian ${median(t.ms).toFixed(3)} ms/row\t[min ${s[0].toFixed(3)}, max ${s.at(-1).toFixed(3)}] over ${t.ms.length}×${calls}\tcpu median ${median(t.cpu).toFixed(3)} ms/row\tactive/row ${t.active.toFixed(1)}\trescored ${(100 * t.near).toFixed(2)}% of latents, ${(100 * t.plane).toFixed(2)}% read the plane\tload ${t.load.toFixed(0)} ms`);
+    if (t !== timed[0]) console.log(`${name}\t${t.label}\tvs ${timed[0].label}, median of paired blocks: wall ${pct(paired(t, "ms"))}, cpu ${pct(paired(t, "cpu"))}`);
   }
 }
