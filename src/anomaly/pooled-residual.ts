@@ -21,6 +21,7 @@ export function pooledResidual(x: Float32Array, xhat: Float32Array, grid: Grid):
   const { height: h, width: w, radius } = grid;
   const dIn = h * w;
   checkGrid(grid, dIn);
+  if (x.length % dIn !== 0 || xhat.length !== x.length) fail("INPUT_SHAPE", `grid ${h}×${w} does not cover rows of ${x.length} inputs (reconstruction: ${xhat.length})`);
   const rows = x.length / dIn;
   const out = new Float64Array(rows);
   // Summed-area table of the residual: each neighbourhood sum is four reads.
