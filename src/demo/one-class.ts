@@ -50,8 +50,9 @@ export interface OneClassResult {
   /** Test rows (all digits) in order: their scores and labels (1 = another digit). */
   scores: Record<OneClassScore, Float64Array>;
   labels: Uint8Array;
-  /** Per detector method: the threshold set on held-out rows at config.fpr. */
+  /** Per detector method: the threshold set on held-out rows at config.fpr, and those rows' scores (for other rates). */
   thresholds: Record<Method, number>;
+  heldOutScores: Record<Method, Float64Array>;
   /** Milliseconds per test row for every sae-edge score together (one encode and decode). */
   msPerRow: number;
   model: Uint8Array;
@@ -77,6 +78,7 @@ export async function oneClassBenchmark(builds: WasmBuilds, digits: Float32Array
     const t0 = performance.now();
     const detected = detector.scores(test);
     const msPerRow = (performance.now() - t0) / testRows;
+    const heldOutScores = detector.scores(heldOut);
     const norm = anomalyScores(sae, test, "norm");
     sae.dispose();
     // PCA learns from every training row (held-out ones too: it needs none), scored as the SAE's "norm".
@@ -87,7 +89,7 @@ export async function oneClassBenchmark(builds: WasmBuilds, digits: Float32Array
       digit: c,
       auroc: Object.fromEntries(ONE_CLASS_SCORES.map((s) => [s, 100 * auroc(scores[s], labels)])) as Record<OneClassScore, number>,
       deepSvdd: DEEP_SVDD_ONE_CLASS[c],
-      roc: rocCurve(detected.residual, labels), scores, labels, thresholds: detector.thresholds, msPerRow, model,
+      roc: rocCurve(detected.residual, labels), scores, labels, thresholds: detector.thresholds, heldOutScores, msPerRow, model,
     };
     results.push(r);
     onDigit?.(r);
