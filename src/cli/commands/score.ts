@@ -43,6 +43,7 @@ export function registerScore(program: Command): void {
     .addOption(kernelOption())
     .action(async (model: string, input: string, o: ScoreCli, cmd: Command) => {
       if (o.method !== "residual" && !o.normal) fail("INVALID_ARGUMENT", `--method ${o.method} needs --normal rows.npy (normal rows to learn the codes from)`);
+      if (o.method === "residual" && o.normal) fail("INVALID_ARGUMENT", "--normal goes with --method novelty|surprise|combined");
       if (o.method !== "residual" && o.explain) fail("INVALID_ARGUMENT", "--explain goes with --method residual");
       if (o.fpr !== undefined && o.method === "residual") fail("INVALID_ARGUMENT", "--fpr goes with --method novelty|surprise|combined (the residual's threshold comes from sae-edge calibrate)");
       if (o.fpr !== undefined && !(o.fpr < 1)) fail("INVALID_ARGUMENT", `--fpr must be below 1, got ${o.fpr}`);
