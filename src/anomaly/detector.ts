@@ -7,7 +7,7 @@ import type { ScoreMode } from "../model/spec.js";
 import type { Sae } from "../runtime/index.js";
 import { NormalCodeIndex } from "./code-index.js";
 import { type Grid, checkGrid, pooledResidual } from "./pooled-residual.js";
-import { anomalyScores, calibrate } from "./scoring.js";
+import { calibrate, residualScores } from "./scoring.js";
 import { latentSurprise } from "./surprise.js";
 import { conformalThreshold } from "./threshold.js";
 
@@ -49,7 +49,7 @@ export function fitDetector(sae: Sae, normal: { learn: Float32Array; heldOut: Fl
   const parts = (x: Float32Array): Parts => {
     const { codes, reconstruction } = sae.forward(x);
     return {
-      residual: options.grid ? pooledResidual(x, reconstruction, options.grid) : anomalyScores(sae, x, mode, calibration.residualVariance),
+      residual: options.grid ? pooledResidual(x, reconstruction, options.grid) : residualScores(x, reconstruction, dIn, mode, calibration.residualVariance),
       novelty: index.novelty(codes, k),
       surprise: latentSurprise(codes, calibration.density, calibration.rows),
     };
