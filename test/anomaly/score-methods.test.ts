@@ -61,11 +61,28 @@ describe("score --method", () => {
     }
   });
 
+  it("--method residual --normal --grid: the pooled residual with a held-out threshold", async () => {
+    const sae = await loadSae(model);
+    const det = fitDetector(sae, { learn: normal.subarray(0, 300 * dIn), heldOut: normal.subarray(300 * dIn) }, { mode: "raw", fpr: 0.01, grid: { height: 6, width: 8, radius: 1 } });
+    const want = det.scores(mixed).residual;
+    sae.dispose();
+    const s = cli("--normal", join(dir, "normal.npy"), "--grid", "6x8", "--threshold", "auto");
+    expect(s.status, s.stderr).toBe(0);
+    s.stdout.trim().split("\n").forEach((l, i) => {
+      const [score, flag] = l.split("\t").map(Number);
+      expect(score).toBeCloseTo(want[i], 9);
+      expect(flag).toBe(want[i] > det.thresholds.residual ? 1 : 0);
+    });
+  });
+
   it("refuses a method it does not know, a method without --normal and options that would be ignored, in one line each", () => {
     const cases: [string[], RegExp][] = [
       [["--method", "bogus"], /--method.*bogus/],
       [["--method", "novelty"], /needs --normal/],
-      [["--method", "combined", "--normal", join(dir, "normal.npy"), "--explain"], /--explain goes with --method residual/],
+      [["--method", "combined", "--normal", join(dir, "normal.npy"), "--explain"], /--explain uses the model's calibration/],
+      [["--grid", "6x8"], /--grid goes with --normal/],
+      [["--normal", join(dir, "normal.npy"), "--grid", "6by8"], /--grid must be HxW/],
+      [["--normal", join(dir, "normal.npy"), "--grid", "6x9"], /grid 6×9 does not cover the 48 inputs/],
       [["--fpr", "0.05"], /--fpr goes with/],
       [["--method", "surprise", "--normal", join(dir, "normal.npy"), "--fpr", "1"], /--fpr must be below 1/],
       [["--method", "surprise", "--normal", join(dir, "wide.npy")], /49 columns/],

@@ -111,7 +111,7 @@ const SPECS: Record<string, Spec> = {
     more: {
       "--threshold auto on an uncalibrated model": [M(), X(), "--threshold", "auto"], "--mode unknown": [M(), X(), "--mode", "z"],
       "--method unknown": [M(), X(), "--method", "z"], "--method novelty without --normal": [M(), X(), "--method", "novelty"],
-      "--normal with --method residual": [M(), X(), "--normal", X()], "--normal of another width": [M(), X(), "--method", "combined", "--normal", fx("narrow.npy")],
+      "--grid without --normal": [M(), X(), "--grid", "4x4"], "--grid not HxW": [M(), X(), "--normal", X(), "--grid", "big"], "--normal of another width": [M(), X(), "--method", "combined", "--normal", fx("narrow.npy")],
       "--normal without its value": [M(), X(), "--method", "novelty", "--normal"], "--fpr with --method residual": [M(), X(), "--fpr", "0.5"],
     },
     moreNumbers: { "--threshold": ["abc", "-1", "1e400", "NaN"] },
