@@ -72,3 +72,46 @@ export const pca = (q, normalized = false) => (train, d) => {
     return s;
   };
 };
+
+/** PCA residual with the fewest components that explain `share` of the variance (Jacobi eigenvectors: small d, e.g. sensor windows). */
+export const pcaExplaining = (share) => (train, d) => {
+  const n = train.length / d, mean = new Float64Array(d), A = new Float64Array(d * d), V = new Float64Array(d * d);
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) mean[i] += train[r * d + i] / n;
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) A[i * d + j] += ((train[r * d + i] - mean[i]) * (train[r * d + j] - mean[j])) / n;
+  for (let i = 0; i < d; i++) V[i * d + i] = 1;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    for (let p = 0; p < d; p++) {
+      for (let q = p + 1; q < d; q++) {
+        if (Math.abs(A[p * d + q]) < 1e-12) continue;
+        const theta = (A[q * d + q] - A[p * d + p]) / (2 * A[p * d + q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1)), cs = 1 / Math.sqrt(t * t + 1), sn = t * cs;
+        for (let k = 0; k < d; k++) {
+          const akp = A[k * d + p], akq = A[k * d + q];
+          (A[k * d + p] = cs * akp - sn * akq), (A[k * d + q] = sn * akp + cs * akq);
+        }
+        for (let k = 0; k < d; k++) {
+          const apk = A[p * d + k], aqk = A[q * d + k];
+          (A[p * d + k] = cs * apk - sn * aqk), (A[q * d + k] = sn * apk + cs * aqk);
+        }
+        for (let k = 0; k < d; k++) {
+          const vkp = V[k * d + p], vkq = V[k * d + q];
+          (V[k * d + p] = cs * vkp - sn * vkq), (V[k * d + q] = sn * vkp + cs * vkq);
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => A[b * d + b] - A[a * d + a]);
+  const total = order.reduce((s, i) => s + Math.max(0, A[i * d + i]), 0);
+  const kept = [];
+  for (let s = 0; kept.length < d && s < share * total; ) (kept.push(order[kept.length]), (s += Math.max(0, A[kept.at(-1) * d + kept.at(-1)])));
+  return (rows) => Float64Array.from({ length: rows.length / d }, (_, r) => {
+    let all = 0, inside = 0;
+    for (let i = 0; i < d; i++) all += (rows[r * d + i] - mean[i]) ** 2;
+    for (const k of kept) {
+      let p = 0;
+      for (let i = 0; i < d; i++) p += (rows[r * d + i] - mean[i]) * V[i * d + k];
+      inside += p * p;
+    }
+    return Math.max(0, all - inside);
+  });
+};
