@@ -201,6 +201,8 @@ const { client, end } = connectWithBackoff(broker, {
 outbox = new Outbox(client, {
   keep: resend,
   limit: maxUnacked,
+  forgetUnrouted: true, // e.g. alerts nobody subscribes to
+
   onAck: (again, topic, seq) => {
     if (again) return void stats.republished++;
     stats.published++;

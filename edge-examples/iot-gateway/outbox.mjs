@@ -10,11 +10,15 @@
 // stream, seq). At most `limit` unacknowledged messages wait; beyond, the oldest is dropped
 // and counted, so memory stays bounded while the broker is away.
 const WAITING = 0, SENDING = 1, ACKED = 2;
+const NO_MATCHING_SUBSCRIBERS = 16; // an MQTT 5 PUBACK reason code
 
 export class Outbox {
   /**
    * @param {import("mqtt").MqttClient} client
-   * @param {{ keep: number, limit?: number, onAck?: (again: boolean, topic: string, tag: any) => void, onRetry?: (err: Error) => void }} o
+   * @param {{ keep: number, limit?: number, forgetUnrouted?: boolean, onAck?: (again: boolean, topic: string, tag: any) => void, onRetry?: (err: Error) => void }} o
+   *   forgetUnrouted: a message the broker acknowledged with "no matching subscribers" reached
+   *   nobody, so a broker crash cannot lose it: it is not kept, and `keep` counts only messages
+   *   that reached a subscriber (the ones a broker's saves count).
    *   onAck: a message acknowledged (again: it had been before); onRetry: a publish failed, it waits for the next connection
    */
   constructor(client, o) {
@@ -23,6 +27,8 @@ export class Outbox {
     this.limit = o.limit ?? Infinity;
     this.onAck = o.onAck ?? (() => {});
     this.onRetry = o.onRetry ?? (() => {});
+    this.unrouted = new Set(); // ids of publishes acknowledged with NO_MATCHING_SUBSCRIBERS, until their callback
+    if (o.forgetUnrouted) client.on("packetreceive", (p) => p.cmd === "puback" && p.reasonCode === NO_MATCHING_SUBSCRIBERS && this.unrouted.add(p.messageId));
     this.messages = new Map(); // id → { topic, payload, options, state, acks }, oldest first
     this.acked = new Set(); // ids of acknowledged messages still kept, in the order the broker acknowledged them
     this.dropped = 0;
@@ -67,15 +73,17 @@ export class Outbox {
   #send(id, m) {
     if (m.state === ACKED) this.acked.delete(id);
     m.state = SENDING;
-    this.client.publish(m.topic, m.payload, { qos: 1, properties: m.properties }, (err) => {
+    this.client.publish(m.topic, m.payload, { qos: 1, properties: m.properties }, (err, packet) => {
+      const unrouted = this.unrouted.delete(packet?.messageId);
       if (this.messages.get(id) !== m) return; // dropped meanwhile
       if (err) {
         m.state = WAITING;
         return this.onRetry(err);
       }
+      this.onAck(m.acks++ > 0, m.topic, m.tag);
+      if (unrouted) return void this.messages.delete(id);
       m.state = ACKED;
       this.acked.add(id);
-      this.onAck(m.acks++ > 0, m.topic, m.tag);
       this.#trim();
     });
     return 1;
