@@ -45,17 +45,17 @@ const data = motes();
 // broker that lost the gateway's session (what came while nobody was subscribed: such a
 // gateway says so on gateways/<id>/subscribed). After a reconnect and on that message, the
 // last readings go out again (outbox.mjs), and the gateway drops the ones it already has.
-let acked = 0, retried = 0, waiting = 0, wake = null;
+let acked = 0, retried = 0, waiting = 0, wake = null, connects = 0;
 function resendAll(why) {
   const readings = outbox.resend();
-  if (readings) log({ event: "resent", readings, why });
+  if (readings && why) log({ event: "resent", readings, why });
 }
 const { client, end } = connectWithBackoff(broker, {
   clientId: a["client-id"],
   log,
   onConnect: (c) => {
     c.subscribe("gateways/+/subscribed", { qos: 1 });
-    resendAll("connected");
+    resendAll(connects++ > 0 && "reconnected"); // the first connection sends what waited for it
   },
 });
 const outbox = new Outbox(client, {
