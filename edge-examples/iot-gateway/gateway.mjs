@@ -224,6 +224,7 @@ if (store) {
   }
   for (const [key, sae] of saved) streamFor(key, undefined) ?? sae.dispose();
   ackedBefore = new Set();
+  outbox.atRisk(); // the broker may have restarted too while the gateway was down
   log({ event: "restored", streams: streams.size, replayed: restored.entries.length, unacked: outbox.pending });
   store.checkpoint(streamStates(), outbox.entries());
 }

@@ -5,10 +5,11 @@
 // subscriber, with autosave_on_changes; README.md). And mqtt.js fails, with "Connection
 // closed", the publishes it held back while it sent its stored ones again after a reconnect,
 // when that connection drops too. So a message stays here until the broker acknowledges it,
-// and the last `keep` acknowledged ones stay too; at every connection, each one mqtt.js is not
-// already sending again goes out again. Consumers drop repeats on their own key (e.g. device,
-// stream, seq). At most `limit` unacknowledged messages wait; beyond, the oldest is dropped
-// and counted, so memory stays bounded while the broker is away.
+// and the last `keep` acknowledged ones stay too. When a connection ends, those last `keep`
+// are at risk: they go out again at the next connection, however many mqtt.js's own resends
+// get acknowledged before it. Consumers drop repeats on their own key (e.g. device, stream,
+// seq). At most `limit` unacknowledged messages wait; beyond, the oldest is dropped and
+// counted, so memory stays bounded while the broker is away.
 const WAITING = 0, SENDING = 1, ACKED = 2;
 const NO_MATCHING_SUBSCRIBERS = 16; // an MQTT 5 PUBACK reason code
 
@@ -31,14 +32,16 @@ export class Outbox {
     if (o.forgetUnrouted) client.on("packetreceive", (p) => p.cmd === "puback" && p.reasonCode === NO_MATCHING_SUBSCRIBERS && this.unrouted.add(p.messageId));
     this.messages = new Map(); // id → { topic, payload, options, state, acks }, oldest first
     this.acked = new Set(); // ids of acknowledged messages still kept, in the order the broker acknowledged them
+    this.pending = 0; // messages the broker never acknowledged
     this.dropped = 0;
     this.next = 0;
+    client.on("close", () => this.atRisk());
   }
 
   /**
    * Publishes now if connected, else at the next connection. `properties`: MQTT 5 publish
    * properties; `tag`: handed to onAck and kept in entries(); `acked`: the broker acknowledged
-   * it before (in an earlier run): kept among the last `keep` and sent again only at a connection.
+   * it before (in an earlier run): kept among the last `keep`, sent again after atRisk().
    */
   publish(topic, payload, { properties, tag, acked = false } = {}) {
     const id = this.next++;
@@ -48,21 +51,22 @@ export class Outbox {
       this.acked.add(id);
       this.#trim();
     } else {
-      if (this.pending > this.limit) this.#dropOldestUnacked();
+      if (++this.pending > this.limit) this.#dropOldestUnacked();
       if (this.client.connected) this.#send(id, m);
     }
   }
 
-  /** At every connection: publishes again every message that mqtt.js is not sending again itself. → how many. */
-  resend() {
-    let n = 0;
-    for (const [id, m] of this.messages) if (m.state !== SENDING) n += this.#send(id, m);
-    return n;
+  /** The last `keep` acknowledged messages wait to be sent again: the broker may have lost them (it restarted, or lost a subscriber's session). */
+  atRisk() {
+    for (const id of this.acked) this.messages.get(id).state = WAITING;
+    this.acked.clear();
   }
 
-  /** Messages not acknowledged yet (sent or waiting). */
-  get pending() {
-    return this.messages.size - this.acked.size;
+  /** At every connection: publishes what waits (failed, at risk, or published while away). → how many. */
+  resend() {
+    let n = 0;
+    for (const [id, m] of this.messages) if (m.state === WAITING) n += this.#send(id, m);
+    return n;
   }
 
   /** [[topic, payload, tag, acked]], oldest first: what a snapshot keeps (JSON-able when payloads and tags are). */
@@ -71,7 +75,6 @@ export class Outbox {
   }
 
   #send(id, m) {
-    if (m.state === ACKED) this.acked.delete(id);
     m.state = SENDING;
     this.client.publish(m.topic, m.payload, { qos: 1, properties: m.properties }, (err, packet) => {
       const unrouted = this.unrouted.delete(packet?.messageId);
@@ -80,7 +83,8 @@ export class Outbox {
         m.state = WAITING;
         return this.onRetry(err);
       }
-      this.onAck(m.acks++ > 0, m.topic, m.tag);
+      if (m.acks++ === 0) this.pending--;
+      this.onAck(m.acks > 1, m.topic, m.tag);
       if (unrouted) return void this.messages.delete(id);
       m.state = ACKED;
       this.acked.add(id);
@@ -99,8 +103,9 @@ export class Outbox {
 
   #dropOldestUnacked() {
     for (const [id, m] of this.messages) {
-      if (m.state === ACKED) continue;
+      if (m.acks > 0) continue;
       this.messages.delete(id);
+      this.pending--;
       this.dropped++;
       return;
     }

@@ -69,7 +69,11 @@ const outbox = new Outbox(client, {
   },
   onRetry: () => retried++,
 });
-client.on("message", (topic) => topic.startsWith("gateways/") && resendAll("a gateway subscribed"));
+client.on("message", (topic) => {
+  if (!topic.startsWith("gateways/")) return;
+  outbox.atRisk();
+  resendAll("a gateway subscribed");
+});
 const rounds = Math.min(limit, Math.max(...data.map((m) => m.samples.length)));
 let published = 0;
 const t0 = performance.now();

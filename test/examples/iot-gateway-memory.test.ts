@@ -23,7 +23,7 @@ function memoryBound(c: typeof CAPS, models: number): number {
   const sample = 4 * c.values + 256; // a sample's values and its objects
   const perStream = 4096 + (c.learn + c.window + c.queued + c.reorder + 1) * sample;
   const perModel = 256 * 1024 + 8 * c.window * c.values * 32; // a wasm instance and its d_in × d_sae weights
-  return 120 * MiB + c.streams * perStream + models * perModel + (c.resend + c.unacked) * 512;
+  return 120 * MiB + c.streams * perStream + models * perModel + (2 * c.resend + c.unacked) * 512;
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-gateway-memory-"));
