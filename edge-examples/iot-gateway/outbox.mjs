@@ -30,7 +30,7 @@ export class Outbox {
     this.onRetry = o.onRetry ?? (() => {});
     this.unrouted = new Set(); // ids of publishes acknowledged with NO_MATCHING_SUBSCRIBERS, until their callback
     if (o.forgetUnrouted) client.on("packetreceive", (p) => p.cmd === "puback" && p.reasonCode === NO_MATCHING_SUBSCRIBERS && this.unrouted.add(p.messageId));
-    this.messages = new Map(); // id → { topic, payload, options, state, acks }, oldest first
+    this.messages = new Map(); // id → { topic, payload, properties, tag, state, acks }, oldest first
     this.acked = new Set(); // ids of acknowledged messages still kept, in the order the broker acknowledged them
     this.pending = 0; // messages the broker never acknowledged
     this.dropped = 0;
