@@ -32,7 +32,8 @@ const opts = commandLine(
     "max-values": { type: "string", default: "64", arg: "n", help: "refuse a message with more values than this" },
     reorder: { type: "string", default: "128", arg: "n", help: "per stream, samples that wait for an earlier one that is missing" },
     "max-queued": { type: "string", default: "2000", arg: "n", help: "per stream, samples held while its model trains; more are dropped" },
-    resend: { type: "string", default: "1000", arg: "n", help: "publish the last n scores and alerts again after a reconnect or restart" },
+    resend: { type: "string", default: "1000", arg: "n", help: "publish the last n acknowledged scores and alerts again after a reconnect or restart" },
+    "max-unacked": { type: "string", default: "100000", arg: "n", help: "scores and alerts held until the broker acknowledges them; beyond, the oldest are dropped" },
     "checkpoint-every": { type: "string", default: "2000", arg: "ms", help: "time between flushes of the journal to disk (with --model-dir)" },
     "stats-every": { type: "string", default: "10000", arg: "ms", help: "time between stats lines" },
     kernel: { type: "string", arg: "name", help: `${KERNELS.join(", ")} (default: the fastest)` },
@@ -43,20 +44,20 @@ const broker = brokerUrl(a.broker);
 const window = opts.int("window"), learn = opts.int("learn", 2), fpr = opts.number("fpr", 0, 1);
 const adapt = opts.rate("adapt");
 const reorder = opts.int("reorder", 0), maxStreams = opts.int("max-streams"), maxValues = opts.int("max-values"), maxQueued = opts.int("max-queued", 0);
-const resend = opts.int("resend", 0), checkpointEvery = opts.int("checkpoint-every"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
+const resend = opts.int("resend", 0), maxUnacked = opts.int("max-unacked"), checkpointEvery = opts.int("checkpoint-every"), statsEvery = opts.int("stats-every"), kernel = opts.choice("kernel", KERNELS);
 const log = (o) => process.stdout.write(JSON.stringify({ t: new Date().toISOString(), ...o }) + "\n");
 const stats = {
-  received: 0, malformed: 0, duplicates: 0, accepted: 0, learned: 0, scored: 0, alerts: 0, published: 0, publishErrors: 0, republished: 0, streams: 0, busyMs: 0,
+  received: 0, malformed: 0, duplicates: 0, accepted: 0, learned: 0, scored: 0, alerts: 0, streams: 0, busyMs: 0,
+  // Acknowledged by the broker the first time, and again; publishes failed (they go out again at the next connection).
+  published: 0, republished: 0, publishErrors: 0,
   // Messages refused by a memory cap, by cap.
   dropped: { oversized: 0, "too-many-values": 0, "too-many-streams": 0, "queue-full": 0, late: 0 },
 };
-let sent = 0; // publishes issued; those not yet acknowledged are pendingOut
 const streams = new Map(); // "device/stream" → { detector, seqs, order, nextLocalSeq }
 const modelDir = a["model-dir"];
-let mqttClient = null;
 
 // Models learned before, and the streams' state (a restarted gateway does not learn again).
-let saved = new Map(), store = null, restored = { streams: {}, outbox: [], entries: [] };
+let saved = new Map(), store = null, restored = { streams: {}, outbox: [], entries: [], acked: new Set() };
 if (modelDir) {
   if (existsSync(modelDir) && !statSync(modelDir).isDirectory()) throw new InputError(`--model-dir ${modelDir} is a file, not a folder`);
   mkdirSync(modelDir, { recursive: true });
@@ -73,26 +74,13 @@ function schedule(job) {
   return run;
 }
 
-const outbox = new Outbox(resend);
+// Scores and alerts (tagged with their window's seq) until the broker acknowledges them, and the
+// last --resend acknowledged ones, sent again at every connection (outbox.mjs). An acknowledgement
+// is journaled, so a restart that scores the journal's windows anew does not publish them all again.
+let outbox = null;
+let ackedBefore = restored.acked; // "topic seq" the broker acknowledged before a restart
 function publish(topic, body) {
-  sent++;
-  const text = JSON.stringify(body);
-  send(outbox.add(topic, text), topic, text, (err) => (err ? stats.publishErrors++ : stats.published++));
-}
-
-function send(id, topic, text, done) {
-  mqttClient.publish(topic, text, { qos: 1 }, (err) => {
-    if (!err) outbox.acked(id);
-    done(err);
-  });
-}
-
-/** Publishes again what the broker may have lost (see outbox.mjs). */
-function republish() {
-  for (const [id, topic, text] of outbox.entries()) {
-    outbox.again(id);
-    send(id, topic, text, (err) => err || stats.republished++);
-  }
+  outbox.publish(topic, JSON.stringify(body), { tag: body.seq, acked: ackedBefore.has(`${topic} ${body.seq}`) });
 }
 
 function streamFor(key, state) {
@@ -192,20 +180,19 @@ function onMessage(topic, payload, packet) {
 function snapshot() {
   const missing = [...streams.values()].reduce((n, s) => n + s.seqs.missing, 0);
   const senderRestarts = [...streams.values()].reduce((n, s) => n + s.seqs.restarts, 0);
-  return { ...stats, dropped: { ...stats.dropped }, missing, senderRestarts, pendingOut: sent - stats.published - stats.publishErrors };
+  return { ...stats, dropped: { ...stats.dropped }, missing, senderRestarts, pendingOut: outbox.pending, outboxDropped: outbox.dropped };
 }
 
 function* streamStates() {
   for (const [key, s] of streams) yield [key, { detector: s.detector.state(), seqs: s.seqs.toJSON(), order: s.order.toJSON(), nextLocalSeq: s.nextLocalSeq }];
 }
 
-let connects = 0;
 const { client, end } = connectWithBackoff(broker, {
   clientId: a["client-id"],
   log,
   // Subscribing again is harmless when the broker kept the session, and needed when it did not.
   onConnect: (c, connack) => {
-    if (connects++ > 0) republish();
+    outbox.resend();
     c.subscribe(a.topic, { qos: 1 }, (err) => {
       log(err ? { event: "subscribe-failed", message: err.message } : { event: "subscribed", topic: a.topic });
       // A broker that lost our session dropped what senders published before this moment:
@@ -214,13 +201,24 @@ const { client, end } = connectWithBackoff(broker, {
     });
   },
 });
-mqttClient = client;
+outbox = new Outbox(client, {
+  keep: resend,
+  limit: maxUnacked,
+  forgetUnrouted: true, // e.g. alerts nobody subscribes to
+
+  onAck: (again, topic, seq) => {
+    if (again) return void stats.republished++;
+    stats.published++;
+    store?.appendAck(topic, seq);
+  },
+  onRetry: () => stats.publishErrors++,
+});
 
 // Where the last run stopped: the snapshot, then the journal after it. Windows the last run
-// scored but had not published for sure are published again (consumers de-duplicate on seq).
+// scored but the broker had not acknowledged are published again (consumers de-duplicate on
+// seq), and the last --resend acknowledged ones at the first connection, as after a reconnect.
 if (store) {
-  for (const [topic, text] of restored.outbox ?? []) outbox.add(topic, text);
-  republish();
+  for (const [topic, text, seq, acked] of restored.outbox ?? []) outbox.publish(topic, text, { tag: seq, acked: acked || ackedBefore.has(`${topic} ${seq}`) });
   for (const [key, state] of Object.entries(restored.streams)) streamFor(key, state);
   for (const [key, seq, local, values] of restored.entries) {
     // A stream the snapshot does not hold began after it: its whole history is in the journal.
@@ -228,8 +226,10 @@ if (store) {
     if (s?.detector.fits(values) && (local || !s.seqs.seen(seq))) accept(s, seq, local, values);
   }
   for (const [key, sae] of saved) streamFor(key, undefined) ?? sae.dispose();
-  log({ event: "restored", streams: streams.size, replayed: restored.entries.length });
-  store.checkpoint(streamStates(), outbox.messages());
+  ackedBefore = new Set();
+  outbox.atRisk(); // the broker may have restarted too while the gateway was down
+  log({ event: "restored", streams: streams.size, replayed: restored.entries.length, unacked: outbox.pending });
+  store.checkpoint(streamStates(), outbox.entries());
 }
 
 // Each message is handled (and journaled) before mqtt.js sends its PUBACK.
@@ -238,14 +238,14 @@ client.handleMessage = (packet, done) => {
   done();
 };
 const ticker = setInterval(() => log({ event: "stats", ...snapshot() }), statsEvery);
-const checkpointer = store && setInterval(() => store.sync() && store.checkpoint(streamStates(), outbox.messages()), checkpointEvery);
+const checkpointer = store && setInterval(() => store.sync() && store.checkpoint(streamStates(), outbox.entries()), checkpointEvery);
 
 async function shutdown(signal) {
   clearInterval(ticker);
   clearInterval(checkpointer);
   log({ event: "stopping", signal });
   await end();
-  store?.checkpoint(streamStates(), outbox.messages());
+  store?.checkpoint(streamStates(), outbox.entries());
   store?.close();
   for (const s of streams.values()) s.detector.dispose();
   // Exit once the line is written: stdout to a pipe is asynchronous, and exit() would drop it.

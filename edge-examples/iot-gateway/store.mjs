@@ -1,7 +1,9 @@
 // The gateway's streams on disk, in --model-dir, so that a gateway killed at any moment
 // goes on where it stopped: a snapshot of every stream (streams.json: its window, learning
 // samples, sequence numbers; written atomically) and a journal of the samples accepted since
-// (journal-<n>.jsonl, one line each, written before the broker gets the message's PUBACK).
+// (journal-<n>.jsonl, one line each, written before the broker gets the message's PUBACK),
+// and a line for each score or alert the broker acknowledged, so a restart does not publish
+// again every window it scores anew from the journal.
 // A restart loads the snapshot and replays the journal; what the broker sends again is then
 // a repeat. Writes reach the OS at once (enough for a killed process) and the disk at
 // every sync (enough for a power cut, up to the last sync). A snapshot costs as much as the
@@ -24,13 +26,16 @@ export class GatewayStore {
     this.snapshotBytes = 0;
   }
 
-  /** → { streams: { key: state }, outbox: [[topic, text]], entries: [[key, seq, local, values]] }, and opens a new journal. */
+  /**
+   * → { streams: { key: state }, outbox: [[topic, text, tag, acked]], entries: [[key, seq, local, values]],
+   * acked: Set of "topic seq" acknowledged since the snapshot }, and opens a new journal.
+   */
   load() {
     for (const f of readdirSync(this.dir)) if (isLeftover(f)) rmSync(join(this.dir, f), { force: true });
     const path = join(this.dir, SNAPSHOT);
     const snapshot = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : { journal: 0, streams: {}, outbox: [] };
     const journals = readdirSync(this.dir).map((f) => JOURNAL.exec(f)).filter(Boolean).map((m) => Number(m[1])).sort((a, b) => a - b);
-    const entries = [];
+    const entries = [], acked = new Set();
     for (const g of journals.filter((g) => g >= snapshot.journal)) {
       const lines = readFileSync(join(this.dir, `journal-${g}.jsonl`), "utf8").split("\n");
       // A kill in the middle of an append leaves a torn last line: that sample was never acknowledged.
@@ -38,14 +43,15 @@ export class GatewayStore {
         try {
           if (line) {
             const [key, seq, local, values] = JSON.parse(line);
-            entries.push([key, seq, local, unpackF32(values)]);
+            if (values === undefined) acked.add(`${key} ${seq}`);
+            else entries.push([key, seq, local, unpackF32(values)]);
           }
         } catch {}
       }
     }
     this.generation = Math.max(snapshot.journal, ...journals) + 1;
     this.#open();
-    return { streams: snapshot.streams, outbox: snapshot.outbox, entries };
+    return { streams: snapshot.streams, outbox: snapshot.outbox, entries, acked };
   }
 
   #open() {
@@ -57,6 +63,11 @@ export class GatewayStore {
     this.journalBytes += writeSync(this.fd, `${JSON.stringify([key, seq, local ? 1 : 0, packF32(values)])}\n`);
   }
 
+  /** Records that the broker acknowledged the message of `seq` on `topic`. */
+  appendAck(topic, seq) {
+    this.journalBytes += writeSync(this.fd, `${JSON.stringify([topic, seq])}\n`);
+  }
+
   /** Flushes the journal to disk; → whether it has grown enough to be worth a snapshot. */
   sync() {
     fsyncSync(this.fd);
@@ -65,7 +76,7 @@ export class GatewayStore {
 
   /**
    * Starts a new journal and writes the snapshot of this moment: `streams` (an iterable of
-   * [key, state]) and `outbox` ([[topic, text]]); the journals before it are then deleted.
+   * [key, state]) and `outbox` (Outbox.entries()); the journals before it are then deleted.
    */
   checkpoint(streams, outbox) {
     fsyncSync(this.fd);

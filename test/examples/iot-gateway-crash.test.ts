@@ -1,6 +1,6 @@
-// The IoT gateway against kill -9: the gateway is killed at seeded random moments while the
-// sensor data streams in through mosquitto (with the configuration README.md documents), and
-// restarted. Every window must be scored, each with the score an
+// The IoT gateway against kill -9: the broker (mosquitto with the configuration README.md
+// documents) and the gateway are killed at seeded points of the stream while the sensor data
+// streams in, and restarted. Every window must be scored, each with the score an
 // uninterrupted run gives it (so a window spanning a restart holds the right readings),
 // and nothing may be missing. Then the gateway's own files: a model that does not load is
 // moved aside and its stream learns again.
@@ -30,6 +30,18 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** "mote1/5", "mote1/6", "mote1/7", "mote2/9" → "mote1/5-7 mote2/9" (keys in order). */
+function ranges(keys: string[]): string {
+  const out: [string, number, number][] = [];
+  for (const k of keys) {
+    const [device, s] = k.split("/");
+    const seq = Number(s), last = out.at(-1);
+    if (last && last[0] === device && last[2] === seq - 1) last[2] = seq;
+    else out.push([device, seq, seq]);
+  }
+  return out.map(([d, a, b]) => (a === b ? `${d}/${a}` : `${d}/${a}-${b}`)).join(" ");
+}
+
 /** The scores an uninterrupted detector gives the first LIMIT readings of each mote: "mote1/seq" → score. */
 function referenceScores(): Map<string, number> {
   const script = `
@@ -47,13 +59,14 @@ function referenceScores(): Map<string, number> {
   return new Map(Object.entries(JSON.parse(text) as Record<string, number>));
 }
 
-describe("IoT gateway: kill -9 of the gateway mid-stream", () => {
+describe("IoT gateway: kill -9 of the broker and of the gateway mid-stream", () => {
   it(`scores every window once, with the uninterrupted run's score, in ${TRIALS} seeded trials (seed ${SEED})`, async () => {
     const reference = referenceScores();
     const random = rng(SEED);
     for (let trial = 0; trial < TRIALS; trial++) {
       const dir = join(tmp, `trial-${trial}`);
       mkdirSync(dir);
+      const first = procs.length; // this trial's processes are procs.slice(first)
       const port = await freePort();
       const url = `mqtt://127.0.0.1:${port}`;
       const config = writeBrokerConfig(dir, port);
@@ -80,24 +93,33 @@ describe("IoT gateway: kill -9 of the gateway mid-stream", () => {
       broker = start(mosquitto(), ["-c", config]);
       await waitFor("the gateway to subscribe again", () => gateway.lines.filter((l) => l.event === "subscribed").length === 2);
 
-      const replay = start(process.execPath, [REPLAY, "--broker", url, "--limit", String(LIMIT), "--interval", "4", "--client-id", `replay-${trial}`]);
-      // Two kills of the gateway at seeded moments while the readings stream in. Broker kills are
-      // not here: a broker killed while a restarted gateway republishes its journal's windows lost
-      // acknowledged scores beyond the gateway's resend window in CI (README.md, issue 13, open).
-      const kills = ["gateway", "gateway"];
-      for (const _ of kills) {
-        await new Promise((r) => setTimeout(r, 300 + random() * 1200));
-        if (replay.child.exitCode !== null) break;
-        gateway.child.kill("SIGKILL");
-        await gateway.exited;
+      const replay = start(process.execPath, [REPLAY, "--broker", url, "--limit", String(LIMIT), "--interval", "4", "--client-id", `replay-${trial}`, "--stay"]);
+      // Kills of the broker and of the gateway while the scores stream in, each at a seeded point
+      // of the stream: broker then gateway, the gateway again while it may still publish what it
+      // scored anew from its journal, then the broker after that burst.
+      const kills = ["broker", "gateway", "gateway", "broker"];
+      const killedAt: string[] = [];
+      for (const [k, what] of kills.entries()) {
+        const at = Math.floor((reference.size * 0.9 * (k + random())) / kills.length);
+        await waitFor(`${at} scores before killing the ${what}`, () => seen.size >= at, 60_000, () => `(have ${seen.size})`);
+        const victim = what === "broker" ? broker : gateway;
+        victim.child.kill("SIGKILL");
+        await victim.exited;
+        killedAt.push(`${what} at ${seen.size}`);
         await new Promise((r) => setTimeout(r, 100 + random() * 300));
-        gateway = start(process.execPath, gatewayArgs);
+        if (what === "broker") {
+          broker = start(mosquitto(), ["-c", config]);
+          await waitFor("mosquitto to listen again", () => portOpen(port), 10_000);
+        } else gateway = start(process.execPath, gatewayArgs);
       }
-      expect(await replay.exited, replay.stderr).toBe(0);
-      expect(replay.lines.find((l) => l.event === "replayed")).toMatchObject({ published: MOTES.length * LIMIT, failed: 0 });
+      await waitFor("the replay to be acknowledged", () => replay.lines.some((l) => l.event === "replayed"), 60_000, () => replay.stderr);
+      expect(replay.lines.find((l) => l.event === "replayed")).toMatchObject({ published: MOTES.length * LIMIT, acked: MOTES.length * LIMIT });
 
-      const state = () => `trial ${trial} (kills ${kills.join(", ")}): ${seen.size} of ${reference.size} scores; missing ${[...reference.keys()].filter((k) => !seen.has(k)).slice(0, 5)} extra ${[...seen.keys()].filter((k) => !reference.has(k)).slice(0, 5)}; gateway: ${JSON.stringify(gateway.lines.slice(-5))} ${gateway.stderr}`;
+      const gateways = procs.slice(first).filter((p) => p.child.spawnargs.includes(GATEWAY));
+      const state = () => `trial ${trial} (killed ${killedAt.join(", ")}): ${seen.size} of ${reference.size} scores; missing ${ranges([...reference.keys()].filter((k) => !seen.has(k)))}; extra ${[...seen.keys()].filter((k) => !reference.has(k)).slice(0, 5)}; each gateway run's last events: ${gateways.map((g) => JSON.stringify(g.lines.slice(-4)) + g.stderr).join(" | ")}`;
       await waitFor("every window's score", () => [...reference.keys()].every((k) => seen.has(k)), 60_000, state);
+      replay.child.kill("SIGTERM");
+      expect(await replay.exited, replay.stderr).toBe(0);
       gateway.child.kill("SIGTERM");
       expect(await gateway.exited, gateway.stderr).toBe(0);
       const final = gateway.lines.find((l) => l.event === "final-stats")!;
@@ -112,10 +134,11 @@ describe("IoT gateway: kill -9 of the gateway mid-stream", () => {
       expect(wrong.slice(0, 5).map(([k, score]) => [k, score, seen.get(k)]), state()).toEqual([]);
       expect(final.missing, state()).toBe(0);
       expect(final.senderRestarts).toBe(0);
+      expect(final.outboxDropped).toBe(0);
       const repeats = [...seen.values()].reduce((n, s) => n + s.length - 1, 0);
-      console.log(`[iot-gateway kill -9] trial ${trial}: killed ${kills.join(", ")}; ${reference.size} windows scored, ${repeats} repeated deliveries, last run's stats: ${JSON.stringify({ accepted: final.accepted, duplicates: final.duplicates, republished: final.republished })}`);
+      console.log(`[iot-gateway kill -9] trial ${trial}: killed ${killedAt.join(", ")} of ${reference.size} scores seen; all scored, ${repeats} repeated deliveries, last run's stats: ${JSON.stringify({ accepted: final.accepted, duplicates: final.duplicates, published: final.published, republished: final.republished, publishErrors: final.publishErrors })}`);
     }
-  }, 300_000);
+  }, TRIALS * 100_000);
 });
 
 /** A valid model with the gateway's feature statistics (window 4 × 2 channels, features.mjs) but no calibration. */

@@ -10,7 +10,7 @@ import mqtt from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, GATEWAY, killAll, mosquitto, portOpen, type Proc, start as startIn, waitFor, writeBrokerConfig } from "./iot-gateway-harness.js";
 
-const CAPS = { streams: 1000, values: 64, learn: 50, window: 8, queued: 100, reorder: 128 };
+const CAPS = { streams: 1000, values: 64, learn: 50, window: 8, queued: 100, reorder: 128, resend: 1000, unacked: 10_000 };
 const EXTRA_STREAMS = 200;
 const FLOODED = 20; // streams that learn and are flooded while their models wait to train
 
@@ -18,12 +18,12 @@ const FLOODED = 20; // streams that learn and are flooded while their models wai
  * README.md's bound on the gateway's memory: a base, each stream's held samples (learning
  * window, queue, reorder buffer, sliding window), each model, each message in the outbox.
  */
-function memoryBound(c: typeof CAPS, models: number, resend = 1000): number {
+function memoryBound(c: typeof CAPS, models: number): number {
   const MiB = 2 ** 20;
   const sample = 4 * c.values + 256; // a sample's values and its objects
   const perStream = 4096 + (c.learn + c.window + c.queued + c.reorder + 1) * sample;
-  const perModel = 256 * 1024 + 8 * c.window * c.values * 32; // a wasm instance and its d_in × d_sae weights
-  return 120 * MiB + c.streams * perStream + models * perModel + resend * 512;
+  const perModel = 256 * 1024 + 8 * c.window * c.values * 32 + 16 * c.learn * 4; // a wasm instance, its d_in × d_sae weights, its normal codes (k = 4)
+  return 120 * MiB + c.streams * perStream + models * perModel + (2 * c.resend + c.unacked) * 512;
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "sae-edge-gateway-memory-"));
@@ -43,7 +43,7 @@ describe("IoT gateway: memory under hostile publishers", () => {
     await waitFor("mosquitto to listen", () => portOpen(port), 10_000);
     const gateway = startIn(process.execPath, [GATEWAY, "--broker", url, "--model-dir", join(tmp, "models"), "--client-id", "gw-memory", "--stats-every", "1000",
       "--max-streams", String(CAPS.streams), "--max-values", String(CAPS.values), "--learn", String(CAPS.learn), "--window", String(CAPS.window),
-      "--max-queued", String(CAPS.queued), "--reorder", String(CAPS.reorder)], procs);
+      "--max-queued", String(CAPS.queued), "--reorder", String(CAPS.reorder), "--resend", String(CAPS.resend), "--max-unacked", String(CAPS.unacked)], procs);
     await waitFor("the gateway to subscribe", () => gateway.lines.some((l) => l.event === "subscribed"));
 
     const publishers = await Promise.all(Array.from({ length: 4 }, (_, i) => mqtt.connectAsync(url, { clientId: `hostile-${i}`, protocolVersion: 5 })));
