@@ -180,7 +180,7 @@ describe("Raspberry Pi camera example: bad input", () => {
       [["--bogus"], /unknown option --bogus/],
       [["extra"], /Unexpected argument 'extra'/],
       [["--width", "abc"], /--width must be an integer ≥ 1, got abc/],
-      [["--learn", "1"], /--learn must be an integer ≥ 2, got 1/],
+      [["--learn", "2"], /--learn must be an integer ≥ 3, got 2/],
       [["--margin", "x"], /--margin must be a number > 0, got x/],
       [["--kernel", "fast"], /--kernel must be one of scalar, simd128, relaxed, got fast/],
       [["--stride", "600"], /--stride 600 is less than --width 640/],
