@@ -4,7 +4,7 @@
 // appears, a region's texture changes, the scene shifts, blur), and a scene whose lighting
 // drifts (brightness, contrast and a gradient) that must not alert. Every method learns from the
 // same first frames: fitted on the first half, threshold set on the second half.
-//   node bench/anomaly/camera.mjs [--seeds 3] [--json]
+//   node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--json]
 // cameraTables() returns the tables for bench/anomaly/run.mjs; writeScene() makes the scenes for
 // test/examples/camera-scenes.test.ts.
 import { spawnSync } from "node:child_process";
@@ -21,6 +21,7 @@ import { markdown } from "./sensors.mjs";
 
 export const SCENE = { width: 160, height: 120, rate: 10, learn: 40, patch: 8, downscale: 1 };
 export const DEFECTS = ["object", "texture", "shift", "blur"];
+export const SCENES = ["defects", "subtle", "drift"]; // drift last: the defect scenes' rows need it
 const STRETCH = 20; // frames of each defect, with as many normal frames between them
 const DRIFT = 360; // frames of drifting light after learning
 
@@ -46,14 +47,20 @@ function sceneGraph(kind, seed) {
     // left-to-right gradient of up to ±12 rising and falling.
     const t = `max(0,(N-${SCENE.learn})/${DRIFT})`;
     lum = `st(2,${t});(1+0.25*sin(2*PI*ld(2)))*${texture("X", "Y")}-15*sin(PI*ld(2))+0.15*sin(PI*ld(2))*(X-${W / 2})`;
+  } else if (kind === "subtle") {
+    // Defects that keep the local contrast: the texture turned by 90° (the same spectrum), a
+    // one-pixel shift, a mild blur, a small object of the mean grey.
+    const region = `between(X,60,83)*between(Y,16,39)*${during("texture")}`;
+    lum = `st(0,X-${during("shift")});if(${region},${texture("Y", "X")},${texture("ld(0)", "Y")})`;
   } else {
     const region = `between(X,60,83)*between(Y,16,39)*${during("texture")}`;
     lum = `st(0,X-3*${during("shift")});st(1,Y-2*${during("shift")});if(${region},120+30*sin(1.7*X+0.6*Y),${texture("ld(0)", "ld(1)")})`;
   }
   const filters = [`color=c=gray:size=${W}x${H}:rate=${rate}`, "format=yuv420p", `geq=lum='${lum}':cb=128:cr=128`];
   if (kind !== "drift") {
-    filters.push(`drawbox=x=118:y=18:w=8:h=8:color=white:t=fill:enable='${during("object").replace("N", "n")}'`);
-    filters.push(`boxblur=2:1:enable='${during("blur").replace("N", "n")}'`);
+    const subtle = kind === "subtle";
+    filters.push(`drawbox=x=118:y=18:w=${subtle ? 6 : 8}:h=${subtle ? 6 : 8}:color=${subtle ? "0x787878" : "white"}:t=fill:enable='${during("object").replace("N", "n")}'`);
+    filters.push(`boxblur=${subtle ? 1 : 2}:1:enable='${during("blur").replace("N", "n")}'`);
   }
   filters.push(`noise=alls=6:allf=t:all_seed=${seed}`);
   return { graph: filters.join(","), frames: labels.length };
@@ -70,15 +77,18 @@ export function writeScene(kind, path, { seed = 1, ffmpeg = "ffmpeg" } = {}) {
 // ---- methods: each learn(frames of luma patch rows, grid) → { score(rows) → number, threshold } ----
 
 /**
- * The camera watcher's model, as watch.mjs runs it (the default margin and SAE); with `only`, one
- * part of its patch score alone (scores.mjs), its threshold set the same way.
+ * The camera watcher's model, as watch.mjs runs it (the default margin and SAE); with `parts`,
+ * only these parts of its patch score summed (scores.mjs), the threshold set the same way.
  */
-const saeEdge = (only) => async (learning, grid) => {
+const saeEdge = (parts) => async (learning, grid) => {
   const model = await CameraModel.learn(learning.map((r) => r.slice()), grid, {});
   const done = () => model.sae.dispose();
-  if (!only) return { score: (rows) => model.score(rows.slice()).score, threshold: model.camera.threshold, done };
-  const typical = model.scorer.typical[only];
-  const score = (rows) => Math.max(...model.score(rows.slice()).parts[only].map((v, p) => v / typical[p]));
+  if (!parts) return { score: (rows) => model.score(rows.slice()).score, threshold: model.camera.threshold, done };
+  const { typical } = model.scorer;
+  const score = (rows) => {
+    const r = model.score(rows.slice()).parts;
+    return Math.max(...r[parts[0]].map((_, p) => parts.reduce((s, k) => s + r[k][p] / typical[k][p], 0)));
+  };
   return { score, threshold: model.camera.margin * Math.max(...learning.slice(Math.ceil(learning.length / 2)).map(score)), done };
 };
 
@@ -116,9 +126,11 @@ const baseline = (make) => async (learning, grid) => {
 
 export const METHODS = {
   "sae-edge camera": saeEdge(),
-  "  its residual alone": saeEdge("residual"),
-  "  its novelty alone": saeEdge("novelty"),
-  "  its contrast alone": saeEdge("contrast"),
+  "  residual + contrast": saeEdge(["residual", "contrast"]),
+  "  residual + novelty": saeEdge(["residual", "novelty"]),
+  "  residual alone": saeEdge(["residual"]),
+  "  novelty alone": saeEdge(["novelty"]),
+  "  contrast alone": saeEdge(["contrast"]),
   "pixel z-score": baseline(pixelZ),
   "mean-frame difference": baseline(meanDifference),
 };
@@ -130,23 +142,22 @@ function framesOf(path, grid) {
   return Array.from({ length: bytes.length / size }, (_, i) => grid.extract(bytes.subarray(i * size, (i + 1) * size)));
 }
 
-/** Every method's scores on one seed's two scenes: { method: { kind: [scores…], normal: […], drift: […], threshold, ms } }. */
-async function runSeed(seed, dir) {
+/** Every method's scores (over its threshold) on one seed's scenes: { method: { scene: { label: [scores…] } }, ms, scored }. */
+async function runSeed(seed, dir, scenesToRun) {
   const grid = new PatchGrid({ ...SCENE, stride: SCENE.width, step: SCENE.patch });
-  const scenes = ["defects", "drift"].map((kind) => {
+  const scenes = scenesToRun.map((kind) => {
     const path = join(dir, `${kind}-${seed}.yuv`);
-    return { labels: writeScene(kind, path, { seed }), frames: framesOf(path, grid) };
+    return { kind, labels: writeScene(kind, path, { seed }), frames: framesOf(path, grid) };
   });
   const out = {};
   for (const [name, learn] of Object.entries(METHODS)) {
     const r = (out[name] = { ms: 0, scored: 0 });
-    for (const { labels, frames } of scenes) {
+    for (const { kind, labels, frames } of scenes) {
       const m = await learn(frames.slice(0, SCENE.learn), grid);
-      r.threshold = [...(r.threshold ?? []), m.threshold];
       for (let i = SCENE.learn; i < frames.length; i++) {
         const t = performance.now(), s = m.score(frames[i]) / m.threshold;
         (r.ms += performance.now() - t), r.scored++;
-        (r[labels[i]] ??= []).push(s);
+        ((r[kind] ??= {})[labels[i]] ??= []).push(s);
       }
       m.done?.();
     }
@@ -154,15 +165,20 @@ async function runSeed(seed, dir) {
   return out;
 }
 
-/** Frame-level recall per defect kind at the calibrated threshold, false alerts among normal and drifting frames, AUROC, AUPRC, time per frame. */
-export async function cameraTable({ seeds = 3 } = {}) {
+/**
+ * Per defect scene and method: frame-level recall per defect kind at the calibrated threshold,
+ * false alerts among its normal frames and among the frames under drifting light, AUROC and AUPRC
+ * (every defect frame against every normal and drifting frame), time per frame.
+ */
+export async function cameraTable({ seeds = 3, scenes = SCENES } = {}) {
+  if (!scenes.includes("drift") || scenes.some((k) => !SCENES.includes(k))) throw new Error(`scenes must include drift, from ${SCENES.join(", ")}`);
   const dir = mkdtempSync(join(tmpdir(), "sae-edge-camera-bench-"));
-  const acc = {};
+  const acc = {}; // method → { scene → { label → [scores…] } }, ms, scored
   try {
     for (let seed = 1; seed <= seeds; seed++) {
-      for (const [name, r] of Object.entries(await runSeed(seed, dir))) {
+      for (const [name, r] of Object.entries(await runSeed(seed, dir, scenes))) {
         const a = (acc[name] ??= { ms: 0, scored: 0 });
-        for (const [k, v] of Object.entries(r)) if (Array.isArray(v) && k !== "threshold") (a[k] ??= []).push(...v);
+        for (const kind of scenes) for (const [label, v] of Object.entries(r[kind])) ((a[kind] ??= {})[label] ??= []).push(...v);
         (a.ms += r.ms), (a.scored += r.scored);
       }
     }
@@ -170,15 +186,17 @@ export async function cameraTable({ seeds = 3 } = {}) {
     rmSync(dir, { recursive: true, force: true });
   }
   const over = (v) => v.filter((s) => s > 1).length / v.length;
-  const rows = Object.entries(acc).map(([name, a]) => {
-    const normal = [...a.normal, ...a.drift], faults = DEFECTS.flatMap((d) => a[d]);
-    const y = [...normal.map(() => 0), ...faults.map(() => 1)];
-    return [name, ...DEFECTS.map((d) => over(a[d])), over(a.normal), over(a.drift), auroc([...normal, ...faults], y), auprc([...normal, ...faults], y), a.ms / a.scored];
-  });
+  const rows = scenes.filter((k) => k !== "drift").flatMap((kind) =>
+    Object.entries(acc).map(([name, a]) => {
+      const drift = a.drift.drift, scene = a[kind], normal = [...scene.normal, ...drift], faults = DEFECTS.flatMap((d) => scene[d]);
+      const y = [...normal.map(() => 0), ...faults.map(() => 1)];
+      return [kind, name, ...DEFECTS.map((d) => over(scene[d])), over(scene.normal), over(drift), auroc([...normal, ...faults], y), auprc([...normal, ...faults], y), a.ms / a.scored];
+    }),
+  );
   return {
     title: `Camera scenes (${seeds} seeds; ${SCENE.width}×${SCENE.height}, ${SCENE.patch}-pixel patches, ${SCENE.learn} learning frames, ${STRETCH} frames of each defect, ${DRIFT} frames of drifting light)`,
-    note: "Recall: share of each defect kind's frames above the method's threshold (sae-edge: 2 × the largest score on the held-out learning frames, as watch.mjs sets it; baselines: the largest held-out score). False alerts: share of the normal frames of the defect scene, and of the frames under drifting light, above it. AUROC/AUPRC: every defect frame against every normal and drifting frame. Time: scoring one frame's patches, after learning.",
-    columns: ["method", ...DEFECTS.map((d) => `${d} recall`), "false alerts (steady)", "false alerts (drift)", "AUROC", "AUPRC", "ms / frame"],
+    note: "Scenes: `defects` (a white 8×8 object, a region's texture changed, a shift by (3, 2) pixels, a 2-pixel box blur) and `subtle` (a grey 6×6 object, the texture turned by 90°, a 1-pixel shift, a 1-pixel blur). Recall: share of each defect kind's frames above the method's threshold (sae-edge: 2 × the largest score on the held-out learning frames, as watch.mjs sets it; baselines: the largest held-out score). False alerts: share of the scene's normal frames, and of the frames under drifting light (a scene of its own), above it. AUROC/AUPRC: every defect frame against every normal and drifting frame. Time: scoring one frame's patches, after learning.",
+    columns: ["scene", "method", ...DEFECTS.map((d) => `${d} recall`), "false alerts (steady)", "false alerts (drift)", "AUROC", "AUPRC", "ms / frame"],
     rows,
   };
 }
@@ -189,17 +207,19 @@ export async function cameraTables(o = {}) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const usage = (why) => {
-    process.stderr.write(`camera.mjs: ${why} (usage: node bench/anomaly/camera.mjs [--seeds 3] [--json])\n`);
+    process.stderr.write(`camera.mjs: ${why} (usage: node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--json])\n`);
     process.exit(2);
   };
   let values;
   try {
-    ({ values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, json: { type: "boolean" } } }));
+    ({ values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, json: { type: "boolean" }, scenes: { type: "string", default: SCENES.join(",") } } }));
   } catch (e) {
     usage(e.message);
   }
   const seeds = Number(values.seeds);
   if (!(Number.isInteger(seeds) && seeds > 0)) usage("--seeds must be a positive integer");
-  const tables = await cameraTables({ seeds });
+  const scenes = values.scenes.split(",");
+  if (!scenes.includes("drift") || scenes.some((k) => !SCENES.includes(k))) usage(`--scenes must name drift and any of ${SCENES.join(", ")}`);
+  const tables = await cameraTables({ seeds, scenes });
   console.log(values.json ? JSON.stringify(tables) : tables.map(markdown).join("\n"));
 }

@@ -37,8 +37,10 @@ export class PatchScorer {
 
   /**
    * Learns the statistics from standardized learning frames ({ rows, contrast } each, patches.mjs):
-   * their codes are the normal codes, and each part's typical value is its mean over these frames
-   * (a frame's novelty measured against the other frames, as a fresh frame's would be).
+   * their codes are the normal codes, and each part's typical value is its largest over these
+   * frames (a frame's novelty measured against the other frames, as a fresh frame's would be).
+   * The largest, not the mean: a position whose part is noisy (novelty on busy texture) then
+   * counts less, and a quiet one shows a small change (bench/anomaly/camera.mjs measured both).
    */
   static learn(sae, count, frames) {
     const codes = sae.forward(concat(frames.map((f) => f.rows))).codes;
@@ -47,16 +49,16 @@ export class PatchScorer {
     const packed = { frames: frames.length, offsets: packF32(Float32Array.from(codes.rowOffsets)), indices: packF32(Float32Array.from(codes.indices)), values: packF32(codes.values) };
     const ones = packF32(new Float32Array(count).fill(1));
     const draft = new PatchScorer(sae, count, { codes: packed, usualContrast: packF32(usual), residual: ones, novelty: ones, contrast: ones });
-    const sums = Object.fromEntries(PARTS.map((p) => [p, new Float64Array(count)]));
+    const most = Object.fromEntries(PARTS.map((p) => [p, new Float64Array(count)]));
     frames.forEach((f, i) => {
       const parts = draft.parts(f, i);
-      for (const p of PARTS) for (let q = 0; q < count; q++) sums[p][q] += parts[p][q] / frames.length;
+      for (const p of PARTS) for (let q = 0; q < count; q++) most[p][q] = Math.max(most[p][q], parts[p][q]);
     });
-    const typical = (mean) => {
-      const overall = mean.reduce((a, b) => a + b, 0) / count;
-      return packF32(Float32Array.from(mean, (m) => m + Math.max(overall, 1e-9)));
+    const typical = (top) => {
+      const overall = top.reduce((a, b) => a + b, 0) / count;
+      return packF32(Float32Array.from(top, (m) => m + Math.max(overall, 1e-9)));
     };
-    return new PatchScorer(sae, count, { codes: packed, usualContrast: packF32(usual), ...Object.fromEntries(PARTS.map((p) => [p, typical(sums[p])])) });
+    return new PatchScorer(sae, count, { codes: packed, usualContrast: packF32(usual), ...Object.fromEntries(PARTS.map((p) => [p, typical(most[p])])) });
   }
 
   /** The three parts, unscaled, per position; `self` is a learning frame's index, left out of its own novelty. */
