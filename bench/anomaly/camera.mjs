@@ -4,7 +4,7 @@
 // appears, a region's texture changes, the scene shifts, blur), and a scene whose lighting
 // drifts (brightness, contrast and a gradient) that must not alert. Every method learns from the
 // same first frames: fitted on the first half, threshold set on the second half.
-//   node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--json]
+//   node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--margin 2] [--json]
 // cameraTables() returns the tables for bench/anomaly/run.mjs; writeScene() makes the scenes for
 // test/examples/camera-scenes.test.ts.
 import { spawnSync } from "node:child_process";
@@ -77,11 +77,11 @@ export function writeScene(kind, path, { seed = 1, ffmpeg = "ffmpeg" } = {}) {
 // ---- methods: each learn(frames of luma patch rows, grid) → { score(rows) → number, threshold } ----
 
 /**
- * The camera watcher's model, as watch.mjs runs it (the default margin and SAE); with `parts`,
+ * The camera watcher's model, as watch.mjs runs it (the default SAE, `margin`); with `parts`,
  * only these parts of its patch score summed (scores.mjs), the threshold set the same way.
  */
-const saeEdge = (parts) => async (learning, grid) => {
-  const model = await CameraModel.learn(learning.map((r) => r.slice()), grid, {});
+const saeEdge = (parts) => async (learning, grid, margin) => {
+  const model = await CameraModel.learn(learning.map((r) => r.slice()), grid, { margin });
   const done = () => model.sae.dispose();
   if (!parts) return { score: (rows) => model.score(rows.slice()).score, threshold: model.camera.threshold, done };
   const { typical } = model.scorer;
@@ -143,7 +143,7 @@ function framesOf(path, grid) {
 }
 
 /** Every method's scores (over its threshold) on one seed's scenes: { method: { scene: { label: [scores…] } }, ms, scored }. */
-async function runSeed(seed, dir, scenesToRun) {
+async function runSeed(seed, dir, scenesToRun, margin) {
   const grid = new PatchGrid({ ...SCENE, stride: SCENE.width, step: SCENE.patch });
   const scenes = scenesToRun.map((kind) => {
     const path = join(dir, `${kind}-${seed}.yuv`);
@@ -153,7 +153,7 @@ async function runSeed(seed, dir, scenesToRun) {
   for (const [name, learn] of Object.entries(METHODS)) {
     const r = (out[name] = { ms: 0, scored: 0 });
     for (const { kind, labels, frames } of scenes) {
-      const m = await learn(frames.slice(0, SCENE.learn), grid);
+      const m = await learn(frames.slice(0, SCENE.learn), grid, margin);
       for (let i = SCENE.learn; i < frames.length; i++) {
         const t = performance.now(), s = m.score(frames[i]) / m.threshold;
         (r.ms += performance.now() - t), r.scored++;
@@ -170,13 +170,13 @@ async function runSeed(seed, dir, scenesToRun) {
  * false alerts among its normal frames and among the frames under drifting light, AUROC and AUPRC
  * (every defect frame against every normal and drifting frame), time per frame.
  */
-export async function cameraTable({ seeds = 3, scenes = SCENES } = {}) {
+export async function cameraTable({ seeds = 3, scenes = SCENES, margin = 2 } = {}) {
   if (!scenes.includes("drift") || scenes.some((k) => !SCENES.includes(k))) throw new Error(`scenes must include drift, from ${SCENES.join(", ")}`);
   const dir = mkdtempSync(join(tmpdir(), "sae-edge-camera-bench-"));
   const acc = {}; // method → { scene → { label → [scores…] } }, ms, scored
   try {
     for (let seed = 1; seed <= seeds; seed++) {
-      for (const [name, r] of Object.entries(await runSeed(seed, dir, scenes))) {
+      for (const [name, r] of Object.entries(await runSeed(seed, dir, scenes, margin))) {
         const a = (acc[name] ??= { ms: 0, scored: 0 });
         for (const kind of scenes) for (const [label, v] of Object.entries(r[kind])) ((a[kind] ??= {})[label] ??= []).push(...v);
         (a.ms += r.ms), (a.scored += r.scored);
@@ -195,7 +195,7 @@ export async function cameraTable({ seeds = 3, scenes = SCENES } = {}) {
   );
   return {
     title: `Camera scenes (${seeds} seeds; ${SCENE.width}×${SCENE.height}, ${SCENE.patch}-pixel patches, ${SCENE.learn} learning frames, ${STRETCH} frames of each defect, ${DRIFT} frames of drifting light)`,
-    note: "Scenes: `defects` (a white 8×8 object, a region's texture changed, a shift by (3, 2) pixels, a 2-pixel box blur) and `subtle` (a grey 6×6 object, the texture turned by 90°, a 1-pixel shift, a 1-pixel blur). Recall: share of each defect kind's frames above the method's threshold (sae-edge: 2 × the largest score on the held-out learning frames, as watch.mjs sets it; baselines: the largest held-out score). False alerts: share of the scene's normal frames, and of the frames under drifting light (a scene of its own), above it. AUROC/AUPRC: every defect frame against every normal and drifting frame. Time: scoring one frame's patches, after learning.",
+    note: `Scenes: "defects" (a white 8×8 object, a region's texture changed, a shift by (3, 2) pixels, a 2-pixel box blur) and "subtle" (a grey 6×6 object, the texture turned by 90°, a 1-pixel shift, a 1-pixel blur). Recall: share of each defect kind's frames above the method's threshold (sae-edge: ${margin} × the largest score on the held-out learning frames, watch.mjs's --margin; baselines: the largest held-out score). False alerts: share of the scene's normal frames, and of the frames under drifting light (a scene of its own), above it. AUROC/AUPRC: every defect frame against every normal and drifting frame. Time: scoring one frame's patches, after learning.`,
     columns: ["scene", "method", ...DEFECTS.map((d) => `${d} recall`), "false alerts (steady)", "false alerts (drift)", "AUROC", "AUPRC", "ms / frame"],
     rows,
   };
@@ -207,12 +207,12 @@ export async function cameraTables(o = {}) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const usage = (why) => {
-    process.stderr.write(`camera.mjs: ${why} (usage: node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--json])\n`);
+    process.stderr.write(`camera.mjs: ${why} (usage: node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--margin 2] [--json])\n`);
     process.exit(2);
   };
   let values;
   try {
-    ({ values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, json: { type: "boolean" }, scenes: { type: "string", default: SCENES.join(",") } } }));
+    ({ values } = parseArgs({ options: { seeds: { type: "string", default: "3" }, json: { type: "boolean" }, scenes: { type: "string", default: SCENES.join(",") }, margin: { type: "string", default: "2" } } }));
   } catch (e) {
     usage(e.message);
   }
@@ -220,6 +220,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   if (!(Number.isInteger(seeds) && seeds > 0)) usage("--seeds must be a positive integer");
   const scenes = values.scenes.split(",");
   if (!scenes.includes("drift") || scenes.some((k) => !SCENES.includes(k))) usage(`--scenes must name drift and any of ${SCENES.join(", ")}`);
-  const tables = await cameraTables({ seeds, scenes });
+  const margin = Number(values.margin);
+  if (!(margin > 0 && Number.isFinite(margin))) usage("--margin must be a positive number");
+  const tables = await cameraTables({ seeds, scenes, margin });
   console.log(values.json ? JSON.stringify(tables) : tables.map(markdown).join("\n"));
 }
