@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM without types
 import { DEFECTS, SCENE, writeScene } from "../../bench/anomaly/camera.mjs";
 import { REPO } from "../helpers/common.mjs";
 import { findBinary } from "../helpers/find-binary.js";
