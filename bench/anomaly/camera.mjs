@@ -4,7 +4,7 @@
 // appears, a region's texture changes, the scene shifts, blur), and a scene whose lighting
 // drifts (brightness, contrast and a gradient) that must not alert. Every method learns from the
 // same first frames: fitted on the first half, threshold set on the second half.
-//   node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--margin 2] [--json]
+//   node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift,…] [--margin 2] [--json]
 // cameraTables() returns the tables for bench/anomaly/run.mjs; writeScene() makes the scenes for
 // test/examples/camera-scenes.test.ts.
 import { spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ import { markdown } from "./sensors.mjs";
 
 export const SCENE = { width: 160, height: 120, rate: 10, learn: 40, patch: 8, downscale: 1 };
 export const DEFECTS = ["object", "texture", "shift", "blur"];
-export const SCENES = ["defects", "subtle", "drift"]; // drift last: the defect scenes' rows need it
+export const SCENES = ["defects", "subtle", "drifting defects", "drift"]; // drift last: the defect scenes' rows need it
 const STRETCH = 20; // frames of each defect, with as many normal frames between them
 const DRIFT = 360; // frames of drifting light after learning
 
@@ -34,7 +34,11 @@ export function sceneLabels(kind) {
   return labels;
 }
 
-/** ffmpeg's lavfi graph for a scene ("defects" or "drift"); `seed` picks the sensor noise. */
+/**
+ * ffmpeg's lavfi graph for a scene ("defects", "subtle", "drift", or "drifting defects": the
+ * defects under the drift's light, which runs its whole course over the frames after learning);
+ * `seed` picks the sensor noise.
+ */
 function sceneGraph(kind, seed) {
   const labels = sceneLabels(kind), { width: W, height: H, rate } = SCENE;
   const during = (d) => `between(N,${labels.indexOf(d)},${labels.lastIndexOf(d)})`;
@@ -43,10 +47,7 @@ function sceneGraph(kind, seed) {
     `-30*between(${x},100,140)*between(${y},60,100)+25*lt(hypot(${x}-70,${y}-95),12))`;
   let lum;
   if (kind === "drift") {
-    // Over the drift: brightness ×1.25, back, ×0.75 and back, the black level down by up to 15, and a
-    // left-to-right gradient of up to ±12 rising and falling.
-    const t = `max(0,(N-${SCENE.learn})/${DRIFT})`;
-    lum = `st(2,${t});(1+0.25*sin(2*PI*ld(2)))*${texture("X", "Y")}-15*sin(PI*ld(2))+0.15*sin(PI*ld(2))*(X-${W / 2})`;
+    lum = texture("X", "Y");
   } else if (kind === "subtle") {
     // Defects that keep the local contrast: the texture turned by 90° (the same spectrum), a
     // one-pixel shift, a mild blur, a small object of the mean grey.
@@ -55,6 +56,12 @@ function sceneGraph(kind, seed) {
   } else {
     const region = `between(X,60,83)*between(Y,16,39)*${during("texture")}`;
     lum = `st(0,X-3*${during("shift")});st(1,Y-2*${during("shift")});if(${region},120+30*sin(1.7*X+0.6*Y),${texture("ld(0)", "ld(1)")})`;
+  }
+  if (kind.includes("drift")) {
+    // Over the frames after learning: brightness ×1.25, back, ×0.75 and back, the black level
+    // down by up to 15, and a left-to-right gradient of up to ±12 rising and falling.
+    const t = `max(0,(N-${SCENE.learn})/${labels.length - SCENE.learn})`;
+    lum = `st(2,${t});(1+0.25*sin(2*PI*ld(2)))*(${lum})-15*sin(PI*ld(2))+0.15*sin(PI*ld(2))*(X-${W / 2})`;
   }
   const filters = [`color=c=gray:size=${W}x${H}:rate=${rate}`, "format=yuv420p", `geq=lum='${lum}':cb=128:cr=128`];
   if (kind !== "drift") {
@@ -195,8 +202,8 @@ export async function cameraTable({ seeds = 3, scenes = SCENES, margin = 2 } = {
   );
   return {
     title: `Camera scenes (${seeds} seeds; ${SCENE.width}×${SCENE.height}, ${SCENE.patch}-pixel patches, ${SCENE.learn} learning frames, ${STRETCH} frames of each defect, ${DRIFT} frames of drifting light)`,
-    note: `Scenes: "defects" (a white 8×8 object, a region's texture changed, a shift by (3, 2) pixels, a 2-pixel box blur) and "subtle" (a grey 6×6 object, the texture turned by 90°, a 1-pixel shift, a 1-pixel blur). Recall: share of each defect kind's frames above the method's threshold (sae-edge: ${margin} × the largest score on the held-out learning frames, watch.mjs's --margin; baselines: the largest held-out score). False alerts: share of the scene's normal frames, and of the frames under drifting light (a scene of its own), above it. AUROC/AUPRC: every defect frame against every normal and drifting frame. Time: scoring one frame's patches, after learning.`,
-    columns: ["scene", "method", ...DEFECTS.map((d) => `${d} recall`), "false alerts (steady)", "false alerts (drift)", "AUROC", "AUPRC", "ms / frame"],
+    note: `Scenes: "defects" (a white 8×8 object, a region's texture changed, a shift by (3, 2) pixels, a 2-pixel box blur), "subtle" (a grey 6×6 object, the texture turned by 90°, a 1-pixel shift, a 1-pixel blur), "drifting defects" (the defects while the light drifts as in "drift"). Recall: share of each defect kind's frames above the method's threshold (sae-edge: ${margin} × the largest score on the held-out learning frames, watch.mjs's --margin; baselines: the largest held-out score). False alerts: share of the scene's normal frames, and of the frames of the "drift" scene (no defect, drifting light), above it. AUROC/AUPRC: every defect frame against every normal and drifting frame. Time: scoring one frame's patches, after learning.`,
+    columns: ["scene", "method", ...DEFECTS.map((d) => `${d} recall`), "false alerts (its normal frames)", "false alerts (drift)", "AUROC", "AUPRC", "ms / frame"],
     rows,
   };
 }
@@ -207,7 +214,7 @@ export async function cameraTables(o = {}) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const usage = (why) => {
-    process.stderr.write(`camera.mjs: ${why} (usage: node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift] [--margin 2] [--json])\n`);
+    process.stderr.write(`camera.mjs: ${why} (usage: node bench/anomaly/camera.mjs [--seeds 3] [--scenes defects,subtle,drift,…] [--margin 2] [--json])\n`);
     process.exit(2);
   };
   let values;

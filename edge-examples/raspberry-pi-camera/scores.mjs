@@ -4,8 +4,9 @@
 //   had in a learning frame (a shape the dictionary builds well but this position never showed:
 //   the scene shifted, a texture from elsewhere, a blur);
 // - contrast: how far the patch's relative contrast (patches.mjs) is from this position's usual one.
-// Each part is divided by its position's typical value plus the frame-wide typical value (so a
-// position that never varied does not turn noise into huge ratios); a patch scores their sum.
+// Each part is divided by its position's typical value (its largest on the learning frames) plus
+// the mean of those over all positions (so a position that never varied does not turn noise into
+// huge ratios); a patch scores their sum. bench/anomaly/camera.mjs measures each part alone.
 import { packF32, unpackF32 } from "./f32.mjs";
 
 const PARTS = ["residual", "novelty", "contrast"];
