@@ -71,5 +71,5 @@ describe("camera watcher on ffmpeg scenes with labelled defects and drifting lig
     expect(counts.drift.frames).toBe(SEEDS.length * 360);
     expect(rate("drift"), "false alerts under drifting light").toBeLessThanOrEqual(0.01);
     expect(rate("normal"), "false alerts on the normal frames between the defects").toBeLessThanOrEqual(0.01);
-  }, 60_000);
+  }, 120_000); // about 35 s on 2 cores; room for a busy machine
 });
