@@ -2,7 +2,7 @@
 // (preact), or pass those above the activation's bar to the selection.
 import { Selection, selectPush } from "./select";
 import { RowStats } from "./quantize_x";
-import { rescoreLatent } from "./rescore_i8_1x16";
+import { rescoreLatent, rescoreWeightSum, rescoreWeightValue, addResidualSums, rescorePlaneSum, rescoreResidualValue } from "./rescore_i8_1x16";
 import { mp, M_ENC_QERR, M_ENC_RESID, M_ENC_RERR } from "./model";
 
 export const OUT_PREACT: i32 = 0;
@@ -32,6 +32,10 @@ export const OUT_SELECT: i32 = 1;
   row: RowStats;
   qerr: usize;
   rerr: usize;
+  // With a residual plane: latents waiting for their plane sum (stage 2), the count and where
+  // they wait (PENDING_CAP i64 weight sums, then as many i32 latents).
+  pend: usize;
+  pendCount: i32;
   // Set when a pre-activation of the row is not finite (float32 overflow), and the first
   // such row of the current call (or -1), which the host reads with overflow_row(ws).
   overflow: bool;
@@ -59,12 +63,21 @@ export function epilogueBegin(e: Epilogue, sel: Selection, mode: i32, dense: usi
 
 // Turns on rescoring for this row (int8 models with bounds): z is filled by
 // prepareRow before the GEMV reaches the epilogue.
-export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats): void {
+export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats, pend: usize): void {
+  if (!ASC_NO_ASSERT) assert((pend & 7) == 0, "the pending latents must be 8-byte aligned");
   e.qerr = mp(m, M_ENC_QERR);
   e.rerr = mp(m, M_ENC_RESID) ? mp(m, M_ENC_RERR) : 0;
   e.rm = e.qerr ? m : 0;
   e.rz = z;
   e.row = row;
+  e.pend = pend;
+  e.pendCount = 0;
+}
+
+// How many latents wait for their residual plane at most; then they are finished in one go.
+export const PENDING_CAP: i32 = 64;
+export function pendingBytes(): usize {
+  return <usize>PENDING_CAP * 12;
 }
 
 // Latent j's rescoring bound for this row: s_x · e_j, or with a residual plane s_x · (e_j + v_j · ‖y‖).
@@ -72,6 +85,11 @@ export function epilogueRescoring(e: Epilogue, m: usize, z: usize, row: RowStats
   const q = load<f32>(e.qerr + (<usize>j << 2));
   if (!e.rerr) return e.row.xScale * q;
   return e.row.xScale * (q + load<f32>(e.rerr + (<usize>j << 2)) * e.row.yNorm);
+}
+// Latent j's weight-rounding bound for this row, s_x · v_j · ‖y‖: how far its int8-weight value
+// (stage 1) can be from its plane value.
+@inline export function weightBound(rerr: usize, row: RowStats, j: i32): f32 {
+  return row.xScale * (load<f32>(rerr + (<usize>j << 2)) * row.yNorm);
 }
 function rescoreAt(e: Epilogue, j: i32): f32 {
   const h = rescoreLatent(e.rm, e.rz, e.row.xScale, j);
@@ -131,8 +149,40 @@ export function epilogueCheck(e: Epilogue, h: f32): void {
 // decided by the 7-bit pass alone.
 function rescoredCandidate(e: Epilogue, j: i32, h: f32, bar: f32): void {
   if (!(h > bar - boundOf(e, j))) return;
+  if (e.rerr) {
+    pendOrDrop(e, j, bar);
+    return;
+  }
   h = rescoreAt(e, j);
   if (h > bar) activate(e, j, h);
+}
+
+// With a residual plane, in two stages (docs/kernels.md, "Residual plane"). Stage 1 sums the int8
+// weights against z while the GEMV has the latent's tile in cache; that value differs from the
+// plane's only by the weights' rounding, within s_x · v_j · ‖y‖, so a latent below its bar minus that
+// cannot be active and never reads its plane row. The others wait with their sum; stage 2 reads
+// their plane rows together, after the GEMV has moved on, and decides them as rescoreLatent would.
+function pendOrDrop(e: Epilogue, j: i32, bar: f32): void {
+  const s = rescoreWeightSum(e.rm, e.rz, j);
+  const h = rescoreWeightValue(e.rm, j, s, e.row.xScale);
+  epilogueCheck(e, h);
+  if (!(h > bar - weightBound(e.rerr, e.row, j))) return;
+  if (e.pendCount == PENDING_CAP) finishPending(e);
+  const c = <usize>e.pendCount;
+  e.pendCount = e.pendCount + 1;
+  store<i64>(e.pend + (c << 3), s);
+  store<i32>(e.pend + (<usize>PENDING_CAP << 3) + (c << 2), j);
+}
+function finishPending(e: Epilogue): void {
+  const n = e.pendCount, js = e.pend + (<usize>PENDING_CAP << 3);
+  e.pendCount = 0;
+  addResidualSums(e.rm, e.rz, js, e.pend, n);
+  for (let c = 0; c < n; c++) {
+    const j = load<i32>(js + (<usize>c << 2));
+    const h = rescoreResidualValue(e.rm, j, load<i64>(e.pend + (<usize>c << 3)), e.row.xScale);
+    epilogueCheck(e, h);
+    if (h > barOf(e, j)) activate(e, j, h);
+  }
 }
 
 // Four latents j0..j0+3 at once; only rare tiles with a candidate go lane by lane.
@@ -188,7 +238,12 @@ function groupFlush(e: Epilogue): void {
   const d = e.rm && j >= 0 ? boundOf(e, j) : 0;
   if (e.rm && j >= 0 && best > -d) {
     const j2 = e.gmSecondJ;
-    if (j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2)) {
+    const close = j2 >= 0 && best - e.gmSecond <= d + boundOf(e, j2);
+    if (e.rerr) {
+      groupTwoStage(e, j, close ? j2 : -1);
+      best = e.gmBest;
+      j = e.gmBestJ;
+    } else if (close) {
       best = rescoreAt(e, j);
       const second = rescoreAt(e, j2);
       if (second > best || (second == best && j2 < j)) {
@@ -203,6 +258,46 @@ function groupFlush(e: Epilogue): void {
   groupReset(e);
   e.gmEnd += e.gmSize;
 }
+// A group's rescoring with a residual plane, in two stages as pendOrDrop: the int8-weight values
+// of its best (and runner-up j2, or -1) first; the plane then for both if they are within the sum of
+// their weight bounds of each other, else for the winner alone if it could be positive. Leaves the
+// winner and its value in gmBest / gmBestJ.
+function groupTwoStage(e: Epilogue, j: i32, j2: i32): void {
+  let s = rescoreWeightSum(e.rm, e.rz, j);
+  let h = rescoreWeightValue(e.rm, j, s, e.row.xScale);
+  let b = weightBound(e.rerr, e.row, j);
+  epilogueCheck(e, h);
+  if (j2 >= 0) {
+    const s2 = rescoreWeightSum(e.rm, e.rz, j2);
+    const h2 = rescoreWeightValue(e.rm, j2, s2, e.row.xScale);
+    const b2 = weightBound(e.rerr, e.row, j2);
+    epilogueCheck(e, h2);
+    if (abs(h - h2) <= b + b2) {
+      h = planeValue(e, j, s);
+      const p2 = planeValue(e, j2, s2);
+      if (p2 > h || (p2 == h && j2 < j)) {
+        h = p2;
+        j = j2;
+      }
+      e.gmBest = h;
+      e.gmBestJ = j;
+      return;
+    }
+    if (h2 > h) {
+      s = s2;
+      h = h2;
+      b = b2;
+      j = j2;
+    }
+  }
+  e.gmBest = h > -b ? planeValue(e, j, s) : h;
+  e.gmBestJ = j;
+}
+@inline function planeValue(e: Epilogue, j: i32, s: i64): f32 {
+  const h = rescoreResidualValue(e.rm, j, rescorePlaneSum(e.rm, e.rz, j, s), e.row.xScale);
+  epilogueCheck(e, h);
+  return h;
+}
 function groupReset(e: Epilogue): void {
   e.gmBest = -Infinity;
   e.gmBestJ = -1;
@@ -213,4 +308,5 @@ function groupReset(e: Epilogue): void {
 // After the last tile of a row.
 export function epilogueEnd(e: Epilogue): void {
   if (e.gmSize && e.mode == OUT_SELECT) groupFlush(e);
+  if (e.rm && e.pendCount) finishPending(e);
 }

@@ -3,15 +3,15 @@
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
-  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN, ABI_VERSION,
+  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
-import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, OUT_PREACT, OUT_SELECT } from "./epilogue";
-import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, keyAt, keyOf, keyIndex, keyValue } from "./select";
-import { rescoreCandidates, rescoreLatent, computeRescoreBounds } from "./rescore_i8_1x16";
+import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
+import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
+import { rescoreCandidates, rescoreLatent, computeRescoreBounds, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
 import { screenRow } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -113,7 +113,7 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
   // Every int8 activation but TopK (rescored after selection) rescores each latent that could be active.
-  if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws));
+  if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws), wsPend(m, ws));
   gemvRow(m, ws, x);
   epilogueEnd(e);
   return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
@@ -121,13 +121,15 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
 
 // TopK int8 rescoring (z: the row's 15-bit activations in xf), then the final order.
 function finishSelection(m: usize, z: usize, row: RowStats, sel: Selection, e: Epilogue): i32 {
-  if (mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8) rescoreSelection(m, z, row.xScale, mi(m, M_K), sel, e);
+  if (mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8) rescoreSelection(m, z, row, mi(m, M_K), sel, e);
   return selectFinish(sel);
 }
 
 // Replaces the int8 TopK candidates' values with ones from unrounded activations (rescore_i8_1x16.ts); keeps the positive.
-function rescoreSelection(m: usize, z: usize, xs: f32, k: i32, sel: Selection, e: Epilogue): void {
-  const n = selectTrim(sel);
+function rescoreSelection(m: usize, z: usize, row: RowStats, k: i32, sel: Selection, e: Epilogue): void {
+  const xs = row.xScale;
+  let n = selectTrim(sel);
+  if (mp(m, M_ENC_RESID) && n > k) n = keepPossibleTopK(m, z, row, k, sel, e, n);
   let kept = 0;
   for (let c = 0; c < n; c++) {
     const j = keyIndex(load<u64>(keyAt(sel, c)));
@@ -139,6 +141,27 @@ function rescoreSelection(m: usize, z: usize, xs: f32, k: i32, sel: Selection, e
     }
   }
   selectRestart(sel, kept, k);
+}
+
+// With a residual plane, stage 1 of TopK rescoring (docs/kernels.md, "Residual plane"): each
+// candidate's int8-weight value h1 is within b = s_x · v_j · ‖y‖ of its plane value, so k candidates
+// have a plane value of at least T, the k-th largest h1 − b, and one with h1 + b below T cannot be in
+// the top k: only the others (moved to the front; their count returned) read their plane rows.
+function keepPossibleTopK(m: usize, z: usize, row: RowStats, k: i32, sel: Selection, e: Epilogue, n: i32): i32 {
+  const rerr = mp(m, M_ENC_RERR);
+  for (let c = 0; c < n; c++) {
+    const j = keyIndex(load<u64>(keyAt(sel, c)));
+    const h = rescoreWeightValue(m, j, rescoreWeightSum(m, z, j), row.xScale);
+    epilogueCheck(e, h);
+    store<u64>(keyAt(sel, c), keyOf(h - weightBound(rerr, row, j), j));
+  }
+  const t = selectKthValue(sel, n, k);
+  let kept = 0;
+  for (let c = 0; c < n; c++) {
+    const key = load<u64>(keyAt(sel, c)), j = keyIndex(key);
+    if (keyValue(key) + 2 * weightBound(rerr, row, j) >= t) store<u64>(keyAt(sel, kept++), key);
+  }
+  return kept;
 }
 
 // Dense pre-activations (before the activation), f32[n][d_sae].

@@ -36,10 +36,20 @@ const ROW_STRIDE: usize = 16;
 
 // One latent's rescored value from its exact sums; dot is the build's twin.
 @inline function rescore(m: usize, z: usize, xs: f32, j: i32, simd: bool): f32 {
-  const steps = mi(m, M_D_IN_PAD) >> 4;
-  const s = dot(latentWeights(m, j, steps), WEIGHT_STRIDE, z, steps, simd);
+  const s = weightSum(m, z, j, simd);
   if (!mp(m, M_ENC_RESID)) return finish(m, j, s, xs * 0.00390625);
-  return finish(m, j, 254 * s + dot(residualRow(m, j, steps), ROW_STRIDE, z, steps, simd), xs / 65024);
+  return finishResidual(m, j, s, residualSum(m, z, j, simd), xs);
+}
+@inline function weightSum(m: usize, z: usize, j: i32, simd: bool): i64 {
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  return dot(latentWeights(m, j, steps), WEIGHT_STRIDE, z, steps, simd);
+}
+@inline function residualSum(m: usize, z: usize, j: i32, simd: bool): i64 {
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  return dot(residualRow(m, j, steps), ROW_STRIDE, z, steps, simd);
+}
+@inline function finishResidual(m: usize, j: i32, s: i64, r: i64, xs: f32): f32 {
+  return finish(m, j, 254 * s + r, xs / 65024);
 }
 // The SIMD twin exists only in builds with SIMD.
 @inline function dot(w: usize, stride: usize, z: usize, steps: i32, simd: bool): i64 {
@@ -81,6 +91,66 @@ function dot_i8_i16_1x16__wasmsimd(w: usize, stride: usize, z: usize, steps: i32
 // Either twin: the same exact sums, so the same bits.
 export function rescoreLatent(m: usize, z: usize, xs: f32, j: i32): f32 {
   return ASC_FEATURE_SIMD ? rescore_i8_1x16__wasmsimd(m, z, xs, j) : rescore_i8_1x16__scalar(m, z, xs, j);
+}
+
+// The two stages of rescoring with a residual plane (epilogue.ts): first the int8 weights
+// alone, Σ q_w · z (hot in cache while the GEMV is at the latent's tile), and its value
+// without the plane; then, only for latents that value leaves within the weight-rounding bound
+// of their bar, the plane's Σ r · z and the value both give, the same bits as rescoreLatent.
+export function rescoreWeightSum(m: usize, z: usize, j: i32): i64 {
+  return weightSum(m, z, j, ASC_FEATURE_SIMD);
+}
+export function rescoreWeightValue(m: usize, j: i32, s: i64, xs: f32): f32 {
+  return finish(m, j, s, xs * 0.00390625);
+}
+// Stage 2 for n waiting latents (i32 js[n]), each weight sum s (i64 sums[n]) turned into the
+// plane's 254 · s + Σ r · z; the SIMD twin reads four plane rows at once so their misses overlap.
+export function addResidualSums(m: usize, z: usize, js: usize, sums: usize, n: i32): void {
+  let c = 0;
+  if (ASC_FEATURE_SIMD) {
+    const steps = mi(m, M_D_IN_PAD) >> 4;
+    for (; c + 4 <= n; c += 4) {
+      const jc = js + (<usize>c << 2), sc = sums + (<usize>c << 3);
+      residual_i8_i16_4x16__wasmsimd(residualRow(m, load<i32>(jc), steps), residualRow(m, load<i32>(jc, 4), steps), residualRow(m, load<i32>(jc, 8), steps), residualRow(m, load<i32>(jc, 12), steps), z, steps, sc);
+    }
+  }
+  for (; c < n; c++) {
+    const sc = sums + (<usize>c << 3);
+    store<i64>(sc, rescorePlaneSum(m, z, load<i32>(js + (<usize>c << 2)), load<i64>(sc)));
+  }
+}
+// One latent's stage 2: 254 · s + Σ r · z.
+export function rescorePlaneSum(m: usize, z: usize, j: i32, s: i64): i64 {
+  return 254 * s + residualSum(m, z, j, ASC_FEATURE_SIMD);
+}
+export function rescoreResidualValue(m: usize, j: i32, sum: i64, xs: f32): f32 {
+  return finish(m, j, sum, xs / 65024);
+}
+// Four contiguous plane rows against z, exact (i32 lanes folded into i64 every FOLD_STEPS as in dot):
+// sums[l] = 254 · sums[l] + Σ r_l · z.
+function residual_i8_i16_4x16__wasmsimd(r0: usize, r1: usize, r2: usize, r3: usize, z: usize, steps: i32, sums: usize): void {
+  let s0: i64 = 0, s1: i64 = 0, s2: i64 = 0, s3: i64 = 0;
+  for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
+    let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (let c = c0, end = min(c0 + FOLD_STEPS, steps); c < end; c++) {
+      const o = <usize>c << 4, zlo = v128.load(z + (o << 1)), zhi = v128.load(z + (o << 1), 16);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r0 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r0 + o, 8), zhi)));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r1 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r1 + o, 8), zhi)));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r2 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r2 + o, 8), zhi)));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r3 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r3 + o, 8), zhi)));
+    }
+    s0 += laneSum(a0);
+    s1 += laneSum(a1);
+    s2 += laneSum(a2);
+    s3 += laneSum(a3);
+  }
+  store<i64>(sums, 254 * load<i64>(sums) + s0);
+  store<i64>(sums, 254 * load<i64>(sums, 8) + s1, 8);
+  store<i64>(sums, 254 * load<i64>(sums, 16) + s2, 16);
+  store<i64>(sums, 254 * load<i64>(sums, 24) + s3, 24);
+}
+@inline function laneSum(a: v128): i64 {
+  return <i64>i32x4.extract_lane(a, 0) + <i64>i32x4.extract_lane(a, 1) + <i64>i32x4.extract_lane(a, 2) + <i64>i32x4.extract_lane(a, 3);
 }
 
 // Near-boundary rescoring (docs/kernels.md, "Near-boundary rescoring"): 7-bit rounding moves

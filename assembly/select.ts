@@ -49,16 +49,22 @@ export function selectPush(s: Selection, index: i32, value: f32): void {
 
 // Quickselect the k largest keys to the front, drop the rest, raise the bar.
 function compact(s: Selection): void {
-  const k = s.k;
+  const thr = selectKthValue(s, s.count, s.k);
+  s.count = s.k;
+  if (thr > s.thr) s.thr = thr;
+}
+
+// The k-th largest value among the first n keys (0 < k <= n); reorders them, keeps them all.
+export function selectKthValue(s: Selection, n: i32, k: i32): f32 {
+  if (!ASC_NO_ASSERT) assert(k > 0 && k <= n && n <= s.cap, "k-th value out of range");
+  s.count = n;
   partitionTop(s, k);
-  s.count = k;
   let kth: u64 = load<u64>(keyAt(s, 0));
   for (let i = 1; i < k; i++) {
     const v = load<u64>(keyAt(s, i));
     if (v < kth) kth = v;
   }
-  const thr = keyValue(kth);
-  if (thr > s.thr) s.thr = thr;
+  return keyValue(kth);
 }
 
 // Rearranges keys[0..count) so that keys[0..k) are the k largest.

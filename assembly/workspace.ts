@@ -1,6 +1,6 @@
 import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, ACT_TOPK, ACT_GROUPMAX } from "./model";
 import { Selection } from "./select";
-import { Epilogue } from "./epilogue";
+import { Epilogue, pendingBytes } from "./epilogue";
 import { Decoder } from "./dec_row";
 import { RowStats } from "./quantize_x";
 
@@ -10,6 +10,7 @@ import { RowStats } from "./quantize_x";
 //   xf    f32[d_in_pad]   input minus shift, zero padded
 //   xq    i16[d_in_pad]   quantized input (layout depends on the build)
 //   keys  u64[cap]        selection candidates
+//   pend                  latents waiting for the residual plane (epilogue.ts)
 //   xhat  f32[max(d_in, d_out)] reconstruction row (score)
 //   then the screen's rows (screen.ts)
 @inline function align16(n: usize): usize {
@@ -55,8 +56,11 @@ export function selectionCapacity(m: usize): i32 {
 @inline export function wsKeys(m: usize, ws: usize): usize {
   return wsXq(m, ws) + align16(<usize>mi(m, M_D_IN_PAD) << 1);
 }
-@inline export function wsXhat(m: usize, ws: usize): usize {
+@inline export function wsPend(m: usize, ws: usize): usize {
   return wsKeys(m, ws) + align16(<usize>selectionCapacity(m) << 3);
+}
+@inline export function wsXhat(m: usize, ws: usize): usize {
+  return wsPend(m, ws) + align16(pendingBytes());
 }
 @inline function singleRowBytes(m: usize): usize {
   return wsXhat(m, 0) + align16(<usize>max(mi(m, M_D_IN), mi(m, M_D_OUT)) << 2);

@@ -11,96 +11,16 @@ import { motes } from "../../edge-examples/iot-gateway/dataset.mjs";
 import { DETECTOR_DEFAULTS } from "../../edge-examples/iot-gateway/detector.mjs";
 import { scoreSeries } from "../../edge-examples/iot-gateway/offline.mjs";
 import { quantile } from "../../edge-examples/iot-gateway/scores.mjs";
-import { FAULTS, mulberry32, NORMALS, syntheticStream, windowLabel } from "../../edge-examples/iot-gateway/synthetic.mjs";
+import { FAULTS, NORMALS, syntheticStream, windowLabel } from "../../edge-examples/iot-gateway/synthetic.mjs";
 import { rollingZScores } from "../../edge-examples/iot-gateway/zscore.mjs";
+import { isolationForest, knn, pcaExplaining } from "./baselines.mjs";
+import { markdown } from "./table.mjs";
 
 export const SYNTHETIC = { window: 16, learn: 3000, fresh: 5000, faulty: 6000 };
 export const SUTHAHARAN = { window: 8, learn: 1500, outdoor: ["mote3", "mote4"] };
 const HELD_OUT = DETECTOR_DEFAULTS.holdout;
 
-// ---- baselines: each fit(rows, d) returns score(rows) → Float64Array ----
-
-/** k-th nearest learning window (squared distance). */
-const knn = (k) => (train, d) => (rows) => {
-  const n = train.length / d, out = new Float64Array(rows.length / d), best = new Float64Array(k);
-  for (let r = 0; r < out.length; r++) {
-    best.fill(Infinity);
-    for (let q = 0; q < n; q++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += (rows[r * d + j] - train[q * d + j]) ** 2;
-      if (s < best[k - 1]) {
-        let i = k - 1;
-        for (; i > 0 && best[i - 1] > s; i--) best[i] = best[i - 1];
-        best[i] = s;
-      }
-    }
-    out[r] = best[k - 1];
-  }
-  return out;
-};
-
-/** IsolationForest (Liu et al. 2008): 100 trees on samples of 256, seeded. */
-function isolationForest(train, d, trees = 100, psi = 256, seed = 1) {
-  const rand = mulberry32(seed), n = train.length / d, limit = Math.ceil(Math.log2(psi));
-  const c = (m) => (m > 2 ? 2 * (Math.log(m - 1) + 0.5772156649) - (2 * (m - 1)) / m : m === 2 ? 1 : 0);
-  const grow = (idx, depth) => {
-    if (depth >= limit || idx.length <= 1) return { size: idx.length };
-    const j = Math.floor(rand() * d);
-    let lo = Infinity, hi = -Infinity;
-    for (const i of idx) (lo = Math.min(lo, train[i * d + j])), (hi = Math.max(hi, train[i * d + j]));
-    if (lo === hi) return { size: idx.length };
-    const split = lo + rand() * (hi - lo);
-    return { j, split, left: grow(idx.filter((i) => train[i * d + j] < split), depth + 1), right: grow(idx.filter((i) => train[i * d + j] >= split), depth + 1) };
-  };
-  const forest = Array.from({ length: trees }, () => grow(Array.from({ length: Math.min(psi, n) }, () => Math.floor(rand() * n)), 0));
-  const path = (node, rows, r, depth) => (node.size !== undefined ? depth + c(node.size) : path(rows[r * d + node.j] < node.split ? node.left : node.right, rows, r, depth + 1));
-  return (rows) => Float64Array.from({ length: rows.length / d }, (_, r) => 2 ** -(forest.reduce((a, t) => a + path(t, rows, r, 0), 0) / trees / c(Math.min(psi, n))));
-}
-
-/** PCA reconstruction error, with the components that explain 95 % of the variance (Jacobi eigenvectors). */
-function pca(train, d) {
-  const n = train.length / d, mean = new Float64Array(d), A = new Float64Array(d * d), V = new Float64Array(d * d);
-  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) mean[i] += train[r * d + i] / n;
-  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) A[i * d + j] += ((train[r * d + i] - mean[i]) * (train[r * d + j] - mean[j])) / n;
-  for (let i = 0; i < d; i++) V[i * d + i] = 1;
-  for (let sweep = 0; sweep < 50; sweep++) {
-    for (let p = 0; p < d; p++) {
-      for (let q = p + 1; q < d; q++) {
-        if (Math.abs(A[p * d + q]) < 1e-12) continue;
-        const theta = (A[q * d + q] - A[p * d + p]) / (2 * A[p * d + q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1)), cs = 1 / Math.sqrt(t * t + 1), sn = t * cs;
-        for (let k = 0; k < d; k++) {
-          const akp = A[k * d + p], akq = A[k * d + q];
-          (A[k * d + p] = cs * akp - sn * akq), (A[k * d + q] = sn * akp + cs * akq);
-        }
-        for (let k = 0; k < d; k++) {
-          const apk = A[p * d + k], aqk = A[q * d + k];
-          (A[p * d + k] = cs * apk - sn * aqk), (A[q * d + k] = sn * apk + cs * aqk);
-        }
-        for (let k = 0; k < d; k++) {
-          const vkp = V[k * d + p], vkq = V[k * d + q];
-          (V[k * d + p] = cs * vkp - sn * vkq), (V[k * d + q] = sn * vkp + cs * vkq);
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => A[b * d + b] - A[a * d + a]);
-  const total = order.reduce((s, i) => s + Math.max(0, A[i * d + i]), 0);
-  const kept = [];
-  for (let s = 0; kept.length < d && s < 0.95 * total; ) (kept.push(order[kept.length]), (s += Math.max(0, A[kept.at(-1) * d + kept.at(-1)])));
-  return (rows) => Float64Array.from({ length: rows.length / d }, (_, r) => {
-    let all = 0, inside = 0;
-    for (let i = 0; i < d; i++) all += (rows[r * d + i] - mean[i]) ** 2;
-    for (const k of kept) {
-      let p = 0;
-      for (let i = 0; i < d; i++) p += (rows[r * d + i] - mean[i]) * V[i * d + k];
-      inside += p * p;
-    }
-    return Math.max(0, all - inside);
-  });
-}
-
-const BASELINES = { "kNN k=1": knn(1), "kNN k=5": knn(5), IsolationForest: isolationForest, PCA: pca };
+const BASELINES = { "kNN k=1": knn(1), "kNN k=5": knn(5), IsolationForest: isolationForest(), "PCA (95 % of the variance)": pcaExplaining(0.95) };
 
 // ---- running every method on one series ----
 
@@ -246,10 +166,6 @@ export async function sensorTables(o = {}) {
   return [await syntheticTable(o), await suthaharanTable({ fpr: o.fpr })];
 }
 
-export function markdown({ title, note, columns, rows }) {
-  const f = (v) => (v === undefined ? "—" : typeof v !== "number" ? v : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3));
-  return [`### ${title}`, "", note, "", `| ${columns.join(" | ")} |`, `|${columns.map((_, i) => (i < 2 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.map(f).join(" | ")} |`), ""].join("\n");
-}
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const usage = (why) => {

@@ -8,12 +8,12 @@ import type { Sae } from "../runtime/index.js";
 export function anomalyScores(sae: Sae, x: Float32Array, mode: ScoreMode, residualVariance?: ArrayLike<number>): Float64Array {
   if (mode === "raw") return sae.score(x).squared;
   if (mode === "norm") return sae.score(x).normalized;
-  return scoresOf(x, sae.forward(x).reconstruction, sae.info.dIn, mode, residualVariance);
+  return residualScores(x, sae.forward(x).reconstruction, sae.info.dIn, mode, residualVariance);
 }
 
 // The same scores from a reconstruction already at hand, summed in float64 in input order as the
 // kernel's score does, so the values agree with anomalyScores bit for bit.
-function scoresOf(x: Float32Array, xhat: Float32Array, dIn: number, mode: ScoreMode, residualVariance?: ArrayLike<number>): Float64Array {
+export function residualScores(x: Float32Array, xhat: Float32Array, dIn: number, mode: ScoreMode, residualVariance?: ArrayLike<number>): Float64Array {
   if (mode === "var" && !residualVariance) fail("INVALID_ARGUMENT", 'score mode "var" needs a calibration (sae-edge calibrate --mode var)');
   const rows = x.length / dIn;
   const out = new Float64Array(rows);
@@ -64,7 +64,7 @@ export function calibrate(sae: Sae, normal: Float32Array, options: CalibrateOpti
     const floor = Math.max(1e-12, 1e-3 * (v.reduce((a, b) => a + b, 0) / dIn));
     residualVariance = v.map((x) => Math.max(x, floor));
   }
-  const scores = scoresOf(normal, reconstruction, dIn, mode, residualVariance).sort();
+  const scores = residualScores(normal, reconstruction, dIn, mode, residualVariance).sort();
   // Smallest threshold with at most fpr of the normal rows above it.
   const threshold = scores[Math.min(rows - 1, Math.ceil((1 - fpr) * rows) - 1)];
   return { mode, threshold, fpr, rows, density, ...(residualVariance ? { residualVariance } : {}) };

@@ -27,3 +27,16 @@ export function resolveScoring(request: ScoringRequest, calibration: Calibration
   if (request.explain && (threshold === undefined || !calibration)) fail("INVALID_ARGUMENT", "explanations need a threshold and a calibration (for latent densities)");
   return { mode, threshold };
 }
+
+/**
+ * The split-conformal threshold: the ⌈(n + 1)(1 − fpr)⌉-th smallest of n scores of held-out normal
+ * rows, so a fresh normal row exceeds it with probability at most fpr (rows not used to learn the
+ * scorer, exchangeable with those to come). With too few rows for the fpr it is their largest.
+ */
+export function conformalThreshold(heldOutScores: ArrayLike<number>, fpr: number): number {
+  const n = heldOutScores.length;
+  if (n < 1) fail("INPUT_SHAPE", "a threshold needs at least 1 held-out normal row");
+  if (!(fpr > 0 && fpr < 1)) fail("INVALID_ARGUMENT", `fpr must be in (0, 1), got ${fpr}`);
+  const sorted = Float64Array.from(heldOutScores).sort();
+  return sorted[Math.min(n, Math.ceil((n + 1) * (1 - fpr))) - 1];
+}

@@ -108,7 +108,12 @@ const SPECS: Record<string, Spec> = {
   score: {
     pos: [M(), X()], opts: [], files: [{ at: 0, kind: "model" }, { at: 1, kind: "array" }, { at: "--calibration", kind: "json" }],
     output: { flag: "-o", required: false, name: "scores.npy" },
-    more: { "--threshold auto on an uncalibrated model": [M(), X(), "--threshold", "auto"], "--mode unknown": [M(), X(), "--mode", "z"] },
+    more: {
+      "--threshold auto on an uncalibrated model": [M(), X(), "--threshold", "auto"], "--mode unknown": [M(), X(), "--mode", "z"],
+      "--method unknown": [M(), X(), "--method", "z"], "--method novelty without --normal": [M(), X(), "--method", "novelty"],
+      "--grid without --normal": [M(), X(), "--grid", "4x4"], "--grid not HxW": [M(), X(), "--normal", X(), "--grid", "big"], "--normal of another width": [M(), X(), "--method", "combined", "--normal", fx("narrow.npy")],
+      "--normal without its value": [M(), X(), "--method", "novelty", "--normal"], "--fpr with --method residual": [M(), X(), "--fpr", "0.5"],
+    },
     moreNumbers: { "--threshold": ["abc", "-1", "1e400", "NaN"] },
   },
   calibrate: {
