@@ -17,7 +17,8 @@ import { auprc, auroc } from "sae-edge";
 import { i420Bytes } from "../../edge-examples/raspberry-pi-camera/frames.mjs";
 import { CameraModel } from "../../edge-examples/raspberry-pi-camera/model.mjs";
 import { PatchGrid } from "../../edge-examples/raspberry-pi-camera/patches.mjs";
-import { markdown } from "./sensors.mjs";
+import { knn } from "./baselines.mjs";
+import { markdown } from "./table.mjs";
 
 export const SCENE = { width: 160, height: 120, rate: 10, learn: 40, patch: 8, downscale: 1 };
 export const DEFECTS = ["object", "texture", "shift", "blur"];
@@ -108,6 +109,17 @@ function pixelZ(fit, grid) {
   return (rows) => worstPatch(grid, (i) => ((rows[i] - mean[i]) / sd[i]) ** 2);
 }
 
+/** kNN per position: each patch's squared distance to the nearest patch at the same position in a fit frame; a frame scores its worst patch. */
+function positionKnn(fit, grid) {
+  const d = grid.dIn, rows = (f, p) => f.subarray(p * d, (p + 1) * d);
+  const scorers = Array.from({ length: grid.count }, (_, p) => {
+    const train = new Float32Array(fit.length * d);
+    fit.forEach((f, i) => train.set(rows(f, p), i * d));
+    return knn(1)(train, d);
+  });
+  return (frame) => Math.max(...scorers.map((score, p) => score(rows(frame, p))[0] / d));
+}
+
 /** Difference to the mean learning frame: a frame scores its worst patch's mean squared difference. */
 function meanDifference(fit, grid) {
   const n = fit[0].length, mean = new Float64Array(n);
@@ -139,6 +151,7 @@ export const METHODS = {
   "  novelty alone": saeEdge(["novelty"]),
   "  contrast alone": saeEdge(["contrast"]),
   "pixel z-score": baseline(pixelZ),
+  "kNN per position (k=1)": baseline(positionKnn),
   "mean-frame difference": baseline(meanDifference),
 };
 
