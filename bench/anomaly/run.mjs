@@ -14,6 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DATASETS = [
   { name: "mnist", file: "mnist.mjs", run: (m, o) => m.mnistTables({ epochs: o.epochs, log: o.log }) },
   { name: "sensors", file: "sensors.mjs", run: (m, o) => m.sensorTables({ fpr: o.fpr }) },
+  { name: "camera", file: "camera.mjs", run: (m) => m.cameraTables() },
 ];
 
 const bad = (why) => {

@@ -1,30 +1,38 @@
-// The camera's model: an SAE over Y-plane patches, plus what turns its per-patch
-// errors into a frame score (each position's typical error on held-out learning
-// frames) and the frame threshold. All of it lives in one model file: the SAE's
-// tensors, the rest in its provenance metadata.
+// The camera's model: an SAE over standardized Y-plane patches, plus what turns a frame's
+// patches into a score (each position's normal codes and typical scores, scores.mjs) and the
+// frame threshold. All of it lives in one model file: the SAE's tensors, the rest in its
+// provenance metadata.
 import { readFile } from "node:fs/promises";
 import { buildModel, loadSae, nodeBuilds, serializeModel } from "sae-edge";
 import { matrixBatches, trainSae } from "sae-edge/train";
 import { InputError } from "./cli.mjs";
 import { writeFileDurable } from "./durable.mjs";
+import { PatchScorer } from "./scores.mjs";
 
 export const TRAIN_DEFAULTS = { dSae: 64, k: 4, epochs: 6, batch: 256, seed: 0 };
 
 export class CameraModel {
-  constructor(sae, bytes, camera) {
+  constructor(sae, bytes, camera, grid) {
     this.sae = sae;
     this.bytes = bytes;
-    this.camera = camera; // { grid: {…}, baseline: number[], threshold, margin }
+    this.camera = camera; // { grid: {…}, scorer: {…} (scores.mjs), threshold, margin }
+    this.grid = grid;
+    this.scorer = new PatchScorer(sae, grid.count, camera.scorer);
   }
 
-  /** Trains on the patches of the first half of `frames` (rows per frame = grid.count), calibrates on the second half. */
+  /**
+   * Learns from the patch rows of the learning frames (grid.extract): the first half trains the
+   * SAE and gives each position its normal codes and typical scores; the threshold is set on the
+   * second half, which neither saw (on the frames it learned from, a model scores too low).
+   */
   static async learn(frameRows, grid, { margin = 2, kernel, ...train } = {}) {
     const o = { ...TRAIN_DEFAULTS, ...train };
-    const half = Math.max(1, Math.floor(frameRows.length / 2));
-    const fit = frameRows.slice(0, half), held = frameRows.slice(half);
-    if (held.length === 0) throw new InputError("learning needs at least 2 frames");
+    const frames = frameRows.map((rows) => ({ rows, contrast: grid.standardize(rows) }));
+    const half = Math.ceil(frames.length / 2);
+    const fit = frames.slice(0, half), held = frames.slice(half);
+    if (held.length === 0 || fit.length < 2) throw new InputError("learning needs at least 3 frames (2 to learn from, 1 to set the threshold)");
     const x = new Float32Array(fit.length * grid.count * grid.dIn);
-    fit.forEach((r, i) => x.set(r, i * r.length));
+    fit.forEach((f, i) => x.set(f.rows, i * f.rows.length));
     const { trainer } = await trainSae(nodeBuilds, {
       dIn: grid.dIn,
       epochs: o.epochs,
@@ -32,35 +40,30 @@ export class CameraModel {
       options: { architecture: "topk", dSae: o.dSae, k: o.k, batchSize: o.batch, seed: o.seed, kernel },
     });
     const weights = trainer.weights();
+    // The statistics come from the int8 model itself, as the scores will.
     const sae = await loadSae(serializeModel(buildModel(weights, "int8")), { kernel });
-    // Each position's mean error on held-out frames; the overall mean keeps flat patches
-    // (tiny typical error) from turning noise into huge ratios.
-    const errs = held.map((r) => sae.score(r).squared);
-    const mean = new Float64Array(grid.count);
-    for (const e of errs) for (let p = 0; p < grid.count; p++) mean[p] += e[p] / errs.length;
-    const overall = mean.reduce((a, b) => a + b, 0) / grid.count;
-    const baseline = Array.from(mean, (m) => m + overall);
-    const camera = { grid: gridSpec(grid), baseline, margin, threshold: 0 };
-    const model = new CameraModel(sae, null, camera);
-    camera.threshold = margin * Math.max(...errs.map((e) => model.frameScore(e).score));
-    model.bytes = serializeModel(buildModel(weights, "int8", { source_format: "sae-edge raspberry-pi-camera", camera }));
-    return model;
+    const scorer = PatchScorer.learn(sae, grid.count, fit);
+    const threshold = margin * Math.max(...held.map((f) => scorer.score(f).score));
+    const camera = { grid: gridSpec(grid), scorer: scorer.toJSON(), margin, threshold };
+    const bytes = serializeModel(buildModel(weights, "int8", { source_format: "sae-edge raspberry-pi-camera", camera }));
+    return new CameraModel(sae, bytes, camera, grid);
   }
 
   static async load(path, grid, kernel) {
     const bytes = new Uint8Array(await readFile(path));
     const sae = await loadSae(bytes, { kernel });
     const camera = sae.info.provenance.camera;
-    if (!camera?.baseline) throw new InputError(`${path} is not a camera model (no provenance.camera)`);
+    if (!camera?.scorer) throw new InputError(`${path} is not a camera model (no provenance.camera)`);
     const want = gridSpec(grid), have = camera.grid ?? {};
     for (const k of Object.keys(want)) if (want[k] !== have[k]) throw new InputError(`${path} was learned with --${k} ${have[k]}, not ${want[k]}`);
-    // Checked here so that a damaged file fails at start, not as NaN scores on every frame.
-    const positive = (v) => typeof v === "number" && v > 0 && Number.isFinite(v);
-    if (!Array.isArray(camera.baseline) || camera.baseline.length !== grid.count || !camera.baseline.every(positive) || !positive(camera.threshold)) {
-      throw new InputError(`${path}: its camera baseline or threshold is damaged (expected ${grid.count} positive numbers and a positive threshold)`);
-    }
     if (sae.info.dIn !== grid.dIn) throw new InputError(`${path} takes ${sae.info.dIn} values per patch, not ${grid.dIn}`);
-    return new CameraModel(sae, bytes, camera);
+    // Checked here so that a damaged file fails at start, not as NaN scores on every frame.
+    if (!(typeof camera.threshold === "number" && camera.threshold > 0 && Number.isFinite(camera.threshold))) throw new InputError(`${path}: its camera threshold is damaged (expected a positive number)`);
+    try {
+      return new CameraModel(sae, bytes, camera, grid);
+    } catch (e) {
+      throw new InputError(`${path}: its camera statistics are damaged (${e.message})`);
+    }
   }
 
   /** Atomically and durably: a crash while saving leaves the old file, never part of the new one. */
@@ -68,20 +71,9 @@ export class CameraModel {
     writeFileDurable(path, this.bytes);
   }
 
-  /** Per-patch reconstruction errors of one frame's patch rows. */
-  patchErrors(rows) {
-    return this.sae.score(rows).squared;
-  }
-
-  /** Each patch's error over its position's baseline; the frame's score is the largest. */
-  frameScore(errors) {
-    const ratio = new Float64Array(errors.length);
-    let score = 0, at = 0;
-    for (let p = 0; p < errors.length; p++) {
-      ratio[p] = errors[p] / this.camera.baseline[p];
-      if (ratio[p] > score) (score = ratio[p]), (at = p);
-    }
-    return { score, at, ratio };
+  /** Scores one frame's patch rows (grid.extract; standardized in place): { score, at, ratio, parts }. */
+  score(rows) {
+    return this.scorer.score({ rows, contrast: this.grid.standardize(rows) });
   }
 }
 

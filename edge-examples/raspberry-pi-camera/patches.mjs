@@ -1,6 +1,10 @@
 // The Y plane (luma) cut into square patches after an optional box downscale; each
-// patch becomes one row of the SAE's input (values in [0, 1]).
+// patch becomes one row of the SAE's input (values in [0, 1], standardized before scoring).
 import { InputError } from "./cli.mjs";
+
+// The spread (luma in [0, 1]) under which a patch counts as flat: its standardized pixels are
+// then mostly sensor noise, and are damped rather than blown up to unit spread.
+const FLAT = 0.01;
 
 export class PatchGrid {
   constructor({ width, height, stride, patch = 16, step = patch, downscale = 2 }) {
@@ -41,6 +45,29 @@ export class PatchGrid {
       for (let y = 0; y < p; y++) out.set(img.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + p), i * this.dIn + y * p);
     }
     return out;
+  }
+
+  /**
+   * Makes each patch row (in place) zero-mean with unit spread, so that a change of brightness
+   * or contrast over the scene leaves it as it was. Returns what that takes away and a blur must
+   * still show: each patch's log contrast over the frame's median one (a global dimming moves
+   * them all alike, a blur flattens fine texture more than coarse).
+   */
+  standardize(rows) {
+    const d = this.dIn, contrast = new Float64Array(this.count);
+    for (let i = 0; i < this.count; i++) {
+      const row = rows.subarray(i * d, (i + 1) * d);
+      let m = 0, v = 0;
+      for (let j = 0; j < d; j++) m += row[j];
+      m /= d;
+      for (let j = 0; j < d; j++) v += (row[j] - m) ** 2;
+      const sd = Math.sqrt(v / d) + FLAT;
+      for (let j = 0; j < d; j++) row[j] = (row[j] - m) / sd;
+      contrast[i] = Math.log(sd);
+    }
+    const median = Float64Array.from(contrast).sort()[this.count >> 1];
+    for (let i = 0; i < this.count; i++) contrast[i] -= median;
+    return contrast;
   }
 
   /** Top-left corner of patch i in full-resolution pixels. */

@@ -50,7 +50,7 @@ if (stride < width) throw new InputError(`--stride ${stride} is less than --widt
 const patch = int("patch");
 const grid = new PatchGrid({ width, height, stride, patch, step: a.step ? int("step") : patch, downscale: int("downscale") });
 const frameBytes = i420Bytes(stride, height);
-const learnFrames = int("learn", 2), skip = int("skip", 0), every = int("every"), maxPng = int("max-png", 0), pngEvery = int("png-every");
+const learnFrames = int("learn", 3), skip = int("skip", 0), every = int("every"), maxPng = int("max-png", 0), pngEvery = int("png-every");
 const restarts = a.restarts === undefined ? undefined : int("restarts", 0);
 const train = { margin: opts.number("margin", 0), kernel: opts.choice("kernel", KERNELS), dSae: int("d-sae"), k: int("k"), epochs: int("epochs") };
 if (train.k > train.dSae) throw new InputError(`--k ${train.k} is more than --d-sae ${train.dSae}`);
@@ -117,7 +117,7 @@ for await (const buf of source) {
   }
   const t = performance.now();
   tScore ||= t;
-  const { score, at, ratio } = model.frameScore(model.patchErrors(grid.extract(buf)));
+  const { score, at, ratio } = model.score(grid.extract(buf));
   scoreMs += performance.now() - t;
   scored++;
   const alert = score > model.camera.threshold;

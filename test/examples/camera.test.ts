@@ -62,6 +62,20 @@ function watch(args: string[], opts: { stdin?: NodeJS.ReadableStream; prefix?: s
   return new Promise((resolve) => child.once("close", (code) => resolve({ code, stderr, events: out.split("\n").filter(Boolean).map((l) => JSON.parse(l)) })));
 }
 
+/** A safetensors file with its provenance metadata rewritten by `edit`. */
+function withProvenance(bytes: Buffer, edit: (provenance: any) => void): Buffer {
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString("utf8"));
+  const provenance = JSON.parse(header.__metadata__.provenance);
+  edit(provenance);
+  header.__metadata__.provenance = JSON.stringify(provenance);
+  let text = JSON.stringify(header);
+  text += " ".repeat((8 - (text.length % 8)) % 8); // the data stays 8-byte aligned
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(text)));
+  return Buffer.concat([length, Buffer.from(text), bytes.subarray(8 + n)]);
+}
+
 const alertFrames = (r: Run) => r.events.filter((e) => e.event === "alert").map((e) => e.frame);
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 const ok = (r: Run) => expect(r.code, r.stderr).toBe(0);
@@ -164,6 +178,18 @@ describe("Raspberry Pi camera example: its model file", () => {
     const loaded = await watch(["--input", clip, ...geometry, "--model", model]);
     ok(loaded);
     expect(loaded.events.at(-1)).toMatchObject({ event: "end", frames: 6, scored: 6 });
+
+    // Damaged statistics are refused at start with one line, not turned into NaN scores.
+    const damaged: [string, (camera: any) => void, RegExp][] = [
+      ["short", (c) => (c.scorer.residual = Buffer.alloc(8).toString("base64")), /its camera statistics are damaged \(its per-position statistics are not 70 finite numbers\)/],
+      ["codes", (c) => (c.scorer.codes.frames = 3), /its camera statistics are damaged \(its normal codes do not match the geometry\)/],
+      ["threshold", (c) => (c.threshold = -1), /its camera threshold is damaged/],
+    ];
+    for (const [name, damage, message] of damaged) {
+      const path = at(`damaged-${name}.safetensors`);
+      writeFileSync(path, withProvenance(readFileSync(model), (p) => damage(p.camera)));
+      expectOneLineError(await runAsync(process.execPath, [WATCH, "--input", clip, ...geometry, "--model", path]), message, name);
+    }
   });
 });
 
@@ -180,7 +206,7 @@ describe("Raspberry Pi camera example: bad input", () => {
       [["--bogus"], /unknown option --bogus/],
       [["extra"], /Unexpected argument 'extra'/],
       [["--width", "abc"], /--width must be an integer ≥ 1, got abc/],
-      [["--learn", "1"], /--learn must be an integer ≥ 2, got 1/],
+      [["--learn", "2"], /--learn must be an integer ≥ 3, got 2/],
       [["--margin", "x"], /--margin must be a number > 0, got x/],
       [["--kernel", "fast"], /--kernel must be one of scalar, simd128, relaxed, got fast/],
       [["--stride", "600"], /--stride 600 is less than --width 640/],
