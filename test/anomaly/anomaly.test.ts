@@ -7,30 +7,13 @@ import { describe, expect, it } from "vitest";
 import { calibrate, anomalyScores } from "../../src/anomaly/scoring.js";
 import { buildModel, loadSae, serializeModel, serializeNpy } from "../../src/adapters/node/index.js";
 import { makeRng } from "../reference/rng.js";
+import { atomDictionary } from "./atom-dictionary.js";
 
 const dIn = 16, dSae = 32;
 const r = makeRng(21);
 // A dictionary of unit atoms; normal rows use atoms 0..15, anomalies atoms 16..31 plus an offset the SAE cannot reconstruct.
-const atoms = r.normals(dSae * dIn, 1);
-for (let j = 0; j < dSae; j++) {
-  let s = 0;
-  for (let i = 0; i < dIn; i++) s += atoms[j * dIn + i] ** 2;
-  for (let i = 0; i < dIn; i++) atoms[j * dIn + i] /= Math.sqrt(s);
-}
-const W_enc = new Float32Array(dIn * dSae);
-for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = atoms[j * dIn + i];
-const dict = { architecture: "topk" as const, dIn, dSae, k: 2, applyBDecToInput: true, W_enc, b_enc: new Float32Array(dSae), W_dec: atoms, b_dec: new Float32Array(dIn) };
-function rows(n: number, from: number) {
-  const x = new Float32Array(n * dIn);
-  for (let row = 0; row < n; row++) {
-    for (let s = 0; s < 2; s++) {
-      const j = from + r.int(16), a = r.uniform(1, 2);
-      for (let i = 0; i < dIn; i++) x[row * dIn + i] += a * atoms[j * dIn + i];
-    }
-    for (let i = 0; i < dIn; i++) x[row * dIn + i] += 0.05 * r.normal() + (from ? 0.5 : 0);
-  }
-  return x;
-}
+const { dict, rows: atomRows } = atomDictionary(r, dIn, dSae);
+const rows = (n: number, from: number) => atomRows(n, from, 16, from ? 0.5 : 0);
 const normal = rows(400, 0), test = rows(100, 0), odd = rows(100, 16);
 
 describe("calibrate", () => {

@@ -8,30 +8,14 @@ import { describe, expect, it } from "vitest";
 import { fitDetector } from "../../src/anomaly/detector.js";
 import { buildModel, loadSae, serializeModel, serializeNpy } from "../../src/adapters/node/index.js";
 import { makeRng } from "../reference/rng.js";
+import { atomDictionary } from "./atom-dictionary.js";
 
 const dIn = 48, dSae = 24;
 const r = makeRng(1415);
-const atoms = r.normals(dSae * dIn);
-for (let j = 0; j < dSae; j++) {
-  let s = 0;
-  for (let i = 0; i < dIn; i++) s += atoms[j * dIn + i] ** 2;
-  for (let i = 0; i < dIn; i++) atoms[j * dIn + i] /= Math.sqrt(s);
-}
-const W_enc = new Float32Array(dIn * dSae);
-for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = atoms[j * dIn + i];
-const model = serializeModel(buildModel({ architecture: "topk", dIn, dSae, k: 2, applyBDecToInput: true, W_enc, b_enc: new Float32Array(dSae), W_dec: atoms, b_dec: new Float32Array(dIn) }, "int8"));
+const { dict, rows: atomRows } = atomDictionary(r, dIn, dSae);
+const model = serializeModel(buildModel(dict, "int8"));
 // Normal rows mix two of atoms 0..11; anomalies two of atoms 12..23 (which the model reconstructs as well).
-const rows = (n: number, from: number) => {
-  const x = new Float32Array(n * dIn);
-  for (let row = 0; row < n; row++) {
-    for (let s = 0; s < 2; s++) {
-      const j = from + r.int(12), a = r.uniform(1, 2);
-      for (let i = 0; i < dIn; i++) x[row * dIn + i] += a * atoms[j * dIn + i];
-    }
-    for (let i = 0; i < dIn; i++) x[row * dIn + i] += 0.05 * r.normal();
-  }
-  return x;
-};
+const rows = (n: number, from: number) => atomRows(n, from, 12);
 const normal = rows(400, 0), mixed = new Float32Array([...rows(100, 0), ...rows(100, 12)]);
 const dir = mkdtempSync(join(tmpdir(), "sae-edge-methods-"));
 writeFileSync(join(dir, "m.safetensors"), model);

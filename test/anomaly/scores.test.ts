@@ -8,6 +8,7 @@ import { conformalThreshold } from "../../src/anomaly/threshold.js";
 import { fitDetector } from "../../src/anomaly/detector.js";
 import { buildModel, loadSae, serializeModel } from "../../src/adapters/node/index.js";
 import { makeRng } from "../reference/rng.js";
+import { atomDictionary } from "./atom-dictionary.js";
 
 const r = makeRng(1414);
 
@@ -135,26 +136,8 @@ describe("conformal threshold", () => {
 describe("fitDetector", () => {
   // Normal rows use atoms 0..7 of a unit dictionary, anomalies atoms 8..15.
   const dIn = 12, dSae = 16;
-  const atoms = r.normals(dSae * dIn);
-  for (let j = 0; j < dSae; j++) {
-    let s = 0;
-    for (let i = 0; i < dIn; i++) s += atoms[j * dIn + i] ** 2;
-    for (let i = 0; i < dIn; i++) atoms[j * dIn + i] /= Math.sqrt(s);
-  }
-  const W_enc = new Float32Array(dIn * dSae);
-  for (let j = 0; j < dSae; j++) for (let i = 0; i < dIn; i++) W_enc[i * dSae + j] = atoms[j * dIn + i];
-  const dict = { architecture: "topk" as const, dIn, dSae, k: 2, applyBDecToInput: true, W_enc, b_enc: new Float32Array(dSae), W_dec: atoms, b_dec: new Float32Array(dIn) };
-  const rows = (n: number, from: number) => {
-    const x = new Float32Array(n * dIn);
-    for (let row = 0; row < n; row++) {
-      for (let s = 0; s < 2; s++) {
-        const j = from + r.int(8), a = r.uniform(1, 2);
-        for (let i = 0; i < dIn; i++) x[row * dIn + i] += a * atoms[j * dIn + i];
-      }
-      for (let i = 0; i < dIn; i++) x[row * dIn + i] += 0.05 * r.normal();
-    }
-    return x;
-  };
+  const { dict, rows: atomRows } = atomDictionary(r, dIn, dSae);
+  const rows = (n: number, from: number) => atomRows(n, from, 8);
 
   it("sets each method's threshold on the held-out rows and combines the standardized scores", async () => {
     const sae = await loadSae(serializeModel(buildModel(dict, "int8")));
