@@ -1,5 +1,5 @@
-// npm start's job on the bundled default model (one-class models trained for 2
-// epochs here to stay quick), and the default model's bit-for-bit reproduction.
+// npm start's job on the bundled default model, held to issue 14's one-class bar, and the
+// default model's bit-for-bit reproduction.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), "sae-edge-mnist-"));
 
 describe("the MNIST job (npm start)", () => {
   it("reports speed, fidelity, the one-class table and writes its pictures", () => {
-    const r = spawnSync(process.execPath, ["dist/cli.js", "demo", "--epochs", "2", "--out", join(dir, "out")], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["dist/cli.js", "demo", "--out", join(dir, "out")], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const out = r.stdout;
     const fvu = Number(/reconstruction: FVU ([\d.]+)/.exec(out)?.[1]);
@@ -22,10 +22,11 @@ describe("the MNIST job (npm start)", () => {
     const table = out.split("\n").filter((l) => /^\s+\d(\s+[\d.]+){7}$/.test(l));
     expect(table, out).toHaveLength(10);
     const rows = table.map((line) => line.trim().split(/\s+/).map(Number));
-    for (const [, residual, pooled, novelty, surprise, combined, pca] of rows) {
-      // two epochs: better than chance, not yet the full result
-      for (const v of [residual, pooled, novelty, combined, pca]) expect(v).toBeGreaterThan(50);
-      expect(surprise).toBeGreaterThan(0);
+    for (const [digit, residual, pooled, novelty, surprise, combined, pca, deepSvdd] of rows) {
+      for (const v of [residual, novelty, surprise, combined, pca]) expect(v).toBeGreaterThan(50);
+      // Issue 14: on every digit the pooled residual is at or above PCA and the published Deep SVDD
+      // (kNN on raw pixels is too slow for a test: bench/results/anomaly.md compares it).
+      expect(pooled, `digit ${digit}`).toBeGreaterThanOrEqual(Math.max(pca, deepSvdd));
     }
     // The mean row averages the digits' rows (printed to two decimals, Deep SVDD to one).
     const mean = /^ mean((\s+[\d.]+){7})$/m.exec(out);
@@ -35,6 +36,7 @@ describe("the MNIST job (npm start)", () => {
       const avg = rows.reduce((s, r) => s + r[col]!, 0) / rows.length;
       expect(Math.abs(means[col - 1] - avg)).toBeLessThanOrEqual(col === 7 ? 0.051 : 0.0051);
     }
+    expect(means[1], "mean AUROC of the pooled residual").toBeGreaterThanOrEqual(97.5);
     for (const f of ["feature-atlas.png", "most-anomalous.png", "one-class-roc.svg"]) {
       expect(existsSync(join(dir, "out", f)), f).toBe(true);
       expect(statSync(join(dir, "out", f)).size).toBeGreaterThan(1000);
