@@ -4,15 +4,14 @@
 // its stream learns again: one bad file never keeps the gateway from starting.
 import { readdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { loadSae } from "sae-edge";
+import { loadSae, syncFolderSync, writeFileAtomicSync } from "sae-edge";
 import { modelProblem } from "./detector.mjs";
-import { syncFolder, writeFileDurable } from "./durable.mjs";
 
 const SUFFIX = ".safetensors";
 export const NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/; // a device or stream name that is safe as a file name
 
 export const modelPath = (dir, key) => join(dir, `${key.replace("/", "@")}${SUFFIX}`);
-export const saveModel = (dir, key, bytes) => writeFileDurable(modelPath(dir, key), bytes);
+export const saveModel = (dir, key, bytes) => writeFileAtomicSync(modelPath(dir, key), bytes);
 
 /** Loads every model in `dir` → Map "device/stream" → Sae; quarantines the ones that fail. */
 export async function loadModels(dir, kernel, log) {
@@ -39,7 +38,7 @@ export async function loadModels(dir, kernel, log) {
     }
     const movedTo = `${f}.broken-${new Date().toISOString().replace(/[:.]/g, "-")}`;
     renameSync(join(dir, f), join(dir, movedTo));
-    syncFolder(dir);
+    syncFolderSync(dir);
     log({ event: "model-quarantined", stream: key, file: f, movedTo, reason: problem });
   }
   return models;

@@ -11,7 +11,7 @@
 // writing stays proportional to what arrives, and a restart replays at most that much.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { isLeftover, syncFolder, writeFileDurable } from "./durable.mjs";
+import { removeAtomicLeftovers, syncFolderSync, writeFileAtomicSync } from "sae-edge";
 import { packF32, unpackF32 } from "./f32.mjs";
 
 const SNAPSHOT = "streams.json";
@@ -31,7 +31,7 @@ export class GatewayStore {
    * acked: Set of "topic seq" acknowledged since the snapshot }, and opens a new journal.
    */
   load() {
-    for (const f of readdirSync(this.dir)) if (isLeftover(f)) rmSync(join(this.dir, f), { force: true });
+    removeAtomicLeftovers(this.dir);
     const path = join(this.dir, SNAPSHOT);
     const snapshot = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : { journal: 0, streams: {}, outbox: [] };
     const journals = readdirSync(this.dir).map((f) => JOURNAL.exec(f)).filter(Boolean).map((m) => Number(m[1])).sort((a, b) => a - b);
@@ -98,12 +98,12 @@ export class GatewayStore {
       }
       yield "}}\n";
     }
-    writeFileDurable(join(this.dir, SNAPSHOT), chunks());
+    writeFileAtomicSync(join(this.dir, SNAPSHOT), chunks());
     for (const f of readdirSync(this.dir)) {
       const m = JOURNAL.exec(f);
       if (m && Number(m[1]) < generation) rmSync(join(this.dir, f), { force: true });
     }
-    syncFolder(this.dir);
+    syncFolderSync(this.dir);
   }
 
   close() {

@@ -1,7 +1,7 @@
 // An alert picture: the frame's luma in grey, patches scoring over half the threshold
 // tinted red (most at 1.15 × the threshold), and the worst patch outlined in yellow.
 import { PNG } from "pngjs";
-import { writeFileDurable } from "./durable.mjs";
+import { writeFileAtomicSync } from "sae-edge";
 
 export function writeHeatmap(path, frame, grid, ratio, threshold, worst) {
   const { width, height, stride } = grid;
@@ -24,5 +24,5 @@ export function writeHeatmap(path, frame, grid, ratio, threshold, worst) {
       png.data[o + 3] = 255;
     }
   }
-  writeFileDurable(path, PNG.sync.write(png, { deflateLevel: 3 })); // fast: alerts come in runs
+  writeFileAtomicSync(path, PNG.sync.write(png, { deflateLevel: 3 })); // fast: alerts come in runs
 }

@@ -3,10 +3,9 @@
 // frame threshold. All of it lives in one model file: the SAE's tensors, the rest in its
 // provenance metadata.
 import { readFile } from "node:fs/promises";
-import { buildModel, loadSae, nodeBuilds, serializeModel } from "sae-edge";
+import { buildModel, loadSae, nodeBuilds, serializeModel, writeFileAtomicSync } from "sae-edge";
 import { matrixBatches, trainSae } from "sae-edge/train";
 import { InputError } from "./cli.mjs";
-import { writeFileDurable } from "./durable.mjs";
 import { PatchScorer } from "./scores.mjs";
 
 export const TRAIN_DEFAULTS = { dSae: 64, k: 4, epochs: 6, batch: 256, seed: 0 };
@@ -68,7 +67,7 @@ export class CameraModel {
 
   /** Atomically and durably: a crash while saving leaves the old file, never part of the new one. */
   save(path) {
-    writeFileDurable(path, this.bytes);
+    writeFileAtomicSync(path, this.bytes);
   }
 
   /** Scores one frame's patch rows (grid.extract; standardized in place): { score, at, ratio, parts }. */

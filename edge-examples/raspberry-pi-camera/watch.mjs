@@ -4,10 +4,10 @@
 // first frames on the device (or loads a model), scores every later frame by its worst
 // patch, and writes JSON Lines events to stdout and a heatmap PNG for each alert.
 // See README.md for the options and the commands on a Raspberry Pi.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { removeAtomicLeftovers } from "sae-edge";
 import { commandLine, fail, InputError } from "./cli.mjs";
-import { isLeftover } from "./durable.mjs";
 import { i420Bytes, sizeHint } from "./frames.mjs";
 import { writeHeatmap } from "./heatmap.mjs";
 import { CameraModel } from "./model.mjs";
@@ -62,9 +62,8 @@ if (a.save) {
   const folder = dirname(resolve(a.save));
   if (!statSync(folder).isDirectory()) throw new InputError(`--save ${a.save}: ${folder} is not a folder`);
   accessSync(folder, constants.W_OK);
-  // What a save killed half-way left behind (the saved model itself is whole: durable.mjs).
-  const leftover = `.${basename(a.save)}.tmp-`;
-  for (const f of readdirSync(folder)) if (f.startsWith(leftover) && isLeftover(f)) rmSync(join(folder, f), { force: true });
+  // What a save killed half-way left behind (the saved model itself is whole: sae-edge's atomic writes).
+  removeAtomicLeftovers(folder, basename(resolve(a.save)));
 }
 
 // A file's size says at once whether the geometry is right (a pipe's, only at its end).

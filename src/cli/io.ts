@@ -8,7 +8,7 @@ import { atomicFile, type AtomicFile } from "../adapters/node/atomic-write.js";
 import { readMatrixF32 } from "../format/npy.js";
 import { notAnArray } from "./file-kinds.js";
 
-export { writeBytes } from "../adapters/node/atomic-write.js";
+export { writeFileAtomic } from "../adapters/node/atomic-write.js";
 
 export async function readBytes(path: string, what: string): Promise<Uint8Array> {
   try {

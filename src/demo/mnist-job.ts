@@ -9,7 +9,7 @@ import type { KernelName } from "../runtime/index.js";
 import { ReconstructionMetricsAccumulator } from "../metrics/reconstruction.js";
 import { createRequire } from "node:module";
 import { loadSae, nodeBuilds } from "../adapters/node/index.js";
-import { writeBytes } from "../adapters/node/atomic-write.js";
+import { writeFileAtomic } from "../adapters/node/atomic-write.js";
 import { fail, failIo } from "../base/errors.js";
 import { DEFAULT_MODEL_PATH } from "./default-model.js";
 import { MNIST_DIM, MNIST_SIDE, concatRows, mnistDigits, splitDigit } from "./mnist-data.js";
@@ -82,7 +82,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   }
   // Latents that fire on under 0.1% of the digits have learned no shape: their atoms are noise.
   const featureAtlas = atlas({ atoms, side: MNIST_SIDE, usage: m.featureDensity, inputs: rows, minUsage: 0.001 });
-  await writeBytes(join(o.outDir, "feature-atlas.png"), toPng(featureAtlas));
+  await writeFileAtomic(join(o.outDir, "feature-atlas.png"), toPng(featureAtlas));
   const splits = digits.map(splitDigit);
   const trainAll = concatRows(splits.map((s) => s.train));
   const testAll = concatRows(splits.map((s) => s.test));
@@ -101,7 +101,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
       side: MNIST_SIDE,
     },
   );
-  await writeBytes(join(o.outDir, "most-anomalous.png"), toPng(strip));
+  await writeFileAtomic(join(o.outDir, "most-anomalous.png"), toPng(strip));
   out(`most anomalous test digits under the default model (threshold ${cal.threshold.toFixed(4)} at 1% FPR on training digits):`);
   worst.forEach((r, i) => {
     const ex = explainRow(sae, worstRows[i], cal, 3);
@@ -125,7 +125,7 @@ export async function runMnistJob(o: MnistJobOptions, out: (line: string) => voi
   out(`the pooled residual is at or above both PCA and Deep SVDD on ${wins}/10 digits (the plain residual on ${results.filter((r) => r.auroc.norm >= Math.max(r.auroc.pca, r.deepSvdd)).length}/10)`);
   out(`(SAE ${config.train.dSae} latents, k=${config.train.k}, ${config.epochs} epochs on 75% of the rows, 25% held out; residual ‖x−x̂‖²/‖x‖²; pooled: the residual summed over 3×3 pixels first;`);
   out(` novelty: distance to the nearest normal code; surprise: −log density of the active latents; combined: the three standardized on held-out rows; PCA ${config.pcaComponents} components, residual/‖x‖²)`);
-  await writeBytes(join(o.outDir, "one-class-roc.svg"), rocSvg(results.map((r) => ({ label: `digit ${r.digit}`, points: r.roc, auroc: r.auroc.residual / 100 })), "One-class MNIST: sae-edge int8 pooled residual, one model per digit"));
+  await writeFileAtomic(join(o.outDir, "one-class-roc.svg"), rocSvg(results.map((r) => ({ label: `digit ${r.digit}`, points: r.roc, auroc: r.auroc.residual / 100 })), "One-class MNIST: sae-edge int8 pooled residual, one model per digit"));
   out("");
   out(`pictures in ${resolve(o.outDir)}/: feature-atlas.png (decoder atoms, most used first), most-anomalous.png (digit | reconstruction | residual), one-class-roc.svg`);
   out(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

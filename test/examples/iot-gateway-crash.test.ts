@@ -166,7 +166,7 @@ describe("IoT gateway: its own files", () => {
     writeFileSync(join(models, "pump@flow.safetensors"), "not a model"); // e.g. what a non-atomic write left
     copyFileSync(join(REPO, "models/mnist-topk-1024.safetensors"), join(models, "pump@vision.safetensors")); // valid, not a gateway model
     writeFileSync(join(models, "pump@heat.safetensors"), uncalibratedGatewayModel()); // a gateway model, never calibrated
-    writeFileSync(join(models, ".pump@flow.safetensors.tmp-123-0"), "half"); // what a killed durable write leaves
+    writeFileSync(join(models, ".pump@flow.safetensors.99999999.tmp"), "half"); // what a write killed mid-way leaves (no process has that pid)
     const args = [GATEWAY, "--broker", url, "--window", "4", "--learn", "20", "--model-dir", models, "--client-id", "gw-files", "--stats-every", "60000"];
     let gateway = start(process.execPath, args);
     await waitFor("the gateway to subscribe", () => gateway.lines.some((l) => l.event === "subscribed"), 40_000, () => gateway.stderr);
@@ -177,7 +177,7 @@ describe("IoT gateway: its own files", () => {
     expect(reason("pump/heat")).toBe("it is not calibrated");
     expect(reason("pump/vision")).toMatch(/no window\/mean\/std/);
     expect(readdirSync(models).filter((f) => f.includes(".broken-")).sort()).toEqual(quarantined.map((l) => l.movedTo).sort());
-    expect(readdirSync(models).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdirSync(models).filter((f) => f.endsWith(".tmp"))).toEqual([]);
 
     // The stream learns again from new readings, and the new model loads at the next start.
     const sensor = await mqtt.connectAsync(url, { clientId: "pump", protocolVersion: 5 });

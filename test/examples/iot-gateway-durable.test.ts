@@ -1,13 +1,15 @@
-// The examples' durable writes (edge-examples/*/durable.mjs: the gateway's models and
-// snapshots, the camera's model and PNGs) against kill -9: a writer replaces a 1 MiB file
-// over and over and is killed at seeded random moments. The file must always be one whole
-// version, never a mix or a prefix, and anything else left is a temp file the gateway removes.
+// sae-edge/node's atomic writers (writeFileAtomicSync: the gateway's models and snapshots, the
+// camera's model and PNGs; writeFileAtomic: the CLI's outputs) against kill -9: a writer replaces
+// a 1 MiB file over and over and is killed at seeded random moments. The file must always be one
+// whole version, never a mix or a prefix; anything else left is a temp file that
+// removeAtomicLeftovers removes.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { removeAtomicLeftovers, writeFileAtomic, writeFileAtomicSync } from "../../src/adapters/node/index.js";
 import { REPO } from "../helpers/common.mjs";
 import { mountTmpfs, unmountTmpfs } from "../helpers/tmpfs.js";
 
@@ -33,17 +35,18 @@ function rng(seed: number): () => number {
   };
 }
 
-describe.each(["iot-gateway", "raspberry-pi-camera"])("%s/durable.mjs under kill -9", (folder) => {
+const PACKAGE = pathToFileURL(join(REPO, "dist", "node.js")).href;
+
+describe.each(["writeFileAtomicSync", "writeFileAtomic"])("%s under kill -9", (writerName) => {
   it(`leaves a whole file in ${TRIALS} seeded kills (seed ${SEED})`, async () => {
-    const module = pathToFileURL(join(REPO, "edge-examples", folder, "durable.mjs")).href;
     // Version g: SIZE bytes, all equal to g % 251 + 1.
     const writer = `
-      import { writeFileDurable } from ${JSON.stringify(module)};
-      for (let g = 0; ; g++) writeFileDurable(process.argv[1], Buffer.alloc(${SIZE}, g % 251 + 1));`;
+      import { ${writerName} as write } from ${JSON.stringify(PACKAGE)};
+      for (let g = 0; ; g++) await write(process.argv[1], Buffer.alloc(${SIZE}, g % 251 + 1));`;
     const random = rng(SEED);
     const versions = new Set<number>();
     for (let trial = 0; trial < TRIALS; trial++) {
-      const dir = join(tmp, `${folder}-${trial}`);
+      const dir = join(tmp, `${writerName}-${trial}`);
       mkdirSync(dir);
       const target = join(dir, "model.safetensors");
       const child = spawn(process.execPath, ["--input-type=module", "-e", writer, target], { stdio: "ignore" });
@@ -57,19 +60,21 @@ describe.each(["iot-gateway", "raspberry-pi-camera"])("%s/durable.mjs under kill
       expect(bytes.length, `trial ${trial}`).toBe(SIZE);
       expect(bytes.every((b) => b === bytes[0]), `trial ${trial}: a mix of versions`).toBe(true);
       versions.add(bytes[0]);
-      expect(readdirSync(dir).filter((f) => f !== "model.safetensors").every((f) => /^\.model\.safetensors\.tmp-\d+-\d+$/.test(f))).toBe(true);
+      expect(readdirSync(dir).filter((f) => f !== "model.safetensors").every((f) => /^\.model\.safetensors\.\d+\.tmp$/.test(f))).toBe(true);
+      removeAtomicLeftovers(dir);
+      expect(readdirSync(dir)).toEqual(["model.safetensors"]);
     }
     expect(versions.size).toBeGreaterThan(3); // the kills landed at different versions
   }, 60_000);
 
-  it.skipIf(noDisk !== undefined)("on a full disk: throws ENOSPC, the old file intact, no temp file", async () => {
-    const { writeFileDurable } = await import(pathToFileURL(join(REPO, "edge-examples", folder, "durable.mjs")).href);
+  it.skipIf(noDisk !== undefined)("on a full disk: fails with ENOSPC, the old file intact, no temp file", async () => {
+    const write = { writeFileAtomicSync, writeFileAtomic }[writerName]!;
     for (const f of readdirSync(DISK)) rmSync(join(DISK, f), { force: true });
     const target = join(DISK, "model.safetensors");
     const old = Buffer.alloc(SIZE / 2, 7);
     writeFileSync(target, old);
     writeFileSync(join(DISK, "filler"), Buffer.alloc(SIZE - (64 << 10))); // about ½ MiB left: the new 1 MiB cannot fit
-    expect(() => writeFileDurable(target, Buffer.alloc(SIZE, 9))).toThrow(expect.objectContaining({ code: "ENOSPC" }));
+    await expect(async () => write(target, Buffer.alloc(SIZE, 9))).rejects.toThrow(expect.objectContaining({ code: "SOURCE_UNAVAILABLE", message: expect.stringMatching(/ENOSPC/) }));
     expect(readFileSync(target).equals(old)).toBe(true);
     expect(readdirSync(DISK).sort()).toEqual(["filler", "model.safetensors"]);
   });

@@ -1,6 +1,8 @@
 // Files written atomically and durably: a temp file in the same folder, fsync, rename, fsync of
 // the folder. A failure, a full disk or a kill never leaves half a file in place of the old one.
-// One writer for the CLI and the demo; not part of the package's API.
+// One writer for the CLI, the demo and the examples (exported by sae-edge/node); the sync twin is
+// for callers that must not yield between writes (the gateway's snapshot follows its journal).
+import { closeSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync, fchmodSync } from "node:fs";
 import { open, readdir, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fail, failIo } from "../../base/errors.js";
@@ -27,13 +29,23 @@ function running(pid: number): boolean {
   }
 }
 
+/** Whether `name` is a temp file of ours that a dead process left (for `target`, when given). */
+function stale(name: string, target?: string): boolean {
+  const m = TEMP.exec(name);
+  return m !== null && (target === undefined || m[1] === target) && !running(Number(m[2]));
+}
+
 async function removeStaleTemps(path: string): Promise<void> {
   const dir = dirname(path);
-  for (const name of await readdir(dir).catch(() => [])) {
-    const m = TEMP.exec(name);
-    if (m && m[1] === basename(path) && !running(Number(m[2]))) await rm(join(dir, name), { force: true });
-  }
+  for (const name of await readdir(dir).catch(() => [])) if (stale(name, basename(path))) await rm(join(dir, name), { force: true });
 }
+
+/** Removes the temp files that writers killed mid-write left in `dir` (only those for `file`, when given; a live process's are kept). */
+export function removeAtomicLeftovers(dir: string, file?: string): void {
+  for (const name of readdirSync(dir)) if (stale(name, file)) rmSync(join(dir, name), { force: true });
+}
+
+const UNSYNCABLE_FOLDER = ["EISDIR", "EPERM", "EACCES", "EINVAL", "ENOTSUP"];
 
 /** Makes a rename in `dir` survive a power cut; skipped where a folder cannot be synced (Windows). */
 async function syncFolder(dir: string): Promise<void> {
@@ -42,9 +54,22 @@ async function syncFolder(dir: string): Promise<void> {
     handle = await open(dir, "r");
     await handle.sync();
   } catch (e) {
-    if (!["EISDIR", "EPERM", "EACCES", "EINVAL", "ENOTSUP"].includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    if (!UNSYNCABLE_FOLDER.includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
   } finally {
     await handle?.close();
+  }
+}
+
+/** Makes the entries of `dir` (a rename, a new or removed file) survive a power cut. */
+export function syncFolderSync(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch (e) {
+    if (!UNSYNCABLE_FOLDER.includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
 }
 
@@ -95,8 +120,42 @@ export async function atomicFile(path: string): Promise<AtomicFile> {
 }
 
 /** Writes `data` to `path` atomically; parts are written in order, so a large model is never joined into one buffer. */
-export async function writeBytes(path: string, data: Uint8Array | string | Uint8Array[]): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string | Iterable<Uint8Array | string>): Promise<void> {
   const file = await atomicFile(path);
-  for (const part of Array.isArray(data) ? data : [data]) await file.write(part);
+  for (const part of parts(data)) await file.write(part);
   await file.commit();
 }
+
+const parts = (data: Uint8Array | string | Iterable<Uint8Array | string>) => (typeof data === "string" || data instanceof Uint8Array ? [data] : data);
+
+/** writeFileAtomic without yielding: the same temp file, checks and guarantees, for callers that must finish a write before anything else runs. */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string | Iterable<Uint8Array | string>): void {
+  let target = path;
+  try {
+    target = realpathSync(path);
+  } catch {}
+  const old = statSync(target, { throwIfNoEntry: false });
+  const inPlace = old !== undefined && !old.isFile();
+  const tmp = inPlace ? target : tempPath(target);
+  let fd = -1;
+  try {
+    if (!inPlace) for (const name of readdirSync(dirname(target))) if (stale(name, basename(target))) rmSync(join(dirname(target), name), { force: true });
+    fd = openSync(tmp, "w");
+    if (old && !inPlace) fchmodSync(fd, old.mode & 0o7777);
+    for (const part of parts(data)) {
+      const bytes = typeof part === "string" ? Buffer.from(part) : part;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    }
+    if (!inPlace) fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    if (inPlace) return;
+    renameSync(tmp, target);
+    syncFolderSync(dirname(target));
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    if (!inPlace) rmSync(tmp, { force: true });
+    failWrite(path, e);
+  }
+}
+

@@ -24,6 +24,7 @@ import { kernelBuilds, portableBuilds, type KernelSources } from "../kernel-buil
 import { fetchBytes, portableModel, withModel, type ModelSource } from "../model-source.js";
 
 export * from "../../index.js";
+export { writeFileAtomic, writeFileAtomicSync, syncFolderSync, removeAtomicLeftovers } from "./atomic-write.js";
 export type { ModelSource, OpenFile } from "../model-source.js";
 export type { KernelSources, WasmSource } from "../kernel-builds.js";
 

@@ -5,7 +5,7 @@ import { calibrate } from "../../anomaly/scoring.js";
 import { withCalibration } from "../../model/calibration-file.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { ScoreMode } from "../../model/spec.js";
-import { checkOutput, readBytes, readInput, writeBytes } from "../io.js";
+import { checkOutput, readBytes, readInput, writeFileAtomic } from "../io.js";
 import { numberOption } from "../options.js";
 import { modeOption } from "../scoring.js";
 import { kernelOption, open, usage } from "../shared.js";
@@ -28,8 +28,8 @@ export function registerCalibrate(program: Command): void {
       const sae = await open(model, o.kernel, cmd);
       const { data } = await readInput(normal, sae.info.dIn, usage(cmd));
       const c = calibrate(sae, data, { fpr: o.fpr, mode: o.mode });
-      if (o.json) await writeBytes(o.json, JSON.stringify(c) + "\n");
-      else await writeBytes(o.output ?? model, withCalibration(await readBytes(model, "model"), c));
+      if (o.json) await writeFileAtomic(o.json, JSON.stringify(c) + "\n");
+      else await writeFileAtomic(o.output ?? model, withCalibration(await readBytes(model, "model"), c));
       process.stderr.write(`calibrated on ${c.rows} rows: mode ${c.mode}, threshold ${c.threshold} (fpr ${c.fpr}); wrote ${o.json ?? o.output ?? model}\n`);
     });
 }

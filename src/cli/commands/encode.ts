@@ -4,7 +4,7 @@ import { fail } from "../../base/errors.js";
 import { serializeNpy } from "../../format/npy.js";
 import type { KernelName } from "../../runtime/index.js";
 import { f32Text } from "../f32-text.js";
-import { checkOutput, readInput, textSink, writeBytes } from "../io.js";
+import { checkOutput, readInput, textSink, writeFileAtomic } from "../io.js";
 import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 export function registerEncode(program: Command): void {
@@ -25,7 +25,7 @@ export function registerEncode(program: Command): void {
       if (o.dense) {
         const out = new Float32Array(rows * dSae);
         batches(rows, "encode", (r0, r1) => out.set(sae.encodeDense(data.subarray(r0 * dIn, r1 * dIn)), r0 * dSae));
-        await writeBytes(o.output!, serializeNpy(out, [rows, dSae]));
+        await writeFileAtomic(o.output!, serializeNpy(out, [rows, dSae]));
         return;
       }
       // Every row is encoded before anything is written, so an error leaves no partial output.

@@ -8,7 +8,7 @@ import { auprc, auroc, rocCurve } from "../../metrics/detection.js";
 import { ReconstructionMetricsAccumulator } from "../../metrics/reconstruction.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { ScoreMode } from "../../model/spec.js";
-import { checkOutput, readBytes, readInput, writeBytes } from "../io.js";
+import { checkOutput, readBytes, readInput, writeFileAtomic } from "../io.js";
 import { calibrationOf, modeOption, scoreAll } from "../scoring.js";
 import { batches, kernelOption, open, usage } from "../shared.js";
 
@@ -66,7 +66,7 @@ export function registerEval(program: Command): void {
         result.scoreMode = mode;
         result.auroc = auroc(scores, labels);
         result.auprc = auprc(scores, labels);
-        await writeBytes(roc!, rocSvg([{ label: basename(model), points: rocCurve(scores, labels), auroc: result.auroc as number }], `ROC: ${basename(model)} on ${basename(dataPath)}`));
+        await writeFileAtomic(roc!, rocSvg([{ label: basename(model), points: rocCurve(scores, labels), auroc: result.auroc as number }], `ROC: ${basename(model)} on ${basename(dataPath)}`));
         result.rocPicture = roc;
       }
       if (o.json) {

@@ -5,7 +5,7 @@ import { IMPORTERS, quantizeCheckpoint } from "../../importers/index.js";
 import { serializeModelParts } from "../../model/quantize.js";
 import { checkpointFolder } from "../../adapters/node/index.js";
 import { expectCheckpoint, notCheckpointFile } from "../file-kinds.js";
-import { checkOutput, printWarnings, readMatrix, writeBytes } from "../io.js";
+import { checkOutput, printWarnings, readMatrix, writeFileAtomic } from "../io.js";
 import { progress, type Progress } from "../progress.js";
 
 export const familyOption = () => new Option("--from <family>", "checkpoint family (default: detect)").choices(IMPORTERS.map((i) => i.family));
@@ -42,7 +42,7 @@ export function registerQuantize(program: Command): void {
       bar?.stop();
       printWarnings(warnings);
       const parts = serializeModelParts(model);
-      await writeBytes(o.output, parts);
+      await writeFileAtomic(o.output, parts);
       const { spec } = model;
       process.stderr.write(
         `wrote ${o.output}: ${spec.architecture} d_in=${spec.dIn} d_sae=${spec.dSae}${spec.k ? ` k=${spec.k}` : ""} ${spec.quantization}${spec.xOffset ? ` (x_offset: mean of ${calib!.rows} rows)` : ""}${spec.encoderResidual ? " with W_enc_residual" : ""}, ${parts.reduce((n, p) => n + p.length, 0)} bytes (from ${family})\n`,

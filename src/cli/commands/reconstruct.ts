@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { serializeNpy } from "../../format/npy.js";
 import type { KernelName } from "../../runtime/index.js";
-import { checkOutput, readInput, writeBytes } from "../io.js";
+import { checkOutput, readInput, writeFileAtomic } from "../io.js";
 import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 export function registerReconstruct(program: Command): void {
@@ -20,6 +20,6 @@ export function registerReconstruct(program: Command): void {
       const { dIn, dOut } = sae.info;
       const out = new Float32Array(rows * dOut);
       batches(rows, "reconstruct", (r0, r1) => out.set(sae.forward(data.subarray(r0 * dIn, r1 * dIn)).reconstruction, r0 * dOut));
-      await writeBytes(o.output, serializeNpy(out, [rows, dOut]));
+      await writeFileAtomic(o.output, serializeNpy(out, [rows, dOut]));
     });
 }

@@ -5,7 +5,7 @@ import { resolveScoring } from "../../anomaly/threshold.js";
 import { serializeNpy } from "../../format/npy.js";
 import type { KernelName } from "../../runtime/index.js";
 import type { ScoreMode } from "../../model/spec.js";
-import { checkOutput, readInput, textSink, writeBytes } from "../io.js";
+import { checkOutput, readInput, textSink, writeFileAtomic } from "../io.js";
 import { numberOption } from "../options.js";
 import { calibrationOf, detectAll, detectorFrom, methodOption, modeOption, scoreAll } from "../scoring.js";
 import type { Method } from "../../anomaly/detector.js";
@@ -73,7 +73,7 @@ export function registerScore(program: Command): void {
       if (o.output) {
         const flagged = scoring.threshold !== undefined;
         const out = flagged ? Float64Array.from({ length: rows * 2 }, (_, i) => (i % 2 ? flag(scores[i >> 1]) : scores[i >> 1])) : scores;
-        await writeBytes(o.output, serializeNpy(out, flagged ? [rows, 2] : [rows]));
+        await writeFileAtomic(o.output, serializeNpy(out, flagged ? [rows, 2] : [rows]));
         return;
       }
       const sink = textSink(undefined);

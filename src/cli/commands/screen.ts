@@ -6,7 +6,7 @@ import type { KernelName } from "../../runtime/index.js";
 import { addScreen } from "../../model/screen.js";
 import { fidelityReport } from "../../metrics/fidelity.js";
 import { loadSae } from "../../adapters/node/index.js";
-import { checkOutput, readBytes, readInput, writeBytes } from "../io.js";
+import { checkOutput, readBytes, readInput, writeFileAtomic } from "../io.js";
 import { intOption } from "../options.js";
 import { kernelOption, open, usage } from "../shared.js";
 
@@ -33,7 +33,7 @@ export function registerScreen(program: Command): void {
       const sae = await loadSae(screened, { kernel: o.kernel });
       // The unscreened model is the reference the screened one is measured against.
       const r = fidelityReport(plain, sae, check.data);
-      await writeBytes(o.output, screened);
+      await writeFileAtomic(o.output, screened);
       const { screen } = sae.info;
       process.stderr.write(`wrote ${o.output}: screen rank ${screen!.rank}, pool ${screen!.pool}; active-set recall vs unscreened ${r.activeSetRecall.toFixed(4)} on ${check.rows} ${o.val ? "held-out" : "sample"} rows, FVU change ${(100 * r.fvuIncrease).toFixed(2)}% vs unscreened\n`);
     });

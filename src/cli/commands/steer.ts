@@ -4,7 +4,7 @@ import { fail } from "../../base/errors.js";
 import type { KernelName } from "../../runtime/index.js";
 import { steer, type LatentEdit } from "../../runtime/index.js";
 import { serializeNpy } from "../../format/npy.js";
-import { checkOutput, readInput, writeBytes } from "../io.js";
+import { checkOutput, readInput, writeFileAtomic } from "../io.js";
 import { INPUT_HELP, batches, kernelOption, open, usage } from "../shared.js";
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -68,6 +68,6 @@ export function registerSteer(program: Command): void {
       const { dIn, dOut } = sae.info;
       const out = new Float32Array(rows * dOut);
       batches(rows, "steer", (r0, r1) => out.set(steer(sae, data.subarray(r0 * dIn, r1 * dIn), edits, { errorTerm: o.errorTerm }), r0 * dOut));
-      await writeBytes(o.output, serializeNpy(out, [rows, dOut]));
+      await writeFileAtomic(o.output, serializeNpy(out, [rows, dOut]));
     });
 }

@@ -9,7 +9,7 @@ import { exportTrained } from "../../train/export.js";
 import { nodeBuilds } from "../../adapters/node/index.js";
 import { matrixBatches, trainSae } from "../../train/train-loop.js";
 import { meanCenteredNorm } from "../../train/trainer.js";
-import { checkOutput, readMatrix, writeBytes } from "../io.js";
+import { checkOutput, readMatrix, writeFileAtomic } from "../io.js";
 import { intOption, numberOption } from "../options.js";
 import { progress } from "../progress.js";
 import { ROWS_HELP, kernelOption } from "../shared.js";
@@ -84,9 +84,9 @@ export function registerTrain(program: Command): void {
       const seconds = (performance.now() - t0) / 1000;
       const last = result.epochs[result.epochs.length - 1];
       const out = exportTrained(result, { data: basename(data), rows: x.rows, epochs: o.epochs, batch: o.batch, seed: o.seed });
-      await writeBytes(o.output, out.model);
+      await writeFileAtomic(o.output, out.model);
       await mkdir(folder, { recursive: true }).catch((e: unknown) => failIo(`cannot make ${folder}`, e));
-      for (const [name, bytes] of Object.entries(out.checkpoint)) await writeBytes(join(folder, name), bytes);
+      for (const [name, bytes] of Object.entries(out.checkpoint)) await writeFileAtomic(join(folder, name), bytes);
       process.stderr.write(
         `trained ${architecture} ${x.cols}→${o.dSae} on ${x.rows} rows × ${o.epochs} epochs in ${seconds.toFixed(1)} s ` +
           `(${Math.round((x.rows * o.epochs) / seconds)} rows/s, kernel ${result.trainer.kernel}): FVU ${last.fvu.toFixed(4)}` +
