@@ -3,6 +3,7 @@
 // ({ title, note, columns, rows }); add one by adding a line to DATASETS.
 //   npm run bench:anomaly [-- --only mnist,sensors,camera] [--epochs 20] [--fpr 0.01]
 import { rename, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -41,7 +42,8 @@ for (const d of DATASETS.filter((d) => !only || only.includes(d.name))) {
   json[d.name] = tables;
   sections.push(`## ${d.name}\n\n${tables.map(markdown).join("\n")}`);
 }
-const header = `# Anomaly detection bench\n\n\`npm run bench:anomaly\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, one thread.\n\n`;
+const machine = `${cpus()[0]?.model ?? "an unknown CPU"} (${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB)`;
+const header = `# Anomaly detection bench\n\n\`npm run bench:anomaly\` on ${new Date().toISOString().slice(0, 10)}, ${machine}, Node ${process.version}, one thread.\n\n`;
 const out = join(here, "..", "results", "anomaly");
 // Atomic: a temp file in the same folder, renamed over the old one.
 for (const [ext, text] of [["md", header + sections.join("\n")], ["json", JSON.stringify(json, null, 1) + "\n"]]) {
