@@ -25,6 +25,7 @@ import { fetchBytes, portableModel, withModel, type ModelSource } from "../model
 
 export * from "../../index.js";
 export { writeFileAtomic, writeFileAtomicSync, syncFolderSync, removeAtomicLeftovers } from "./atomic-write.js";
+export { commandLine, exitWithInputError, InputError, ScriptOptions, type ScriptOption } from "./command-line.js";
 export type { ModelSource, OpenFile } from "../model-source.js";
 export type { KernelSources, WasmSource } from "../kernel-builds.js";
 
