@@ -68,6 +68,15 @@ export function goals(run) {
       }
     }
   }
+  // With --before: no row slower than the earlier build's beyond noise (its median over its p90).
+  for (const s of run.shapes) {
+    for (const peer of Object.keys(isa)) {
+      for (const b of run.settings.batches) {
+        const x = at(s, peer, b), was = at(s, `${peer}-before`, b);
+        if (x && was) out.push({ goal: `${s.name} batch ${b}: not slower than --before (${isa[peer]})`, measured: `${(x.median_ms / was.median_ms).toFixed(2)}× its time (before: ${was.median_ms.toPrecision(3)} ms, p10–p90 ${was.p10_ms.toPrecision(3)}–${was.p90_ms.toPrecision(3)})`, met: x.median_ms <= was.p90_ms });
+      }
+    }
+  }
   const big = run.shapes.find((x) => x.dIn === 768 && x.dSae === 24576);
   for (const peer of Object.keys(isa)) {
     const x = at(big, peer, 1);

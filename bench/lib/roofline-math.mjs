@@ -4,7 +4,7 @@
 // for the relaxed builds, SIMD128 for every other peer, native ones included) and of the 1-row
 // loop at batch 1, the 4-row loop at batch >= 4.
 
-export const RELAXED_PEERS = new Set(["sae-relaxed", "sae-relaxed-preact", "c-relaxed"]);
+export const RELAXED_PEERS = new Set(["sae-relaxed", "sae-relaxed-preact", "sae-relaxed-before", "c-relaxed"]);
 
 export function ceilingGops(roof, peer, batch) {
   const c = RELAXED_PEERS.has(peer) && roof.relaxed ? roof.relaxed : roof.simd128;
