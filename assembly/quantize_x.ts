@@ -57,6 +57,7 @@ const TWO_64: f32 = 18446744073709551616.0;
 export const XQ_I8: i32 = 0;   // i8 q           (scalar)
 export const XQ_I16: i32 = 1;  // i16 q, per 16 dims the 8 even then the 8 odd (simd128: i32x4.dot_i16x8_s against the weights' low and high bytes)
 export const XQ_U7: i32 = 2;   // u8 q + 64      (relaxed: the i7 operand, never above 127)
+export const XQ_I16P: i32 = 3; // i16 q in order (simd128 4-row kernel: against weights widened by v128.load8x8_s)
 
 // Fills row's statistics; returns its activation scale (row.xScale).
 export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32, row: RowStats): f32 {
@@ -108,6 +109,7 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     let q = <i32>nearest(y);
     q = min(max(q, -63), 63);
     if (layout == XQ_I16) store<i16>(xq + ((<usize>(i & ~15) + <usize>((i & 1) << 3) + <usize>((i & 15) >> 1)) << 1), <i16>q);
+    else if (layout == XQ_I16P) store<i16>(xq + (<usize>i << 1), <i16>q);
     else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));
     else store<i8>(xq + <usize>i, <i8>q);
   }
