@@ -82,7 +82,7 @@ export function selectionCapacity(m: usize): i32 {
 
 // One row's workspace; the whole one holds TILE_ROWS such lanes (int8 models: the 4-row kernels
 // encode a row in each) and the kernels' tile scratch.
-export function laneBytes(m: usize): usize {
+@inline export function laneBytes(m: usize): usize {
   return wsScreenQ(m, 0) + align16(<usize>screenRank(m) << 1);
 }
 // How many lanes the model's encoders use: TILE_ROWS for int8 models without a screen, else 1.

@@ -2,8 +2,11 @@
 // AssemblyScript leaves speed on the table. Same packed layout as assembly/enc_i8_1x4c16.ts:
 // W[b][c][l][t] = q(latent 4b+l, dim 16c+t), 64 contiguous bytes per (tile, step); rows quantized
 // to [-63, 63] the same way (docs/model-format.md), so the output equals sae-edge's preact bit for bit.
-// Built twice by build.sh: SIMD128 (i16 x, i32x4.dot_i16x8_s) and -DRELAXED (x as q + 64,
-// i32x4.relaxed_dot_i8x16_i7x16_add, offset removed with 64·Σq_w).
+// Built twice by build.sh: SIMD128 (i16 x, i32x4.dot_i16x8_s) and -DRELAXED (x as q + 64, offset
+// removed with 64·Σq_w), whose inner loop is either the fused i32x4.relaxed_dot_i8x16_i7x16_add or
+// the split i16x8 relaxed dot + extadd, as the host's probe says (use_fused_dot), like sae-edge's.
+// Tiles as sae-edge's enc_i8_4x4c16: 4 rows x 4 latents, in passes of 2 latents x 4 rows (SIMD128)
+// or 4 latents x 2 rows (relaxed).
 #include <stddef.h>
 #include <stdint.h>
 #include <wasm_simd128.h>
@@ -86,8 +89,11 @@ static inline void epilogue(int b, v128_t acc, float s, float *out) {
 }
 
 #ifdef RELAXED
-// One step (16 dims) of latent weights w against x: relaxed dot, accumulating.
-#define DOT(acc, w, xp) acc = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(w), wasm_v128_load(xp), acc)
+static int fused;  // set by the host: 1 = the fused dot-add, 0 = the split one
+EXPORT(use_fused_dot) int use_fused_dot(int on) { return fused = on != 0; }
+// One step (16 dims) of latent weights w against x, accumulating: fused, or split.
+#define FDOT(acc, w, xp) acc = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(w), wasm_v128_load(xp), acc)
+#define SDOT(acc, w, xp) acc = wasm_i32x4_add(acc, wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(wasm_v128_load(w), wasm_v128_load(xp))))
 #define XSTEP 16
 #else
 #define DOT(acc, w, xp) \
@@ -97,23 +103,50 @@ static inline void epilogue(int b, v128_t acc, float s, float *out) {
 #endif
 
 // 1 row × 4 latents per tile, the tile's steps in one sequential stream.
-static void gemv_1x4(const xq_t *x, float s, float *out) {
-  const int8_t *w = W;
-  for (int b = 0; b < d_sae >> 2; b++) {
-    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-    for (int c = 0; c < steps; c++, w += 64) {
-      const xq_t *xp = x + c * XSTEP;
-      DOT(a0, w, xp);
-      DOT(a1, w + 16, xp);
-      DOT(a2, w + 32, xp);
-      DOT(a3, w + 48, xp);
-    }
-    epilogue(b, hsum4(a0, a1, a2, a3), s, out);
-  }
+#define GEMV_1X4(NAME, DOT) \
+static void NAME(const xq_t *x, float s, float *out) { \
+  const int8_t *w = W; \
+  for (int b = 0; b < d_sae >> 2; b++) { \
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0; \
+    for (int c = 0; c < steps; c++, w += 64) { \
+      const xq_t *xp = x + c * XSTEP; \
+      DOT(a0, w, xp); DOT(a1, w + 16, xp); DOT(a2, w + 32, xp); DOT(a3, w + 48, xp); \
+    } \
+    epilogue(b, hsum4(a0, a1, a2, a3), s, out); \
+  } \
 }
 
-// 4 rows × 4 latents per tile: each weight load serves 4 rows; 2 latents × 4 rows per pass
-// (8 accumulators), as enc_i8_4x4c16 does.
+#ifdef RELAXED
+// 4 rows × 4 latents per tile in 2 passes of 4 latents × 2 rows (8 accumulators): each weight
+// load serves 2 rows, each x load 4 latents.
+#define GEMM_4X4(NAME, DOT) \
+static void NAME(float *out) { \
+  for (int b = 0; b < d_sae >> 2; b++) { \
+    const int8_t *wt = W + ((size_t)b * steps << 6); \
+    for (int r = 0; r < 4; r += 2) { \
+      const xq_t *xa = (const xq_t *)xq + r * d_in, *xb = xa + d_in; \
+      v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0; \
+      const int8_t *w = wt; \
+      for (int c = 0; c < steps; c++, w += 64) { \
+        int o = c * XSTEP; \
+        DOT(a0, w, xa + o); DOT(a1, w + 16, xa + o); DOT(a2, w + 32, xa + o); DOT(a3, w + 48, xa + o); \
+        DOT(c0, w, xb + o); DOT(c1, w + 16, xb + o); DOT(c2, w + 32, xb + o); DOT(c3, w + 48, xb + o); \
+      } \
+      epilogue(b, hsum4(a0, a1, a2, a3), xs[r], out + (size_t)r * d_sae); \
+      epilogue(b, hsum4(c0, c1, c2, c3), xs[r + 1], out + (size_t)(r + 1) * d_sae); \
+    } \
+  } \
+}
+GEMV_1X4(gemv_1x4_fused, FDOT)
+GEMV_1X4(gemv_1x4_split, SDOT)
+GEMM_4X4(gemm_4x4_fused, FDOT)
+GEMM_4X4(gemm_4x4_split, SDOT)
+static void gemv_1x4(const xq_t *x, float s, float *out) { fused ? gemv_1x4_fused(x, s, out) : gemv_1x4_split(x, s, out); }
+static void gemm_4x4(float *out) { fused ? gemm_4x4_fused(out) : gemm_4x4_split(out); }
+#else
+GEMV_1X4(gemv_1x4, DOT)
+// 4 rows × 4 latents per tile in 2 passes of 2 latents × 4 rows (8 accumulators): each weight
+// load (widened once) serves 4 rows, each x load 2 latents.
 static void gemm_4x4(float *out) {
   const xq_t *x0 = xq, *x1 = x0 + d_in, *x2 = x1 + d_in, *x3 = x2 + d_in;
   for (int b = 0; b < d_sae >> 2; b++) {
@@ -135,6 +168,7 @@ static void gemm_4x4(float *out) {
     for (int r = 0; r < 4; r++) epilogue(b, hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]), xs[r], out + (size_t)r * d_sae);
   }
 }
+#endif
 
 // Pre-activations of rows 0..n of x into out [n][d_sae] (d_in % 16 == 0, d_sae % 4 == 0, as the
 // loader checks): groups of 4 rows, then single rows.
