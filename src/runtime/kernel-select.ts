@@ -52,7 +52,7 @@ export async function instantiateKernel(module: WebAssembly.Module, relaxedDot: 
   const instance = await keepTurning(WebAssembly.instantiate(module, imports));
   const k = instance.exports as unknown as KernelExports;
   memory = k.memory;
-  k.use_fused_dot(relaxedDot === "fused" ? 1 : 0);
+  if (relaxedDot === "fused") k.use_fused_dot(1); // instances start with the split loop
   return k;
 }
 
