@@ -125,32 +125,33 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
   }
 }
 
-// How many rows the next encoder step takes: TILE_ROWS when the model has the lanes (int8 without a
-// screen) and at least that many rows remain, else 1.
+// How many rows the next encoder step takes: as many whole 4-row tiles as remain and the model has
+// lanes for (int8 without a screen), else 1.
 @inline function rowsPerStep(m: usize, left: i32): i32 {
-  return laneCount(m) == TILE_ROWS && left >= TILE_ROWS ? TILE_ROWS : 1;
+  const rows = min(left & ~(TILE_ROWS - 1), laneCount(m));
+  return rows >= TILE_ROWS ? rows : 1;
 }
 
-// The 4-row GEMM over rows x[0..4), one per lane, their epilogues begun by the caller.
-function gemmRows(m: usize, ws: usize, x: usize): void {
+// The 4-row GEMM over rows x[0..rows), one per lane, their epilogues begun by the caller.
+function gemmRows(m: usize, ws: usize, x: usize, rows: i32): void {
   const stride = laneBytes(m), dIn = <usize>mi(m, M_D_IN);
-  for (let r = 0; r < TILE_ROWS; r++) {
+  for (let r = 0; r < rows; r++) {
     const lane = wsLane(m, ws, r);
     prepareRow(m, x + ((<usize>r * dIn) << 2), wsXf(m, lane), wsXq(m, lane), ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? XQ_I16P : xqLayout(), wsRow(lane));
   }
   const xq = wsXq(m, ws), e = wsEpi(ws), row = wsRow(ws), tmp = wsTileTmp(m, ws);
   if (ASC_FEATURE_RELAXED_SIMD) {
-    if (fusedDot) enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m, xq, e, row, stride, tmp);
-    else enc_i8_4x4c16__wasmrelaxed_dot8u7(m, xq, e, row, stride, tmp);
+    if (fusedDot) enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m, xq, e, row, stride, rows, tmp);
+    else enc_i8_4x4c16__wasmrelaxed_dot8u7(m, xq, e, row, stride, rows, tmp);
   } else if (ASC_FEATURE_SIMD) {
-    enc_i8_4x4c16__wasmsimd_dot16(m, xq, e, row, stride, tmp);
+    enc_i8_4x4c16__wasmsimd_dot16(m, xq, e, row, stride, rows, tmp);
   } else {
-    enc_i8_4x4c16__scalar(m, xq, e, row, stride, tmp);
+    enc_i8_4x4c16__scalar(m, xq, e, row, stride, rows, tmp);
   }
 }
 
-// Encodes `rows` rows (1, or TILE_ROWS through the 4-row kernels) of x into the selections of the
-// first lanes; finish each with finishRow.
+// Encodes `rows` rows (1, or a multiple of 4 through the 4-row kernels) of x into the selections
+// of the first lanes; finish each with finishRow.
 function encodeRows(m: usize, ws: usize, x: usize, rows: i32): void {
   if (rows == 1 || mp(m, M_SCREEN)) {
     if (!ASC_NO_ASSERT) assert(rows == 1, "screened models encode one row at a time");
@@ -158,7 +159,7 @@ function encodeRows(m: usize, ws: usize, x: usize, rows: i32): void {
     return;
   }
   for (let r = 0; r < rows; r++) beginRow(m, wsLane(m, ws, r));
-  gemmRows(m, ws, x);
+  gemmRows(m, ws, x, rows);
 }
 
 // Encodes one row into the selection buffer; finish it with finishRow.
@@ -251,7 +252,7 @@ export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void 
     }
     const xr = x + ((<usize>r * dIn) << 2);
     if (rows == 1) gemvRow(m, ws, xr);
-    else gemmRows(m, ws, xr);
+    else gemmRows(m, ws, xr, rows);
     for (let i = 0; i < rows; i++) noteOverflow(ws, r + i, wsLane(m, ws, i));
     r += rows;
   }
@@ -269,7 +270,7 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
   callBegin(ws);
   for (let r = 0; r < n; ) {
     let rows = rowsPerStep(m, n - r);
-    if (pos + rows * perRow > cap) rows = 1;
+    while (rows > 1 && pos + rows * perRow > cap) rows = rows > TILE_ROWS ? rows - TILE_ROWS : 1;
     if (pos + perRow > cap) return r;
     encodeRows(m, ws, x + ((<usize>r * dIn) << 2), rows);
     for (let i = 0; i < rows; i++, r++) {

@@ -80,14 +80,19 @@ export function selectionCapacity(m: usize): i32 {
   return s ? mi(s, M_D_IN_PAD) : 0;
 }
 
-// One row's workspace; the whole one holds TILE_ROWS such lanes (int8 models: the 4-row kernels
+// One row's workspace; the whole one holds laneCount such lanes (int8 models: the 4-row kernels
 // encode a row in each) and the kernels' tile scratch.
 @inline export function laneBytes(m: usize): usize {
   return wsScreenQ(m, 0) + align16(<usize>screenRank(m) << 1);
 }
-// How many lanes the model's encoders use: TILE_ROWS for int8 models without a screen, else 1.
+// How many lanes the model's encoders use (rows per pass over the weights): int8 models without a
+// screen 16, or 4 when a lane is large (activations whose selection may hold every latent of a
+// wide model), else 1.
+export const MAX_LANES: i32 = 16;
+const LANE_BUDGET: usize = 64 << 10;
 export function laneCount(m: usize): i32 {
-  return mi(m, M_QUANT) == QUANT_I8 && !mp(m, M_SCREEN) ? TILE_ROWS : 1;
+  if (mi(m, M_QUANT) != QUANT_I8 || mp(m, M_SCREEN)) return 1;
+  return laneBytes(m) <= LANE_BUDGET ? MAX_LANES : TILE_ROWS;
 }
 @inline export function wsLane(m: usize, ws: usize, r: i32): usize {
   return ws + <usize>r * laneBytes(m);
