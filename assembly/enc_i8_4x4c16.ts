@@ -100,7 +100,7 @@ export function enc_i8_4x4c16__wasmsimd_dot16(m: usize, xq: usize, e: Epilogue, 
 }
 // acc + the 16 products of one widened weight step (low and high 8 dims) with the i16 row at xp.
 @inline function dot16(wl: v128, wh: v128, xp: usize, acc: v128): v128 {
-  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(wl, v128.load(xp)), i32x4.dot_i16x8_s(wh, v128.load(xp, 16))));
+  return i32x4.add(i32x4.add(acc, i32x4.dot_i16x8_s(wl, v128.load(xp))), i32x4.dot_i16x8_s(wh, v128.load(xp, 16)));
 }
 
 // Relaxed SIMD, split dot (i16x8.relaxed_dot_i8x16_i7x16_s widened with extadd, as
