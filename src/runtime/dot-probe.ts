@@ -22,6 +22,7 @@ const PROBE = new Uint8Array([
 
 /** The relaxed build's inner loop: "fused" (one dot instruction) or "split" (i16 dot + extadd). */
 export type RelaxedDot = "fused" | "split";
+/** Every RelaxedDot, for validating a forced choice. */
 export const RELAXED_DOTS: readonly RelaxedDot[] = ["fused", "split"];
 
 let probed: RelaxedDot | undefined;
