@@ -4,10 +4,10 @@
 // Pre-activation h = f32(sum q_w q_x) * (x_scale * w_scale) + b_enc, in that
 // order in every variant, so the three builds agree bit for bit.
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_SCALE, M_ENC_ZSUM, M_B_ENC } from "./model";
-import { XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { XQ_I8, XQ_I16, XQ_I16P, XQ_U7 } from "./quantize_x";
 import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
 
-@inline function epilogueScalar(m: usize, j: i32, acc: i32, xs: f32, e: Epilogue): void {
+@inline export function epilogueScalar(m: usize, j: i32, acc: i32, xs: f32, e: Epilogue): void {
   const off = <usize>j << 2;
   const h = <f32>acc * (xs * load<f32>(mp(m, M_ENC_SCALE) + off)) + load<f32>(mp(m, M_B_ENC) + off);
   epilogue1(e, j, h);
@@ -16,7 +16,7 @@ import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
 // The contract every variant relies on (compiled out of release builds): whole 16-byte steps and
 // 4-latent tiles, 16-byte aligned weights and row, 7-bit activations (the relaxed build's i7 operand
 // stays in [1, 127], the others' q in [-63, 63]), padding inputs that add nothing.
-@inline function checkPreamble(m: usize, xq: usize, xs: f32, e: Epilogue, layout: i32): void {
+@inline export function checkPreamble(m: usize, xq: usize, xs: f32, e: Epilogue, layout: i32): void {
   if (ASC_NO_ASSERT) return;
   const dInPad = mi(m, M_D_IN_PAD), dSaePad = mi(m, M_D_SAE_PAD);
   assert(m != 0 && (m & 3) == 0, "descriptor must be 4-byte aligned");
@@ -26,7 +26,7 @@ import { Epilogue, epilogue1, epilogue4 } from "./epilogue";
   assert((mp(m, M_ENC_SCALE) & 15) == 0 && (mp(m, M_B_ENC) & 15) == 0, "per-latent vectors must be 16-byte aligned");
   assert(xs >= 0 && changetype<usize>(e) != 0, "needs a scale >= 0 and an epilogue");
   for (let i = 0; i < dInPad; i++) {
-    const q: i32 = layout == XQ_U7 ? <i32>load<u8>(xq + i) - 64 : layout == XQ_I16 ? <i32>load<i16>(xq + (<usize>i << 1)) : <i32>load<i8>(xq + i);
+    const q: i32 = layout == XQ_U7 ? <i32>load<u8>(xq + i) - 64 : layout == XQ_I16 || layout == XQ_I16P ? <i32>load<i16>(xq + (<usize>i << 1)) : <i32>load<i8>(xq + i);
     assert(q >= -63 && q <= 63, "quantized activations must lie in [-63, 63]");
   }
 }
@@ -53,14 +53,19 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32, e: Epilogue)
   }
 }
 
-// Sums each accumulator's lanes: returns [sum a0, sum a1, sum a2, sum a3].
-@inline function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const t0 = i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
-  const t1 = i32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
+// Sums each accumulator's lanes: returns [sum a0, sum a1, sum a2, sum a3], in two stages:
+// pairSum(a0, a1) = [a0 lanes 0+2, a1 lanes 0+2, a0 lanes 1+3, a1 lanes 1+3], then pairsHsum.
+@inline export function pairSum(a0: v128, a1: v128): v128 {
+  return i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
+}
+@inline export function pairsHsum(t0: v128, t1: v128): v128 {
   return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
 }
+@inline export function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  return pairsHsum(pairSum(a0, a1), pairSum(a2, a3));
+}
 
-@inline function epilogueTile(m: usize, b: i32, acc: v128, xs: f32, e: Epilogue): void {
+@inline export function epilogueTile(m: usize, b: i32, acc: v128, xs: f32, e: Epilogue): void {
   const off = <usize>b << 4;
   const scale = f32x4.mul(f32x4.splat(xs), v128.load(mp(m, M_ENC_SCALE) + off));
   const h = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), v128.load(mp(m, M_B_ENC) + off));
@@ -72,7 +77,7 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32, e: Epilogue)
 // 256·w[2i], and-ing with 0xFF00 into 256·w[2i+1], each exact, and i32x4.dot_i16x8_s takes
 // them against x's even and odd dims (XQ_I16 layout). Sums carry the factor 256, so they are
 // folded (>> 8, exact) every 64 steps, before 64 · 16 · 256 · 127 · 63 could reach 2^31.
-const FOLD_STEPS = 64;
+export const FOLD_STEPS = 64;
 export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32, e: Epilogue): void {
   checkPreamble(m, xq, xs, e, XQ_I16);
   const steps = mi(m, M_D_IN_PAD) >> 4;
@@ -128,6 +133,32 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, xs: f32, 
       a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(w, 16), xu)));
       a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(w, 32), xu)));
       a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(w, 48), xu)));
+    }
+    const acc = i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6));
+    epilogueTile(m, b, acc, xs, e);
+  }
+}
+
+// The same with the fused i32x4.relaxed_dot_i8x16_i7x16_add_s: one instruction where the engine
+// has a dot-product instruction (x86 AVX-VNNI vpdpbusd, ARM sdot), 5 on x86 without; the host
+// picks it from a semantics probe (src/runtime/dot-probe.ts). Same operands, same exact sums.
+export function enc_i8_1x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, xs: f32, e: Epilogue): void {
+  checkPreamble(m, xq, xs, e, XQ_U7);
+  if (!ASC_NO_ASSERT) assert((mp(m, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
+  const steps = mi(m, M_D_IN_PAD) >> 4;
+  const tiles = mi(m, M_D_SAE_PAD) >> 2;
+  const zsum = mp(m, M_ENC_ZSUM);
+  let w = mp(m, M_W_ENC);
+  for (let b = 0; b < tiles; b++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let xp = xq;
+    const end = w + (<usize>steps << 6);
+    for (; w < end; w += 64, xp += 16) {
+      const xu = v128.load(xp);
+      a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w), xu, a0);
+      a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 16), xu, a1);
+      a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 32), xu, a2);
+      a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(w, 48), xu, a3);
     }
     const acc = i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6));
     epilogueTile(m, b, acc, xs, e);

@@ -212,11 +212,14 @@ function finishPending(e: Epilogue): void {
     if (e.rerr) d = f32x4.add(d, f32x4.mul(v128.load(e.rerr + (<usize>j0 << 2)), f32x4.splat(e.row.yNorm)));
     bar = f32x4.sub(bar, f32x4.mul(f32x4.splat(e.row.xScale), d));
   }
-  if (!v128.any_true(f32x4.gt(h, bar))) return;
-  epilogue1(e, j0, f32x4.extract_lane(h, 0));
-  epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));
-  epilogue1(e, j0 + 2, f32x4.extract_lane(h, 2));
-  epilogue1(e, j0 + 3, f32x4.extract_lane(h, 3));
+  const pass = i32x4.bitmask(f32x4.gt(h, bar));
+  if (!pass) return;
+  // Only the lanes above the bar: the bar only rises while they are taken (a compaction), so a lane
+  // below it now stays below in epilogue1, which decides the others as it would lane by lane.
+  if (pass & 1) epilogue1(e, j0, f32x4.extract_lane(h, 0));
+  if (pass & 2) epilogue1(e, j0 + 1, f32x4.extract_lane(h, 1));
+  if (pass & 4) epilogue1(e, j0 + 2, f32x4.extract_lane(h, 2));
+  if (pass & 8) epilogue1(e, j0 + 3, f32x4.extract_lane(h, 3));
 }
 
 // The last, partial tile of a dense row: only lanes below d_sae are stored.

@@ -5,9 +5,10 @@ import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
-import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
-import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, computeWeightSums } from "./enc_i8_1x4c16";
+import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_I16P, XQ_U7 } from "./quantize_x";
+import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, enc_i8_1x4c16__wasmrelaxed_dot8u7_fused, computeWeightSums } from "./enc_i8_1x4c16";
+import { enc_i8_4x4c16__scalar, enc_i8_4x4c16__wasmsimd_dot16, enc_i8_4x4c16__wasmrelaxed_dot8u7, enc_i8_4x4c16__wasmrelaxed_dot8u7_fused, TILE_ROWS } from "./enc_i8_4x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
@@ -29,6 +30,17 @@ export function kernel_id(): i32 {
   if (ASC_FEATURE_RELAXED_SIMD) return KERNEL_RELAXED;
   if (ASC_FEATURE_SIMD) return KERNEL_SIMD128;
   return KERNEL_SCALAR;
+}
+
+// The relaxed build's int8 inner loop: the fused i32x4.relaxed_dot_i8x16_i7x16_add_s (on = 1, one
+// instruction where the engine has a dot-product one) or the split i16 dot + extadd (0, the
+// default: 3 instructions everywhere). Both give the same exact sums; the host chooses with a
+// semantics probe (src/runtime/dot-probe.ts). An engine property, so a module global: the
+// allocator's are the only others. Returns the loop now in use (always 0 in other builds).
+let fusedDot: bool = false;
+export function use_fused_dot(on: i32): i32 {
+  fusedDot = ASC_FEATURE_RELAXED_SIMD && on != 0;
+  return fusedDot ? 1 : 0;
 }
 
 // 16-byte aligned; 0 when memory cannot grow (the host reports it).
@@ -57,7 +69,15 @@ export function max_codes_per_row(m: usize): i32 {
 
 // Index of the first NaN or infinity in f32[n], or -1.
 export function find_nonfinite_f32(p: usize, n: i32): i32 {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // 4 at a time; the block holding one is searched lane by lane below.
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(p + (<usize>i << 2));
+      if (v128.any_true(f32x4.ne(f32x4.sub(v, v), f32x4.splat(0)))) break;
+    }
+  }
+  for (; i < n; i++) {
     const v = load<f32>(p + (<usize>i << 2));
     if (v - v != 0) return i;
   }
@@ -72,9 +92,15 @@ export function overflow_row(ws: usize): i32 {
   if (!ASC_NO_ASSERT) assert(ws != 0 && (ws & 15) == 0, "the workspace must be 16-byte aligned");
   wsEpi(ws).overflowRow = -1;
 }
-@inline function noteOverflow(ws: usize, r: i32): void {
+// Row r of the call, encoded in lane `lane` of the workspace, may have overflowed.
+@inline function noteOverflow(ws: usize, r: i32, lane: usize = 0): void {
   const e = wsEpi(ws);
-  if (e.overflow && e.overflowRow < 0) e.overflowRow = r;
+  if (wsEpi(lane ? lane : ws).overflow && e.overflowRow < 0) e.overflowRow = r;
+}
+
+// The quantized row layout of this build's int8 kernels.
+@inline function xqLayout(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? XQ_U7 : ASC_FEATURE_SIMD ? XQ_I16 : XQ_I8;
 }
 
 // Runs the encoder GEMV of this build over one row; the epilogue (begun by the caller) decides what happens.
@@ -83,12 +109,14 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
   const xq = wsXq(m, ws);
   const row = wsRow(ws), e = wsEpi(ws);
   if (mi(m, M_QUANT) == QUANT_I8) {
+    const xs = prepareRow(m, x, xf, xq, xqLayout(), row);
     if (ASC_FEATURE_RELAXED_SIMD) {
-      enc_i8_1x4c16__wasmrelaxed_dot8u7(m, xq, prepareRow(m, x, xf, xq, XQ_U7, row), e);
+      if (fusedDot) enc_i8_1x4c16__wasmrelaxed_dot8u7_fused(m, xq, xs, e);
+      else enc_i8_1x4c16__wasmrelaxed_dot8u7(m, xq, xs, e);
     } else if (ASC_FEATURE_SIMD) {
-      enc_i8_1x4c16__wasmsimd_dot16(m, xq, prepareRow(m, x, xf, xq, XQ_I16, row), e);
+      enc_i8_1x4c16__wasmsimd_dot16(m, xq, xs, e);
     } else {
-      enc_i8_1x4c16__scalar(m, xq, prepareRow(m, x, xf, xq, XQ_I8, row), e);
+      enc_i8_1x4c16__scalar(m, xq, xs, e);
     }
   } else {
     prepareRow(m, x, xf, xq, XQ_I8, row);
@@ -97,13 +125,56 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
   }
 }
 
-// Encodes one row into the selection buffer: active latents, value descending.
-function encodeRow(m: usize, ws: usize, x: usize): i32 {
-  const sel = wsSel(ws), e = wsEpi(ws);
+// How many rows the next encoder step takes: as many whole 4-row tiles as remain and the model has
+// lanes for (int8 without a screen), else 1.
+@inline function rowsPerStep(m: usize, left: i32): i32 {
+  const rows = min(left & ~(TILE_ROWS - 1), laneCount(m));
+  return rows >= TILE_ROWS ? rows : 1;
+}
+
+// The 4-row GEMM over rows x[0..rows), one per lane, their epilogues begun by the caller.
+function gemmRows(m: usize, ws: usize, x: usize, rows: i32): void {
+  const stride = laneBytes(m), dIn = <usize>mi(m, M_D_IN);
+  for (let r = 0; r < rows; r++) {
+    const lane = wsLane(m, ws, r);
+    prepareRow(m, x + ((<usize>r * dIn) << 2), wsXf(m, lane), wsXq(m, lane), ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? XQ_I16P : xqLayout(), wsRow(lane));
+  }
+  const xq = wsXq(m, ws), e = wsEpi(ws), row = wsRow(ws), tmp = wsTileTmp(m, ws);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (fusedDot) enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m, xq, e, row, stride, rows, tmp);
+    else enc_i8_4x4c16__wasmrelaxed_dot8u7(m, xq, e, row, stride, rows, tmp);
+  } else if (ASC_FEATURE_SIMD) {
+    enc_i8_4x4c16__wasmsimd_dot16(m, xq, e, row, stride, rows, tmp);
+  } else {
+    enc_i8_4x4c16__scalar(m, xq, e, row, stride, rows, tmp);
+  }
+}
+
+// Encodes `rows` rows (1, or a multiple of 4 through the 4-row kernels) of x into the selections
+// of the first lanes; finish each with finishRow.
+function encodeRows(m: usize, ws: usize, x: usize, rows: i32): void {
+  if (rows == 1 || mp(m, M_SCREEN)) {
+    if (!ASC_NO_ASSERT) assert(rows == 1, "screened models encode one row at a time");
+    encodeRow(m, ws, x);
+    return;
+  }
+  for (let r = 0; r < rows; r++) beginRow(m, wsLane(m, ws, r));
+  gemmRows(m, ws, x, rows);
+}
+
+// Encodes one row into the selection buffer; finish it with finishRow.
+function encodeRow(m: usize, ws: usize, x: usize): void {
   if (mp(m, M_SCREEN)) {
     screenRow(m, ws, x);
-    return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
+    return;
   }
+  beginRow(m, ws);
+  gemvRow(m, ws, x);
+}
+
+// The row's selection and epilogue, for the activation (the GEMV then fills them).
+function beginRow(m: usize, ws: usize): void {
+  const sel = wsSel(ws), e = wsEpi(ws);
   const act = mi(m, M_ACT);
   const k = act == ACT_TOPK ? mi(m, M_K) : mi(m, M_D_SAE);
   const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;
@@ -114,8 +185,12 @@ function encodeRow(m: usize, ws: usize, x: usize): i32 {
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
   // Every int8 activation but TopK (rescored after selection) rescores each latent that could be active.
   if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws), wsPend(m, ws));
-  gemvRow(m, ws, x);
-  epilogueEnd(e);
+}
+
+// Ends the row encoded in lane ws: active latents, value descending, in its selection; returns their count.
+function finishRow(m: usize, ws: usize): i32 {
+  const sel = wsSel(ws), e = wsEpi(ws);
+  if (!mp(m, M_SCREEN)) epilogueEnd(e);
   return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
 }
 
@@ -169,10 +244,17 @@ export function preact(m: usize, ws: usize, x: usize, n: i32, out: usize): void 
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = <usize>mi(m, M_D_SAE);
   callBegin(ws);
-  for (let r = 0; r < n; r++) {
-    epilogueBegin(wsEpi(ws), wsSel(ws), OUT_PREACT, out + ((<usize>r * dSae) << 2), <i32>dSae, 0);
-    gemvRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(ws, r);
+  for (let r = 0; r < n; ) {
+    const rows = rowsPerStep(m, n - r);
+    for (let i = 0; i < rows; i++) {
+      const lane = wsLane(m, ws, i);
+      epilogueBegin(wsEpi(lane), wsSel(lane), OUT_PREACT, out + ((<usize>(r + i) * dSae) << 2), <i32>dSae, 0);
+    }
+    const xr = x + ((<usize>r * dIn) << 2);
+    if (rows == 1) gemvRow(m, ws, xr);
+    else gemmRows(m, ws, xr, rows);
+    for (let i = 0; i < rows; i++) noteOverflow(ws, r + i, wsLane(m, ws, i));
+    r += rows;
   }
 }
 
@@ -186,16 +268,22 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
   const perRow = maxCodesPerRow(m);
   let pos = load<i32>(rowptr);
   callBegin(ws);
-  for (let r = 0; r < n; r++) {
+  for (let r = 0; r < n; ) {
+    let rows = rowsPerStep(m, n - r);
+    while (rows > 1 && pos + rows * perRow > cap) rows = rows > TILE_ROWS ? rows - TILE_ROWS : 1;
     if (pos + perRow > cap) return r;
-    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(ws, r);
-    if (stats) {
-      store<f32>(stats + (<usize>r << 3), wsRow(ws).shift);
-      store<f32>(stats + (<usize>r << 3) + 4, wsRow(ws).decodeScale);
+    encodeRows(m, ws, x + ((<usize>r * dIn) << 2), rows);
+    for (let i = 0; i < rows; i++, r++) {
+      const lane = wsLane(m, ws, i);
+      const count = finishRow(m, lane);
+      noteOverflow(ws, r, lane);
+      if (stats) {
+        store<f32>(stats + (<usize>r << 3), wsRow(lane).shift);
+        store<f32>(stats + (<usize>r << 3) + 4, wsRow(lane).decodeScale);
+      }
+      pos = selectEmit(wsSel(lane), count, idx, val, pos);
+      store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
     }
-    pos = selectEmit(wsSel(ws), count, idx, val, pos);
-    store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
   }
   return n;
 }
@@ -205,14 +293,19 @@ export function encode_dense(m: usize, ws: usize, x: usize, n: i32, out: usize):
   const dIn = <usize>mi(m, M_D_IN);
   const dSae = <usize>mi(m, M_D_SAE);
   callBegin(ws);
-  for (let r = 0; r < n; r++) {
-    const row = out + ((<usize>r * dSae) << 2);
-    memory.fill(row, 0, dSae << 2);
-    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(ws, r);
-    for (let e = 0; e < count; e++) {
-      const key = load<u64>(keyAt(wsSel(ws), e));
-      store<f32>(row + (<usize>keyIndex(key) << 2), keyValue(key));
+  for (let r = 0; r < n; ) {
+    const rows = rowsPerStep(m, n - r);
+    encodeRows(m, ws, x + ((<usize>r * dIn) << 2), rows);
+    for (let i = 0; i < rows; i++, r++) {
+      const lane = wsLane(m, ws, i);
+      const row = out + ((<usize>r * dSae) << 2);
+      memory.fill(row, 0, dSae << 2);
+      const count = finishRow(m, lane);
+      noteOverflow(ws, r, lane);
+      for (let e = 0; e < count; e++) {
+        const key = load<u64>(keyAt(wsSel(lane), e));
+        store<f32>(row + (<usize>keyIndex(key) << 2), keyValue(key));
+      }
     }
   }
 }
@@ -257,21 +350,27 @@ export function decode_dense(m: usize, ws: usize, z: usize, n: i32, out: usize, 
 export function score(m: usize, ws: usize, x: usize, n: i32, outSq: usize, outNorm: usize): void {
   const dIn = mi(m, M_D_IN);
   const xhat = wsXhat(m, ws);
-  const d = wsDec(ws), sel = wsSel(ws), stats = wsRow(ws);
+  const d = wsDec(ws);
   callBegin(ws);
-  for (let r = 0; r < n; r++) {
-    const xr = x + ((<usize>r * <usize>dIn) << 2);
-    const count = encodeRow(m, ws, x + ((<usize>r * dIn) << 2));
-    noteOverflow(ws, r);
-    decodeBegin(d, m, xhat);
-    for (let e = 0; e < count; e++) {
-      const key = load<u64>(keyAt(sel, e));
-      decodeAdd(d, m, xhat, keyIndex(key), keyValue(key));
+  for (let r = 0; r < n; ) {
+    const rows = rowsPerStep(m, n - r);
+    encodeRows(m, ws, x + ((<usize>r * <usize>dIn) << 2), rows);
+    for (let i = 0; i < rows; i++, r++) {
+      const lane = wsLane(m, ws, i);
+      const xr = x + ((<usize>r * <usize>dIn) << 2);
+      const count = finishRow(m, lane);
+      noteOverflow(ws, r, lane);
+      const sel = wsSel(lane), stats = wsRow(lane);
+      decodeBegin(d, m, xhat);
+      for (let e = 0; e < count; e++) {
+        const key = load<u64>(keyAt(sel, e));
+        decodeAdd(d, m, xhat, keyIndex(key), keyValue(key));
+      }
+      decodeEnd(d, m, xhat);
+      decodeFinish(m, xhat, stats.shift, stats.decodeScale);
+      skipAdd(m, xr, xhat);
+      reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
     }
-    decodeEnd(d, m, xhat);
-    decodeFinish(m, xhat, stats.shift, stats.decodeScale);
-    skipAdd(m, xr, xhat);
-    reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }
 }
 

@@ -57,6 +57,7 @@ const TWO_64: f32 = 18446744073709551616.0;
 export const XQ_I8: i32 = 0;   // i8 q           (scalar)
 export const XQ_I16: i32 = 1;  // i16 q, per 16 dims the 8 even then the 8 odd (simd128: i32x4.dot_i16x8_s against the weights' low and high bytes)
 export const XQ_U7: i32 = 2;   // u8 q + 64      (relaxed: the i7 operand, never above 127)
+export const XQ_I16P: i32 = 3; // i16 q in order (simd128 4-row kernel: against weights widened by v128.load8x8_s)
 
 // Fills row's statistics; returns its activation scale (row.xScale).
 export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32, row: RowStats): f32 {
@@ -72,7 +73,22 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   const rowShift = row.shift, rowScale = row.scale;
   row.xScale = 0;
   row.yNorm = 0;
-  for (let i = 0; i < dIn; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // The same f32 operations per element, 4 at a time (max is order-free).
+    const sh = f32x4.splat(rowShift), sc = f32x4.splat(rowScale);
+    let m4 = f32x4.splat(0);
+    for (; i + 4 <= dIn; i += 4) {
+      const off = <usize>i << 2;
+      let v = v128.load(x + off);
+      if (normalized) v = f32x4.div(f32x4.sub(v, sh), sc);
+      if (shift) v = f32x4.sub(v, v128.load(shift + off));
+      v128.store(xf + off, v);
+      m4 = f32x4.max(m4, f32x4.abs(v));
+    }
+    amax = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
+  }
+  for (; i < dIn; i++) {
     const off = <usize>i << 2;
     let v = load<f32>(x + off);
     if (normalized) v = (v - rowShift) / rowScale;
@@ -80,7 +96,7 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     store<f32>(xf + off, v);
     amax = max(amax, abs(v));
   }
-  for (let i = dIn; i < dInPad; i++) store<f32>(xf + (<usize>i << 2), 0);
+  for (i = dIn; i < dInPad; i++) store<f32>(xf + (<usize>i << 2), 0);
   if (mi(m, M_QUANT) != QUANT_I8) return 0;
 
   // Rows so small that 63/amax would overflow are first scaled by 2^64 (exact), the scale by 2^-64.
@@ -97,6 +113,10 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   }
   row.xScale = scale;
   const wantNorm = mp(m, M_ENC_RESID) != 0;
+  if (ASC_FEATURE_SIMD && layout != XQ_I8) {
+    row.yNorm = quantizeRow16(xf, xq, dInPad, pre, inv, layout, wantNorm);
+    return scale;
+  }
   let zz: i64 = 0;
   // xf's first half receives z = round(256 · y), y = x' · 63/amax, as i16: the 8 more bits
   // int8 TopK rescoring sums exactly (|z| ≤ 16128). Written behind the read, so in place.
@@ -108,9 +128,51 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
     let q = <i32>nearest(y);
     q = min(max(q, -63), 63);
     if (layout == XQ_I16) store<i16>(xq + ((<usize>(i & ~15) + <usize>((i & 1) << 3) + <usize>((i & 15) >> 1)) << 1), <i16>q);
+    else if (layout == XQ_I16P) store<i16>(xq + (<usize>i << 1), <i16>q);
     else if (layout == XQ_U7) store<u8>(xq + <usize>i, <u8>(q + 64));
     else store<i8>(xq + <usize>i, <i8>q);
   }
   row.yNorm = <f32>(Math.sqrt(<f64>zz) / 256);
   return scale;
+}
+
+// prepareRow's quantization 16 dims at a time (SIMD builds): the same f32 products, nearest and
+// clamps per lane (trunc_sat as the scalar casts), so the same z and q; Σ z² is exact in any
+// order. Returns ‖y‖ (0 unless wantNorm).
+function quantizeRow16(xf: usize, xq: usize, dInPad: i32, pre: f32, inv: f32, layout: i32, wantNorm: bool): f32 {
+  const p4 = f32x4.splat(pre), i4 = f32x4.splat(inv), k256 = f32x4.splat(256);
+  let zz = i64x2.splat(0);
+  for (let i = 0; i < dInPad; i += 16) {
+    const src = xf + (<usize>i << 2);
+    const y0 = f32x4.mul(f32x4.mul(v128.load(src), p4), i4);
+    const y1 = f32x4.mul(f32x4.mul(v128.load(src, 16), p4), i4);
+    const y2 = f32x4.mul(f32x4.mul(v128.load(src, 32), p4), i4);
+    const y3 = f32x4.mul(f32x4.mul(v128.load(src, 48), p4), i4);
+    // z = round(256 · y) as i16, written behind the reads (in place, as the scalar loop).
+    const za = i16x8.narrow_i32x4_s(roundClamp(f32x4.mul(y0, k256), 16128), roundClamp(f32x4.mul(y1, k256), 16128));
+    const zb = i16x8.narrow_i32x4_s(roundClamp(f32x4.mul(y2, k256), 16128), roundClamp(f32x4.mul(y3, k256), 16128));
+    v128.store(xf + (<usize>i << 1), za);
+    v128.store(xf + (<usize>i << 1), zb, 16);
+    if (wantNorm) {
+      const s = i32x4.add(i32x4.dot_i16x8_s(za, za), i32x4.dot_i16x8_s(zb, zb));
+      zz = i64x2.add(zz, i64x2.add(i64x2.extend_low_i32x4_s(s), i64x2.extend_high_i32x4_s(s)));
+    }
+    const qa = i16x8.narrow_i32x4_s(roundClamp(y0, 63), roundClamp(y1, 63));
+    const qb = i16x8.narrow_i32x4_s(roundClamp(y2, 63), roundClamp(y3, 63));
+    if (layout == XQ_I16) {
+      // Per 16 dims the 8 even, then the 8 odd.
+      v128.store(xq + (<usize>i << 1), i8x16.shuffle(qa, qb, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29));
+      v128.store(xq + (<usize>i << 1), i8x16.shuffle(qa, qb, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31), 16);
+    } else if (layout == XQ_I16P) {
+      v128.store(xq + (<usize>i << 1), qa);
+      v128.store(xq + (<usize>i << 1), qb, 16);
+    } else {
+      v128.store(xq + <usize>i, i8x16.narrow_i16x8_u(i16x8.add(qa, i16x8.splat(64)), i16x8.add(qb, i16x8.splat(64))));
+    }
+  }
+  if (!wantNorm) return 0;
+  return <f32>(Math.sqrt(<f64>(i64x2.extract_lane(zz, 0) + i64x2.extract_lane(zz, 1))) / 256);
+}
+@inline function roundClamp(v: v128, lim: i32): v128 {
+  return i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), i32x4.splat(-lim)), i32x4.splat(lim));
 }

@@ -59,17 +59,26 @@ export function selectKthValue(s: Selection, n: i32, k: i32): f32 {
   if (!ASC_NO_ASSERT) assert(k > 0 && k <= n && n <= s.cap, "k-th value out of range");
   s.count = n;
   partitionTop(s, k);
-  let kth: u64 = load<u64>(keyAt(s, 0));
+  const keys = s.keys;
+  let kth: u64 = load<u64>(at(keys, 0));
   for (let i = 1; i < k; i++) {
-    const v = load<u64>(keyAt(s, i));
+    const v = load<u64>(at(keys, i));
     if (v < kth) kth = v;
   }
   return keyValue(kth);
 }
 
-// Rearranges keys[0..count) so that keys[0..k) are the k largest.
+// Key i of the buffer at keys (a local, not s.keys: the compiler cannot keep a field in a
+// register across the stores).
+@inline function at(keys: usize, i: i32): usize {
+  return keys + (<usize>i << 3);
+}
+
+// Rearranges keys[0..count) so that keys[0..k) are the k largest (keys are distinct: the index is
+// part of them). Quickselect with a branchless Lomuto partition: every key is swapped and the
+// boundary advances by the comparison, so random keys cost no branch mispredictions.
 function partitionTop(s: Selection, k: i32): void {
-  const n = s.count;
+  const n = s.count, keys = s.keys;
   let lo = 0;
   let hi = n - 1;
   // Median-of-3 can be driven quadratic by adversarial orders: after ~2 log2(n)
@@ -81,23 +90,25 @@ function partitionTop(s: Selection, k: i32): void {
       return;
     }
     const mid = lo + ((hi - lo) >> 1);
-    const a = load<u64>(keyAt(s, lo)), b = load<u64>(keyAt(s, mid)), c = load<u64>(keyAt(s, hi));
+    const a = load<u64>(at(keys, lo)), b = load<u64>(at(keys, mid)), c = load<u64>(at(keys, hi));
     const pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (load<u64>(keyAt(s, i)) > pivot) i++;
-      while (load<u64>(keyAt(s, j)) < pivot) j--;
-      if (i <= j) {
-        const t = load<u64>(keyAt(s, i));
-        store<u64>(keyAt(s, i), load<u64>(keyAt(s, j)));
-        store<u64>(keyAt(s, j), t);
-        i++;
-        j--;
-      }
+    // The pivot to the end, then keys[lo..j) > pivot >= keys[j..i) as i runs.
+    const pi = pivot == a ? lo : pivot == b ? mid : hi;
+    store<u64>(at(keys, pi), c);
+    store<u64>(at(keys, hi), pivot);
+    let j = lo;
+    for (let i = lo; i < hi; i++) {
+      const v = load<u64>(at(keys, i));
+      store<u64>(at(keys, i), load<u64>(at(keys, j)));
+      store<u64>(at(keys, j), v);
+      j += <i32>(v > pivot);
     }
-    if (k - 1 <= j) hi = j;
-    else if (k - 1 >= i) lo = i;
-    else break;
+    store<u64>(at(keys, hi), load<u64>(at(keys, j)));
+    store<u64>(at(keys, j), pivot);
+    // keys[lo..j) > pivot = keys[j] > keys(j..hi].
+    if (j == k - 1 || j == k) break;
+    if (j > k) hi = j - 1;
+    else lo = j + 1;
   }
 }
 
@@ -125,25 +136,26 @@ export function selectRestart(s: Selection, count: i32, k: i32): void {
 
 // Heapsort with a min-heap: each extracted minimum goes to the back.
 function sortDescending(s: Selection, n: i32): void {
-  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(s, i, n);
+  const keys = s.keys;
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(keys, i, n);
   for (let end = n - 1; end > 0; end--) {
-    const t = load<u64>(keyAt(s, 0));
-    store<u64>(keyAt(s, 0), load<u64>(keyAt(s, end)));
-    store<u64>(keyAt(s, end), t);
-    siftDown(s, 0, end);
+    const t = load<u64>(at(keys, 0));
+    store<u64>(at(keys, 0), load<u64>(at(keys, end)));
+    store<u64>(at(keys, end), t);
+    siftDown(keys, 0, end);
   }
 }
-function siftDown(s: Selection, root: i32, n: i32): void {
+function siftDown(keys: usize, root: i32, n: i32): void {
   let i = root;
   for (;;) {
     const l = 2 * i + 1;
     if (l >= n) return;
     let c = l;
-    if (l + 1 < n && load<u64>(keyAt(s, l + 1)) < load<u64>(keyAt(s, l))) c = l + 1;
-    const vi = load<u64>(keyAt(s, i)), vc = load<u64>(keyAt(s, c));
+    if (l + 1 < n && load<u64>(at(keys, l + 1)) < load<u64>(at(keys, l))) c = l + 1;
+    const vi = load<u64>(at(keys, i)), vc = load<u64>(at(keys, c));
     if (vc >= vi) return;
-    store<u64>(keyAt(s, i), vc);
-    store<u64>(keyAt(s, c), vi);
+    store<u64>(at(keys, i), vc);
+    store<u64>(at(keys, c), vi);
     i = c;
   }
 }

@@ -1,11 +1,13 @@
-import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, ACT_TOPK, ACT_GROUPMAX } from "./model";
+import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, M_QUANT, ACT_TOPK, ACT_GROUPMAX, QUANT_I8 } from "./model";
+import { TILE_ROWS, TILE_TMP_BYTES } from "./enc_i8_4x4c16";
 import { Selection } from "./select";
 import { Epilogue, pendingBytes } from "./epilogue";
 import { Decoder } from "./dec_row";
 import { RowStats } from "./quantize_x";
 
-// Per-model scratch the host allocates once (size from workspace_bytes). It holds all the
-// state of the row being processed, so kernels get it through their arguments, never globals:
+// Per-model scratch the host allocates once (size from workspace_bytes). A lane holds all the
+// state of one row being processed, so kernels get it through their arguments, never globals
+// (int8 models have 4 lanes, one per row of the 4-row kernels, then their tile scratch):
 //   sel, epi, dec, row, screenRow   the row's selection, epilogue, decoder and statistics
 //   xf    f32[d_in_pad]   input minus shift, zero padded
 //   xq    i16[d_in_pad]   quantized input (layout depends on the build)
@@ -78,8 +80,28 @@ export function selectionCapacity(m: usize): i32 {
   return s ? mi(s, M_D_IN_PAD) : 0;
 }
 
-export function workspaceBytes(m: usize): usize {
+// One row's workspace; the whole one holds laneCount such lanes (int8 models: the 4-row kernels
+// encode a row in each) and the kernels' tile scratch.
+@inline export function laneBytes(m: usize): usize {
   return wsScreenQ(m, 0) + align16(<usize>screenRank(m) << 1);
+}
+// How many lanes the model's encoders use (rows per pass over the weights): int8 models without a
+// screen 16, or 4 when a lane is large (activations whose selection may hold every latent of a
+// wide model), else 1.
+export const MAX_LANES: i32 = 16;
+const LANE_BUDGET: usize = 64 << 10;
+export function laneCount(m: usize): i32 {
+  if (mi(m, M_QUANT) != QUANT_I8 || mp(m, M_SCREEN)) return 1;
+  return laneBytes(m) <= LANE_BUDGET ? MAX_LANES : TILE_ROWS;
+}
+@inline export function wsLane(m: usize, ws: usize, r: i32): usize {
+  return ws + <usize>r * laneBytes(m);
+}
+@inline export function wsTileTmp(m: usize, ws: usize): usize {
+  return ws + <usize>laneCount(m) * laneBytes(m);
+}
+export function workspaceBytes(m: usize): usize {
+  return wsTileTmp(m, 0) + TILE_TMP_BYTES;
 }
 // The most codes one row can produce: k for TopK, d_sae otherwise.
 export function maxCodesPerRow(m: usize): i32 {

@@ -11,7 +11,7 @@ export {
   Sae, type SaeInfo, type SparseCodes, type Scores,
   steer, editCodes, steeringVector, type LatentEdit, type SteerOptions,
   loadSaeWith, type LoadOptions, type ModelInput,
-  selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput,
+  selectKernel, KERNELS, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput, RELAXED_DOTS, probeRelaxedDot, type RelaxedDot,
 } from "./runtime/index.js";
 export { bytesSource, type ByteSource } from "./base/byte-source.js";
 export { buildModel, buildModelStreamed, serializeModel, serializeModelParts, materializeWeights, type SaeWeights, type CheckpointWeights, type BuiltModel, type BuildOptions } from "./model/quantize.js";

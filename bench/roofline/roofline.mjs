@@ -1,6 +1,7 @@
 // Measures the roofline in the running engine: v128 read bandwidth over a buffer the size of the
 // weights, and the int8 encoder's throughput with its weights in L2 (GOPS = 2 · MAC / s): sae-edge's
-// own kernel (one row at a time) and the C twin's loops (1 and 4 rows), whichever is faster.
+// own kernels (the 1-row and the 4-row ones) and the C twin's loops (1 and 4 rows), whichever is
+// faster for each row count.
 // roofline.ts is compiled with the project's asc on first use and cached by source hash.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -63,9 +64,10 @@ export async function bandwidth(bytes, ms = 1000) {
 }
 
 /**
- * GOPS with 192 KiB of weights (768 dims × 256 latents: L2, 1 MiB here), for isa "simd128" or
- * "relaxed": sae-edge's kernel through preActivations on 64 rows (the 1-row loop and its
- * quantize/scale epilogue), and the C twin's 1- and 4-row loops.
+ * GOPS with 192 KiB of weights (768 dims × 256 latents: in L2), for isa "simd128" or "relaxed":
+ * sae-edge's kernels through preActivations (with the row quantization and the scale epilogue): 3
+ * rows a call for the 1-row kernel, 64 for the 4-row one; and the C twin's 1- and 4-row loops. The
+ * relaxed build runs the inner loop sae-edge's probe picks here (relaxed_dot: "fused" or "split").
  */
 export async function ceilings(isa, ms = 500) {
   const dIn = 768, dSae = 256, rows = 64;
@@ -77,15 +79,22 @@ export async function ceilings(isa, ms = 500) {
     W_dec: new Float32Array(dSae * dIn), b_dec: new Float32Array(dIn),
   }, "int8")), { kernel: isa });
   const x = Float32Array.from({ length: rows * dIn }, (_, i) => r(i + 7));
-  // A sample is `reps` calls of about a millisecond in all: 4 of sae-edge's 64 rows, 100 of C's one.
+  // A sample is `reps` calls of about a millisecond in all: 4 of sae-edge's 64 rows, 80 of its 3
+  // rows (fewer than 4: the 1-row kernel), 100 of C's one.
   const gopsOf = (fn, n, ms, reps = 100) => {
     const { sec } = time(() => { for (let i = 0; i < reps; i++) fn(); }, ms);
     return (2 * dIn * dSae * n * reps) / sec / 1e9;
   };
-  const own = gopsOf(() => sae.preActivations(x, rows), rows, ms, 4);
+  const x3 = x.subarray(0, 3 * dIn);
+  const own1 = gopsOf(() => sae.preActivations(x3, 3), 3, ms, 80);
+  const own4 = gopsOf(() => sae.preActivations(x, rows), rows, ms, 4);
+  const relaxedDot = sae.info.relaxedDot;
   sae.dispose();
   const c = await cTwin(isa, ms, gopsOf);
-  return { isa, as_rows1_gops: own, c_rows1_gops: c?.rows1, c_rows4_gops: c?.rows4, rows1_gops: Math.max(own, c?.rows1 ?? 0), rows4_gops: Math.max(own, c?.rows4 ?? 0) };
+  return {
+    isa, relaxed_dot: relaxedDot, as_rows1_gops: own1, as_rows4_gops: own4, c_rows1_gops: c?.rows1, c_rows4_gops: c?.rows4,
+    rows1_gops: Math.max(own1, c?.rows1 ?? 0), rows4_gops: Math.max(own4, c?.rows4 ?? 0),
+  };
 }
 
 // The C twin's kernel loop (bench/c) on the same 768 × 256 L2-resident shape, rows quantized once.

@@ -61,6 +61,7 @@ export const NORM = {
 export const EXPORT_ARITY = {
   abi_version: 0,
   kernel_id: 0,
+  use_fused_dot: 1,
   alloc: 1,
   free: 1,
   model_prepare: 1,
@@ -89,6 +90,7 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   abi_version(): number;
   kernel_id(): number;
+  use_fused_dot(on: number): number;
   /** 16-byte aligned; 0 when memory cannot grow (the host reports it). */
   alloc(bytes: number): number;
   free(ptr: number): void;

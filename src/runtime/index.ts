@@ -4,6 +4,7 @@
 export { Sae, type SaeInfo, type SparseCodes, type Scores } from "./sae.js";
 export { loadSaeWith, readModelHeader, type LoadOptions, type ModelInput } from "./load.js";
 export { selectKernel, KERNELS, type Kernel, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput } from "./kernel-select.js";
+export { RELAXED_DOTS, probeRelaxedDot, type RelaxedDot } from "./dot-probe.js";
 export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } from "./steer.js";
 export { openKernelModel, type KernelModel } from "./kernel-model.js";
 export type { KernelExports } from "./abi.js";

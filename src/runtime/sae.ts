@@ -4,12 +4,15 @@
 import type { KernelExports } from "./abi.js";
 import { SaeEdgeError, fail, failRow } from "../base/errors.js";
 import type { KernelName } from "./kernel-select.js";
+import type { RelaxedDot } from "./dot-probe.js";
 import type { ModelSpec } from "../model/spec.js";
 import { wasmAlloc, type PlacedModel } from "./placement.js";
 
 export interface SaeInfo extends ModelSpec {
   /** The kernel build this instance runs. */
   kernel: KernelName;
+  /** The relaxed build's int8 inner loop ("fused": one dot instruction here, "split"); null for the other builds. */
+  relaxedDot: RelaxedDot | null;
   /** Why each faster kernel build was refused here (empty when the fastest runs, or one was forced). */
   kernelFallbacks: readonly string[];
 }

@@ -12,7 +12,9 @@ const SCALES = [1 / 64, 1 / 32, 1 / 128, 1 / 16];
 const BIASES = [0.25, -0.5, 0, 1];
 
 const wq = (j: number, i: number) => ((i * 37 + j * 91) % 255) - 127;
+const ROWS = 5;
 const xq = (i: number) => ((i * 29) % 127) - 63; // x[0] = -63, so the row scale is exactly 1
+const xr = (r: number, i: number) => (r & 1 ? -1 : 1) * xq((i + 7 * r) % D_IN); // each row holds ±63 once
 
 /** null if the build computes the known answer, else what went wrong. */
 export async function selfTest(k: KernelExports): Promise<string | null> {
@@ -33,17 +35,20 @@ export async function selfTest(k: KernelExports): Promise<string | null> {
     b_dec: new Float32Array(D_IN),
   };
   const { m, ws } = await placeTensors(k, spec, tensors);
-  const x = wasmAlloc(k, D_IN * 4);
-  const out = wasmAlloc(k, D_SAE * 4);
-  const xv = new Float32Array(k.memory.buffer, x, D_IN);
-  for (let i = 0; i < D_IN; i++) xv[i] = xq(i);
-  k.preact(m, ws, x, 1, out);
-  const got = new Float32Array(k.memory.buffer, out, D_SAE);
-  for (let j = 0; j < D_SAE; j++) {
-    let acc = 0;
-    for (let i = 0; i < D_IN; i++) acc += wq(j, i) * xq(i);
-    const want = Math.fround(Math.fround(Math.fround(acc) * Math.fround(SCALES[j])) + BIASES[j]);
-    if (got[j] !== want) return `latent ${j}: got ${got[j]}, expected ${want}`;
+  // ROWS rows: the first four through the 4-row kernel, the last through the 1-row one.
+  const x = wasmAlloc(k, ROWS * D_IN * 4);
+  const out = wasmAlloc(k, ROWS * D_SAE * 4);
+  const xv = new Float32Array(k.memory.buffer, x, ROWS * D_IN);
+  for (let r = 0; r < ROWS; r++) for (let i = 0; i < D_IN; i++) xv[r * D_IN + i] = xr(r, i);
+  k.preact(m, ws, x, ROWS, out);
+  const got = new Float32Array(k.memory.buffer, out, ROWS * D_SAE);
+  for (let r = 0; r < ROWS; r++) {
+    for (let j = 0; j < D_SAE; j++) {
+      let acc = 0;
+      for (let i = 0; i < D_IN; i++) acc += wq(j, i) * xr(r, i);
+      const want = Math.fround(Math.fround(Math.fround(acc) * Math.fround(SCALES[j])) + BIASES[j]);
+      if (got[r * D_SAE + j] !== want) return `row ${r}, latent ${j}: got ${got[r * D_SAE + j]}, expected ${want}`;
+    }
   }
   return null;
 }

@@ -4,7 +4,8 @@
 //   {"kernel": "simd128", "case": "int8/topk/20x48k4/b3", "sha256": "...", "parts": {...}, "model": "...", "finite": true}
 //   {"kernel": "relaxed", "error": "KERNEL_UNAVAILABLE: ..."}   (a kernel this engine cannot run)
 // Usage: node vectors-run.mjs [kernel ...]   kernels: scalar simd128 relaxed default (default: all four)
-// "default" loads with no kernel option (the engine's automatic choice).
+// "default" loads with no kernel option (the engine's automatic choice); relaxed-fused and
+// relaxed-split force the relaxed build's inner loop.
 import { pathToFileURL } from "node:url";
 import { DIST_NODE, allFinite, hashOutputs, materialize, saeOutputs, sha256, vectorCases } from "./common.mjs";
 
@@ -21,7 +22,8 @@ const cases = vectorCases().map((c) => materialize(c, lib));
 }
 
 for (const kernel of kernels) {
-  const options = kernel === "default" ? {} : { kernel };
+  const [build, relaxedDot] = kernel.split("-");
+  const options = kernel === "default" ? {} : relaxedDot ? { kernel: build, relaxedDot } : { kernel };
   for (const c of cases) {
     let sae;
     try {
@@ -32,7 +34,7 @@ for (const kernel of kernels) {
     }
     const o = saeOutputs(sae, c.x, c.rows);
     const { all, parts } = hashOutputs(o);
-    out({ kernel, chosen: sae.info.kernel, case: c.id, sha256: all, parts, model: sha256(c.bytes), finite: allFinite(o) });
+    out({ kernel, chosen: sae.info.kernel, relaxedDot: sae.info.relaxedDot, case: c.id, sha256: all, parts, model: sha256(c.bytes), finite: allFinite(o) });
     sae.dispose();
   }
 }

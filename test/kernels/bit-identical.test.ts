@@ -17,6 +17,7 @@ interface Line {
   node?: string;
   kernel?: string;
   chosen?: string;
+  relaxedDot?: string | null;
   case?: string;
   sha256?: string;
   parts?: Record<string, string>;
@@ -35,8 +36,8 @@ interface EngineRun {
 
 const SCRIPT = "test/helpers/vectors-run.mjs";
 
-async function runEngine(exe: string, flags: string[] = []): Promise<EngineRun> {
-  const r = await runAsync(exe, [...flags, SCRIPT, "scalar", "simd128", "relaxed", "default"]);
+async function runEngine(exe: string, kernels: string[]): Promise<EngineRun> {
+  const r = await runAsync(exe, [SCRIPT, ...kernels]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   const lines = jsonLines<Line>(r.stdout);
@@ -60,7 +61,11 @@ let node22: EngineRun;
 
 beforeAll(async () => {
   expect(existsSync(NODE22), `Node 22 missing at ${NODE22} (node scripts/ensure-test-deps.mjs)`).toBe(true);
-  [node20, node22] = await Promise.all([runEngine(process.execPath), runEngine(NODE22)]);
+  [node20, node22] = await Promise.all([
+    runEngine(process.execPath, ["scalar", "simd128", "relaxed", "default"]),
+    // The relaxed build's two inner loops, forced: the fused dot-add and the split i16 dot + extadd.
+    runEngine(NODE22, ["scalar", "simd128", "relaxed", "default", "relaxed-fused", "relaxed-split"]),
+  ]);
 });
 
 /** Every (engine, kernel) run of a case whose hash differs from the reference, one string each. */
@@ -68,7 +73,7 @@ function mismatches(quant: "int8" | "f32"): string[] {
   const out: string[] = [];
   const runs: [string, EngineRun, string[]][] = [
     ["node20", node20, ["scalar", "simd128", "default"]],
-    ["node22", node22, ["scalar", "simd128", "relaxed", "default"]],
+    ["node22", node22, ["scalar", "simd128", "relaxed", "default", "relaxed-fused", "relaxed-split"]],
   ];
   for (const c of cases.filter((c) => c.quant === quant)) {
     const want = reference.get(c.id)!;
@@ -140,8 +145,10 @@ describe("engines and kernels", () => {
     expect(node22.node.startsWith("v22.")).toBe(true);
     expect(node22.defaultKernel).toBe("relaxed");
     expect(node22.errors.size).toBe(0);
-    expect([...node22.byKernel.keys()].sort()).toEqual(["default", "relaxed", "scalar", "simd128"]);
+    expect([...node22.byKernel.keys()].sort()).toEqual(["default", "relaxed", "relaxed-fused", "relaxed-split", "scalar", "simd128"]);
     for (const l of node22.byKernel.get("default")!.values()) expect(l.chosen).toBe("relaxed");
+    for (const dot of ["fused", "split"]) for (const l of node22.byKernel.get(`relaxed-${dot}`)!.values()) expect(l.relaxedDot).toBe(dot);
+    for (const l of node22.byKernel.get("simd128")!.values()) expect(l.relaxedDot).toBeNull();
   });
 
   it("children built byte-identical model files from dist/ (same as src/), and every output is finite", () => {
@@ -174,6 +181,8 @@ describe("bit-identical outputs", () => {
         node22.byKernel.get("scalar")!.get(c.id)!.sha256,
         node22.byKernel.get("simd128")!.get(c.id)!.sha256,
         node22.byKernel.get("relaxed")!.get(c.id)!.sha256,
+        node22.byKernel.get("relaxed-fused")!.get(c.id)!.sha256,
+        node22.byKernel.get("relaxed-split")!.get(c.id)!.sha256,
       ]);
       expect(hashes.size, c.id).toBe(1);
     }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ABI_VERSION } from "../../src/runtime/abi.js";
 import { selectKernel, type KernelName, type WasmBuilds } from "../../src/runtime/kernel-select.js";
+import { probeRelaxedDot, type RelaxedDot } from "../../src/runtime/dot-probe.js";
 import { BUILD_DIR, NODE22 } from "../helpers/common.mjs";
 import { jsonLines, runAsync } from "../helpers/child.js";
 import { expectCodeAsync } from "../helpers/expect-code.js";
@@ -59,6 +60,13 @@ describe("selectKernel with hand-made builds (this process: Node 20)", () => {
     await expectCodeAsync(selectKernel(builds, "relaxed"), "KERNEL_UNAVAILABLE");
     await expectCodeAsync(selectKernel({ ...builds, scalar: EMPTY_MODULE }, "scalar"), "KERNEL_UNAVAILABLE");
     await expectCodeAsync(selectKernel(builds, "avx512" as KernelName), "INVALID_ARGUMENT");
+    await expectCodeAsync(selectKernel(builds, "simd128", "vnni" as RelaxedDot), "INVALID_ARGUMENT");
+  });
+
+  it("the relaxed-dot probe keeps the split loop where relaxed SIMD does not validate; other builds carry no loop choice", async () => {
+    expect(probeRelaxedDot()).toBe("split");
+    const k = await selectKernel({ relaxed: EMPTY_MODULE, simd128: wasm("simd128"), scalar: wasm("scalar") }, undefined, "fused");
+    expect(k.relaxedDot).toBeNull();
   });
 
   it("accepts precompiled WebAssembly.Module inputs and lazy loaders", async () => {
@@ -72,7 +80,7 @@ describe("selectKernel with hand-made builds (this process: Node 20)", () => {
 });
 
 interface SelectLine { scenario: string; force?: string; chosen?: string; error?: string }
-interface VecLine { defaultKernel?: string; kernel?: string; chosen?: string; case?: string; sha256?: string; error?: string }
+interface VecLine { defaultKernel?: string; kernel?: string; chosen?: string; relaxedDot?: string | null; case?: string; sha256?: string; error?: string }
 
 /** case -> sha256 for one kernel's lines, plus what was chosen. */
 function hashes(lines: VecLine[], kernel: string): { chosen: Set<string>; byCase: Map<string, string>; error?: string } {
@@ -95,7 +103,7 @@ describe("engines that validate relaxed SIMD but may compute it wrongly", () => 
     const script = "test/helpers/vectors-run.mjs";
     const runs = await Promise.all([
       runAsync(process.execPath, [script, "simd128"]),
-      runAsync(process.execPath, ["--experimental-wasm-relaxed-simd", script, "default", "relaxed"]),
+      runAsync(process.execPath, ["--experimental-wasm-relaxed-simd", script, "default", "relaxed", "relaxed-fused"]),
       runAsync(process.execPath, ["--experimental-wasm-relaxed-simd", "--no-liftoff", script, "default", "relaxed"]),
       runAsync(NODE22, ["test/helpers/select-child.mjs"]),
     ]);
@@ -128,6 +136,18 @@ describe("engines that validate relaxed SIMD but may compute it wrongly", () => 
       expect(forced.error).toMatch(/^KERNEL_UNAVAILABLE: .*self-test failed/);
     } else {
       expect(forced.byCase).toEqual(want.byCase);
+    }
+  });
+
+  it("Node 20 --experimental-wasm-relaxed-simd: the probe keeps the split loop (Liftoff's fused dot-add is wrong); forcing the fused one is rejected or correct", () => {
+    const want = hashes(plain, "simd128");
+    for (const l of flagged.filter((l) => l.chosen === "relaxed")) expect(l.relaxedDot, `${l.kernel} ${l.case}`).toBe(l.kernel === "relaxed-fused" ? "fused" : "split");
+    const fused = hashes(flagged, "relaxed-fused");
+    if (fused.error) {
+      console.log(`forced fused relaxed dot under --experimental-wasm-relaxed-simd: ${fused.error}`);
+      expect(fused.error).toMatch(/^KERNEL_UNAVAILABLE: .*self-test failed \(fused dot: /);
+    } else {
+      expect(fused.byCase).toEqual(want.byCase);
     }
   });
 

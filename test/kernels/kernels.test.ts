@@ -550,3 +550,74 @@ describe("row chunking", () => {
     }
   });
 });
+
+// int8 rows go through the 4-row kernels (enc_i8_4x4c16) in groups of up to 16 rows (4 when a
+// row's workspace lane is large) and the 1-row ones for the rest: every batch size must give each
+// row the bits it gets alone, for every activation.
+describe("4-row tiles: batches 1..9, 12, 16, 17, 21, 33 give every row its 1-row bits", () => {
+  const dIn = 37, dSae = 45; // d_in padded to 48, d_sae not a multiple of the 4-latent tile
+  const archs = ["standard", "topk", "jumprelu", "gated", "groupmax"] as const;
+  const batches = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 21, 33];
+  // Every row of a batch against the same row alone, through every encoding call.
+  function expectRowBits(sae: Sae, x: Float32Array, n: number, dIn: number, dSae: number, ctx: string): number {
+    const xs = x.subarray(0, n * dIn);
+    const pre = sae.preActivations(xs, n), codes = sae.encode(xs, n), dense = sae.encodeDense(xs, n), sc = sae.score(xs, n);
+    for (let r = 0; r < n; r++) {
+      const xr = x.subarray(r * dIn, (r + 1) * dIn), rctx = `${ctx} row=${r}`;
+      expectSameBits(pre.subarray(r * dSae, (r + 1) * dSae), sae.preActivations(xr), rctx, "preActivations row");
+      const one = sae.encode(xr), a = codes.rowOffsets[r], b = codes.rowOffsets[r + 1];
+      expectSameBits(codes.indices.subarray(a, b), one.indices, rctx, "encode indices");
+      expectSameBits(codes.values.subarray(a, b), one.values, rctx, "encode values");
+      expectSameBits(dense.subarray(r * dSae, (r + 1) * dSae), sae.encodeDense(xr), rctx, "encodeDense row");
+      const s1 = sae.score(xr);
+      check(sc.squared[r] === s1.squared[0] && Object.is(sc.normalized[r], s1.normalized[0]), rctx, "score row", `${sc.squared[r]} vs ${s1.squared[0]}`);
+    }
+    return codes.indices.length;
+  }
+  for (const kernel of KERNELS) {
+    for (const arch of archs) {
+      for (const encoderResidual of [false, true]) {
+        it(`${kernel} ${arch}${encoderResidual ? " with the residual plane" : ""}`, async () => {
+          const seed = caseSeed(`tiles-${kernel}-${arch}-${encoderResidual}`);
+          const rng = makeRng(seed);
+          const per = (s: number) => Float32Array.from({ length: dSae }, (_, j) => Math.sin(j * s) * 0.3);
+          const base = makeWeights(rng, arch === "gated" || arch === "groupmax" ? "standard" : arch, dIn, dSae, arch === "topk" ? 7 : 0, true);
+          const w = {
+            ...base, architecture: arch, k: arch === "topk" ? 7 : arch === "groupmax" ? 5 : 0,
+            ...(arch === "gated" ? { b_gate: per(1.3), r_mag: per(0.7), b_mag: per(2.1) } : {}),
+          } as RefWeights;
+          const sae = await loadModel(w, "int8", kernel, encoderResidual);
+          const x = makeInput(rng, w, 33);
+          for (const n of batches) {
+            const ctx = `seed=${seed} kernel=${kernel} arch=${arch} residual=${encoderResidual} n=${n}`;
+            const codes = expectRowBits(sae, x, n, dIn, dSae, ctx);
+            if (n === 9) check(codes > 0, ctx, "some codes");
+          }
+          sae.dispose();
+        });
+      }
+    }
+    it(`${kernel}: a model with large lanes (every latent may be a code) groups rows by 4`, async () => {
+      const seed = caseSeed(`tiles-wide-${kernel}`);
+      const rng = makeRng(seed);
+      const w = makeWeights(rng, "standard", 16, 8200, 0, false); // 8200 latents: 64 KiB of selection keys per row
+      const sae = await loadModel(w, "int8", kernel);
+      const x = makeInput(rng, w, 9);
+      for (const n of [4, 5, 9]) expectRowBits(sae, x, n, 16, 8200, `seed=${seed} kernel=${kernel} wide n=${n}`);
+      sae.dispose();
+    });
+    it(`${kernel}: a row that overflows float32 is named wherever it sits in a 4-row group`, async () => {
+      const seed = caseSeed(`tiles-overflow-${kernel}`);
+      const rng = makeRng(seed);
+      const w = { ...makeWeights(rng, "topk", dIn, dSae, 5, false), W_enc: new Float32Array(dIn * dSae).fill(0.5) };
+      const sae = await loadModel(w, "int8", kernel);
+      for (const bad of [0, 3, 5, 8, 15, 16]) {
+        const x = makeInput(rng, w, 17).fill(3e38, bad * dIn, (bad + 1) * dIn);
+        for (const call of [() => sae.encode(x), () => sae.score(x), () => sae.encodeDense(x), () => sae.preActivations(x)]) {
+          expect(call, `seed=${seed} row ${bad}`).toThrow(expect.objectContaining({ code: "INPUT_NONFINITE", message: expect.stringContaining(`row ${bad}:`) }));
+        }
+      }
+      sae.dispose();
+    });
+  }
+});
