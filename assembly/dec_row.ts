@@ -81,28 +81,28 @@ export function dec_i8_axpy8__scalar(out: usize, w: usize, c: usize, n: i32): vo
 export function dec_i8_axpy8__wasmsimd(out: usize, w: usize, c: usize, n: i32): void {
   const r0 = load<usize>(w), r1 = load<usize>(w, 4), r2 = load<usize>(w, 8), r3 = load<usize>(w, 12);
   const r4 = load<usize>(w, 16), r5 = load<usize>(w, 20), r6 = load<usize>(w, 24), r7 = load<usize>(w, 28);
-  const c0 = f32x4.splat(load<f32>(c)), c1 = f32x4.splat(load<f32>(c, 4)), c2 = f32x4.splat(load<f32>(c, 8)), c3 = f32x4.splat(load<f32>(c, 12));
-  const c4 = f32x4.splat(load<f32>(c, 16)), c5 = f32x4.splat(load<f32>(c, 20)), c6 = f32x4.splat(load<f32>(c, 24)), c7 = f32x4.splat(load<f32>(c, 28));
   let d = 0;
   for (; d + 8 <= n; d += 8) {
     const o = out + (<usize>d << 2);
     let a0 = v128.load(o), a1 = v128.load(o, 16);
-    let v = v128.load64_zero(r0 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c0, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c0, q24(v, true)));
-    v = v128.load64_zero(r1 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c1, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c1, q24(v, true)));
-    v = v128.load64_zero(r2 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c2, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c2, q24(v, true)));
-    v = v128.load64_zero(r3 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c3, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c3, q24(v, true)));
-    v = v128.load64_zero(r4 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c4, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c4, q24(v, true)));
-    v = v128.load64_zero(r5 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c5, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c5, q24(v, true)));
-    v = v128.load64_zero(r6 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c6, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c6, q24(v, true)));
-    v = v128.load64_zero(r7 + d);
-    a0 = f32x4.add(a0, f32x4.mul(c7, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(c7, q24(v, true)));
+    // Coefficients splat from memory each step: eight held in registers spill on x86's 16.
+    let v: v128, cv: v128;
+    cv = v128.load32_splat(c, 0); v = v128.load64_zero(r0 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 4); v = v128.load64_zero(r1 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 8); v = v128.load64_zero(r2 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 12); v = v128.load64_zero(r3 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 16); v = v128.load64_zero(r4 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 20); v = v128.load64_zero(r5 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 24); v = v128.load64_zero(r6 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
+    cv = v128.load32_splat(c, 28); v = v128.load64_zero(r7 + d);
+    a0 = f32x4.add(a0, f32x4.mul(cv, q24(v, false))); a1 = f32x4.add(a1, f32x4.mul(cv, q24(v, true)));
     v128.store(o, a0); v128.store(o, a1, 16);
   }
   i8Axpy8From(out, w, c, d, n);
