@@ -2,7 +2,7 @@
 // Roofline time for one case = max(int8 weight bytes / read bandwidth over that many bytes,
 // 2 · d_in · d_sae · batch / inner-loop ceiling), with the ceiling of the engine's ISA (relaxed
 // for the relaxed builds, SIMD128 for every other peer, native ones included) and of the 1-row
-// loop at batch 1, the 4-row loop at batch >= 4.
+// loop at batch 1, the multi-row loop at batch >= 4.
 
 export const RELAXED_PEERS = new Set(["sae-relaxed", "sae-relaxed-preact", "sae-relaxed-before", "c-relaxed"]);
 
