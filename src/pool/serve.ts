@@ -1,22 +1,28 @@
-// The worker side of a SaePool: loads the model once, then answers calls on row chunks.
+// The worker side of a SaePool: loads the model (or its latent slice) once, then answers calls.
 // Errors travel as {code, message} with rows renumbered to the caller's whole input.
 import { SaeEdgeError } from "../base/errors.js";
-import type { LoadOptions } from "../runtime/index.js";
-import type { Sae, SparseCodes, Scores } from "../runtime/index.js";
+import type { KernelModel, KernelName, LoadOptions } from "../runtime/index.js";
+import type { ModelSpec } from "../model/spec.js";
+import type { Sae, SaeInfo, SparseCodes, Scores } from "../runtime/index.js";
 import type { ToWorker, WorkerPort, WireError } from "./protocol.js";
+import { LatentWorker, type Candidates } from "./latent-worker.js";
 
-export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadOptions) => Promise<Sae>): void {
-  let sae: Promise<Sae> | undefined;
+/** Places a latent slice's tensors in a fresh kernel instance (the adapter's openKernelModel with its builds). */
+export type OpenSlice = (model: unknown, spec: ModelSpec, tensors: Record<string, Uint8Array>, kernel: KernelName | undefined) => Promise<KernelModel>;
+
+type Served = { kind: "rows"; sae: Sae } | { kind: "latents"; slice: LatentWorker };
+
+export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadOptions) => Promise<Sae>, openSlice?: OpenSlice): void {
+  let served: Promise<Served> | undefined;
   port.listen(async (msg: ToWorker) => {
     if (msg.type === "init") {
-      sae = load(msg.model, { kernel: msg.kernel });
-      sae.then((s) => port.post({ type: "ready", info: { ...s.info } }), (e) => port.post({ type: "error", id: null, error: wire(e, 0) }));
+      served = start(msg, load, openSlice);
+      served.then((s) => port.post({ type: "ready", info: info(s) }), (e) => port.post({ type: "error", id: null, error: wire(e, 0) }));
       return;
     }
     try {
-      if (!sae) throw new SaeEdgeError("INTERNAL", "pool worker called before init");
-      const s = await sae;
-      const { result, transfer } = run(s, msg.method, msg.x, msg.rows);
+      if (!served) throw new SaeEdgeError("INTERNAL", "pool worker called before init");
+      const { result, transfer } = run(await served, msg);
       port.post({ type: "result", id: msg.id, result }, transfer);
     } catch (e) {
       port.post({ type: "error", id: msg.id, error: wire(e, msg.start) });
@@ -24,21 +30,46 @@ export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadO
   });
 }
 
-function run(sae: Sae, method: string, x: Float32Array, rows: number): { result: unknown; transfer: ArrayBuffer[] } {
-  const buffers = (...arrays: (ArrayBufferView | undefined)[]) => arrays.filter((a): a is ArrayBufferView => a !== undefined).map((a) => a.buffer as ArrayBuffer);
-  if (method === "encode") {
-    const c: SparseCodes = sae.encode(x, rows);
-    return { result: c, transfer: buffers(c.rowOffsets, c.indices, c.values, c.rowNorm) };
-  }
-  if (method === "encodeDense") {
-    const z = sae.encodeDense(x, rows);
+async function start(msg: Extract<ToWorker, { type: "init" }>, load: (model: unknown, options: LoadOptions) => Promise<Sae>, openSlice?: OpenSlice): Promise<Served> {
+  if (!msg.slice) return { kind: "rows", sae: await load(msg.model, { kernel: msg.kernel }) };
+  if (!openSlice) throw new SaeEdgeError("INTERNAL", "this pool worker cannot hold a latent slice");
+  const km = await openSlice(msg.model, msg.slice.spec, msg.slice.tensors, msg.kernel);
+  return { kind: "latents", slice: new LatentWorker(km, msg.slice) };
+}
+
+function info(s: Served): SaeInfo {
+  return s.kind === "rows" ? { ...s.sae.info } : s.slice.info;
+}
+
+const buffers = (...arrays: (ArrayBufferView | undefined)[]) => arrays.filter((a): a is ArrayBufferView => a !== undefined).map((a) => a.buffer as ArrayBuffer);
+const codesBuffers = (c: SparseCodes) => buffers(c.rowOffsets, c.indices, c.values, c.rowNorm);
+
+function run(s: Served, msg: Extract<ToWorker, { type: "call" }>): { result: unknown; transfer: ArrayBuffer[] } {
+  const { method, x, rows } = msg;
+  if (s.kind === "latents") {
+    if (method === "encode") {
+      const c = s.slice.encode(x, rows);
+      return { result: c, transfer: codesBuffers(c) };
+    }
+    if (method === "candidates") {
+      const c: Candidates = s.slice.candidates(x, rows);
+      return { result: c, transfer: buffers(c.count, c.index, c.value, c.h, c.h1, c.b, c.rowNorm) };
+    }
+    if (method === "scoreCodes" && msg.codes) {
+      const sc: Scores = s.slice.scoreCodes(x, rows, msg.codes);
+      return { result: sc, transfer: buffers(sc.squared, sc.normalized) };
+    }
+  } else if (method === "encode") {
+    const c: SparseCodes = s.sae.encode(x, rows);
+    return { result: c, transfer: codesBuffers(c) };
+  } else if (method === "encodeDense") {
+    const z = s.sae.encodeDense(x, rows);
     return { result: z, transfer: buffers(z) };
+  } else if (method === "score") {
+    const sc: Scores = s.sae.score(x, rows);
+    return { result: sc, transfer: buffers(sc.squared, sc.normalized) };
   }
-  if (method === "score") {
-    const s: Scores = sae.score(x, rows);
-    return { result: s, transfer: buffers(s.squared, s.normalized) };
-  }
-  throw new SaeEdgeError("INTERNAL", `pool worker: unknown method ${method}`);
+  throw new SaeEdgeError("INTERNAL", `pool worker (${s.kind} split): unknown method ${method}`);
 }
 
 function wire(e: unknown, start: number): WireError {

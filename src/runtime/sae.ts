@@ -267,7 +267,7 @@ export class Sae {
 }
 
 // Finite inputs can still be too large for float32 arithmetic: say so instead of returning Infinity or NaN.
-function overflow(row: number, stage: string): never {
+export function overflow(row: number, stage: string): never {
   return failRow("INPUT_NONFINITE", row, (r) => `row ${r}: ${stage} overflowed float32 (input values too large for this model)`);
 }
 

@@ -2,7 +2,7 @@
 // adapter's own loadSae, which differ in what they can read (Deno also reads files).
 import { serveSae } from "../../pool/serve.js";
 import type { ToWorker } from "../../pool/protocol.js";
-import type { LoadOptions, Sae } from "../../runtime/index.js";
+import { openKernelModel, type LoadOptions, type Sae, type WasmBuilds } from "../../runtime/index.js";
 import type { KernelSources } from "../kernel-builds.js";
 import type { ModelSource } from "../model-source.js";
 
@@ -18,7 +18,7 @@ interface WorkerScope {
   onmessage: ((event: { data: ToWorker }) => void) | null;
 }
 
-export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOptions & { wasm?: KernelSources }) => Promise<Sae>): void {
+export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOptions & { wasm?: KernelSources }) => Promise<Sae>, builds: (wasm: KernelSources) => WasmBuilds): void {
   const scope = globalThis as unknown as WorkerScope;
   serveSae(
     { post: (msg, transfer) => scope.postMessage(msg, transfer ?? []), listen: (onMessage) => (scope.onmessage = (e) => onMessage(e.data)) },
@@ -26,5 +26,6 @@ export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOpt
       const m = model as WebPoolModel;
       return loadSae(m.url ?? m.bytes!, { ...options, wasm: m.wasm });
     },
+    (model, spec, tensors, kernel) => openKernelModel(builds((model as WebPoolModel).wasm), spec, tensors, kernel),
   );
 }
