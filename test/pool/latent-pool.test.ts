@@ -4,23 +4,16 @@
 // that dies must give typed errors.
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { AUTO_LATENT_BYTES, SaePool, addScreen, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type PoolEndpoint, type SaeWeights } from "../../src/adapters/node/index.js";
+import { AUTO_LATENT_BYTES, SaePool, addScreen, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type PoolEndpoint, type SaeWeights } from "../../src/adapters/node/index.js";
 import { DIST_NODE, randomInput, randomWeights } from "../helpers/common.mjs";
+import { weightsFor } from "./weights.js";
 
 const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const WORKER = new URL("node-pool-worker.js", `file://${DIST_NODE}`);
 
-function model(architecture: string, quant: "int8" | "f32", residual = false): { bytes: Uint8Array; w: SaeWeights } {
-  const base = architecture === "gated" || architecture === "groupmax" ? "standard" : architecture;
-  const w = randomWeights({ architecture: base, dIn: 40, dSae: 96, k: 6, seed: 3 }) as unknown as SaeWeights & Record<string, unknown>;
-  if (architecture === "gated") {
-    w.b_gate = w.b_enc;
-    delete w.b_enc;
-    w.r_mag = (w.b_gate as Float32Array).map((b) => b * 0.5);
-    w.b_mag = (w.b_gate as Float32Array).map((b) => -b * 0.3);
-  }
-  const full = { ...w, architecture, k: architecture === "topk" ? 6 : architecture === "groupmax" ? 8 : 0 } as SaeWeights;
-  return { bytes: serializeModel(buildModel(full, quant, {}, { encoderResidual: residual })), w: full };
+function model(architecture: Architecture, quant: "int8" | "f32", residual = false): { bytes: Uint8Array; w: SaeWeights } {
+  const w = weightsFor(architecture, 40, 96, architecture === "groupmax" ? 8 : 6, 3);
+  return { bytes: serializeModel(buildModel(w, quant, {}, { encoderResidual: residual })), w };
 }
 
 describe("SaePool, latent split (worker_threads)", () => {

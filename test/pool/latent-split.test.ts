@@ -11,6 +11,7 @@ import { LatentWorker } from "../../src/pool/latent-worker.js";
 import { mergeCodes, mergeTopKCandidates, rescoreCandidates } from "../../src/pool/latent-merge.js";
 import { randomInput, randomWeights } from "../helpers/common.mjs";
 import { makeRng } from "../reference/rng.js";
+import { weightsFor } from "./weights.js";
 
 const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -26,19 +27,6 @@ async function openSlices(bytes: Uint8Array, parts: number, kernel: KernelName) 
   const encode = (x: Float32Array, n: number): SparseCodes =>
     candidates ? mergeTopKCandidates(workers.map((w) => w.candidates(x, n)), spec.k, spec.dSae) : mergeCodes(workers.map((w) => w.encode(x, n)), spec.architecture === "topk" ? spec.k : Infinity, spec.dSae);
   return { spec, workers, encode };
-}
-
-// Gated and GroupMax weights from the common random ones.
-function weightsFor(architecture: string, dIn: number, dSae: number, k: number, seed: number, extra: Partial<SaeWeights> = {}): SaeWeights {
-  const w = randomWeights({ architecture: architecture === "groupmax" ? "standard" : architecture === "gated" ? "standard" : architecture, dIn, dSae, k, seed }) as unknown as SaeWeights & Record<string, unknown>;
-  const rng = makeRng(seed + 1);
-  if (architecture === "gated") {
-    w.b_gate = w.b_enc;
-    delete w.b_enc;
-    w.r_mag = Float32Array.from({ length: dSae }, () => rng.normal() * 0.3);
-    w.b_mag = Float32Array.from({ length: dSae }, () => rng.normal() * 0.2);
-  }
-  return { ...w, architecture, k: architecture === "groupmax" || architecture === "topk" ? k : 0, ...extra } as SaeWeights;
 }
 
 function expectSameCodes(a: SparseCodes, b: SparseCodes, what: string): void {
