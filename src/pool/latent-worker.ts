@@ -68,6 +68,11 @@ export class LatentWorker {
     return { m, ws: this.#alloc(k.workspace_bytes(m)) };
   }
 
+  /** Bytes of wasm memory this worker's instance holds. */
+  get memoryBytes(): number {
+    return this.#k.memory.buffer.byteLength;
+  }
+
   /** The slice's codes (value descending, ties by lower index), indices in the whole model. */
   encode(x: Float32Array, rows: number): SparseCodes {
     const codes = this.#sae.encode(x, rows);

@@ -191,6 +191,12 @@ export class SaePool {
     return { squared: join(parts.map((p) => p.squared), Float64Array), normalized: join(parts.map((p) => p.normalized), Float64Array) };
   }
 
+  /** Bytes of wasm memory each worker holds (a row split: a model copy each; a latent split: a slice each). */
+  async memoryBytes(): Promise<number[]> {
+    if (this.#closed) fail("DISPOSED", "this pool was closed");
+    return (await Promise.all(this.#workers.map((w) => w.call(this.#nextId++, "memory", new Float32Array(0), 0, 0)))) as number[];
+  }
+
   /** Stops the workers; later calls throw DISPOSED. */
   async close(): Promise<void> {
     this.#closed = true;

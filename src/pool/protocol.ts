@@ -8,9 +8,10 @@ import type { SliceInit } from "./latent-worker.js";
 /**
  * What a pool worker answers; one method per parallel call. Row split: encode, encodeDense,
  * score on a chunk of rows. Latent split: encode (a slice's codes), candidates (a slice's int8
- * TopK candidates) on every row, and scoreCodes (the decoder's worker) on merged codes.
+ * TopK candidates) on every row, and scoreCodes (the decoder's worker) on merged codes. Both:
+ * memory (the worker's wasm memory bytes; x is empty).
  */
-export type PoolMethod = "encode" | "encodeDense" | "score" | "candidates" | "scoreCodes";
+export type PoolMethod = "encode" | "encodeDense" | "score" | "candidates" | "scoreCodes" | "memory";
 
 export type ToWorker =
   | { type: "init"; model: unknown; kernel?: KernelName; slice?: SliceInit }

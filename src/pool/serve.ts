@@ -46,6 +46,7 @@ const codesBuffers = (c: SparseCodes) => buffers(c.rowOffsets, c.indices, c.valu
 
 function run(s: Served, msg: Extract<ToWorker, { type: "call" }>): { result: unknown; transfer: ArrayBuffer[] } {
   const { method, x, rows } = msg;
+  if (method === "memory") return { result: s.kind === "rows" ? s.sae.memoryBytes : s.slice.memoryBytes, transfer: [] };
   if (s.kind === "latents") {
     if (method === "encode") {
       const c = s.slice.encode(x, rows);

@@ -188,6 +188,11 @@ export class Sae {
     return this.#k === null;
   }
 
+  /** Bytes of wasm memory this instance holds (model, workspace, io), 0 once disposed. */
+  get memoryBytes(): number {
+    return this.#k?.memory.buffer.byteLength ?? 0;
+  }
+
   #live(): KernelExports {
     if (!this.#k) fail("DISPOSED", "this SAE was disposed");
     return this.#k;
