@@ -15,9 +15,9 @@ const before = (va: number, ia: number, vb: number, ib: number) => va > vb || (v
 
 /**
  * For each row, the first `limit` entries of the slices' lists merged in the selection's order
- * (each list already in it): pick(p, e) receives them in order; returns how many were picked.
+ * (each list already in it): pick(p, e, n) receives the n-th from list p at e; returns how many.
  */
-function mergeRow(lists: { start: number; end: number; value: Float32Array; index: Uint32Array }[], limit: number, pick: (p: number, e: number) => void): number {
+function mergeRow(lists: { start: number; end: number; value: Float32Array; index: Uint32Array }[], limit: number, pick: (p: number, e: number, n: number) => void): number {
   const at = lists.map((l) => l.start);
   let n = 0;
   for (; n < limit; n++) {
@@ -28,7 +28,7 @@ function mergeRow(lists: { start: number; end: number; value: Float32Array; inde
       if (best < 0 || before(l.value[e]!, l.index[e]!, lists[best]!.value[at[best]!]!, lists[best]!.index[at[best]!]!)) best = p;
     }
     if (best < 0) break;
-    pick(best, at[best]!++);
+    pick(best, at[best]!++, n);
   }
   return n;
 }
@@ -59,37 +59,49 @@ export function mergeTopKCandidates(parts: Candidates[], k: number, dSae: number
   const rows = parts[0]!.rows;
   const C = rescoreCandidates(k, dSae);
   const f = Math.fround;
+  const plane = parts[0]!.h1 !== undefined;
   const rowOffsets = new Uint32Array(rows + 1);
-  const indices: number[] = [], values: number[] = [];
+  const indices = new Uint32Array(rows * k), values = new Float32Array(rows * k);
+  // The row's candidates in int8 order, then those kept: their slice and position there.
+  const slice = new Int32Array(C), pos = new Int32Array(C), low = new Float32Array(C);
+  const keptJ = new Uint32Array(C), keptH = new Float32Array(C), order = Array.from({ length: C }, (_, i) => i);
+  let total = 0;
   for (let r = 0; r < rows; r++) {
     const lists = parts.map((p) => ({ start: r * p.c, end: r * p.c + p.count[r]!, value: p.value, index: p.index }));
-    const pick: [number, number][] = [];
-    const n = mergeRow(lists, C, (p, e) => pick.push([p, e]));
-    let kept = pick;
-    if (parts[0]!.h1 && n > k) {
+    const n = mergeRow(lists, C, (p, e, c) => {
+      slice[c] = p;
+      pos[c] = e;
+    });
+    const cut = plane && n > k;
+    let t = 0;
+    if (cut) {
       // Stage 1: a candidate whose int8-weight value plus its bound is below T, the k-th largest
       // value minus bound, cannot be in the top k (the same f32 operations as the kernel's).
-      const low = pick.map(([p, e]) => {
-        const h1 = parts[p]!.h1![e]!;
+      for (let c = 0; c < n; c++) {
+        const h1 = parts[slice[c]!]!.h1![pos[c]!]!;
         if (!Number.isFinite(h1)) overflow(r, "the encoder");
-        return f(h1 - parts[p]!.b![e]!);
-      });
-      const t = low.slice().sort((a, b) => b - a)[k - 1]!;
-      kept = pick.filter(([p, e], c) => f(low[c]! + f(2 * parts[p]!.b![e]!)) >= t);
+        low[c] = h1 - parts[slice[c]!]!.b![pos[c]!]!;
+      }
+      t = low.subarray(0, n).slice().sort()[n - k]!;
     }
-    const rescored: { h: number; j: number }[] = [];
-    for (const [p, e] of kept) {
-      const h = parts[p]!.h[e]!;
+    let kept = 0;
+    for (let c = 0; c < n; c++) {
+      const p = parts[slice[c]!]!, e = pos[c]!;
+      if (cut && !(f(low[c]! + f(2 * p.b![e]!)) >= t)) continue;
+      const h = p.h[e]!;
       if (!Number.isFinite(h)) overflow(r, "the encoder");
-      if (h > 0) rescored.push({ h, j: parts[p]!.index[e]! });
+      if (h > 0) {
+        keptJ[kept] = p.index[e]!;
+        keptH[kept++] = h;
+      }
     }
-    rescored.sort((a, b) => (before(a.h, a.j, b.h, b.j) ? -1 : 1));
-    for (const { h, j } of rescored.slice(0, k)) {
-      indices.push(j);
-      values.push(h);
+    const best = order.slice(0, kept).sort((a, b) => (before(keptH[a]!, keptJ[a]!, keptH[b]!, keptJ[b]!) ? -1 : 1));
+    for (const i of best.slice(0, k)) {
+      indices[total] = keptJ[i]!;
+      values[total++] = keptH[i]!;
     }
-    rowOffsets[r + 1] = indices.length;
+    rowOffsets[r + 1] = total;
   }
   const { rowNorm } = parts[0]!;
-  return { rows, dSae, rowOffsets, indices: Uint32Array.from(indices), values: Float32Array.from(values), ...(rowNorm ? { rowNorm } : {}) };
+  return { rows, dSae, rowOffsets, indices: indices.slice(0, total), values: values.slice(0, total), ...(rowNorm ? { rowNorm } : {}) };
 }
