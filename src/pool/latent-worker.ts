@@ -2,9 +2,8 @@
 // in one kernel instance, and on one worker the whole decoder too. Answers with its slice's
 // codes, or for int8 TopK its rescoring candidates, in the whole model's latent indices.
 import { fail, failRow } from "../base/errors.js";
-import { ACT, M, type KernelExports } from "../runtime/abi.js";
 import { LATENT_TILE, roundUp } from "../model/layout.js";
-import { Sae, overflow, type KernelModel, type SaeInfo, type Scores, type SparseCodes } from "../runtime/index.js";
+import { ACT, M, Sae, overflow, type KernelExports, type KernelModel, type SaeInfo, type Scores, type SparseCodes } from "../runtime/index.js";
 import type { LatentSlice } from "../model/latent-slices.js";
 
 /** What a latent-split worker is started with: its slice, the whole model's d_sae, and C (int8 TopK: candidates per row, else 0). */

@@ -6,5 +6,5 @@ export { loadSaeWith, readModelHeader, type LoadOptions, type ModelInput } from 
 export { selectKernel, KERNELS, type Kernel, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput } from "./kernel-select.js";
 export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } from "./steer.js";
 export { openKernelModel, type KernelModel } from "./kernel-model.js";
-export type { KernelExports } from "./abi.js";
+export { M, ACT, type KernelExports } from "./abi.js";
 export type { PlacedModel } from "./placement.js";
