@@ -55,6 +55,9 @@ describe("latent split equals one Sae", () => {
       cases.push({ name: `gated ${tag}`, w: weightsFor("gated", 40, 150, 0, 6), quant, residual });
       cases.push({ name: `groupmax 12 groups ${tag}`, w: weightsFor("groupmax", 40, 144, 12, 7), quant, residual });
       cases.push({ name: `topk layer_norm ${tag}`, w: weightsFor("topk", 40, 128, 10, 8, { normalization: "layer_norm" }), quant, residual });
+      const rng = makeRng(9);
+      cases.push({ name: `topk x_offset ${tag}`, w: weightsFor("topk", 40, 128, 10, 9, { xOffset: rng.normals(40, 0.5) }), quant, residual });
+      cases.push({ name: `jumprelu skip connection ${tag}`, w: weightsFor("jumprelu", 40, 128, 0, 10, { W_skip: rng.normals(40 * 40, 0.1) }), quant, residual });
     }
   }
   for (const { name, w, quant, residual } of cases) {
@@ -73,6 +76,17 @@ describe("latent split equals one Sae", () => {
       }
     });
   }
+
+  it("a transcoder (d_out ≠ d_in): the same codes", async () => {
+    const rng = makeRng(12);
+    const w = { ...weightsFor("topk", 40, 128, 10, 12), applyBDecToInput: false, dOut: 24, W_dec: rng.normals(128 * 24, 0.2), b_dec: rng.normals(24, 0.1) };
+    for (const quant of ["int8", "f32"] as const) {
+      const bytes = serializeModel(buildModel(w, quant));
+      const x = randomInput(9, 40, 13);
+      const want = (await loadSae(bytes, { kernel: KERNEL })).encode(x);
+      expectSameCodes((await openSlices(bytes, 3, KERNEL)).encode(x, 9), want, `transcoder ${quant}`);
+    }
+  });
 
   it("int8 TopK over many random models, ties across slices and rows with few positive candidates", async () => {
     const rng = makeRng(99);
