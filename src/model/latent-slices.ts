@@ -15,10 +15,10 @@ export interface LatentSlice {
   begin: number;
   /** The slice as a model: d_sae its width, k its share (TopK: at most k; GroupMax: its groups). */
   spec: ModelSpec;
-  /** Tensors by name, each in its own buffer (they move to a worker without a copy). */
-  tensors: Record<string, Uint8Array>;
   /** Carries the whole decoder (W_dec, its scales, W_skip) besides its encoder slice. */
   decoder: boolean;
+  /** Each tensor's bytes: where they are in the model file [offset, length], or [-1, length] for zeros. */
+  ranges: Record<string, [number, number]>;
 }
 
 // Per-latent tensors besides the architecture's own (spec.ts expectedTensors).
@@ -49,31 +49,25 @@ export function latentRanges(spec: ModelSpec, parts: number): [number, number][]
   return out;
 }
 
-/** Reads the slice [begin, end) of a model (header and spec as readModelHeader gives them). */
-export async function readLatentSlice(source: ByteSource, header: SafetensorsHeader, spec: ModelSpec, [begin, end]: [number, number], decoder: boolean): Promise<LatentSlice> {
+/** The slice [begin, end) of a model (header and spec as readModelHeader gives them): its spec and where its tensors are. */
+export function planLatentSlice(header: SafetensorsHeader, spec: ModelSpec, [begin, end]: [number, number], decoder: boolean): LatentSlice {
   const refusal = latentSplitRefusal(spec);
   if (refusal) fail("MODEL_UNSUPPORTED", `cannot split this model by latents: ${refusal}`);
   const arch = architecture(spec.architecture);
   const perLatent = new Set([...PER_LATENT, ...arch.latentTensors]);
   const width = end - begin;
-  const tensors: Record<string, Uint8Array> = {};
-  const read = async (name: string, from: number, to: number) => {
-    const t = header.tensors.find((x) => x.name === name)!;
-    const into = new Uint8Array(to - from);
-    await source.read(header.dataOffset + t.begin + from, into);
-    tensors[name] = into;
-  };
+  const ranges: Record<string, [number, number]> = {};
   for (const t of header.tensors) {
     const bytes = t.end - t.begin;
+    const at = (from: number, to: number) => (ranges[t.name] = [header.dataOffset + t.begin + from, to - from]);
     if (t.name === "W_enc_packed") {
       // Whole tiles: begin is a multiple of 4, and only the last slice ends inside one.
       const perTile = bytes / Math.ceil(spec.dSae / LATENT_TILE);
-      await read(t.name, (begin / LATENT_TILE) * perTile, Math.ceil(end / LATENT_TILE) * perTile);
+      at((begin / LATENT_TILE) * perTile, Math.ceil(end / LATENT_TILE) * perTile);
     } else if (t.name === "W_enc_residual" || perLatent.has(t.name)) {
-      const perLatentBytes = bytes / spec.dSae;
-      await read(t.name, begin * perLatentBytes, end * perLatentBytes);
+      at(begin * (bytes / spec.dSae), end * (bytes / spec.dSae));
     } else if (INPUT_SIDE.includes(t.name) || (decoder && DECODER.includes(t.name))) {
-      await read(t.name, 0, bytes);
+      at(0, bytes);
     } else if (!DECODER.includes(t.name)) {
       fail("INTERNAL", `latent slicing does not know tensor "${t.name}"`);
     }
@@ -81,12 +75,26 @@ export async function readLatentSlice(source: ByteSource, header: SafetensorsHea
   if (!decoder) {
     // Stand-ins that keep the descriptor's contract (zero scales pass the loader's check); this
     // slice is never asked to decode.
-    tensors.W_dec = new Uint8Array(16);
-    if (spec.quantization === "int8") tensors.W_dec_scale = new Uint8Array(width * 4);
+    ranges.W_dec = [-1, 16];
+    if (spec.quantization === "int8") ranges.W_dec_scale = [-1, width * 4];
   }
   const k = arch.k ? (spec.architecture === "groupmax" ? (width * spec.k) / spec.dSae : Math.min(spec.k, width)) : 0;
   const { calibration: _c, featureDensity: _f, ...rest } = spec;
-  return { begin, spec: { ...rest, dSae: width, k, skip: decoder && spec.skip }, tensors, decoder };
+  return { begin, spec: { ...rest, dSae: width, k, skip: decoder && spec.skip }, decoder, ranges };
+}
+
+/** Fills `into` with a slice's tensor from the model's bytes. */
+export async function readSliceTensor(source: ByteSource, slice: LatentSlice, name: string, into: Uint8Array): Promise<void> {
+  const [offset] = slice.ranges[name]!;
+  if (offset < 0) into.fill(0);
+  else await source.read(offset, into);
+}
+
+/** A slice's tensors, each in its own buffer (they move to a worker without a copy). */
+export async function readLatentSlice(source: ByteSource, slice: LatentSlice): Promise<Record<string, Uint8Array>> {
+  const tensors: Record<string, Uint8Array> = {};
+  for (const [name, [, bytes]] of Object.entries(slice.ranges)) await readSliceTensor(source, slice, name, (tensors[name] = new Uint8Array(bytes)));
+  return tensors;
 }
 
 function lcm(a: number, b: number): number {

@@ -6,10 +6,14 @@ import { LATENT_TILE, roundUp } from "../model/layout.js";
 import { ACT, M, Sae, overflow, type KernelExports, type KernelModel, type SaeInfo, type Scores, type SparseCodes } from "../runtime/index.js";
 import type { LatentSlice } from "../model/latent-slices.js";
 
-/** What a latent-split worker is started with: its slice, the whole model's d_sae, and C (int8 TopK: candidates per row, else 0). */
+/**
+ * What a latent-split worker is started with: its slice, the whole model's d_sae, C (int8 TopK:
+ * candidates per row, else 0), and the slice's tensors unless the worker reads them itself.
+ */
 export interface SliceInit extends LatentSlice {
   dSae: number;
   candidates: number;
+  tensors?: Record<string, Uint8Array>;
 }
 
 /** One slice's int8 TopK candidates (assembly/latent_split.ts topk_candidates_i8), row r's at [r·c, r·c + count[r]). */

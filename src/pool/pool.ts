@@ -9,7 +9,7 @@ import { SaeEdgeError, fail } from "../base/errors.js";
 import type { ByteSource } from "../base/byte-source.js";
 import { readModelHeader, type KernelName } from "../runtime/index.js";
 import type { SaeInfo, Scores, SparseCodes } from "../runtime/index.js";
-import { latentRanges, latentSplitRefusal, readLatentSlice } from "../model/latent-slices.js";
+import { latentRanges, latentSplitRefusal, planLatentSlice, readLatentSlice } from "../model/latent-slices.js";
 import type { ModelSpec } from "../model/spec.js";
 import { LATENT_TILE } from "../model/layout.js";
 import type { FromWorker, PoolEndpoint, PoolMethod, ToWorker, WireError } from "./protocol.js";
@@ -30,8 +30,13 @@ export interface PoolOptions {
    * (AUTO_LATENT_BYTES), where row workers would each stream their own copy from memory.
    */
   split?: PoolSplit;
-  /** The model's bytes, read here to cut the latent slices (each read once and moved to its worker). */
+  /** The model's bytes: its header decides "auto" and the latent slices. */
   source?: ByteSource;
+  /**
+   * The workers can read `model` themselves (a path or URL): each reads its latent slice straight
+   * into its wasm memory. Otherwise each slice is read here and moved (not copied) to its worker.
+   */
+  workersRead?: boolean;
 }
 
 /**
@@ -128,10 +133,15 @@ export class SaePool {
         if (refusal) fail("MODEL_UNSUPPORTED", `cannot split this model by latents: ${refusal}`);
         const ranges = latentRanges(spec, endpoints.length);
         const candidates = spec.architecture === "topk" && spec.quantization === "int8" ? rescoreCandidates(spec.k, spec.dSae) : 0;
-        // One slice in memory at a time: read, then moved (not copied) to its worker.
         for (const [w, e] of endpoints.entries()) {
-          const slice = { ...(await readLatentSlice(source!, header, spec, ranges[w]!, w === 0)), dSae: spec.dSae, candidates };
-          workers.push(new PoolWorker(e, { type: "init", model, kernel, slice }, Object.values(slice.tensors).map((t) => t.buffer as ArrayBuffer)));
+          const slice = { ...planLatentSlice(header, spec, ranges[w]!, w === 0), dSae: spec.dSae, candidates };
+          if (options.workersRead) {
+            workers.push(new PoolWorker(e, { type: "init", model, kernel, slice }));
+          } else {
+            // One slice in memory here at a time: read, then moved (not copied) to its worker.
+            const tensors = await readLatentSlice(source!, slice);
+            workers.push(new PoolWorker(e, { type: "init", model, kernel, slice: { ...slice, tensors } }, Object.values(tensors).map((t) => t.buffer as ArrayBuffer)));
+          }
         }
       }
       const infos = await Promise.all(workers.map((w) => w.ready));

@@ -1,22 +1,26 @@
 // The worker side of a SaePool: loads the model (or its latent slice) once, then answers calls.
 // Errors travel as {code, message} with rows renumbered to the caller's whole input.
 import { SaeEdgeError } from "../base/errors.js";
-import type { KernelModel, KernelName, LoadOptions } from "../runtime/index.js";
-import type { ModelSpec } from "../model/spec.js";
+import { openKernelModelFrom, type LoadOptions, type WasmBuilds } from "../runtime/index.js";
 import type { Sae, SaeInfo, SparseCodes, Scores } from "../runtime/index.js";
+import type { ByteSource } from "../base/byte-source.js";
+import { readSliceTensor } from "../model/latent-slices.js";
 import type { ToWorker, WorkerPort, WireError } from "./protocol.js";
 import { LatentWorker, type Candidates } from "./latent-worker.js";
 
-/** Places a latent slice's tensors in a fresh kernel instance (the adapter's openKernelModel with its builds). */
-export type OpenSlice = (model: unknown, spec: ModelSpec, tensors: Record<string, Uint8Array>, kernel: KernelName | undefined) => Promise<KernelModel>;
+/** What a worker needs to hold a latent slice: the adapter's kernel builds and, to read the slice itself, its model opener. */
+export interface SliceSupport {
+  builds(model: unknown): WasmBuilds;
+  open(model: unknown): Promise<ByteSource>;
+}
 
 type Served = { kind: "rows"; sae: Sae } | { kind: "latents"; slice: LatentWorker };
 
-export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadOptions) => Promise<Sae>, openSlice?: OpenSlice): void {
+export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadOptions) => Promise<Sae>, slices?: SliceSupport): void {
   let served: Promise<Served> | undefined;
   port.listen(async (msg: ToWorker) => {
     if (msg.type === "init") {
-      served = start(msg, load, openSlice);
+      served = start(msg, load, slices);
       served.then((s) => port.post({ type: "ready", info: info(s) }), (e) => port.post({ type: "error", id: null, error: wire(e, 0) }));
       return;
     }
@@ -30,11 +34,20 @@ export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadO
   });
 }
 
-async function start(msg: Extract<ToWorker, { type: "init" }>, load: (model: unknown, options: LoadOptions) => Promise<Sae>, openSlice?: OpenSlice): Promise<Served> {
-  if (!msg.slice) return { kind: "rows", sae: await load(msg.model, { kernel: msg.kernel }) };
-  if (!openSlice) throw new SaeEdgeError("INTERNAL", "this pool worker cannot hold a latent slice");
-  const km = await openSlice(msg.model, msg.slice.spec, msg.slice.tensors, msg.kernel);
-  return { kind: "latents", slice: new LatentWorker(km, msg.slice) };
+async function start(msg: Extract<ToWorker, { type: "init" }>, load: (model: unknown, options: LoadOptions) => Promise<Sae>, slices?: SliceSupport): Promise<Served> {
+  const { slice, model, kernel } = msg;
+  if (!slice) return { kind: "rows", sae: await load(model, { kernel }) };
+  if (!slices) throw new SaeEdgeError("INTERNAL", "this pool worker cannot hold a latent slice");
+  const sizes = Object.fromEntries(Object.entries(slice.ranges).map(([name, [, bytes]]) => [name, bytes]));
+  // The pool sent the slice's tensors, or the worker reads them from the model straight into wasm memory.
+  const { tensors } = slice;
+  const source = tensors ? null : await slices.open(model);
+  try {
+    const read = (name: string, into: Uint8Array) => (tensors ? Promise.resolve(into.set(tensors[name]!)) : readSliceTensor(source!, slice, name, into));
+    return { kind: "latents", slice: new LatentWorker(await openKernelModelFrom(slices.builds(model), slice.spec, sizes, read, kernel), slice) };
+  } finally {
+    await source?.close?.();
+  }
 }
 
 function info(s: Served): SaeInfo {

@@ -5,6 +5,6 @@ export { Sae, overflow, type SaeInfo, type SparseCodes, type Scores } from "./sa
 export { loadSaeWith, readModelHeader, type LoadOptions, type ModelInput } from "./load.js";
 export { selectKernel, KERNELS, type Kernel, type KernelName, type WasmBuilds, type WasmBytes, type WasmInput } from "./kernel-select.js";
 export { steer, editCodes, steeringVector, type LatentEdit, type SteerOptions } from "./steer.js";
-export { openKernelModel, type KernelModel } from "./kernel-model.js";
+export { openKernelModel, openKernelModelFrom, type KernelModel } from "./kernel-model.js";
 export { M, ACT, type KernelExports } from "./abi.js";
 export type { PlacedModel } from "./placement.js";

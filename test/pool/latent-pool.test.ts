@@ -2,6 +2,9 @@
 // Results must equal one Sae's bit for bit for every architecture and 1–3 threads, "auto" must
 // pick latents only for an encoder larger than a core's cache share, bad options and a worker
 // that dies must give typed errors.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { AUTO_LATENT_BYTES, SaePool, addScreen, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type PoolEndpoint, type SaeWeights } from "../../src/adapters/node/index.js";
@@ -44,6 +47,22 @@ describe("SaePool, latent split (worker_threads)", () => {
       }
     });
   }
+
+  it("from a file path, each thread reads its own slice: the same codes", async () => {
+    const { bytes, w } = model("topk", "int8", true);
+    const dir = mkdtempSync(join(tmpdir(), "sae-edge-latent-"));
+    const path = join(dir, "model.safetensors");
+    writeFileSync(path, bytes);
+    const pool = await createSaePool(path, { threads: 3, split: "latents" });
+    try {
+      const x = randomInput(9, 40, 4, w.b_dec);
+      const [a, b] = [await pool.encode(x), (await loadSae(bytes)).encode(x)];
+      for (const key of ["rowOffsets", "indices", "values"] as const) expect(bits(a[key]).equals(bits(b[key])), key).toBe(true);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("reports bad rows by their index, refuses work after close", async () => {
     const { bytes, w } = model("topk", "int8");

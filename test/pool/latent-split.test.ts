@@ -5,8 +5,8 @@
 // fewer positive candidates than k, k near d_sae, GroupMax groups.
 import { describe, expect, it } from "vitest";
 import { buildModel, bytesSource, loadSae, nodeBuilds, selectKernel, serializeModel, type KernelName, type SaeWeights, type SparseCodes } from "../../src/adapters/node/index.js";
-import { openKernelModel, readModelHeader } from "../../src/runtime/index.js";
-import { latentRanges, readLatentSlice } from "../../src/model/latent-slices.js";
+import { openKernelModelFrom, readModelHeader } from "../../src/runtime/index.js";
+import { latentRanges, planLatentSlice, readSliceTensor } from "../../src/model/latent-slices.js";
 import { LatentWorker } from "../../src/pool/latent-worker.js";
 import { mergeCodes, mergeTopKCandidates, rescoreCandidates } from "../../src/pool/latent-merge.js";
 import { randomInput, randomWeights } from "../helpers/common.mjs";
@@ -21,8 +21,11 @@ async function openSlices(bytes: Uint8Array, parts: number, kernel: KernelName) 
   const candidates = spec.architecture === "topk" && spec.quantization === "int8" ? rescoreCandidates(spec.k, spec.dSae) : 0;
   const workers: LatentWorker[] = [];
   for (const [w, range] of latentRanges(spec, parts).entries()) {
-    const slice = await readLatentSlice(source, header, spec, range, w === 0);
-    workers.push(new LatentWorker(await openKernelModel(nodeBuilds, slice.spec, slice.tensors, kernel), { ...slice, dSae: spec.dSae, candidates }));
+    // Read straight into the instance, as a worker given a path does.
+    const slice = planLatentSlice(header, spec, range, w === 0);
+    const sizes = Object.fromEntries(Object.entries(slice.ranges).map(([name, [, bytes]]) => [name, bytes]));
+    const km = await openKernelModelFrom(nodeBuilds, slice.spec, sizes, (name, into) => readSliceTensor(source, slice, name, into), kernel);
+    workers.push(new LatentWorker(km, { ...slice, dSae: spec.dSae, candidates }));
   }
   const encode = (x: Float32Array, n: number): SparseCodes =>
     candidates ? mergeTopKCandidates(workers.map((w) => w.candidates(x, n)), spec.k, spec.dSae) : mergeCodes(workers.map((w) => w.encode(x, n)), spec.architecture === "topk" ? spec.k : Infinity, spec.dSae);

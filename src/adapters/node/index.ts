@@ -208,7 +208,8 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
     throw e;
   });
   try {
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, ...(bytes ? { source: bytes } : {}) });
+    // A path or URL: each thread reads its own latent slice.
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: typeof source.model === "string", ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }

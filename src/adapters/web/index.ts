@@ -104,7 +104,8 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
     throw e;
   });
   try {
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, ...(bytes ? { source: bytes } : {}) });
+    // A URL: each worker reads its own latent slice.
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: source.url !== undefined, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }
