@@ -39,7 +39,9 @@ if (args["memory-of"]) {
   // One setup, alone in this process: load, encode the largest batch once, report.
   const setup = args["memory-of"];
   const x = inputs(Math.max(...batches));
-  if (setup === "one") {
+  if (setup === "none") {
+    console.log(JSON.stringify({ wasm: 0, rss: process.memoryUsage().rss }));
+  } else if (setup === "one") {
     const sae = await loadSae(args.model);
     sae.encode(x);
     console.log(JSON.stringify({ wasm: sae.memoryBytes, rss: process.memoryUsage().rss }));
@@ -99,9 +101,10 @@ console.log(`\nMemory after one batch-${Math.max(...batches)} encode, each setup
 console.log("| setup | wasm memory MiB (sum over instances) | process RSS MiB |");
 console.log("|---|---:|---:|");
 const me = fileURLToPath(import.meta.url);
-for (const setup of ["one", ...splits]) {
+const names = { none: "Node with sae-edge imported, no model (the baseline)", one: "1 thread (one Sae)" };
+for (const setup of ["none", "one", ...splits]) {
   const out = execFileSync(process.execPath, [me, "--memory-of", setup, "--model", path, "--shape", args.shape, "--k", args.k, "--batches", args.batches, "--threads", String(threads)], { encoding: "utf8" });
   const m = JSON.parse(out.trim().split("\n").pop());
-  console.log(`| ${setup === "one" ? "1 thread (one Sae)" : `${threads} threads, ${setup} split`} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
+  console.log(`| ${names[setup] ?? `${threads} threads, ${setup} split`} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
 }
 rmSync(dir, { recursive: true, force: true });
