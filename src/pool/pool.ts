@@ -37,6 +37,8 @@ export interface PoolOptions {
    * into its wasm memory. Otherwise each slice is read here and moved (not copied) to its worker.
    */
   workersRead?: boolean;
+  /** What latent-split workers get as `model` when they do not read it (the kernel builds, without the weights); default `model`. */
+  sliceModel?: unknown;
 }
 
 /**
@@ -140,7 +142,8 @@ export class SaePool {
           } else {
             // One slice in memory here at a time: read, then moved (not copied) to its worker.
             const tensors = await readLatentSlice(source!, slice);
-            workers.push(new PoolWorker(e, { type: "init", model, kernel, slice: { ...slice, tensors } }, Object.values(tensors).map((t) => t.buffer as ArrayBuffer)));
+            const init = { type: "init", model: options.sliceModel ?? model, kernel, slice: { ...slice, tensors } } as const;
+            workers.push(new PoolWorker(e, init, Object.values(tensors).map((t) => t.buffer as ArrayBuffer)));
           }
         }
       }

@@ -209,7 +209,7 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
   });
   try {
     // A path or URL: each thread reads its own latent slice.
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: typeof source.model === "string", ...(bytes ? { source: bytes } : {}) });
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: typeof source.model === "string", sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }

@@ -105,7 +105,7 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
   });
   try {
     // A URL: each worker reads its own latent slice.
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: source.url !== undefined, ...(bytes ? { source: bytes } : {}) });
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: source.url !== undefined, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }
