@@ -103,5 +103,5 @@ export function mergeTopKCandidates(parts: Candidates[], k: number, dSae: number
     rowOffsets[r + 1] = total;
   }
   const { rowNorm } = parts[0]!;
-  return { rows, dSae, rowOffsets, indices: indices.slice(0, total), values: values.slice(0, total), ...(rowNorm ? { rowNorm } : {}) };
+  return { rows, dSae, rowOffsets, indices: indices.slice(0, total), values: values.slice(0, total), ...(rowNorm ? { rowNorm: rowNorm.slice() } : {}) }; // rowNorm: out of the slice's shared buffer
 }

@@ -92,10 +92,15 @@ export class LatentWorker {
     const c = Math.min(this.#init.candidates, width);
     const resid = spec.encoderResidual === true;
     const normalized = spec.normalization !== "none";
+    // Every array a view of one buffer: one transfer back to the pool.
+    const n = rows * c;
+    const buffer = new ArrayBuffer(4 * (rows + n * (resid ? 5 : 3) + (normalized ? 2 * rows : 0)));
+    let at = 0;
+    const take = <T>(Ctor: new (b: ArrayBuffer, o: number, l: number) => T, length: number): T => ((at += 4 * length), new Ctor(buffer, at - 4 * length, length));
     const out: Candidates = {
-      rows, c, count: new Int32Array(rows), index: new Uint32Array(rows * c), value: new Float32Array(rows * c), h: new Float32Array(rows * c),
-      ...(resid ? { h1: new Float32Array(rows * c), b: new Float32Array(rows * c) } : {}),
-      ...(normalized ? { rowNorm: new Float32Array(2 * rows) } : {}),
+      rows, c, count: take(Int32Array, rows), index: take(Uint32Array, n), value: take(Float32Array, n), h: take(Float32Array, n),
+      ...(resid ? { h1: take(Float32Array, n), b: take(Float32Array, n) } : {}),
+      ...(normalized ? { rowNorm: take(Float32Array, 2 * rows) } : {}),
     };
     const step = Math.max(1, Math.floor(CHUNK_BYTES / ((dIn + width) * 4 + c * 20 + 12)));
     for (let r0 = 0; r0 < rows; r0 += step) {
@@ -106,13 +111,13 @@ export class LatentWorker {
       const bad = k.overflow_row(this.#ws);
       if (bad >= 0) overflow(r0 + bad, "the encoder");
       k.topk_candidates_i8(this.#m, this.#ws, xp, pre, cnt, c, count, idx, val, h, h1, b, normalized ? st : 0);
-      const mem = k.memory.buffer, at = r0 * c, n = cnt * c;
+      const mem = k.memory.buffer, e0 = r0 * c, len = cnt * c;
       out.count.set(new Int32Array(mem, count, cnt), r0);
-      out.index.set(new Uint32Array(mem, idx, n), at);
-      out.value.set(new Float32Array(mem, val, n), at);
-      out.h.set(new Float32Array(mem, h, n), at);
-      out.h1?.set(new Float32Array(mem, h1, n), at);
-      out.b?.set(new Float32Array(mem, b, n), at);
+      out.index.set(new Uint32Array(mem, idx, len), e0);
+      out.value.set(new Float32Array(mem, val, len), e0);
+      out.h.set(new Float32Array(mem, h, len), e0);
+      out.h1?.set(new Float32Array(mem, h1, len), e0);
+      out.b?.set(new Float32Array(mem, b, len), e0);
       out.rowNorm?.set(new Float32Array(mem, st, 2 * cnt), 2 * r0);
     }
     if (begin) for (let e = 0; e < out.index.length; e++) out.index[e] += begin;

@@ -67,7 +67,7 @@ function run(s: Served, msg: Extract<ToWorker, { type: "call" }>): { result: unk
     }
     if (method === "candidates") {
       const c: Candidates = s.slice.candidates(x, rows);
-      return { result: c, transfer: buffers(c.count, c.index, c.value, c.h, c.h1, c.b, c.rowNorm) };
+      return { result: c, transfer: [c.count.buffer as ArrayBuffer] }; // its arrays share one buffer
     }
     if (method === "scoreCodes" && msg.codes) {
       const sc: Scores = s.slice.scoreCodes(x, rows, msg.codes);
