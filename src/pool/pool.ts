@@ -120,13 +120,13 @@ export class SaePool {
   static async start(endpoints: PoolEndpoint[], model: unknown, options: PoolOptions = {}): Promise<SaePool> {
     if (endpoints.length < 1) fail("INVALID_ARGUMENT", "a pool needs at least one worker");
     const { kernel, source } = options;
-    const split = options.split ?? (source ? "auto" : "rows");
-    if (!["rows", "latents", "auto"].includes(split)) fail("INVALID_ARGUMENT", `split must be "rows", "latents" or "auto", got ${JSON.stringify(split)}`);
-    if (split === "latents" && !source) fail("INVALID_ARGUMENT", "a latent split reads the model's bytes: pass options.source");
-    const read = split !== "rows" && source ? await readModelHeader(source) : null;
-    const latents = read !== null && (split === "latents" || autoLatents(read.spec, read.header.tensors, endpoints.length));
     const workers: PoolWorker[] = [];
     try {
+      const split = options.split ?? (source ? "auto" : "rows");
+      if (!["rows", "latents", "auto"].includes(split)) fail("INVALID_ARGUMENT", `split must be "rows", "latents" or "auto", got ${JSON.stringify(split)}`);
+      if (split === "latents" && !source) fail("INVALID_ARGUMENT", "a latent split reads the model's bytes: pass options.source");
+      const read = split !== "rows" && source ? await readModelHeader(source) : null;
+      const latents = read !== null && (split === "latents" || autoLatents(read.spec, read.header.tensors, endpoints.length));
       if (!latents) {
         for (const e of endpoints) workers.push(new PoolWorker(e, { type: "init", model, kernel }));
       } else {
@@ -151,7 +151,8 @@ export class SaePool {
       const info = latents ? { ...read!.spec, kernel: infos[0]!.kernel, kernelFallbacks: infos[0]!.kernelFallbacks } : infos[0]!;
       return new SaePool(workers, info, latents ? "latents" : "rows");
     } catch (e) {
-      await Promise.all([...workers.map((w) => w.terminate()), ...endpoints.slice(workers.length).map((e) => e.terminate())]);
+      // Every worker stops: those started and the endpoints not yet used.
+      await Promise.all([...workers.map((w) => w.terminate()), ...endpoints.slice(workers.length).map((p) => p.terminate())]);
       throw e;
     }
   }

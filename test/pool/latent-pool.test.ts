@@ -102,8 +102,10 @@ describe("SaePool, latent split (worker_threads)", () => {
     await expect(createSaePool(bytes, { threads: 2, split: "columns" as never })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/split/) });
     // 96 latents are 24 tiles of 4: no 25 slices.
     await expect(createSaePool(bytes, { threads: 25, split: "latents" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/at most 24 latent slices/) });
-    const endpoint = threadEndpoint().endpoint;
-    await expect(SaePool.start([endpoint], bytes, { split: "latents" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/source/) });
+    const thread = threadEndpoint();
+    const exited = new Promise((resolve) => thread.worker.once("exit", resolve));
+    await expect(SaePool.start([thread.endpoint], bytes, { split: "latents" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/source/) });
+    await exited; // a refused start stops its workers
     const fit = randomInput(200, 40, 4);
     const screened = addScreen(bytes, fit, { rank: 16, pool: 24 });
     await expect(createSaePool(screened, { threads: 2, split: "latents" })).rejects.toMatchObject({ code: "MODEL_UNSUPPORTED", message: expect.stringMatching(/screen/) });
