@@ -57,7 +57,7 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
   const { cases, bigX } = readVectors(vectors);
   const result = { entry: entryOf(lib), kernel: null, kernels: {}, int8: null, f32: null, cases: {} };
   // First, while the address space is fresh: terminated workers give theirs back at once.
-  if (pool) result.pool = await checkPool(lib, cases);
+  if (pool) result.pool = await checkPool(lib, cases, big, bigX);
   for (const kernel of kernels) {
     const options = kernel === "default" ? {} : { kernel };
     const hashes = { int8: [], f32: [] };
@@ -88,7 +88,7 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
  * instance reserves wasm address space until it is collected, and browsers cap it (Chromium
  * fails new instances past the cap).
  */
-async function checkPool(lib, cases) {
+async function checkPool(lib, cases, big, bigX) {
   const hashOf = async (c, codes, dense, s) => sha256(codes.rowOffsets, codes.indices, codes.values, dense, s.squared, s.normalized);
   let equal = true, checked = 0;
   const int8 = cases.filter((c) => c.quant === "int8" && c.rows >= 2);
@@ -108,7 +108,20 @@ async function checkPool(lib, cases) {
       await pool.close();
     }
   }
-  return { threads: 2, cases: checked, splits: [...new Set(runs.map(([, split]) => split))], equal };
+  // The big model as the runtime names it (a file the workers read by range, or a URL): "auto" splits it by latents.
+  let big768 = null;
+  if (big !== undefined) {
+    const sae = await lib.loadSae(big);
+    const pool = await lib.createSaePool(big, { threads: 2 });
+    try {
+      const [a, b] = [await pool.encode(bigX, 1), sae.encode(bigX, 1)];
+      big768 = { split: pool.split, equal: (await sha256(a.rowOffsets, a.indices, a.values)) === (await sha256(b.rowOffsets, b.indices, b.values)) };
+    } finally {
+      sae.dispose();
+      await pool.close();
+    }
+  }
+  return { threads: 2, cases: checked, splits: [...new Set(runs.map(([, split]) => split))], equal, big768 };
 }
 
 /** Median over rounds of the mean batch-1 encode time (rounds tolerate coarse clocks). */

@@ -208,8 +208,10 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
     throw e;
   });
   try {
-    // A path or URL: each thread reads its own latent slice.
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: typeof source.model === "string", sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
+    // A file (read by range): each thread reads its own latent slice. Bytes and http(s) (fetched
+    // whole): the slices are read here once, and each moved to its thread.
+    const workersRead = typeof source.model === "string" && !REMOTE.test(source.model);
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }

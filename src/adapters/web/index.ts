@@ -104,8 +104,10 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
     throw e;
   });
   try {
-    // A URL: each worker reads its own latent slice.
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead: source.url !== undefined, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
+    // A file (Deno, read by range): each worker reads its own latent slice. Bytes and http(s)
+    // (fetched whole): the slices are read here once, and each moved to its worker.
+    const workersRead = source.url?.startsWith("file:") === true;
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }
