@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { buildModel, createSaePool, loadSae, serializeModel } from "../dist/node.js";
 import { rng } from "./lib/data.mjs";
 
@@ -65,6 +66,16 @@ const dir = mkdtempSync(join(tmpdir(), "sae-edge-threads-"));
 const path = join(dir, "model.safetensors");
 writeFileSync(path, serializeModel(buildModel(weights, "int8")));
 
+// How many cores this process gets right now (the machine may be shared): `threads` workers
+// spinning on the same loop as the main thread alone, their throughput ratio.
+async function parallelism() {
+  const spin = "const t = performance.now(); let s = 0; for (let i = 0; i < 2e8; i++) s += i % 7;";
+  const one = new Function(`${spin} return performance.now() - t;`)();
+  // Each worker times its own loop (not its start-up); all start within a few ms of each other.
+  const each = await Promise.all(Array.from({ length: threads }, () => new Promise((done) => new Worker(`${spin} require("node:worker_threads").parentPort.postMessage(performance.now() - t)`, { eval: true }).once("message", done))));
+  return (threads * one) / Math.max(...each);
+}
+
 const sae = await loadSae(path);
 const pools = {};
 for (const split of splits) pools[split] = await createSaePool(path, { threads, split });
@@ -73,7 +84,8 @@ const pct = (a, q) => sorted(a)[Math.floor((a.length - 1) * q)];
 const f = (a) => `${pct(a, 0.5).toFixed(2)} (${pct(a, 0.1).toFixed(2)}–${pct(a, 0.9).toFixed(2)})`;
 const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
 
-console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${sae.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores), load average ${load()} at start\n`);
+console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${sae.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores), load average ${load()} at start`);
+console.log(`Cores this process gets now (${threads} spinning threads vs 1): ${(await parallelism()).toFixed(2)}; pool speed-ups are bounded by it.\n`);
 console.log(`| batch | 1 thread ms, median (p10–p90) | ${splits.map((p) => `${p} split ms | speed-up`).join(" | ")} | runs | load avg (1, 5, 15 min) at end |`);
 console.log(`|---:|---:|${splits.map(() => "---:|---:|").join("")}---:|---|`);
 for (const batch of batches) {
