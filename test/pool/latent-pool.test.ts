@@ -75,7 +75,13 @@ describe("SaePool, latent split (worker_threads)", () => {
     huge.fill(3e38, 12 * 40, 13 * 40);
     await expect(pool.encode(huge)).rejects.toMatchObject({ code: "INPUT_NONFINITE", row: 12 });
     await expect(pool.encode(x, 3)).rejects.toMatchObject({ code: "INPUT_SHAPE" });
-    expect((await pool.encode(x)).rows).toBe(30); // still healthy
+    // Concurrent calls, each merged from its own answers.
+    const sae = await loadSae(bytes);
+    const runs = await Promise.all([pool.encode(x), pool.score(x), pool.encode(x.subarray(0, 400)), pool.encodeDense(x)]);
+    expect(bits(runs[0].values).equals(bits(sae.encode(x).values))).toBe(true);
+    expect(bits(runs[1].squared).equals(bits(sae.score(x).squared))).toBe(true);
+    expect(bits(runs[2].indices).equals(bits(sae.encode(x.subarray(0, 400)).indices))).toBe(true);
+    expect(bits(runs[3]).equals(bits(sae.encodeDense(x)))).toBe(true);
     await pool.close();
     await expect(pool.encode(x)).rejects.toMatchObject({ code: "DISPOSED" });
   });

@@ -80,6 +80,22 @@ describe("latent split equals one Sae", () => {
     });
   }
 
+  it("inputs larger than a worker's io chunk: candidates and scores chunk by chunk, the same bits", async () => {
+    // 256 × 8192 in 2 slices: about 240 rows per candidates chunk; 256 × 64: about 3700 rows per score chunk.
+    for (const [dSae, k, rows] of [[8192, 8, 500], [64, 8, 4000]] as const) {
+      const w = weightsFor("topk", 256, dSae, k, 14);
+      const bytes = serializeModel(buildModel(w, "int8", {}, { encoderResidual: true }));
+      const sae = await loadSae(bytes, { kernel: KERNEL });
+      const x = randomInput(rows, 256, 15, w.b_dec);
+      const split = await openSlices(bytes, 2, KERNEL);
+      const want = sae.encode(x);
+      expectSameCodes(split.encode(x, rows), want, `256×${dSae}, ${rows} rows`);
+      const [got, s] = [split.workers[0]!.scoreCodes(x, rows, want), sae.score(x)];
+      expect(bits(got.squared).equals(bits(s.squared))).toBe(true);
+      expect(bits(got.normalized).equals(bits(s.normalized))).toBe(true);
+    }
+  });
+
   it("a transcoder (d_out ≠ d_in): the same codes", async () => {
     const rng = makeRng(12);
     const w = { ...weightsFor("topk", 40, 128, 10, 12), applyBDecToInput: false, dOut: 24, W_dec: rng.normals(128 * 24, 0.2), b_dec: rng.normals(24, 0.1) };
