@@ -51,7 +51,7 @@ export class LatentWorker {
     this.#m = km.placed.m;
     this.#ws = km.placed.ws;
     this.#init = init;
-    this.info = { ...init.spec, kernel: km.kernel, kernelFallbacks: [] };
+    this.info = { ...init.spec, kernel: km.kernel, kernelFallbacks: km.kernelFallbacks };
     this.#sae = new Sae(km.exports, km.placed, this.info);
     this.#decoder = init.decoder ? this.#wholeDecoder() : null;
   }

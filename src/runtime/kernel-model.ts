@@ -9,6 +9,8 @@ import type { KernelExports } from "./abi.js";
 export interface KernelModel {
   /** The build chosen (the fastest that passes its self-test, or the forced one). */
   readonly kernel: KernelName;
+  /** Why each faster build was refused here (empty when the fastest runs, or one was forced). */
+  readonly kernelFallbacks: readonly string[];
   readonly exports: KernelExports;
   /** Descriptor, workspace and tensor regions in the instance's memory. */
   readonly placed: PlacedModel;
@@ -34,5 +36,5 @@ async function open(builds: WasmBuilds, kernel: KernelName | undefined, place: (
   const chosen = await selectKernel(builds, kernel);
   const k = await chosen.instantiate();
   const placed = await place(k);
-  return { kernel: chosen.name, exports: k, placed, alloc: (bytes) => wasmAlloc(k, bytes) };
+  return { kernel: chosen.name, kernelFallbacks: chosen.fallbacks, exports: k, placed, alloc: (bytes) => wasmAlloc(k, bytes) };
 }

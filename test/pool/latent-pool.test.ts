@@ -99,6 +99,7 @@ describe("SaePool, latent split (worker_threads)", () => {
     const x = randomInput(4, dIn, 6, w.b_dec);
     const sae = await loadSae(big);
     expect(bits((await p2.encode(x)).values).equals(bits(sae.encode(x).values))).toBe(true);
+    expect(p2.info).toEqual(sae.info); // the whole model's spec, the build chosen and why faster ones were refused
     await p2.close();
     expect((await createSaePool(big, { threads: 1 }).then(async (p) => [p.split, await p.close()]))[0]).toBe("rows");
   });
