@@ -53,6 +53,7 @@ describe("latent split equals one Sae", () => {
       cases.push({ name: `topk k=8 ${tag}`, w: weightsFor("topk", 40, 200, 8, 1), quant, residual });
       cases.push({ name: `topk k=1 ${tag}`, w: weightsFor("topk", 33, 96, 1, 2), quant, residual });
       cases.push({ name: `topk k=60 of 64 ${tag}`, w: weightsFor("topk", 24, 64, 60, 3), quant, residual });
+      cases.push({ name: `topk k=d_sae=30 ${tag}`, w: weightsFor("topk", 24, 30, 30, 16), quant, residual });
       cases.push({ name: `standard ${tag}`, w: weightsFor("standard", 40, 150, 0, 4), quant, residual });
       cases.push({ name: `jumprelu ${tag}`, w: weightsFor("jumprelu", 40, 150, 0, 5), quant, residual });
       cases.push({ name: `gated ${tag}`, w: weightsFor("gated", 40, 150, 0, 6), quant, residual });
