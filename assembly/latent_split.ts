@@ -3,7 +3,7 @@
 import { mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ENC_RESID, M_ENC_RERR } from "./model";
 import { wsXf, wsXq, wsKeys, wsSel, wsRow, wsDec, wsXhat, selectionCapacity } from "./workspace";
 import { prepareRow, XQ_I8 } from "./quantize_x";
-import { selectBegin, selectPush, selectFinish, keyAt, keyIndex, keyValue } from "./select";
+import { Selection, selectBegin, selectPush, selectFinish, keyAt, keyIndex, keyValue } from "./select";
 import { rescoreLatent, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
 import { weightBound } from "./epilogue";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
@@ -27,12 +27,8 @@ export function topk_candidates_i8(m: usize, ws: usize, x: usize, pre: usize, n:
       store<f32>(stats + (<usize>r << 3) + 4, row.decodeScale);
     }
     const p = pre + ((<usize>r * <usize>dSae) << 2);
-    // The epilogue's TopK bar (epilogue1), in index order as the GEMV visits the latents.
     selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), c);
-    for (let j = 0; j < dSae; j++) {
-      const v = load<f32>(p + (<usize>j << 2));
-      if (v > sel.thr) selectPush(sel, j, v);
-    }
+    selectAbove(sel, p, dSae);
     const cnt = selectFinish(sel);
     store<i32>(count + (<usize>r << 2), cnt);
     for (let e = 0; e < cnt; e++) {
@@ -47,6 +43,23 @@ export function topk_candidates_i8(m: usize, ws: usize, x: usize, pre: usize, n:
       }
     }
   }
+}
+
+// The epilogue's TopK bar (epilogue1) over a row of pre-activations, in index order as the GEMV
+// visits the latents; the SIMD twin skips four at a time that are all at or below the bar.
+function selectAbove(sel: Selection, p: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= n; j += 4) {
+      if (!v128.any_true(f32x4.gt(v128.load(p + (<usize>j << 2)), f32x4.splat(sel.thr)))) continue;
+      for (let l = j; l < j + 4; l++) pushAbove(sel, p, l);
+    }
+  }
+  for (; j < n; j++) pushAbove(sel, p, j);
+}
+@inline function pushAbove(sel: Selection, p: usize, j: i32): void {
+  const v = load<f32>(p + (<usize>j << 2));
+  if (v > sel.thr) selectPush(sel, j, v);
 }
 
 // index.ts score for codes encoded elsewhere (layout as encode_sparse; stats as it wrote them,
