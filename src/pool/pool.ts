@@ -5,14 +5,15 @@
 //   the decoder too, so the pool holds one model's worth of weights; every worker encodes every
 //   row against its slice and the pool merges the slices (latent-merge.ts).
 // Either way results equal one Sae's bit for bit.
-import { SaeEdgeError, fail } from "../base/errors.js";
+import { fail } from "../base/errors.js";
 import type { ByteSource } from "../base/byte-source.js";
 import { readModelHeader, type KernelName } from "../runtime/index.js";
 import type { SaeInfo, Scores, SparseCodes } from "../runtime/index.js";
 import { latentRanges, latentSplitRefusal, planLatentSlice, readLatentSlice } from "../model/latent-slices.js";
 import type { ModelSpec } from "../model/spec.js";
 import { LATENT_TILE } from "../model/layout.js";
-import type { FromWorker, PoolEndpoint, PoolMethod, ToWorker, WireError } from "./protocol.js";
+import type { PoolEndpoint, PoolMethod } from "./protocol.js";
+import { PoolWorker } from "./worker-link.js";
 import { mergeCodes, mergeTopKCandidates, rescoreCandidates } from "./latent-merge.js";
 import type { Candidates } from "./latent-worker.js";
 
@@ -47,57 +48,6 @@ export interface PoolOptions {
  * every copy streams from shared L3 or DRAM, which latent slices divide instead of multiply.
  */
 export const AUTO_LATENT_BYTES = 2 << 20;
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-class PoolWorker {
-  readonly #endpoint: PoolEndpoint;
-  readonly #pending = new Map<number, Pending>();
-  #dead: string | null = null;
-  ready: Promise<SaeInfo>;
-
-  constructor(endpoint: PoolEndpoint, init: Extract<ToWorker, { type: "init" }>, transfer: ArrayBuffer[] = []) {
-    this.#endpoint = endpoint;
-    let onReady!: Pending;
-    this.ready = new Promise<SaeInfo>((resolve, reject) => (onReady = { resolve: resolve as (v: unknown) => void, reject }));
-    endpoint.listen((msg: FromWorker) => {
-      if (msg.type === "ready") return onReady.resolve(msg.info);
-      const error = msg.type === "error" ? toError(msg.error) : undefined;
-      if (msg.id === null) return onReady.reject(error!);
-      const p = this.#pending.get(msg.id);
-      this.#pending.delete(msg.id);
-      if (error) p?.reject(error);
-      else if (msg.type === "result") p?.resolve(msg.result);
-    }, (reason) => {
-      this.#dead = reason;
-      const error = new SaeEdgeError("DISPOSED", `pool worker stopped: ${reason}`);
-      onReady.reject(error);
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
-    });
-    endpoint.post(init, transfer);
-  }
-
-  call(id: number, method: PoolMethod, x: Float32Array, rows: number, start: number, codes?: SparseCodes): Promise<unknown> {
-    if (this.#dead) return Promise.reject(new SaeEdgeError("DISPOSED", `pool worker stopped: ${this.#dead}`));
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#endpoint.post({ type: "call", id, method, x, rows, start, ...(codes ? { codes } : {}) }, [x.buffer as ArrayBuffer]);
-    });
-  }
-
-  terminate(): Promise<unknown> | void {
-    this.#dead ??= "closed";
-    return this.#endpoint.terminate();
-  }
-}
-
-function toError(e: WireError): SaeEdgeError {
-  return new SaeEdgeError(e.code, e.message, e.row);
-}
 
 export class SaePool {
   readonly info: Readonly<SaeInfo>;
