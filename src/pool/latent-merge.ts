@@ -65,8 +65,11 @@ export function mergeTopKCandidates(parts: Candidates[], k: number, dSae: number
   // The row's candidates in int8 order, then those kept: their slice and position there.
   const slice = new Int32Array(C), pos = new Int32Array(C), low = new Float32Array(C);
   const keptJ = new Uint32Array(C), keptH = new Float32Array(C), order = Array.from({ length: C }, (_, i) => i);
+  // One Sae refuses the first row whose pre-activations (any slice's) or rescored values are not finite.
+  const overflowed = Math.min(...parts.map((p) => (p.overflowRow < 0 ? rows : p.overflowRow)));
   let total = 0;
   for (let r = 0; r < rows; r++) {
+    if (r === overflowed) overflow(r, "the encoder");
     const lists = parts.map((p) => ({ start: r * p.c, end: r * p.c + p.count[r]!, value: p.value, index: p.index }));
     const n = mergeRow(lists, C, (p, e, c) => {
       slice[c] = p;

@@ -28,6 +28,8 @@ export interface Candidates {
   h1?: Float32Array;
   b?: Float32Array;
   rowNorm?: Float32Array;
+  /** The first row whose pre-activations overflowed float32 in this slice, or -1 (the pool decides which row one Sae would refuse). */
+  overflowRow: number;
 }
 
 const CHUNK_BYTES = 4 << 20;
@@ -101,6 +103,7 @@ export class LatentWorker {
       rows, c, count: take(Int32Array, rows), index: take(Uint32Array, n), value: take(Float32Array, n), h: take(Float32Array, n),
       ...(resid ? { h1: take(Float32Array, n), b: take(Float32Array, n) } : {}),
       ...(normalized ? { rowNorm: take(Float32Array, 2 * rows) } : {}),
+      overflowRow: -1,
     };
     const step = Math.max(1, Math.floor(CHUNK_BYTES / ((dIn + width) * 4 + c * 20 + 12)));
     for (let r0 = 0; r0 < rows; r0 += step) {
@@ -109,7 +112,7 @@ export class LatentWorker {
       this.#putRows(x, r0, cnt, dIn, xp);
       k.preact(this.#m, this.#ws, xp, cnt, pre);
       const bad = k.overflow_row(this.#ws);
-      if (bad >= 0) overflow(r0 + bad, "the encoder");
+      if (bad >= 0 && out.overflowRow < 0) out.overflowRow = r0 + bad;
       k.topk_candidates_i8(this.#m, this.#ws, xp, pre, cnt, c, count, idx, val, h, h1, b, normalized ? st : 0);
       const mem = k.memory.buffer, e0 = r0 * c, len = cnt * c;
       out.count.set(new Int32Array(mem, count, cnt), r0);
