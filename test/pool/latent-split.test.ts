@@ -97,6 +97,25 @@ describe("latent split equals one Sae", () => {
     }
   });
 
+  it("a row that overflows float32 in one slice only is refused as one Sae refuses it", async () => {
+    const w = weightsFor("topk", 40, 64, 8, 17);
+    const W = w.W_enc as Float32Array; // [d_in][d_sae]: latents 32.. (the second slice) get huge weights
+    for (let i = 0; i < 40; i++) for (let j = 32; j < 64; j++) W[i * 64 + j] *= 1e35;
+    const x = randomInput(9, 40, 18);
+    x.fill(1e4, 5 * 40, 6 * 40);
+    for (const quant of ["int8", "f32"] as const) {
+      const bytes = serializeModel(buildModel(w, quant));
+      const sae = await loadSae(bytes, { kernel: KERNEL });
+      const split = await openSlices(bytes, 2, KERNEL);
+      let want: unknown, got: unknown;
+      try { sae.encode(x); } catch (e) { want = e; }
+      try { split.encode(x, 9); } catch (e) { got = e; }
+      expect(want, quant).toMatchObject({ code: "INPUT_NONFINITE", row: 5 });
+      expect(got, quant).toMatchObject({ code: "INPUT_NONFINITE", row: 5, message: (want as Error).message });
+      expectSameCodes(split.encode(x.subarray(0, 5 * 40), 5), sae.encode(x.subarray(0, 5 * 40)), `${quant}: the rows before it`);
+    }
+  });
+
   it("a transcoder (d_out ≠ d_in): the same codes", async () => {
     const rng = makeRng(12);
     const w = { ...weightsFor("topk", 40, 128, 10, 12), applyBDecToInput: false, dOut: 24, W_dec: rng.normals(128 * 24, 0.2), b_dec: rng.normals(24, 0.1) };
