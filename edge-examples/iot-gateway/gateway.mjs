@@ -6,7 +6,7 @@
 // the memory bound and the broker configuration under which nothing is lost.
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { hostname } from "node:os";
-import { commandLine, InputError } from "./cli.mjs";
+import { commandLine, InputError } from "sae-edge";
 import { brokerUrl, connectWithBackoff } from "./connect.mjs";
 import { SeqTracker } from "./dedup.mjs";
 import { StreamDetector } from "./detector.mjs";

@@ -3,7 +3,7 @@
 // ([humidity, temperature]) go to sensors/mote<N>/env with QoS 1, a sequence number in
 // the MQTT 5 user property "seq", as JSON, binary float32, or alternating (mixed).
 //   node replay.mjs --broker mqtt://127.0.0.1:1883 [--limit 3000] [--format mixed] [--inflight 100] [--interval 0] [--stay]
-import { commandLine, InputError } from "./cli.mjs";
+import { commandLine, InputError } from "sae-edge";
 import { brokerUrl, connectWithBackoff } from "./connect.mjs";
 import { motes } from "./dataset.mjs";
 import { Outbox } from "./outbox.mjs";

@@ -3,6 +3,7 @@
 // neither drowns the other. On the synthetic faults (bench/anomaly/sensors.mjs) the sum beats
 // either alone: the residual sees shapes the dictionary cannot build, the novelty strengths it
 // never saw.
+import { residualScores } from "sae-edge";
 import { CodeNovelty } from "./novelty.mjs";
 
 export const SCALE_QUANTILE = 0.99;
@@ -18,7 +19,8 @@ export class WindowScorer {
 
   /** Both parts, unscaled: { residual, novelty } per row of `rows` (features). */
   parts(rows) {
-    return { residual: this.sae.score(rows).squared, novelty: this.novelty.score(this.sae.forward(rows).codes) };
+    const { codes, reconstruction } = this.sae.forward(rows); // one encode serves both (the residual equals sae.score's bit for bit)
+    return { residual: residualScores(rows, reconstruction, this.sae.info.dIn, "raw"), novelty: this.novelty.score(codes) };
   }
 
   /** The combined score per row, with its parts. */

@@ -3,9 +3,8 @@
 // frame threshold. All of it lives in one model file: the SAE's tensors, the rest in its
 // provenance metadata.
 import { readFile } from "node:fs/promises";
-import { buildModel, loadSae, nodeBuilds, serializeModel, writeFileAtomicSync } from "sae-edge";
+import { buildModel, InputError, loadSae, nodeBuilds, serializeModel, writeFileAtomicSync } from "sae-edge";
 import { matrixBatches, trainSae } from "sae-edge/train";
-import { InputError } from "./cli.mjs";
 import { PatchScorer } from "./scores.mjs";
 
 export const TRAIN_DEFAULTS = { dSae: 64, k: 4, epochs: 6, batch: 256, seed: 0 };

@@ -1,6 +1,6 @@
 // The Y plane (luma) cut into square patches after an optional box downscale; each
 // patch becomes one row of the SAE's input (values in [0, 1], standardized before scoring).
-import { InputError } from "./cli.mjs";
+import { InputError } from "sae-edge";
 
 // The spread (luma in [0, 1]) under which a patch counts as flat: its standardized pixels are
 // then mostly sensor noise, and are damped rather than blown up to unit spread.

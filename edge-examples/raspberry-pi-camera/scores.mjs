@@ -7,6 +7,7 @@
 // Each part is divided by its position's typical value (its largest on the learning frames) plus
 // the mean of those over all positions (so a position that never varied does not turn noise into
 // huge ratios); a patch scores their sum. bench/anomaly/camera.mjs measures each part alone.
+import { NormalCodeIndex } from "sae-edge";
 import { packF32, unpackF32 } from "./f32.mjs";
 
 const PARTS = ["residual", "novelty", "contrast"];
@@ -33,7 +34,8 @@ export class PatchScorer {
       throw new Error("its normal codes do not match the geometry");
     }
     if (!this.indices.every((j) => Number.isInteger(j) && j >= 0 && j < dSae) || !this.values.every(Number.isFinite)) throw new Error("a normal code is out of range");
-    this.scratch = new Float64Array(dSae);
+    // One inverted index per position over the learning frames' codes there (row f = frame f).
+    this.nearest = Array.from({ length: count }, (_, p) => new NormalCodeIndex(codesAt(this, p, dSae)));
   }
 
   /**
@@ -70,7 +72,7 @@ export class PatchScorer {
       let s = 0;
       for (let j = p * d; j < (p + 1) * d; j++) s += (rows[j] - reconstruction[j]) ** 2;
       residual[p] = s;
-      novelty[p] = this.#nearest(codes, p, self);
+      novelty[p] = this.nearest[p].novelty(oneRow(codes, p), 1, self >= 0 ? Int32Array.of(self) : undefined)[0];
       dev[p] = (contrast[p] - this.usual[p]) ** 2;
     }
     return { residual, novelty, contrast: dev };
@@ -91,23 +93,23 @@ export class PatchScorer {
   toJSON() {
     return this.stats;
   }
+}
 
-  /** Squared distance from row p of `codes` to the nearest normal code at position p. */
-  #nearest(codes, p, self) {
-    const v = this.scratch, { offsets: o, indices, values } = this;
-    let vv = 0;
-    for (let e = codes.rowOffsets[p]; e < codes.rowOffsets[p + 1]; e++) (v[codes.indices[e]] = codes.values[e]), (vv += codes.values[e] ** 2);
-    let best = Infinity;
-    for (let f = 0; f < this.frames; f++) {
-      if (f === self) continue;
-      const r = f * this.count + p;
-      let d = vv;
-      for (let e = o[r]; e < o[r + 1]; e++) d += values[e] * (values[e] - 2 * v[indices[e]]);
-      best = Math.min(best, d);
-    }
-    for (let e = codes.rowOffsets[p]; e < codes.rowOffsets[p + 1]; e++) v[codes.indices[e]] = 0;
-    return Math.max(0, best);
+// The stored normal codes at position p, one row per learning frame.
+function codesAt({ frames, count, offsets, indices, values }, p, dSae) {
+  const rowOffsets = new Uint32Array(frames + 1), at = [];
+  for (let f = 0; f < frames; f++) {
+    const r = f * count + p;
+    for (let e = offsets[r]; e < offsets[r + 1]; e++) at.push(e);
+    rowOffsets[f + 1] = at.length;
   }
+  return { rows: frames, dSae, rowOffsets, indices: Uint32Array.from(at, (e) => indices[e]), values: Float32Array.from(at, (e) => values[e]) };
+}
+
+// Row p of `codes` as codes of one row.
+function oneRow(codes, p) {
+  const a = codes.rowOffsets[p], b = codes.rowOffsets[p + 1];
+  return { rows: 1, dSae: codes.dSae, rowOffsets: Uint32Array.of(0, b - a), indices: codes.indices.subarray(a, b), values: codes.values.subarray(a, b) };
 }
 
 function concat(arrays) {

@@ -6,8 +6,7 @@
 // See README.md for the options and the commands on a Raspberry Pi.
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { removeAtomicLeftovers } from "sae-edge";
-import { commandLine, fail, InputError } from "./cli.mjs";
+import { commandLine, exitWithInputError, InputError, removeAtomicLeftovers } from "sae-edge";
 import { i420Bytes, sizeHint } from "./frames.mjs";
 import { writeHeatmap } from "./heatmap.mjs";
 import { CameraModel } from "./model.mjs";
@@ -139,7 +138,7 @@ for await (const buf of source) {
 }
 finish();
 model?.sae.dispose();
-if (scored === 0 && !stopping) fail(`nothing scored: ${whyNothingScored()}`);
+if (scored === 0 && !stopping) exitWithInputError(`nothing scored: ${whyNothingScored()}`);
 
 function whyNothingScored() {
   const got = `the input ended after ${total} frame${total === 1 ? "" : "s"} of ${width}×${height}`;

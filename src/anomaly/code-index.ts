@@ -37,10 +37,16 @@ export class NormalCodeIndex {
     this.byNorm = Uint32Array.from(this.norm.keys()).sort((a, b) => this.norm[a] - this.norm[b] || a - b);
   }
 
-  /** Squared Euclidean distance from each code row to its k-th nearest normal code (k = 1: the nearest). */
-  novelty(codes: SparseCodes, k = 1): Float64Array {
-    if (!(Number.isInteger(k) && k >= 1 && k <= this.rows)) fail("INVALID_ARGUMENT", `k must be an integer in [1, ${this.rows}], got ${k}`);
+  /**
+   * Squared Euclidean distance from each code row to its k-th nearest normal code (k = 1: the nearest).
+   * leaveOut[r], when given, is a normal row that query row r does not count (-1: none): scoring the
+   * normal rows themselves, each against the others, as a fresh row would be.
+   */
+  novelty(codes: SparseCodes, k = 1, leaveOut?: Int32Array): Float64Array {
+    const most = leaveOut ? this.rows - 1 : this.rows;
+    if (!(Number.isInteger(k) && k >= 1 && k <= most)) fail("INVALID_ARGUMENT", `k must be an integer in [1, ${most}], got ${k}`);
     if (codes.dSae !== this.postingStart.length - 1) fail("INPUT_SHAPE", `codes have ${codes.dSae} latents, the index ${this.postingStart.length - 1}`);
+    if (leaveOut && leaveOut.length !== codes.rows) fail("INPUT_SHAPE", `leaveOut has ${leaveOut.length} entries for ${codes.rows} code rows`);
     const dot = new Float64Array(this.rows);
     const touched = new Uint8Array(this.rows);
     const seen: number[] = [];
@@ -64,11 +70,12 @@ export class NormalCodeIndex {
         for (; i > 0 && best[i - 1] > d; i--) best[i] = best[i - 1];
         best[i] = d;
       };
-      for (const n of seen) offer(Math.max(0, qn + this.norm[n] - 2 * dot[n]));
+      const skip = leaveOut ? leaveOut[r] : -1;
+      for (const n of seen) if (n !== skip) offer(Math.max(0, qn + this.norm[n] - 2 * dot[n]));
       // Untouched rows, smallest norm first: the first k of them are all that can count.
       for (let i = 0, taken = 0; i < this.rows && taken < k; i++) {
         const n = this.byNorm[i];
-        if (!touched[n]) offer(qn + this.norm[n]), taken++;
+        if (!touched[n] && n !== skip) offer(qn + this.norm[n]), taken++;
       }
       out[r] = best[k - 1];
       for (const n of seen) (touched[n] = 0), (dot[n] = 0);

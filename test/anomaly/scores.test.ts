@@ -165,3 +165,29 @@ describe("fitDetector", () => {
     sae.dispose();
   });
 });
+
+// Last in the file: it draws from the shared generator, and earlier tests' data must not move.
+describe("normal-code index, leaving rows out", () => {
+  it("leaves out each query's own normal row when asked (brute force over the others)", () => {
+    const dSae = 24, rows = 40;
+    const normal = randomCodes(rows, dSae, 4);
+    const index = new NormalCodeIndex(normal.csr);
+    const leaveOut = Int32Array.from({ length: rows }, (_, q) => (q % 7 === 3 ? -1 : q));
+    for (const k of [1, 2, rows - 1]) {
+      const got = index.novelty(normal.csr, k, leaveOut);
+      for (let q = 0; q < rows; q++) {
+        const d: number[] = [];
+        for (let n = 0; n < rows; n++) {
+          if (n === leaveOut[q]) continue;
+          let s = 0;
+          for (let j = 0; j < dSae; j++) s += (normal.dense[q * dSae + j] - normal.dense[n * dSae + j]) ** 2;
+          d.push(s);
+        }
+        d.sort((a, b) => a - b);
+        expect(got[q], `row ${q}, k ${k}`).toBeCloseTo(d[k - 1], 9);
+      }
+    }
+    expect(() => index.novelty(normal.csr, rows, leaveOut)).toThrow(/k must be/);
+    expect(() => index.novelty(normal.csr, 1, new Int32Array(3))).toThrow(/leaveOut has 3 entries/);
+  });
+});

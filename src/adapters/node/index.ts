@@ -26,6 +26,7 @@ import { fetchBytes, openModel, portableModel, withModel, type ModelSource } fro
 
 export * from "../../index.js";
 export { writeFileAtomic, writeFileAtomicSync, syncFolderSync, removeAtomicLeftovers } from "./atomic-write.js";
+export { commandLine, exitWithInputError, InputError, ScriptOptions, type ScriptOption } from "./command-line.js";
 export type { ModelSource, OpenFile } from "../model-source.js";
 export type { KernelSources, WasmSource } from "../kernel-builds.js";
 
