@@ -381,3 +381,5 @@ export function skip_add(m: usize, x: usize, n: i32, out: usize): void {
   const dIn = <usize>mi(m, M_D_IN), dOut = <usize>mi(m, M_D_OUT);
   for (let r = 0; r < n; r++) skipAdd(m, x + ((<usize>r * dIn) << 2), out + ((<usize>r * dOut) << 2));
 }
+
+export { topk_candidates_i8, score_codes } from "./latent_split";

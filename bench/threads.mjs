@@ -1,10 +1,16 @@
-// Batch encode on worker threads (createSaePool) against one Sae on the main thread, same
-// model and rows, medians over alternating runs. Default: 768×24576 TopK k=32, batches 16 and 64.
-//   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 16,64] [--threads 2]
-import { cpus, tmpdir } from "node:os";
+// Batch encode on worker threads (createSaePool) against one Sae on the main thread, same model
+// and rows, medians over interleaved runs: the row split (a model copy per thread) and the latent
+// split (a slice of the latents per thread, one model in total). Then memory, each setup in a
+// child process of its own: the sum of its wasm memories and the process's RSS.
+// Default: 768×24576 TopK k=32 int8, batches 1 and 64, the machine's cores.
+//   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents]
+import { execFileSync } from "node:child_process";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { buildModel, createSaePool, loadSae, serializeModel } from "../dist/node.js";
 import { rng } from "./lib/data.mjs";
 
@@ -12,15 +18,44 @@ const { values: args } = parseArgs({
   options: {
     shape: { type: "string", default: "768x24576" },
     k: { type: "string", default: "32" },
-    batches: { type: "string", default: "16,64" },
+    batches: { type: "string", default: "1,64" },
     threads: { type: "string", default: String(cpus().length) },
-    "ms-per-case": { type: "string", default: "3000" },
+    splits: { type: "string", default: "rows,latents" },
+    "ms-per-case": { type: "string", default: "4000" },
+    // Internal: measure one setup's memory and print it as JSON.
+    "memory-of": { type: "string" },
+    model: { type: "string" },
   },
 });
 const [dIn, dSae] = args.shape.split("x").map(Number);
 const k = Number(args.k), threads = Number(args.threads);
+const splits = args.splits.split(",");
+const batches = args.batches.split(",").map(Number);
+const MiB = 2 ** 20;
 
 const r = rng(1);
+const inputs = (batch) => new Float32Array(batch * dIn).map(() => r() * 2);
+
+if (args["memory-of"]) {
+  // One setup, alone in this process: load, encode the largest batch once, report.
+  const setup = args["memory-of"];
+  const x = inputs(Math.max(...batches));
+  if (setup === "none") {
+    console.log(JSON.stringify({ wasm: 0, rss: process.memoryUsage().rss }));
+  } else if (setup === "one") {
+    const sae = await loadSae(args.model);
+    sae.encode(x);
+    console.log(JSON.stringify({ wasm: sae.memoryBytes, rss: process.memoryUsage().rss }));
+  } else {
+    const pool = await createSaePool(args.model, { threads, split: setup });
+    await pool.encode(x);
+    const wasm = (await pool.memoryBytes()).reduce((a, b) => a + b, 0);
+    console.log(JSON.stringify({ wasm, rss: process.memoryUsage().rss })); // the worker threads' memory is the process's
+    await pool.close();
+  }
+  process.exit(0);
+}
+
 const s = 1 / Math.sqrt(dIn);
 const weights = {
   architecture: "topk", dIn, dSae, k, applyBDecToInput: true,
@@ -31,29 +66,57 @@ const dir = mkdtempSync(join(tmpdir(), "sae-edge-threads-"));
 const path = join(dir, "model.safetensors");
 writeFileSync(path, serializeModel(buildModel(weights, "int8")));
 
-const sae = await loadSae(path);
-const pool = await createSaePool(path, { threads });
-const median = (a) => a.slice().sort((p, q) => p - q)[Math.floor(a.length / 2)];
-const pct = (a, q) => a.slice().sort((p, q2) => p - q2)[Math.floor((a.length - 1) * q)];
+// How many cores this process gets right now (the machine may be shared): `threads` workers
+// spinning on the same loop as the main thread alone, their throughput ratio.
+async function parallelism() {
+  const spin = "const t = performance.now(); let s = 0; for (let i = 0; i < 2e8; i++) s += i % 7;";
+  const one = new Function(`${spin} return performance.now() - t;`)();
+  // Each worker times its own loop (not its start-up); all start within a few ms of each other.
+  const each = await Promise.all(Array.from({ length: threads }, () => new Promise((done) => new Worker(`${spin} require("node:worker_threads").parentPort.postMessage(performance.now() - t)`, { eval: true }).once("message", done))));
+  return (threads * one) / Math.max(...each);
+}
 
-console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${pool.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores)\n`);
-console.log("| batch | 1 thread median ms (p10–p90) | pool median ms (p10–p90) | speed-up | runs |");
-console.log("|---:|---:|---:|---:|---:|");
-for (const batch of args.batches.split(",").map(Number)) {
-  const x = new Float32Array(batch * dIn).map(() => r() * 2);
-  const one = [], many = [];
-  await pool.encode(x); sae.encode(x); // warm-up
+const sae = await loadSae(path);
+const pools = {};
+for (const split of splits) pools[split] = await createSaePool(path, { threads, split });
+const sorted = (a) => a.slice().sort((p, q) => p - q);
+const pct = (a, q) => sorted(a)[Math.floor((a.length - 1) * q)];
+const f = (a) => `${pct(a, 0.5).toFixed(2)} (${pct(a, 0.1).toFixed(2)}–${pct(a, 0.9).toFixed(2)})`;
+const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
+
+console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${sae.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores), load average ${load()} at start`);
+console.log(`Cores this process gets now (${threads} spinning threads vs 1): ${(await parallelism()).toFixed(2)}; pool speed-ups are bounded by it.\n`);
+console.log(`| batch | 1 thread ms, median (p10–p90) | ${splits.map((p) => `${p} split ms | speed-up`).join(" | ")} | runs | load avg (1, 5, 15 min) at end |`);
+console.log(`|---:|---:|${splits.map(() => "---:|---:|").join("")}---:|---|`);
+for (const batch of batches) {
+  const x = inputs(batch);
+  const one = [], many = Object.fromEntries(splits.map((p) => [p, []]));
+  sae.encode(x);
+  for (const p of splits) await pools[p].encode(x); // warm-up
   const deadline = performance.now() + Number(args["ms-per-case"]);
   while (performance.now() < deadline || one.length < 5) {
     let t = performance.now();
     sae.encode(x);
     one.push(performance.now() - t);
-    t = performance.now();
-    await pool.encode(x);
-    many.push(performance.now() - t);
+    for (const p of splits) {
+      t = performance.now();
+      await pools[p].encode(x);
+      many[p].push(performance.now() - t);
+    }
   }
-  const f = (a) => `${median(a).toFixed(2)} (${pct(a, 0.1).toFixed(2)}–${pct(a, 0.9).toFixed(2)})`;
-  console.log(`| ${batch} | ${f(one)} | ${f(many)} | ${(median(one) / median(many)).toFixed(2)}× | ${one.length} |`);
+  const cells = splits.map((p) => `${f(many[p])} | ${(pct(one, 0.5) / pct(many[p], 0.5)).toFixed(2)}×`);
+  console.log(`| ${batch} | ${f(one)} | ${cells.join(" | ")} | ${one.length} | ${load()} |`);
 }
-await pool.close();
+for (const p of splits) await pools[p].close();
+
+console.log(`\nMemory after one batch-${Math.max(...batches)} encode, each setup alone in a child process:\n`);
+console.log("| setup | wasm memory MiB (sum over instances) | process RSS MiB |");
+console.log("|---|---:|---:|");
+const me = fileURLToPath(import.meta.url);
+const names = { none: "Node with sae-edge imported, no model (the baseline)", one: "1 thread (one Sae)" };
+for (const setup of ["none", "one", ...splits]) {
+  const out = execFileSync(process.execPath, [me, "--memory-of", setup, "--model", path, "--shape", args.shape, "--k", args.k, "--batches", args.batches, "--threads", String(threads)], { encoding: "utf8" });
+  const m = JSON.parse(out.trim().split("\n").pop());
+  console.log(`| ${names[setup] ?? `${threads} threads, ${setup} split`} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
+}
 rmSync(dir, { recursive: true, force: true });

@@ -27,7 +27,7 @@ export * from "./format/npy.js";
 export { openSafetensors, readSafetensorsHeader, type SafetensorsFile } from "./format/safetensors-source.js";
 export { openNpz, type NpzMember } from "./format/npz-source.js";
 export { fileKind, type FileKind } from "./format/file-kind.js";
-export { SaePool } from "./pool/pool.js";
+export { SaePool, AUTO_LATENT_BYTES, type PoolSplit, type PoolOptions } from "./pool/pool.js";
 export { serveSae } from "./pool/serve.js";
 export type { PoolEndpoint, WorkerPort, ToWorker, FromWorker } from "./pool/protocol.js";
 export { anomalyScores, residualScores, calibrate, explainRow, type CalibrateOptions, type Explanation } from "./anomaly/scoring.js";

@@ -1,82 +1,108 @@
-// A SaePool spreads the rows of a batch over worker threads, each with its own copy of the
-// model (wasm memory cannot be shared without importing it, which the numbers-only ABI
-// rules out), and joins the answers in row order. Results equal one Sae's bit for bit.
-import { SaeEdgeError, fail } from "../base/errors.js";
-import type { KernelName } from "../runtime/index.js";
+// A SaePool runs one model on worker threads, in one of two ways (docs/architecture.md, "Pools"):
+// - rows: each worker holds a copy of the model (wasm memory cannot be shared without importing
+//   it, which the numbers-only ABI rules out) and encodes a share of each batch's rows;
+// - latents: each worker holds a slice of the latents (src/model/latent-slices.ts), one of them
+//   the decoder too, so the pool holds one model's worth of weights; every worker encodes every
+//   row against its slice and the pool merges the slices (latent-merge.ts).
+// Either way results equal one Sae's bit for bit.
+import { fail } from "../base/errors.js";
+import type { ByteSource } from "../base/byte-source.js";
+import { readModelHeader, type KernelName } from "../runtime/index.js";
 import type { SaeInfo, Scores, SparseCodes } from "../runtime/index.js";
-import type { FromWorker, PoolEndpoint, PoolMethod, WireError } from "./protocol.js";
+import { latentRanges, latentSplitRefusal, planLatentSlice, readLatentSlice } from "../model/latent-slices.js";
+import type { ModelSpec } from "../model/spec.js";
+import { LATENT_TILE } from "../model/layout.js";
+import type { PoolEndpoint, PoolMethod } from "./protocol.js";
+import { PoolWorker } from "./worker-link.js";
+import { mergeCodes, mergeTopKCandidates, rescoreCandidates } from "./latent-merge.js";
+import type { Candidates } from "./latent-worker.js";
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
+/** How a pool shares the work: by rows (a model copy per worker), by latents (one model in total), or auto. */
+export type PoolSplit = "rows" | "latents" | "auto";
+
+export interface PoolOptions {
+  /** Force a kernel build in every worker. */
+  kernel?: KernelName;
+  /**
+   * "rows" (default without `source`): every worker holds the whole model and takes a share of
+   * each batch's rows. "latents": every worker holds a slice of the latents and takes every row,
+   * one model's worth of memory in total, and a single row runs on every core. "auto" (default
+   * with `source`): latents when the encoder is larger than one core's share of cache
+   * (AUTO_LATENT_BYTES), where row workers would each stream their own copy from memory.
+   */
+  split?: PoolSplit;
+  /** The model's bytes: its header decides "auto" and the latent slices. */
+  source?: ByteSource;
+  /**
+   * The workers can read `model` themselves (a path or URL): each reads its latent slice straight
+   * into its wasm memory. Otherwise each slice is read here and moved (not copied) to its worker.
+   */
+  workersRead?: boolean;
+  /** What latent-split workers get as `model` when they do not read it (the kernel builds, without the weights); default `model`. */
+  sliceModel?: unknown;
 }
 
-class PoolWorker {
-  readonly #endpoint: PoolEndpoint;
-  readonly #pending = new Map<number, Pending>();
-  #dead: string | null = null;
-  ready: Promise<SaeInfo>;
-
-  constructor(endpoint: PoolEndpoint, model: unknown, kernel: KernelName | undefined) {
-    this.#endpoint = endpoint;
-    let onReady!: Pending;
-    this.ready = new Promise<SaeInfo>((resolve, reject) => (onReady = { resolve: resolve as (v: unknown) => void, reject }));
-    endpoint.listen((msg: FromWorker) => {
-      if (msg.type === "ready") return onReady.resolve(msg.info);
-      const error = msg.type === "error" ? toError(msg.error) : undefined;
-      if (msg.id === null) return onReady.reject(error!);
-      const p = this.#pending.get(msg.id);
-      this.#pending.delete(msg.id);
-      if (error) p?.reject(error);
-      else if (msg.type === "result") p?.resolve(msg.result);
-    }, (reason) => {
-      this.#dead = reason;
-      const error = new SaeEdgeError("DISPOSED", `pool worker stopped: ${reason}`);
-      onReady.reject(error);
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
-    });
-    endpoint.post({ type: "init", model, kernel });
-  }
-
-  call(id: number, method: PoolMethod, x: Float32Array, rows: number, start: number): Promise<unknown> {
-    if (this.#dead) return Promise.reject(new SaeEdgeError("DISPOSED", `pool worker stopped: ${this.#dead}`));
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#endpoint.post({ type: "call", id, method, x, rows, start }, [x.buffer as ArrayBuffer]);
-    });
-  }
-
-  terminate(): Promise<unknown> | void {
-    this.#dead ??= "closed";
-    return this.#endpoint.terminate();
-  }
-}
-
-function toError(e: WireError): SaeEdgeError {
-  return new SaeEdgeError(e.code, e.message, e.row);
-}
+/**
+ * Encoders above this many bytes make "auto" split by latents: a per-core L2 share (2 MiB on
+ * the machines measured). Below it each row worker's copy stays in its core's cache; above it
+ * every copy streams from shared L3 or DRAM, which latent slices divide instead of multiply.
+ */
+export const AUTO_LATENT_BYTES = 2 << 20;
 
 export class SaePool {
   readonly info: Readonly<SaeInfo>;
+  /** How this pool shares the work ("auto" resolved). */
+  readonly split: "rows" | "latents";
   readonly #workers: PoolWorker[];
   #nextId = 0;
   #closed = false;
 
-  private constructor(workers: PoolWorker[], info: SaeInfo) {
+  private constructor(workers: PoolWorker[], info: SaeInfo, split: "rows" | "latents") {
     this.#workers = workers;
     this.info = Object.freeze(info);
+    this.split = split;
   }
 
-  /** Starts one worker per endpoint, each loading `model` (what the adapter's workers understand: bytes or a path). */
-  static async start(endpoints: PoolEndpoint[], model: unknown, options: { kernel?: KernelName } = {}): Promise<SaePool> {
+  /**
+   * Starts one worker per endpoint. Row split: each loads `model` (what the adapter's workers
+   * understand: bytes or a path). Latent split: each gets its slice of `options.source`.
+   */
+  static async start(endpoints: PoolEndpoint[], model: unknown, options: PoolOptions = {}): Promise<SaePool> {
     if (endpoints.length < 1) fail("INVALID_ARGUMENT", "a pool needs at least one worker");
-    const workers = endpoints.map((e) => new PoolWorker(e, model, options.kernel));
+    const { kernel, source } = options;
+    const workers: PoolWorker[] = [];
     try {
+      const split = options.split ?? (source ? "auto" : "rows");
+      if (!["rows", "latents", "auto"].includes(split)) fail("INVALID_ARGUMENT", `split must be "rows", "latents" or "auto", got ${JSON.stringify(split)}`);
+      if (split === "latents" && !source) fail("INVALID_ARGUMENT", "a latent split reads the model's bytes: pass options.source");
+      const read = split !== "rows" && source ? await readModelHeader(source) : null;
+      const latents = read !== null && (split === "latents" || autoLatents(read.spec, read.header.tensors, endpoints.length));
+      if (!latents) {
+        for (const e of endpoints) workers.push(new PoolWorker(e, { type: "init", model, kernel }));
+      } else {
+        const { header, spec } = read!;
+        const refusal = latentSplitRefusal(spec);
+        if (refusal) fail("MODEL_UNSUPPORTED", `cannot split this model by latents: ${refusal}`);
+        const ranges = latentRanges(spec, endpoints.length);
+        const candidates = spec.architecture === "topk" && spec.quantization === "int8" ? rescoreCandidates(spec.k, spec.dSae) : 0;
+        for (const [w, e] of endpoints.entries()) {
+          const slice = { ...planLatentSlice(header, spec, ranges[w]!, w === 0), dSae: spec.dSae, candidates };
+          if (options.workersRead) {
+            workers.push(new PoolWorker(e, { type: "init", model, kernel, slice }));
+          } else {
+            // One slice in memory here at a time: read, then moved (not copied) to its worker.
+            const tensors = await readLatentSlice(source!, slice);
+            const init = { type: "init", model: options.sliceModel ?? model, kernel, slice: { ...slice, tensors } } as const;
+            workers.push(new PoolWorker(e, init, Object.values(tensors).map((t) => t.buffer as ArrayBuffer)));
+          }
+        }
+      }
       const infos = await Promise.all(workers.map((w) => w.ready));
-      return new SaePool(workers, infos[0]);
+      const info = latents ? { ...read!.spec, kernel: infos[0]!.kernel, kernelFallbacks: infos[0]!.kernelFallbacks, relaxedDot: infos[0]!.relaxedDot } : infos[0]!;
+      return new SaePool(workers, info, latents ? "latents" : "rows");
     } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      // Every worker stops: those started and the endpoints not yet used.
+      await Promise.all([...workers.map((w) => w.terminate()), ...endpoints.slice(workers.length).map((p) => p.terminate())]);
       throw e;
     }
   }
@@ -85,38 +111,73 @@ export class SaePool {
     return this.#workers.length;
   }
 
-  /** As Sae.encode, rows spread over the workers. */
+  /** As Sae.encode. */
   async encode(x: Float32Array, n?: number): Promise<SparseCodes> {
+    if (this.split === "latents") return this.#latentEncode(x, n);
     const parts = (await this.#spread("encode", x, n)) as SparseCodes[];
     const rows = parts.reduce((s, p) => s + p.rows, 0);
     const rowOffsets = new Uint32Array(rows + 1);
     let r = 0, total = 0;
     for (const p of parts) {
-      for (let i = 1; i <= p.rows; i++) rowOffsets[r + i] = total + p.rowOffsets[i];
+      for (let i = 1; i <= p.rows; i++) rowOffsets[r + i] = total + p.rowOffsets[i]!;
       r += p.rows;
       total += p.indices.length;
     }
     const indices = join(parts.map((p) => p.indices), Uint32Array);
     const values = join(parts.map((p) => p.values), Float32Array);
-    const rowNorm = parts[0].rowNorm ? join(parts.map((p) => p.rowNorm!), Float32Array) : undefined;
+    const rowNorm = parts[0]!.rowNorm ? join(parts.map((p) => p.rowNorm!), Float32Array) : undefined;
     return { rows, dSae: this.info.dSae, rowOffsets, indices, values, ...(rowNorm ? { rowNorm } : {}) };
   }
 
   /** As Sae.encodeDense. */
   async encodeDense(x: Float32Array, n?: number): Promise<Float32Array> {
-    return join((await this.#spread("encodeDense", x, n)) as Float32Array[], Float32Array);
+    if (this.split === "rows") return join((await this.#spread("encodeDense", x, n)) as Float32Array[], Float32Array);
+    // One Sae writes its codes' values into a zeroed row: the same from the merged codes.
+    const codes = await this.#latentEncode(x, n);
+    const { dSae } = this.info;
+    const out = new Float32Array(codes.rows * dSae);
+    for (let r = 0; r < codes.rows; r++) {
+      for (let e = codes.rowOffsets[r]!; e < codes.rowOffsets[r + 1]!; e++) out[r * dSae + codes.indices[e]!] = codes.values[e]!;
+    }
+    return out;
   }
 
   /** As Sae.score. */
   async score(x: Float32Array, n?: number): Promise<Scores> {
+    if (this.split === "latents") {
+      const { dIn, dOut } = this.info;
+      if (dOut !== dIn) fail("MODEL_UNSUPPORTED", `score compares x with its reconstruction; this transcoder maps d_in=${dIn} to d_out=${dOut}`);
+      const codes = await this.#latentEncode(x, n);
+      // The first worker holds the decoder.
+      return (await this.#workers[0]!.call(this.#nextId++, "scoreCodes", x.slice(), codes.rows, 0, codes)) as Scores;
+    }
     const parts = (await this.#spread("score", x, n)) as Scores[];
     return { squared: join(parts.map((p) => p.squared), Float64Array), normalized: join(parts.map((p) => p.normalized), Float64Array) };
+  }
+
+  /** Bytes of wasm memory each worker holds (a row split: a model copy each; a latent split: a slice each). */
+  async memoryBytes(): Promise<number[]> {
+    if (this.#closed) fail("DISPOSED", "this pool was closed");
+    return (await Promise.all(this.#workers.map((w) => w.call(this.#nextId++, "memory", new Float32Array(0), 0, 0)))) as number[];
   }
 
   /** Stops the workers; later calls throw DISPOSED. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+
+  // Every row to every slice, then the slices' results merged.
+  async #latentEncode(x: Float32Array, n: number | undefined): Promise<SparseCodes> {
+    if (this.#closed) fail("DISPOSED", "this pool was closed");
+    const rows = rowCount(x, n, this.info.dIn);
+    const { architecture, quantization, k, dSae } = this.info;
+    const topkInt8 = architecture === "topk" && quantization === "int8";
+    const method = topkInt8 ? "candidates" : "encode";
+    // A copy per worker: its buffer moves to the worker, the caller's x stays intact.
+    const parts = await settle(this.#workers.map((w) => w.call(this.#nextId++, method, x.slice(0, rows * this.info.dIn), rows, 0)));
+    if (topkInt8) return mergeTopKCandidates(parts as Candidates[], k, dSae);
+    return mergeCodes(parts as SparseCodes[], architecture === "topk" ? k : Infinity, dSae);
   }
 
   // Contiguous, nearly equal row ranges, one per worker (fewer when there are fewer rows).
@@ -129,11 +190,26 @@ export class SaePool {
       const r1 = r0 + Math.floor(rows / used) + (w < rows % used ? 1 : 0);
       // A copy per chunk: its buffer moves to the worker, the caller's x stays intact.
       const chunk = x.slice(r0 * this.info.dIn, r1 * this.info.dIn);
-      calls.push(this.#workers[w].call(this.#nextId++, method, chunk, r1 - r0, r0));
+      calls.push(this.#workers[w]!.call(this.#nextId++, method, chunk, r1 - r0, r0));
       r0 = r1;
     }
     return Promise.all(calls);
   }
+}
+
+// "auto": latents when there are workers to share the latents and the encoder is too large to
+// stay in one core's cache.
+function autoLatents(spec: ModelSpec, tensors: { name: string; begin: number; end: number }[], workers: number): boolean {
+  const encoder = tensors.find((t) => t.name === "W_enc_packed")!;
+  return workers > 1 && latentSplitRefusal(spec) === null && encoder.end - encoder.begin > AUTO_LATENT_BYTES && spec.dSae >= workers * LATENT_TILE * (spec.architecture === "groupmax" ? spec.dSae / spec.k : 1);
+}
+
+// All the slices' answers; when some fail, the error one Sae would give: the lowest row's.
+async function settle(calls: Promise<unknown>[]): Promise<unknown[]> {
+  const done = await Promise.allSettled(calls);
+  const errors = done.flatMap((d) => (d.status === "rejected" ? [d.reason as Error & { row?: number }] : []));
+  if (errors.length) throw errors.reduce((a, b) => ((b.row ?? -1) < (a.row ?? -1) ? b : a));
+  return done.map((d) => (d as PromiseFulfilledResult<unknown>).value);
 }
 
 function rowCount(x: Float32Array, n: number | undefined, width: number): number {

@@ -2,14 +2,20 @@
 // same protocol runs over Node worker_threads, Web Workers and Deno workers.
 import type { SaeErrorCode } from "../base/errors.js";
 import type { KernelName } from "../runtime/index.js";
-import type { SaeInfo } from "../runtime/index.js";
+import type { SaeInfo, SparseCodes } from "../runtime/index.js";
+import type { SliceInit } from "./latent-worker.js";
 
-/** What a pool worker answers; one method per parallel call. */
-export type PoolMethod = "encode" | "encodeDense" | "score";
+/**
+ * What a pool worker answers; one method per parallel call. Row split: encode, encodeDense,
+ * score on a chunk of rows. Latent split: encode (a slice's codes), candidates (a slice's int8
+ * TopK candidates) on every row, and scoreCodes (the decoder's worker) on merged codes. Both:
+ * memory (the worker's wasm memory bytes; x is empty).
+ */
+export type PoolMethod = "encode" | "encodeDense" | "score" | "candidates" | "scoreCodes" | "memory";
 
 export type ToWorker =
-  | { type: "init"; model: unknown; kernel?: KernelName }
-  | { type: "call"; id: number; method: PoolMethod; x: Float32Array; rows: number; start: number };
+  | { type: "init"; model: unknown; kernel?: KernelName; slice?: SliceInit }
+  | { type: "call"; id: number; method: PoolMethod; x: Float32Array; rows: number; start: number; codes?: SparseCodes };
 
 export interface WireError {
   code: SaeErrorCode;

@@ -191,6 +191,11 @@ export class Sae {
     return this.#k === null;
   }
 
+  /** Bytes of wasm memory this instance holds (model, workspace, io), 0 once disposed. */
+  get memoryBytes(): number {
+    return this.#k?.memory.buffer.byteLength ?? 0;
+  }
+
   #live(): KernelExports {
     if (!this.#k) fail("DISPOSED", "this SAE was disposed");
     return this.#k;
@@ -270,7 +275,7 @@ export class Sae {
 }
 
 // Finite inputs can still be too large for float32 arithmetic: say so instead of returning Infinity or NaN.
-function overflow(row: number, stage: string): never {
+export function overflow(row: number, stage: string): never {
   return failRow("INPUT_NONFINITE", row, (r) => `row ${r}: ${stage} overflowed float32 (input values too large for this model)`);
 }
 

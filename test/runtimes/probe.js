@@ -57,7 +57,7 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
   const { cases, bigX } = readVectors(vectors);
   const result = { entry: entryOf(lib), kernel: null, kernels: {}, int8: null, f32: null, cases: {} };
   // First, while the address space is fresh: terminated workers give theirs back at once.
-  if (pool) result.pool = await checkPool(lib, cases);
+  if (pool) result.pool = await checkPool(lib, cases, big, bigX);
   for (const kernel of kernels) {
     const options = kernel === "default" ? {} : { kernel };
     const hashes = { int8: [], f32: [] };
@@ -83,27 +83,45 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
 }
 
 /**
- * A 2-thread SaePool (createSaePool of the runtime's adapter) against one Sae on a few int8 cases
- * (codes, dense codes and scores). A few: every worker and instance reserves wasm address space
- * until it is collected, and browsers cap it (Chromium fails new instances past the cap).
+ * 2-thread SaePools (createSaePool of the runtime's adapter), split by rows and by latents,
+ * against one Sae on a few int8 cases (codes, dense codes and scores). A few: every worker and
+ * instance reserves wasm address space until it is collected, and browsers cap it (Chromium
+ * fails new instances past the cap).
  */
-async function checkPool(lib, cases) {
+async function checkPool(lib, cases, big, bigX) {
   const hashOf = async (c, codes, dense, s) => sha256(codes.rowOffsets, codes.indices, codes.values, dense, s.squared, s.normalized);
   let equal = true, checked = 0;
-  for (const c of cases.filter((c) => c.quant === "int8" && c.rows >= 2).slice(0, 4)) {
+  const int8 = cases.filter((c) => c.quant === "int8" && c.rows >= 2);
+  // The latent split's hard case is int8 TopK's rescoring: ties, a compacting candidate buffer, the residual plane.
+  const topk = int8.filter((c) => /topk\/(24x40k6-ties|64x301k8)/.test(c.id));
+  const runs = [...int8.slice(0, 3).map((c) => [c, "rows"]), ...topk.slice(-3).map((c) => [c, "latents"])];
+  for (const [c, split] of runs) {
     const sae = await lib.loadSae(c.model);
-    const pool = await lib.createSaePool(c.model, { threads: 2 });
+    const pool = await lib.createSaePool(c.model, { threads: 2, split });
     try {
       const one = await hashOf(c, sae.encode(c.x, c.rows), sae.encodeDense(c.x, c.rows), sae.score(c.x, c.rows));
       const two = await hashOf(c, await pool.encode(c.x, c.rows), await pool.encodeDense(c.x, c.rows), await pool.score(c.x, c.rows));
-      if (one !== two) equal = false;
+      if (one !== two || pool.split !== split) equal = false;
       checked++;
     } finally {
       sae.dispose();
       await pool.close();
     }
   }
-  return { threads: 2, cases: checked, equal };
+  // The big model as the runtime names it (a file the workers read by range, or a URL): "auto" splits it by latents.
+  let big768 = null;
+  if (big !== undefined) {
+    const sae = await lib.loadSae(big);
+    const pool = await lib.createSaePool(big, { threads: 2 });
+    try {
+      const [a, b] = [await pool.encode(bigX, 1), sae.encode(bigX, 1)];
+      big768 = { split: pool.split, equal: (await sha256(a.rowOffsets, a.indices, a.values)) === (await sha256(b.rowOffsets, b.indices, b.values)) };
+    } finally {
+      sae.dispose();
+      await pool.close();
+    }
+  }
+  return { threads: 2, cases: checked, splits: [...new Set(runs.map(([, split]) => split))], equal, big768 };
 }
 
 /** Median over rounds of the mean batch-1 encode time (rounds tolerate coarse clocks). */

@@ -4,7 +4,7 @@
  * Deno: the web entry plus models read from file paths and file: URLs.
  * @module sae-edge/deno
  */
-import { createSaePool as createWebPool, loadSaeFrom, type WebLoadOptions, type WebPoolOptions } from "../web/index.js";
+import { createSaePoolFrom, loadSaeFrom, type WebLoadOptions, type WebPoolOptions } from "../web/index.js";
 import type { SaePool } from "../../pool/pool.js";
 import { fail, failIo } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";
@@ -61,5 +61,5 @@ export function loadSae(model: ModelSource, options: WebLoadOptions = {}): Promi
 export function createSaePool(model: ModelSource, options: WebPoolOptions = {}): Promise<SaePool> {
   const path = typeof model === "string" && !/^[a-z][a-z\d+.-]*:/i.test(model);
   const at = path ? new URL(model, `file://${Deno.cwd().replace(/\/?$/, "/")}`) : model;
-  return createWebPool(at, { workerUrl: new URL("./deno-pool-worker.js", import.meta.url), ...options });
+  return createSaePoolFrom(at, { workerUrl: new URL("./deno-pool-worker.js", import.meta.url), ...options }, fileSource);
 }

@@ -16,12 +16,13 @@ import { Worker } from "node:worker_threads";
 import { SaePool } from "../../pool/pool.js";
 import type { PoolEndpoint } from "../../pool/protocol.js";
 import { loadSaeWith, type LoadOptions, type KernelName, type WasmBuilds } from "../../runtime/index.js";
+import type { PoolSplit } from "../../pool/pool.js";
 import type { Sae } from "../../runtime/index.js";
 import { fail, failIo } from "../../base/errors.js";
 import type { ByteSource } from "../../base/byte-source.js";
 import type { CheckpointFiles } from "../../importers/types.js";
 import { kernelBuilds, portableBuilds, type KernelSources } from "../kernel-builds.js";
-import { fetchBytes, portableModel, withModel, type ModelSource } from "../model-source.js";
+import { fetchBytes, openModel, portableModel, withModel, type ModelSource } from "../model-source.js";
 
 export * from "../../index.js";
 export { writeFileAtomic, writeFileAtomicSync, syncFolderSync, removeAtomicLeftovers } from "./atomic-write.js";
@@ -42,6 +43,8 @@ export interface NodePoolOptions extends NodeLoadOptions {
   threads?: number;
   /** The pool worker script (default: node-pool-worker.js beside this module, else the installed package's). */
   workerUrl?: URL | string;
+  /** How the threads share the work (default "auto"); see {@link PoolOptions.split}. */
+  split?: PoolSplit;
 }
 
 /**
@@ -80,6 +83,11 @@ async function readBuild(where: URL | string): Promise<Uint8Array> {
 /** The three kernel builds, read from beside this module (for trainSae, selectKernel, …). */
 export const nodeBuilds: WasmBuilds = kernelBuilds({}, DEFAULT_BUILDS, readBuild);
 
+/** The kernel builds `wasm` names, the others from beside this module. @internal */
+export function nodeBuildsWith(wasm: KernelSources | undefined): WasmBuilds {
+  return wasm ? kernelBuilds(wasm, DEFAULT_BUILDS, readBuild) : nodeBuilds;
+}
+
 /** A file as a ByteSource, read by range. */
 export async function fileSource(path: string | URL): Promise<ByteSource> {
   let fh;
@@ -111,7 +119,7 @@ export async function fileSource(path: string | URL): Promise<ByteSource> {
 /** Loads an sae-edge model from a file path, a file: or http(s) URL, bytes, a Response, a Blob, a stream or a ByteSource. */
 export function loadSae(model: ModelSource, options: NodeLoadOptions = {}): Promise<Sae> {
   const { wasm, ...rest } = options;
-  return withModel(model, fileSource, (source) => loadSaeWith(wasm ? kernelBuilds(wasm, DEFAULT_BUILDS, readBuild) : nodeBuilds, source, rest));
+  return withModel(model, fileSource, (source) => loadSaeWith(nodeBuildsWith(wasm), source, rest));
 }
 
 /** A checkpoint folder on disk (a file path means the folder it is in; a hookpoint picks a subfolder). */
@@ -172,9 +180,11 @@ export interface NodePoolModel {
 }
 
 /**
- * A pool of worker threads that spread each batch's rows, one model copy per thread (the
- * memory cost: threads × the model's wasm size). A path or URL is read by each thread;
- * anything else is read once and copied to each.
+ * A pool of worker threads. Split by rows, each thread holds a model copy (threads × the model's
+ * wasm size) and takes a share of each batch's rows; a path or URL is read by each thread,
+ * anything else is read once and copied to each. Split by latents, each thread holds a slice of
+ * the latents (one model's size in total) and takes every row. "auto" (the default) splits by
+ * latents when the encoder is too large for one core's cache.
  */
 export async function createSaePool(model: ModelSource, options: NodePoolOptions = {}): Promise<SaePool> {
   const threads = options.threads ?? availableParallelism();
@@ -193,7 +203,19 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
       terminate: () => worker.terminate(),
     };
   });
-  return SaePool.start(endpoints, source, options);
+  const split = options.split ?? "auto";
+  const bytes = split === "rows" ? undefined : await openModel(source.model, fileSource).catch(async (e) => {
+    await Promise.all(endpoints.map((p) => p.terminate()));
+    throw e;
+  });
+  try {
+    // A file (read by range): each thread reads its own latent slice. Bytes and http(s) (fetched
+    // whole): the slices are read here once, and each moved to its thread.
+    const workersRead = typeof source.model === "string" && !REMOTE.test(source.model);
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
+  } finally {
+    await bytes?.close?.();
+  }
 }
 
 /** The parent's Node options without the eval ones (-e CODE, --input-type=…), which stop a worker that runs a file. */

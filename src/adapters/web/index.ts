@@ -10,10 +10,10 @@ import { KERNELS, loadSaeWith, type LoadOptions, type KernelName } from "../../r
 import type { WebPoolModel } from "./serve-worker.js";
 import type { Sae } from "../../runtime/index.js";
 import { fail } from "../../base/errors.js";
-import { SaePool } from "../../pool/pool.js";
+import { SaePool, type PoolSplit } from "../../pool/pool.js";
 import type { FromWorker, PoolEndpoint } from "../../pool/protocol.js";
 import { kernelBuilds, portableBuilds, type KernelSources } from "../kernel-builds.js";
-import { portableModel, withModel, type ModelSource, type OpenFile } from "../model-source.js";
+import { openModel, portableModel, withModel, type ModelSource, type OpenFile } from "../model-source.js";
 import type { WasmBuilds } from "../../runtime/index.js";
 
 export * from "../../index.js";
@@ -34,6 +34,8 @@ export interface WebPoolOptions extends WebLoadOptions {
   threads?: number;
   /** The pool worker script (default: pool-worker.js beside this module). */
   workerUrl?: URL | string;
+  /** How the workers share the work (default "auto"); see {@link PoolOptions.split}. */
+  split?: PoolSplit;
 }
 
 // Literal `new URL("./x.wasm", import.meta.url)`: Vite, webpack and Parcel see it and copy the file.
@@ -60,11 +62,18 @@ export function loadSae(model: ModelSource, options: WebLoadOptions = {}): Promi
 }
 
 /**
- * A SaePool over module Workers (browsers, Deno): each worker loads its own copy of the model
- * (threads × the model's wasm size in memory): a URL is fetched by each worker, anything else
- * is read once and copied to each. Not for Cloudflare Workers, which have no threads.
+ * A SaePool over module Workers (browsers, Deno). Split by rows, each worker loads its own copy
+ * of the model (threads × the model's wasm size in memory): a URL is fetched by each worker,
+ * anything else is read once and copied to each. Split by latents, each worker gets a slice of
+ * the latents (one model's size in total). "auto" (the default) splits by latents when the
+ * encoder is too large for one core's cache. Not for Cloudflare Workers, which have no threads.
  */
-export async function createSaePool(model: ModelSource, options: WebPoolOptions = {}): Promise<SaePool> {
+export function createSaePool(model: ModelSource, options: WebPoolOptions = {}): Promise<SaePool> {
+  return createSaePoolFrom(model, options);
+}
+
+/** createSaePool; `openFile` lets a runtime with a file system (Deno) read paths and file: URLs for a latent split. */
+export async function createSaePoolFrom(model: ModelSource, options: WebPoolOptions, openFile?: OpenFile): Promise<SaePool> {
   if (typeof Worker === "undefined") fail("KERNEL_UNAVAILABLE", "this runtime has no Worker: use one Sae instead of a pool");
   const threads = options.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
   if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
@@ -89,6 +98,18 @@ export async function createSaePool(model: ModelSource, options: WebPoolOptions 
       terminate: () => w.terminate(),
     };
   });
-  return SaePool.start(endpoints, source, options);
+  const split = options.split ?? "auto";
+  const bytes = split === "rows" ? undefined : await openModel(portable, openFile).catch(async (e) => {
+    await Promise.all(endpoints.map((p) => p.terminate()));
+    throw e;
+  });
+  try {
+    // A file (Deno, read by range): each worker reads its own latent slice. Bytes and http(s)
+    // (fetched whole): the slices are read here once, and each moved to its worker.
+    const workersRead = source.url?.startsWith("file:") === true;
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
+  } finally {
+    await bytes?.close?.();
+  }
 }
 

@@ -1,5 +1,5 @@
 // A SaePool worker for browsers (module Workers). Bundled as dist/pool-worker.js, beside dist/web.js.
 import { serveModuleWorker } from "./serve-worker.js";
-import { loadSae } from "./index.js";
+import { loadSae, webBuilds } from "./index.js";
 
-serveModuleWorker(loadSae);
+serveModuleWorker(loadSae, webBuilds);

@@ -2,9 +2,9 @@
 // adapter's own loadSae, which differ in what they can read (Deno also reads files).
 import { serveSae } from "../../pool/serve.js";
 import type { ToWorker } from "../../pool/protocol.js";
-import type { LoadOptions, Sae } from "../../runtime/index.js";
+import type { LoadOptions, Sae, WasmBuilds } from "../../runtime/index.js";
 import type { KernelSources } from "../kernel-builds.js";
-import type { ModelSource } from "../model-source.js";
+import { openModel, type ModelSource, type OpenFile } from "../model-source.js";
 
 /** What createSaePool posts to each module-Worker pool worker. @internal */
 export interface WebPoolModel {
@@ -18,7 +18,7 @@ interface WorkerScope {
   onmessage: ((event: { data: ToWorker }) => void) | null;
 }
 
-export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOptions & { wasm?: KernelSources }) => Promise<Sae>): void {
+export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOptions & { wasm?: KernelSources }) => Promise<Sae>, builds: (wasm: KernelSources) => WasmBuilds, openFile?: OpenFile): void {
   const scope = globalThis as unknown as WorkerScope;
   serveSae(
     { post: (msg, transfer) => scope.postMessage(msg, transfer ?? []), listen: (onMessage) => (scope.onmessage = (e) => onMessage(e.data)) },
@@ -26,5 +26,6 @@ export function serveModuleWorker(loadSae: (model: ModelSource, options: LoadOpt
       const m = model as WebPoolModel;
       return loadSae(m.url ?? m.bytes!, { ...options, wasm: m.wasm });
     },
+    { builds: (model) => builds((model as WebPoolModel).wasm), open: (model) => openModel((model as WebPoolModel).url ?? (model as WebPoolModel).bytes!, openFile) },
   );
 }
