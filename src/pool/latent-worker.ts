@@ -3,7 +3,7 @@
 // codes, or for int8 TopK its rescoring candidates, in the whole model's latent indices.
 import { fail, failRow } from "../base/errors.js";
 import { LATENT_TILE, roundUp } from "../model/layout.js";
-import { ACT, M, Sae, overflow, type KernelExports, type KernelModel, type SaeInfo, type Scores, type SparseCodes } from "../runtime/index.js";
+import { ACT, M, Sae, takeScores, type KernelExports, type KernelModel, type SaeInfo, type Scores, type SparseCodes } from "../runtime/index.js";
 import type { LatentSlice } from "../model/latent-slices.js";
 
 /**
@@ -150,11 +150,7 @@ export class LatentWorker {
       for (let r = 0; r <= cnt; r++) rpv[r] = codes.rowOffsets[r0 + r]! - e0;
       if (codes.rowNorm) new Float32Array(mem, st, 2 * cnt).set(codes.rowNorm.subarray(2 * r0, 2 * (r0 + cnt)));
       k.score_codes(dec.m, dec.ws, xp, idx, val, rp, cnt, codes.rowNorm ? st : 0, sq, nrm);
-      const sqv = new Float64Array(k.memory.buffer, sq, cnt);
-      const bad = sqv.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) overflow(r0 + bad, "the reconstruction");
-      squared.set(sqv, r0);
-      normalized.set(new Float64Array(k.memory.buffer, nrm, cnt), r0);
+      takeScores(k.memory.buffer, sq, nrm, cnt, r0, { squared, normalized });
     }
     return { squared, normalized };
   }

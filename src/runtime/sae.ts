@@ -173,11 +173,7 @@ export class Sae {
       this.#putRows(x, r0, r1, dIn, xp);
       k.score(this.#m, this.#ws, xp, cnt, sq, nrm);
       this.#checkEncoder(r0);
-      const sqv = new Float64Array(k.memory.buffer, sq, cnt);
-      const bad = sqv.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) overflow(r0 + bad, "the reconstruction");
-      squared.set(sqv, r0);
-      normalized.set(new Float64Array(k.memory.buffer, nrm, cnt), r0);
+      takeScores(k.memory.buffer, sq, nrm, cnt, r0, { squared, normalized });
     }
     return { squared, normalized };
   }
@@ -275,6 +271,15 @@ export class Sae {
 }
 
 // Finite inputs can still be too large for float32 arithmetic: say so instead of returning Infinity or NaN.
+/** Copies a chunk's scores (rows r0 .. r0 + cnt, f64 at sq and nrm in wasm memory) into `out`; a non-finite one is a row that overflowed. */
+export function takeScores(mem: ArrayBuffer, sq: number, nrm: number, cnt: number, r0: number, out: Scores): void {
+  const sqv = new Float64Array(mem, sq, cnt);
+  const bad = sqv.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) overflow(r0 + bad, "the reconstruction");
+  out.squared.set(sqv, r0);
+  out.normalized.set(new Float64Array(mem, nrm, cnt), r0);
+}
+
 export function overflow(row: number, stage: string): never {
   return failRow("INPUT_NONFINITE", row, (r) => `row ${r}: ${stage} overflowed float32 (input values too large for this model)`);
 }
