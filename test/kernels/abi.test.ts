@@ -2,7 +2,9 @@
 // current, and every build, release and debug, exports exactly what it declares. Debug builds
 // (build/debug/, precondition asserts on) must compute the same bytes as release builds, and a
 // failed assert must reach the host as a typed error that says which precondition broke.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ABI_VERSION, ACT, EXPORT_ARITY, M, QUANT, type KernelExports } from "../../src/runtime/abi.js";
@@ -103,13 +105,20 @@ describe("debug builds", () => {
   });
 
   it("compute the same bytes as release builds: every test vector, gated, GroupMax, normalization, input offsets, the residual plane, a screen, training (Node 20 and 22); int8 identical across builds", async () => {
-    const runs = [runAsync(process.execPath, ["test/kernels/debug-run.mjs", "scalar", "simd128"])];
-    if (existsSync(NODE22)) runs.push(runAsync(NODE22, ["test/kernels/debug-run.mjs", "relaxed"]));
+    // Each child writes its lines to a file (more than a pipe's 64 KiB once stalled a child).
+    const dir = mkdtempSync(join(tmpdir(), "sae-edge-debug-run-"));
+    const jobs: [string, string[]][] = [[process.execPath, ["scalar", "simd128"]]];
+    if (existsSync(NODE22)) jobs.push([NODE22, ["relaxed"]]);
     const lines: { kernel: string; build: string; case?: string; sha256?: string; error?: string }[] = [];
-    for (const r of await Promise.all(runs)) {
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      lines.push(...jsonLines<(typeof lines)[number]>(r.stdout));
+    try {
+      const runs = jobs.map(([exe, kernels], i) => runAsync(exe, ["test/kernels/debug-run.mjs", "--out", join(dir, `${i}.jsonl`), ...kernels]));
+      for (const [i, r] of (await Promise.all(runs)).entries()) {
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        lines.push(...jsonLines<(typeof lines)[number]>(readFileSync(join(dir, `${i}.jsonl`), "utf8")));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
     expect(lines.filter((l) => l.error)).toEqual([]);
     const release = new Map(lines.filter((l) => l.build === "release").map((l) => [`${l.kernel} ${l.case}`, l.sha256]));

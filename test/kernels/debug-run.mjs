@@ -4,14 +4,18 @@
 // and prints JSON Lines:
 //   {"kernel": "simd128", "build": "debug", "case": "int8/topk/20x48k4/b3", "sha256": "..."}
 //   {"kernel": "relaxed", "build": "debug", "error": "KERNEL_UNAVAILABLE: ..."}
-// Usage: node debug-run.mjs kernel...
-import { readFileSync } from "node:fs";
+// Usage: node debug-run.mjs [--out file] kernel...   (--out: the lines go to that file, not stdout;
+// the test reads a file: its child sometimes stalled writing more than a pipe holds, 64 KiB)
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { BUILD_DIR, DIST_NODE, REPO, hashOutputs, materialize, randomInput, randomWeights, saeOutputs, sha256, vectorCases } from "../helpers/common.mjs";
 
 const lib = await import(pathToFileURL(DIST_NODE).href);
 const train = await import(pathToFileURL(`${REPO}dist/train.js`).href);
-const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+const args = process.argv.slice(2);
+const file = args[0] === "--out" ? args.splice(0, 2)[1] : null;
+if (file) writeFileSync(file, "");
+const out = (o) => (file ? appendFileSync(file, JSON.stringify(o) + "\n") : process.stdout.write(JSON.stringify(o) + "\n"));
 // Each build compiled once, as the Node adapter does.
 function buildsIn(dir) {
   const compiled = new Map();
@@ -66,11 +70,12 @@ async function trainedModel(builds, kernel) {
   return lib.serializeModel(lib.buildModel(trainer.weights(), "f32"));
 }
 
-// Node 20 can deadlock when its event loop runs idle while a promise waits on V8 (here wasm
-// instantiation) and a background compile job waits for a GC (nodejs/node#54918): a pending
-// timer keeps the loop from idling until the end.
-const keepAlive = setInterval(() => {}, 60_000);
-for (const kernel of process.argv.slice(2)) {
+// Node 20 can stall when its event loop runs idle while a promise waits on V8 (here wasm
+// instantiation) and a background compile job waits for a GC (nodejs/node#54918) until a timer
+// turns the loop: one that fires every 10 ms keeps each stall that short (at 60 s, the dozens of
+// instantiations here sometimes ran past the test's 120 s under load).
+const keepAlive = setInterval(() => {}, 10);
+for (const kernel of args) {
   for (const [build, dir] of [["release", BUILD_DIR], ["debug", `${BUILD_DIR}debug/`]]) {
     const builds = buildsIn(dir);
     try {
