@@ -230,6 +230,18 @@ export function decodeFinish(m: usize, out: usize, shift: f32, scale: f32): void
   }
 }
 
+// Row r of CSR codes (indices idx, values val, row r at [rowptr[r], rowptr[r+1])) into out, with
+// the row's normalization undone from stats (f32[n][2] as encode_sparse wrote them, or 0).
+export function decodeCodesRow(d: Decoder, m: usize, out: usize, idx: usize, val: usize, rowptr: usize, r: i32, stats: usize): void {
+  decodeBegin(d, m, out);
+  const end = load<i32>(rowptr + (<usize>(r + 1) << 2));
+  for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
+    decodeAdd(d, m, out, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
+  }
+  decodeEnd(d, m, out);
+  if (stats) decodeFinish(m, out, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
+}
+
 // The skip connection: out += W_skip · x (one dot product per output, in dot4's order).
 export function skipAdd(m: usize, x: usize, out: usize): void {
   const wSkip = mp(m, M_W_SKIP);

@@ -14,7 +14,7 @@ import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring,
 import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescoreLatent, computeRescoreBounds, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
 import { screenRow } from "./screen";
-import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
+import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, decodeCodesRow, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
 import { checkModel } from "./check_model";
@@ -316,13 +316,7 @@ export function decode_sparse(m: usize, ws: usize, idx: usize, val: usize, rowpt
   const d = wsDec(ws);
   for (let r = 0; r < n; r++) {
     const row = out + ((<usize>r * dIn) << 2);
-    decodeBegin(d, m, row);
-    const end = load<i32>(rowptr + (<usize>(r + 1) << 2));
-    for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
-      decodeAdd(d, m, row, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
-    }
-    decodeEnd(d, m, row);
-    if (stats) decodeFinish(m, row, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
+    decodeCodesRow(d, m, row, idx, val, rowptr, r, stats);
   }
 }
 

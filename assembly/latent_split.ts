@@ -6,7 +6,7 @@ import { prepareRow, XQ_I8 } from "./quantize_x";
 import { Selection, selectBegin, selectPush, selectFinish, keyAt, keyIndex, keyValue } from "./select";
 import { rescoreLatent, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
 import { weightBound } from "./epilogue";
-import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, skipAdd } from "./dec_row";
+import { decodeCodesRow, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 
 // Int8 TopK, one slice: for each of n rows (x f32[n][d_in], pre its pre-activations f32[n][d_sae]
@@ -70,13 +70,7 @@ export function score_codes(m: usize, ws: usize, x: usize, idx: usize, val: usiz
   const xhat = wsXhat(m, ws), d = wsDec(ws);
   for (let r = 0; r < n; r++) {
     const xr = x + ((<usize>r * <usize>dIn) << 2);
-    decodeBegin(d, m, xhat);
-    const end = load<i32>(rowptr + (<usize>(r + 1) << 2));
-    for (let e = load<i32>(rowptr + (<usize>r << 2)); e < end; e++) {
-      decodeAdd(d, m, xhat, load<i32>(idx + (<usize>e << 2)), load<f32>(val + (<usize>e << 2)));
-    }
-    decodeEnd(d, m, xhat);
-    if (stats) decodeFinish(m, xhat, load<f32>(stats + (<usize>r << 3)), load<f32>(stats + (<usize>r << 3) + 4));
+    decodeCodesRow(d, m, xhat, idx, val, rowptr, r, stats);
     skipAdd(m, xr, xhat);
     reconErrorRow(xr, xhat, dIn, outSq + (<usize>r << 3), outNorm + (<usize>r << 3));
   }
