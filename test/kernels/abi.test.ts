@@ -105,13 +105,19 @@ describe("debug builds", () => {
   });
 
   it("compute the same bytes as release builds: every test vector, gated, GroupMax, normalization, input offsets, the residual plane, a screen, training (Node 20 and 22); int8 identical across builds", async () => {
-    // Each child writes its lines to a file (more than a pipe's 64 KiB once stalled a child).
+    // Each child writes its lines to a file.
     const dir = mkdtempSync(join(tmpdir(), "sae-edge-debug-run-"));
     const jobs: [string, string[]][] = [[process.execPath, ["scalar", "simd128"]]];
     if (existsSync(NODE22)) jobs.push([NODE22, ["relaxed"]]);
     const lines: { kernel: string; build: string; case?: string; sha256?: string; error?: string }[] = [];
     try {
-      const runs = jobs.map(([exe, kernels], i) => runAsync(exe, ["test/kernels/debug-run.mjs", "--out", join(dir, `${i}.jsonl`), ...kernels]));
+      // A child that fails names its engine and the last case it finished (a rare stall under load is not understood yet).
+      const lastCase = (i: number) => readFileSync(join(dir, `${i}.jsonl`), "utf8").trim().split("\n").at(-1) ?? "none";
+      const runs = jobs.map(([exe, kernels], i) =>
+        runAsync(exe, ["test/kernels/debug-run.mjs", "--out", join(dir, `${i}.jsonl`), ...kernels]).catch((e: Error) => {
+          throw new Error(`${e.message}\nlast line written: ${lastCase(i)}`);
+        }),
+      );
       for (const [i, r] of (await Promise.all(runs)).entries()) {
         expect(r.stderr).toBe("");
         expect(r.code).toBe(0);

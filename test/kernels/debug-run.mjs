@@ -5,7 +5,7 @@
 //   {"kernel": "simd128", "build": "debug", "case": "int8/topk/20x48k4/b3", "sha256": "..."}
 //   {"kernel": "relaxed", "build": "debug", "error": "KERNEL_UNAVAILABLE: ..."}
 // Usage: node debug-run.mjs [--out file] kernel...   (--out: the lines go to that file, not stdout;
-// the test reads a file: its child sometimes stalled writing more than a pipe holds, 64 KiB)
+// the test reads a file, and names the last case written when a child fails)
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { BUILD_DIR, DIST_NODE, REPO, hashOutputs, materialize, randomInput, randomWeights, saeOutputs, sha256, vectorCases } from "../helpers/common.mjs";
