@@ -3,12 +3,13 @@
 // One source, three builds: scalar, simd128, relaxed (asconfig.json targets).
 import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
-  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
+  ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, QUANT_I4, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
-import { prepareRow, RowStats, XQ_I8, XQ_I16, XQ_I16P, XQ_U7 } from "./quantize_x";
+import { prepareRow, xqLayout, RowStats, XQ_I8, XQ_I16P } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, enc_i8_1x4c16__wasmrelaxed_dot8u7_fused, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_i8_4x4c16__scalar, enc_i8_4x4c16__wasmsimd_dot16, enc_i8_4x4c16__wasmrelaxed_dot8u7, enc_i8_4x4c16__wasmrelaxed_dot8u7_fused, TILE_ROWS } from "./enc_i8_4x4c16";
+import { computeNibbleSums } from "./enc_i4_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
@@ -58,7 +59,11 @@ export function model_prepare(m: usize): void {
     computeWeightSums(m);
     computeRescoreBounds(m);
   }
-  if (mp(m, M_SCREEN)) computeWeightSums(mp(m, M_SCREEN));
+  const s = mp(m, M_SCREEN);
+  if (s) {
+    if (mi(s, M_QUANT) == QUANT_I4) computeNibbleSums(s);
+    else computeWeightSums(s);
+  }
 }
 export function workspace_bytes(m: usize): usize {
   return workspaceBytes(m);
@@ -96,11 +101,6 @@ export function overflow_row(ws: usize): i32 {
 @inline function noteOverflow(ws: usize, r: i32, lane: usize = 0): void {
   const e = wsEpi(ws);
   if (wsEpi(lane ? lane : ws).overflow && e.overflowRow < 0) e.overflowRow = r;
-}
-
-// The quantized row layout of this build's int8 kernels.
-@inline function xqLayout(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? XQ_U7 : ASC_FEATURE_SIMD ? XQ_I16 : XQ_I8;
 }
 
 // Runs the encoder GEMV of this build over one row; the epilogue (begun by the caller) decides what happens.
@@ -165,7 +165,7 @@ function encodeRows(m: usize, ws: usize, x: usize, rows: i32): void {
 // Encodes one row into the selection buffer; finish it with finishRow.
 function encodeRow(m: usize, ws: usize, x: usize): void {
   if (mp(m, M_SCREEN)) {
-    screenRow(m, ws, x);
+    screenRow(m, ws, x, fusedDot);
     return;
   }
   beginRow(m, ws);

@@ -1,6 +1,6 @@
 // The ABI's one source: scripts/gen-abi.mjs generates src/runtime/abi.ts from this file and
 // the exports of index.ts. Bump ABI_VERSION whenever either changes incompatibly.
-export const ABI_VERSION: i32 = 4;
+export const ABI_VERSION: i32 = 5;
 
 // The model descriptor: 28 little-endian i32 fields (the last one reserved, zero) the host
 // writes into linear memory and passes to every export as `m`.
@@ -25,7 +25,7 @@ export const M_MAG_SCALE: usize = 68; // f32[d_sae_pad] gated: exp(r_mag)
 export const M_MAG_BIAS: usize = 72;  // f32[d_sae_pad] gated: b_mag − exp(r_mag)·b_gate
 export const M_D_OUT: usize = 76;    // decoder output width (d_in for SAEs; transcoders differ)
 export const M_W_SKIP: usize = 80;   // f32[d_out][d_in] skip connection added by forward/score, or 0
-export const M_SCREEN: usize = 84;   // int8 TopK low-rank screen: its own descriptor (d_in = rank, W_ENC = P^T W_enc packed, K = pool), or 0
+export const M_SCREEN: usize = 84;   // int8 TopK screen: its own descriptor (K = pool), or 0: low-rank (QUANT_I8, d_in = rank, W_ENC = P^T W_enc packed) or int4 (QUANT_I4, W_ENC = int4 W_enc packed, ENC_ZSUM = nibble sums)
 export const M_SCREEN_P: usize = 88; // f32[d_in][rank] projection P of the screen
 export const M_ENC_QERR: usize = 92; // f32[d_sae_pad] int8 near-boundary rescoring: the bound per unit of s_x (filled by model_prepare), or 0 for none
 export const M_ENC_RESID: usize = 96; // i8[d_sae][d_in_pad]: the residual plane r (w ≈ scale·(q + r/254)), one row per latent, that rescoring reads, or 0 for none
@@ -48,6 +48,7 @@ export const ACT_GROUPMAX: i32 = 4;
 
 export const QUANT_F32: i32 = 0;
 export const QUANT_I8: i32 = 1;
+export const QUANT_I4: i32 = 2; // screen descriptors only (enc_i4_1x4c16.ts)
 
 // Activations are quantized per row to [-63, 63] so that the relaxed build can
 // feed them as the i7 operand (q + 64 in [1, 127]) and stay bit-identical.

@@ -59,6 +59,11 @@ export const XQ_I16: i32 = 1;  // i16 q, per 16 dims the 8 even then the 8 odd (
 export const XQ_U7: i32 = 2;   // u8 q + 64      (relaxed: the i7 operand, never above 127)
 export const XQ_I16P: i32 = 3; // i16 q in order (simd128 4-row kernel: against weights widened by v128.load8x8_s)
 
+// The layout of this build's 1-row int8 (and int4) kernels.
+@inline export function xqLayout(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? XQ_U7 : ASC_FEATURE_SIMD ? XQ_I16 : XQ_I8;
+}
+
 // Fills row's statistics; returns its activation scale (row.xScale).
 export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32, row: RowStats): f32 {
   const dIn = mi(m, M_D_IN);

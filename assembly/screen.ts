@@ -1,12 +1,15 @@
-// int8 TopK with a low-rank screen (sae-edge screen): the row's 15-bit activations z are
-// projected on the screen's `rank` directions P, the screen descriptor (an int8 "encoder" of
-// width rank holding P^T W_enc) ranks every latent from that short row, and only its best
-// `pool` candidates are rescored with W_enc itself. About rank/d_in of the GEMV's work.
-import { mi, mp, M_D_IN, M_D_SAE, M_K, M_SCREEN, M_SCREEN_P } from "./model";
+// int8 TopK with a screen (sae-edge screen): a cheaper pass ranks every latent and only its best
+// `pool` candidates are rescored with W_enc itself. Two kinds:
+// - low-rank: the row's 15-bit activations z are projected on the screen's `rank` directions P, and
+//   an int8 "encoder" of width rank holding P^T W_enc scores the short row (about rank/d_in of the work);
+// - int4: the int8 kernels' own quantized row against W_enc in 4 bits (enc_i4_1x4c16.ts), half the
+//   bytes of the int8 pass, for rows memory-bound on the encoder's size.
+import { mi, mp, M_D_IN, M_D_SAE, M_K, M_QUANT, M_SCREEN, M_SCREEN_P, QUANT_I4 } from "./model";
 import { wsXf, wsXq, wsKeys, wsScreenF, wsScreenQ, wsSel, wsEpi, wsRow, wsScreenRow, selectionCapacity } from "./workspace";
-import { prepareRow, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
+import { prepareRow, xqLayout, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7 } from "./enc_i8_1x4c16";
-import { epilogueBegin, epilogueEnd, OUT_SELECT } from "./epilogue";
+import { enc_i4_1x4c16__scalar, enc_i4_1x4c16__wasmsimd_dot16, enc_i4_1x4c16__wasmrelaxed_dot8u7, enc_i4_1x4c16__wasmrelaxed_dot8u7_fused } from "./enc_i4_1x4c16";
+import { Epilogue, epilogueBegin, epilogueEnd, OUT_SELECT } from "./epilogue";
 import { selectBegin } from "./select";
 
 // out[a] = (s_x / 256) · Σ_i P[i][a] · z_i, the sum in input order per output (both twins).
@@ -37,20 +40,38 @@ export function proj_f32_i16__wasmsimd(p: usize, z: usize, dIn: i32, rank: i32, 
 }
 
 /** Leaves the screened candidates in the selection (the caller rescores them); xf holds the row's z. */
-export function screenRow(m: usize, ws: usize, x: usize): void {
+export function screenRow(m: usize, ws: usize, x: usize, fused: bool): void {
   const s = mp(m, M_SCREEN);
-  const rank = mi(s, M_D_IN);
-  const xs = prepareRow(m, x, wsXf(m, ws), wsXq(m, ws), XQ_I8, wsRow(ws));
-  const proj = wsScreenF(m, ws), pq = wsScreenQ(m, ws);
-  if (ASC_FEATURE_SIMD) proj_f32_i16__wasmsimd(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
-  else proj_f32_i16__scalar(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
   // Any screen score may make the pool: the screen is approximate, rescoring applies the ReLU.
-  const sel = wsSel(ws), e = wsEpi(ws), projRow = wsScreenRow(ws);
+  const sel = wsSel(ws), e = wsEpi(ws);
   selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), mi(s, M_K), -Infinity);
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), 0);
+  if (mi(s, M_QUANT) == QUANT_I4) int4Pass(m, s, ws, x, e, fused);
+  else lowRankPass(m, s, ws, x, e);
+  epilogueEnd(e);
+}
+
+function int4Pass(m: usize, s: usize, ws: usize, x: usize, e: Epilogue, fused: bool): void {
+  const xq = wsXq(m, ws);
+  const xs = prepareRow(m, x, wsXf(m, ws), xq, xqLayout(), wsRow(ws));
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (fused) enc_i4_1x4c16__wasmrelaxed_dot8u7_fused(s, xq, xs, e);
+    else enc_i4_1x4c16__wasmrelaxed_dot8u7(s, xq, xs, e);
+  } else if (ASC_FEATURE_SIMD) {
+    enc_i4_1x4c16__wasmsimd_dot16(s, xq, xs, e);
+  } else {
+    enc_i4_1x4c16__scalar(s, xq, xs, e);
+  }
+}
+
+function lowRankPass(m: usize, s: usize, ws: usize, x: usize, e: Epilogue): void {
+  const rank = mi(s, M_D_IN);
+  const xs = prepareRow(m, x, wsXf(m, ws), wsXq(m, ws), XQ_I8, wsRow(ws));
+  const proj = wsScreenF(m, ws), pq = wsScreenQ(m, ws), projRow = wsScreenRow(ws);
+  if (ASC_FEATURE_SIMD) proj_f32_i16__wasmsimd(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
+  else proj_f32_i16__scalar(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
   // The projected row is encoded like any input (in place: prepareRow reads ahead of its writes).
   if (ASC_FEATURE_RELAXED_SIMD) enc_i8_1x4c16__wasmrelaxed_dot8u7(s, pq, prepareRow(s, proj, proj, pq, XQ_U7, projRow), e);
   else if (ASC_FEATURE_SIMD) enc_i8_1x4c16__wasmsimd_dot16(s, pq, prepareRow(s, proj, proj, pq, XQ_I16, projRow), e);
   else enc_i8_1x4c16__scalar(s, pq, prepareRow(s, proj, proj, pq, XQ_I8, projRow), e);
-  epilogueEnd(e);
 }

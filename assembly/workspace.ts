@@ -1,4 +1,4 @@
-import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, M_QUANT, ACT_TOPK, ACT_GROUPMAX, QUANT_I8 } from "./model";
+import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, M_QUANT, ACT_TOPK, ACT_GROUPMAX, QUANT_I8, QUANT_I4 } from "./model";
 import { TILE_ROWS, TILE_TMP_BYTES } from "./enc_i8_4x4c16";
 import { Selection } from "./select";
 import { Epilogue, pendingBytes } from "./epilogue";
@@ -68,7 +68,7 @@ export function selectionCapacity(m: usize): i32 {
   return wsXhat(m, 0) + align16(<usize>max(mi(m, M_D_IN), mi(m, M_D_OUT)) << 2);
 }
 
-// The screen's projected row (f32[rank], then its i16 z) and its quantized row.
+// The low-rank screen's projected row (f32[rank], then its i16 z) and its quantized row.
 @inline export function wsScreenF(m: usize, ws: usize): usize {
   return ws + singleRowBytes(m);
 }
@@ -77,7 +77,7 @@ export function selectionCapacity(m: usize): i32 {
 }
 @inline function screenRank(m: usize): i32 {
   const s = mp(m, M_SCREEN);
-  return s ? mi(s, M_D_IN_PAD) : 0;
+  return s && mi(s, M_QUANT) != QUANT_I4 ? mi(s, M_D_IN_PAD) : 0;
 }
 
 // One row's workspace; the whole one holds laneCount such lanes (int8 models: the 4-row kernels

@@ -39,6 +39,6 @@ export { pooledResidual, type Grid } from "./anomaly/pooled-residual.js";
 export { withCalibration } from "./model/calibration-file.js";
 export { auroc, auprc, rocCurve, type RocPoint } from "./metrics/detection.js";
 export { fidelityReport, type FidelityReport } from "./metrics/fidelity.js";
-export type { Calibration, ScoreMode } from "./model/spec.js";
-export { addScreen, type ScreenOptions } from "./model/screen.js";
+export type { Calibration, ScoreMode, Screen, LowRankScreen, Int4Screen } from "./model/spec.js";
+export { addScreen, addInt4Screen, type ScreenOptions, type Int4ScreenOptions } from "./model/screen.js";
 

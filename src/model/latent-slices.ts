@@ -28,7 +28,7 @@ const INPUT_SIDE = ["b_dec", "x_offset"];
 
 /** Why this model cannot be split by latents, or null. */
 export function latentSplitRefusal(spec: ModelSpec): string | null {
-  return spec.screen ? "a model with a low-rank screen ranks all latents at once" : null;
+  return spec.screen ? "a screened model ranks all latents at once" : null;
 }
 
 /**

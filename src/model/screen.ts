@@ -1,9 +1,10 @@
-// Builds the low-rank screen of an int8 TopK model (docs/model-format.md, "screen"): the top
-// `rank` principal directions P of sample inputs x' (subspace iteration on their second moment,
-// float64) and the int8 encoder of width rank holding P^T W_enc, from the model's own weights.
-import { I8_K_STEP, packedOffset } from "./layout.js";
+// Builds the screens of an int8 TopK model (docs/model-format.md, "screen") from its own weights:
+// - low-rank: the top `rank` principal directions P of sample inputs x' (subspace iteration on
+//   their second moment, float64) and the int8 encoder of width rank holding P^T W_enc;
+// - int4: W_enc rounded to 4 bits per latent (from its int8 codes), two latents per byte.
+import { I8_K_STEP, LATENT_TILE, packedOffset } from "./layout.js";
 import { fail } from "../base/errors.js";
-import { checkScreen, expectedTensors, specFromHeader, specToMetadata, type Screen } from "./spec.js";
+import { checkScreen, expectedTensors, specFromHeader, specToMetadata, type ModelSpec, type Screen } from "./spec.js";
 import { quantizeEncoder } from "./quantize.js";
 import { rng as uniform } from "../base/rng.js";
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from "../format/safetensors.js";
@@ -19,19 +20,64 @@ export function addScreen(model: Uint8Array, samples: Float32Array, options: Scr
   const st = parseSafetensors(model);
   const spec = specFromHeader(st.header);
   const { dIn, dSae, k } = spec;
-  const screen: Screen = checkScreen({ rank: options.rank, pool: options.pool ?? Math.min(4 * k, dSae) }, spec);
+  const screen = checkScreen({ rank: options.rank, pool: options.pool ?? Math.min(4 * k, dSae) }, spec);
   if (samples.length === 0 || samples.length % dIn !== 0) fail("INPUT_SHAPE", `samples must be rows of d_in=${dIn} values`);
   const f32 = (name: string) => new Float32Array(st.tensor(name).slice().buffer);
-  const P = principalDirections(samples, dIn, spec.applyBDecToInput ? f32("b_dec") : null, screen.rank, options.seed ?? 0);
-  const Ws = projectEncoder(new Int8Array(st.tensor("W_enc_packed").slice().buffer), f32("W_enc_scale"), P, dIn, dSae, screen.rank);
-  const q = quantizeEncoder(Ws, screen.rank, dSae);
+  const P = principalDirections(samples, dIn, spec.applyBDecToInput ? f32("b_dec") : null, options.rank, options.seed ?? 0);
+  const Ws = projectEncoder(new Int8Array(st.tensor("W_enc_packed").slice().buffer), f32("W_enc_scale"), P, dIn, dSae, options.rank);
+  const q = quantizeEncoder(Ws, options.rank, dSae);
+  return withScreen(st, spec, screen, { screen_P: P, screen_W_packed: q.packed, screen_W_scale: q.scale });
+}
+
+export interface Int4ScreenOptions {
+  /** Candidates rescored per row (default 4k, at most the selection buffer). */
+  pool?: number;
+}
+
+/**
+ * Adds an int4 screen: each row's int8 pass reads W_enc in 4 bits (half the bytes) to pick `pool`
+ * candidates, which the int8 weights then rescore as usual. Needs no samples.
+ */
+export function addInt4Screen(model: Uint8Array, options: Int4ScreenOptions = {}): Uint8Array {
+  const st = parseSafetensors(model);
+  const spec = specFromHeader(st.header);
+  const screen = checkScreen({ bits: 4, pool: options.pool ?? Math.min(4 * spec.k, spec.dSae) }, spec);
+  const q = quantizeInt4(new Int8Array(st.tensor("W_enc_packed").slice().buffer), new Float32Array(st.tensor("W_enc_scale").slice().buffer), spec.dIn, spec.dSae);
+  return withScreen(st, spec, screen, { screen_W4_packed: q.packed, screen_W_scale: q.scale });
+}
+
+// The model's tensors (less any screen it had) plus the new screen's.
+function withScreen(st: ReturnType<typeof parseSafetensors>, spec: ModelSpec, screen: Screen, added: Record<string, ArrayBufferView>): Uint8Array {
   const out = { ...spec, screen };
   const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, { dtype, shape }] of Object.entries(expectedTensors(out))) {
-    const data = name === "screen_P" ? P : name === "screen_W_packed" ? q.packed : name === "screen_W_scale" ? q.scale : st.tensor(name);
-    tensors[name] = { dtype, shape, data };
-  }
+  for (const [name, { dtype, shape }] of Object.entries(expectedTensors(out))) tensors[name] = { dtype, shape, data: added[name] ?? st.tensor(name) };
   return serializeSafetensors(tensors, specToMetadata(out));
+}
+
+/**
+ * int4 codes from the int8 ones, per latent j: with a = max_i |q8_ij|, scale4_j = f32(f32(scale8_j · a) / 7)
+ * and q4 = sign(q8) · min(7, round_half_away(7 |q8| / a)) (the ratio exact in float64), 0 when a = 0.
+ * Packed [tile][step][pair][16], latent 4b + 2p in the low nibble, 4b + 2p + 1 in the high one.
+ */
+export function quantizeInt4(packed8: Int8Array, scale8: Float32Array, dIn: number, dSae: number): { packed: Uint8Array; scale: Float32Array } {
+  const steps = Math.ceil(dIn / I8_K_STEP);
+  const tiles = Math.ceil(dSae / LATENT_TILE);
+  const packed = new Uint8Array(tiles * steps * (LATENT_TILE / 2) * I8_K_STEP);
+  const scale = new Float32Array(dSae);
+  for (let j = 0; j < dSae; j++) {
+    let a = 0;
+    for (let i = 0; i < dIn; i++) a = Math.max(a, Math.abs(packed8[packedOffset(i, j, steps)]));
+    if (a === 0) continue;
+    scale[j] = Math.fround(scale8[j] * a) / 7;
+    const shift = (j & 1) << 2;
+    for (let i = 0; i < dIn; i++) {
+      const q8 = packed8[packedOffset(i, j, steps)];
+      const m = Math.min(7, Math.round((7 * Math.abs(q8)) / a));
+      const byte = (((j >> 2) * steps + (i >> 4)) * 2 + ((j & 3) >> 1)) * I8_K_STEP + (i & 15);
+      packed[byte] |= ((q8 < 0 ? -m : m) & 15) << shift;
+    }
+  }
+  return { packed, scale };
 }
 
 // P [d_in][rank]: an orthonormal basis of the dominant subspace of Σ x' x'ᵀ (uncentered: the

@@ -40,7 +40,7 @@ export interface ModelSpec {
   calibration?: Calibration;
   /** Fraction of training tokens each latent fired on, when the checkpoint had it (SAELens sparsity.safetensors). */
   featureDensity?: number[];
-  /** int8 TopK: a low-rank screen that picks `pool` candidates for rescoring (sae-edge screen). */
+  /** int8 TopK: a low-rank or int4 screen that picks `pool` candidates for rescoring (sae-edge screen). */
   screen?: Screen;
   /**
    * int8: the model stores x_offset μ [d_in], the typical input x', and x_offset_fold W_encᵀμ [d_sae]
@@ -57,11 +57,18 @@ export interface ModelSpec {
 }
 
 /**
- * A low-rank screen: the input x' projected on `rank` directions P (learned from sample inputs),
- * int8 scores against P^T W_enc rank the latents, and the best `pool` are rescored with W_enc.
+ * A screen picks each row's `pool` best candidates with a cheaper pass; rescoring with W_enc then
+ * decides among them. Low-rank: the input x' projected on `rank` directions P (learned from sample
+ * inputs), int8 scores against P^T W_enc. int4: the int8 pass itself with W_enc rounded to 4 bits
+ * (half the bytes to read per row).
  */
-export interface Screen {
+export type Screen = LowRankScreen | Int4Screen;
+export interface LowRankScreen {
   rank: number;
+  pool: number;
+}
+export interface Int4Screen {
+  bits: 4;
   pool: number;
 }
 
@@ -73,15 +80,21 @@ export function selectionCapacity(k: number, dSae: number): number {
 export function checkScreen(s: unknown, spec: ModelSpec): Screen {
   const bad = (why: string): never => fail("MODEL_INVALID", `screen: ${why}`);
   if (!s || typeof s !== "object" || Array.isArray(s)) bad("not a JSON object");
-  const { rank, pool } = s as Record<string, unknown>;
-  if (spec.architecture !== "topk" || spec.quantization !== "int8" || spec.normalization !== "none") {
-    fail("MODEL_UNSUPPORTED", "a screen needs an int8 TopK model without input normalization");
+  const { rank, bits, pool, ...rest } = s as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) bad(`unknown key ${JSON.stringify(extra[0])}`);
+  if (spec.architecture !== "topk" || spec.quantization !== "int8") fail("MODEL_UNSUPPORTED", "a screen needs an int8 TopK model");
+  const cap = Math.min(selectionCapacity(spec.k, spec.dSae), spec.dSae);
+  if (!Number.isSafeInteger(pool) || (pool as number) < spec.k || (pool as number) > cap) bad(`pool must be an integer from k=${spec.k} to ${cap}, got ${JSON.stringify(pool)}`);
+  if (bits !== undefined) {
+    if (bits !== 4 || rank !== undefined) bad(`an int4 screen is {"bits": 4, "pool": p}, got bits ${JSON.stringify(bits)}${rank !== undefined ? " with a rank" : ""}`);
+    return { bits: 4, pool: pool as number };
   }
+  // The projection P is learned on x' as encode sees it, which normalization would change per row.
+  if (spec.normalization !== "none") fail("MODEL_UNSUPPORTED", "a low-rank screen needs a model without input normalization");
   if (!Number.isSafeInteger(rank) || (rank as number) < I8_K_STEP || (rank as number) % I8_K_STEP !== 0 || (rank as number) > roundUp16(spec.dIn)) {
     bad(`rank must be a multiple of ${I8_K_STEP} from ${I8_K_STEP} to ${roundUp16(spec.dIn)}, got ${JSON.stringify(rank)}`);
   }
-  const cap = Math.min(selectionCapacity(spec.k, spec.dSae), spec.dSae);
-  if (!Number.isSafeInteger(pool) || (pool as number) < spec.k || (pool as number) > cap) bad(`pool must be an integer from k=${spec.k} to ${cap}, got ${JSON.stringify(pool)}`);
   return { rank: rank as number, pool: pool as number };
 }
 
@@ -133,7 +146,11 @@ export function expectedTensors(spec: ModelSpec): Record<string, TensorShape> {
     t.x_offset = { dtype: "F32", shape: [dIn] };
     t.x_offset_fold = { dtype: "F32", shape: [dSae] };
   }
-  if (spec.screen) {
+  if (spec.screen && "bits" in spec.screen) {
+    // Two latents per byte: [tile][step][latent pair][dim], low nibble the even latent.
+    t.screen_W4_packed = { dtype: "U8", shape: [tiles, Math.ceil(dIn / I8_K_STEP), LATENT_TILE / 2, I8_K_STEP] };
+    t.screen_W_scale = { dtype: "F32", shape: [dSae] };
+  } else if (spec.screen) {
     const r = spec.screen.rank;
     t.screen_P = { dtype: "F32", shape: [dIn, r] };
     t.screen_W_packed = { dtype: "I8", shape: [tiles, r / I8_K_STEP, LATENT_TILE, I8_K_STEP] };

@@ -2,7 +2,7 @@
 // The kernels' numbers-only ABI as the host sees it (docs/kernels.md).
 import "./wasm-globals.js";
 
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Model descriptor: i32 field offsets (bytes), and its size. */
 export const M = {
@@ -48,6 +48,7 @@ export const ACT = {
 export const QUANT = {
   F32: 0,
   I8: 1,
+  I4: 2,
 } as const;
 
 /** Input normalization codes (descriptor field NORM). */

@@ -71,9 +71,11 @@ export async function placeModel(
 
   checkPadding(new Uint8Array(k.memory.buffer, regions.W_enc_packed, tensorBytes.W_enc_packed), spec);
   if (spec.encoderResidual) checkRowPadding(new Uint8Array(k.memory.buffer, regions.W_enc_residual, tensorBytes.W_enc_residual), spec.dIn, "W_enc_residual");
-  if (spec.screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: spec.screen.rank });
+  const screen = spec.screen;
+  if (screen && "bits" in screen) checkNibblePadding(new Uint8Array(k.memory.buffer, regions.screen_W4_packed, tensorBytes.screen_W4_packed), spec);
+  else if (screen) checkPadding(new Uint8Array(k.memory.buffer, regions.screen_W_packed, tensorBytes.screen_W_packed), { ...spec, dIn: screen.rank });
   for (const [name, bytes] of Object.entries(tensorBytes)) {
-    if (int8 && (name === "W_enc_packed" || name === "W_enc_residual" || name === "W_dec" || name === "screen_W_packed")) continue;
+    if (int8 && (name === "W_enc_packed" || name === "W_enc_residual" || name === "W_dec" || name === "screen_W_packed" || name === "screen_W4_packed")) continue;
     const bad = k.find_nonfinite_f32(regions[name], bytes / 4);
     if (bad >= 0) fail("MODEL_INVALID", `tensor "${name}" has a non-finite value at flat index ${bad}`);
   }
@@ -114,20 +116,22 @@ export async function placeModel(
   set(M.MAG_BIAS, slot(arch.slots.magBias));
   set(M.D_OUT, spec.dOut);
   set(M.W_SKIP, regions.W_skip ?? 0);
-  if (spec.screen) {
-    // The screen is an int8 TopK "encoder" of width rank over the projected row (assembly/screen.ts).
+  if (screen) {
+    // The screen is a TopK "encoder" keeping `pool` (assembly/screen.ts): int4 over the model's
+    // own row, or int8 of width rank over the projected row.
+    const int4 = "bits" in screen;
     set(M.SCREEN, regions.screen_m);
-    set(M.SCREEN_P, regions.screen_P);
+    set(M.SCREEN_P, regions.screen_P ?? 0);
     const sd = new DataView(k.memory.buffer, regions.screen_m, M.BYTES);
     const put = (off: number, v: number) => sd.setInt32(off, v, true);
-    put(M.D_IN, spec.screen.rank);
-    put(M.D_IN_PAD, spec.screen.rank);
+    put(M.D_IN, int4 ? spec.dIn : screen.rank);
+    put(M.D_IN_PAD, int4 ? roundUp(spec.dIn, I8_K_STEP) : screen.rank);
     put(M.D_SAE, spec.dSae);
     put(M.D_SAE_PAD, dSaePad);
     put(M.ACT, ACT_CODE.topk);
-    put(M.K, spec.screen.pool);
-    put(M.QUANT, QUANT_CODE.int8);
-    put(M.W_ENC, regions.screen_W_packed);
+    put(M.K, screen.pool);
+    put(M.QUANT, int4 ? QUANT.I4 : QUANT_CODE.int8);
+    put(M.W_ENC, int4 ? regions.screen_W4_packed : regions.screen_W_packed);
     put(M.ENC_SCALE, regions.screen_W_scale);
     put(M.ENC_ZSUM, regions.screen_zsum);
     put(M.B_ENC, bias);
@@ -172,6 +176,27 @@ function checkRowPadding(rows: Uint8Array, dIn: number, name: string): void {
   for (let off = 0; off < rows.length; off += width) {
     const bad = rows.subarray(off + dIn, off + width).findIndex((v) => v !== 0);
     if (bad >= 0) fail("MODEL_INVALID", `${name} has a non-zero padding value (latent ${off / width}, dim ${dIn + bad})`);
+  }
+}
+
+// The int4 screen's padding nibbles (latents past d_sae, dims past d_in) must be zero.
+function checkNibblePadding(packed: Uint8Array, spec: ModelSpec): void {
+  const { dIn, dSae } = spec;
+  const steps = Math.ceil(dIn / I8_K_STEP);
+  const tiles = Math.ceil(dSae / LATENT_TILE);
+  for (let b = 0; b < tiles; b++) {
+    if (b < tiles - 1 && dIn % I8_K_STEP === 0) continue;
+    for (let c = 0; c < steps; c++) {
+      for (let l = 0; l < LATENT_TILE; l++) {
+        const base = ((b * steps + c) * 2 + (l >> 1)) * I8_K_STEP, shift = (l & 1) * 4;
+        for (let t = 0; t < I8_K_STEP; t++) {
+          const dim = c * I8_K_STEP + t;
+          if ((b * LATENT_TILE + l >= dSae || dim >= dIn) && (packed[base + t] >> shift) & 15) {
+            fail("MODEL_INVALID", `screen_W4_packed has a non-zero padding value (tile ${b}, lane ${l}, dim ${dim})`);
+          }
+        }
+      }
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 #ifndef SAE_ABI_H
 #define SAE_ABI_H
 enum {
-  ABI_VERSION = 4,
+  ABI_VERSION = 5,
   M_D_IN = 0,
   M_D_IN_PAD = 4,
   M_D_SAE = 8,
@@ -41,5 +41,6 @@ enum {
   ACT_GROUPMAX = 4,
   QUANT_F32 = 0,
   QUANT_I8 = 1,
+  QUANT_I4 = 2,
 };
 #endif
