@@ -106,3 +106,25 @@ export function rescoreActivationsRef(xp: ArrayLike<number>): { z: Int32Array; s
   const { q, scale } = quantizeRow(xp, 256);
   return { z: q, scale };
 }
+
+/**
+ * The int4 screen's codes from the int8 ones (docs/model-format.md, "int4 screen"), per latent j:
+ * a = max_i |q8|, scale4 = fround(fround(scale8 · a) / 7), q4 = sign(q8) · min(7, round_half_away(7 |q8| / a)).
+ */
+export function quantizeInt4FromInt8Ref(enc: QuantRows, width: number): QuantRows {
+  const rows = enc.scale.length;
+  const q = new Int8Array(rows * width);
+  const scale = new Float64Array(rows);
+  for (let j = 0; j < rows; j++) {
+    let a = 0;
+    for (let i = 0; i < width; i++) a = Math.max(a, Math.abs(enc.q[j * width + i]));
+    if (a === 0) continue;
+    scale[j] = fround(fround(enc.scale[j] * a) / 7);
+    for (let i = 0; i < width; i++) {
+      const v = enc.q[j * width + i];
+      const m = Math.min(7, roundHalfAway((7 * Math.abs(v)) / a));
+      q[j * width + i] = v < 0 ? -m : m;
+    }
+  }
+  return { q, scale };
+}
