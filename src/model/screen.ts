@@ -57,12 +57,14 @@ function withScreen(st: ReturnType<typeof parseSafetensors>, spec: ModelSpec, sc
 /**
  * int4 codes from the int8 ones, per latent j: with a = max_i |q8_ij|, scale4_j = f32(f32(scale8_j · a) / 7)
  * and q4 = sign(q8) · min(7, round_half_away(7 |q8| / a)) (the ratio exact in float64), 0 when a = 0.
- * Packed [tile][step][pair][16], latent 4b + 2p in the low nibble, 4b + 2p + 1 in the high one.
+ * Packed [tile][step][pair][16]: latent 4b + 2p in the low nibble as q + 8, 4b + 2p + 1 in the high one as q
+ * (two's complement), so each byte read as an int8 is 16 · q_hi + q_lo + 8; padding q = 0 (0x08 per byte).
  */
 export function quantizeInt4(packed8: Int8Array, scale8: Float32Array, dIn: number, dSae: number): { packed: Uint8Array; scale: Float32Array } {
   const steps = Math.ceil(dIn / I8_K_STEP);
   const tiles = Math.ceil(dSae / LATENT_TILE);
   const packed = new Uint8Array(tiles * steps * (LATENT_TILE / 2) * I8_K_STEP);
+  packed.fill(8);
   const scale = new Float32Array(dSae);
   for (let j = 0; j < dSae; j++) {
     let a = 0;
@@ -74,7 +76,8 @@ export function quantizeInt4(packed8: Int8Array, scale8: Float32Array, dIn: numb
       const q8 = packed8[packedOffset(i, j, steps)];
       const m = Math.min(7, Math.round((7 * Math.abs(q8)) / a));
       const byte = (((j >> 2) * steps + (i >> 4)) * 2 + ((j & 3) >> 1)) * I8_K_STEP + (i & 15);
-      packed[byte] |= ((q8 < 0 ? -m : m) & 15) << shift;
+      const q = q8 < 0 ? -m : m;
+      packed[byte] = shift ? (packed[byte] & 0x0f) | ((q & 15) << 4) : (packed[byte] & 0xf0) | (q + 8);
     }
   }
   return { packed, scale };

@@ -179,7 +179,8 @@ function checkRowPadding(rows: Uint8Array, dIn: number, name: string): void {
   }
 }
 
-// The int4 screen's padding nibbles (latents past d_sae, dims past d_in) must be zero.
+// The int4 screen's padding nibbles (latents past d_sae, dims past d_in) must hold q = 0: 8 in a
+// low nibble (stored q + 8), 0 in a high one.
 function checkNibblePadding(packed: Uint8Array, spec: ModelSpec): void {
   const { dIn, dSae } = spec;
   const steps = Math.ceil(dIn / I8_K_STEP);
@@ -191,7 +192,7 @@ function checkNibblePadding(packed: Uint8Array, spec: ModelSpec): void {
         const base = ((b * steps + c) * 2 + (l >> 1)) * I8_K_STEP, shift = (l & 1) * 4;
         for (let t = 0; t < I8_K_STEP; t++) {
           const dim = c * I8_K_STEP + t;
-          if ((b * LATENT_TILE + l >= dSae || dim >= dIn) && (packed[base + t] >> shift) & 15) {
+          if ((b * LATENT_TILE + l >= dSae || dim >= dIn) && ((packed[base + t] >> shift) & 15) !== (shift ? 0 : 8)) {
             fail("MODEL_INVALID", `screen_W4_packed has a non-zero padding value (tile ${b}, lane ${l}, dim ${dim})`);
           }
         }

@@ -154,6 +154,9 @@ describe("int4 screen", () => {
     // A non-zero nibble past d_in (33 = 2 steps + 1 dim): tile 0, step 2, the high latent of pair 0, dim 33.
     await expect(lie({ bits: 4, pool: 12 }, (ts) => { (ts.screen_W4_packed.data as Uint8Array)[(2 * 2 + 0) * 16 + 1] |= 0x10; }))
       .rejects.toMatchObject({ code: "MODEL_INVALID", message: expect.stringMatching(/screen_W4_packed has a non-zero padding value \(tile 0, lane 1, dim 33\)/) });
+    // A low nibble (stored q + 8) past d_in that is not 8: lane 0, dim 33.
+    await expect(lie({ bits: 4, pool: 12 }, (ts) => { (ts.screen_W4_packed.data as Uint8Array)[(2 * 2 + 0) * 16 + 1] ^= 0x01; }))
+      .rejects.toMatchObject({ code: "MODEL_INVALID", message: expect.stringMatching(/\(tile 0, lane 0, dim 33\)/) });
     // Past d_sae (37 = 9 tiles + 1): the last tile's lane 3.
     await expect(lie({ bits: 4, pool: 12 }, (ts) => { (ts.screen_W4_packed.data as Uint8Array)[((9 * 3 + 0) * 2 + 1) * 16] |= 0x10; }))
       .rejects.toMatchObject({ code: "MODEL_INVALID", message: expect.stringMatching(/tile 9, lane 3, dim 0/) });
