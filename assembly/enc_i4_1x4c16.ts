@@ -66,28 +66,57 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   checkPreamble(s, xq, xs, e, XQ_I16);
   const steps = mi(s, M_D_IN_PAD) >> 4;
   const tiles = mi(s, M_D_SAE_PAD) >> 2;
-  const hi = i16x8.splat(-256), lo = i16x8.splat(0x0f00);
   const x8 = rowSum(xq, steps << 4, XQ_I16) << 3;
-  const off = i32x4(x8, 0, x8, 0);
-  let w = mp(s, M_W_ENC);
-  for (let b = 0; b < tiles; b++) {
-    let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
-    let xp = xq;
+  const off = i32x4.shuffle(i32x4.splat(x8), i32x4.splat(0), 0, 4, 1, 5);
+  const tileBytes = <usize>steps * I4_STEP_BYTES;
+  // Two streams, tiles b and b + half side by side, as the relaxed kernel.
+  const half = tiles >> 1;
+  const w0 = mp(s, M_W_ENC);
+  for (let b = 0; b < half; b++) {
+    const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
+    let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
+    let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
     for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      const end = w + <usize>min(FOLD_STEPS, steps - c0) * I4_STEP_BYTES;
-      for (; w < end; w += I4_STEP_BYTES, xp += 32) {
-        const xe = v128.load(xp);
-        const xo = v128.load(xp, 16);
-        let v = v128.load(w);
-        let be = i16x8.shl(v, 8), bo = v128.and(v, hi);
-        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.and(be, lo), xe), i32x4.dot_i16x8_s(v128.and(v, lo), xo)));
-        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(be, xe), i32x4.dot_i16x8_s(bo, xo)));
-        v = v128.load(w, 16);
-        be = i16x8.shl(v, 8);
-        bo = v128.and(v, hi);
-        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.and(be, lo), xe), i32x4.dot_i16x8_s(v128.and(v, lo), xo)));
-        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(be, xe), i32x4.dot_i16x8_s(bo, xo)));
+      let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
+      let xp = xq + (<usize>c0 << 5);
+      const end = <usize>min(FOLD_STEPS + c0, steps) * I4_STEP_BYTES;
+      for (let o = <usize>c0 * I4_STEP_BYTES; o < end; o += I4_STEP_BYTES, xp += 32) {
+        const xe = v128.load(xp), xo = v128.load(xp, 16);
+        a0 = lowDot(v128.load(wa + o), xe, xo, a0);
+        a1 = byteDot(v128.load(wa + o), xe, xo, a1);
+        a2 = lowDot(v128.load(wa + o, 16), xe, xo, a2);
+        a3 = byteDot(v128.load(wa + o, 16), xe, xo, a3);
+        a4 = lowDot(v128.load(wb + o), xe, xo, a4);
+        a5 = byteDot(v128.load(wb + o), xe, xo, a5);
+        a6 = lowDot(v128.load(wb + o, 16), xe, xo, a6);
+        a7 = byteDot(v128.load(wb + o, 16), xe, xo, a7);
+      }
+      la0 = i32x4.add(la0, i32x4.shr_s(a0, 8));
+      ma0 = i32x4.add(ma0, i32x4.shr_s(a1, 8));
+      la1 = i32x4.add(la1, i32x4.shr_s(a2, 8));
+      ma1 = i32x4.add(ma1, i32x4.shr_s(a3, 8));
+      lb0 = i32x4.add(lb0, i32x4.shr_s(a4, 8));
+      mb0 = i32x4.add(mb0, i32x4.shr_s(a5, 8));
+      lb1 = i32x4.add(lb1, i32x4.shr_s(a6, 8));
+      mb1 = i32x4.add(mb1, i32x4.shr_s(a7, 8));
+    }
+    epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), off), xs, e);
+    epilogueTile(s, b + half, pairSums(hsum4(lb0, mb0, lb1, mb1), off), xs, e);
+  }
+  if (tiles & 1) {
+    const b = tiles - 1, w = w0 + <usize>b * tileBytes;
+    let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
+    for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let xp = xq + (<usize>c0 << 5);
+      const end = <usize>min(FOLD_STEPS + c0, steps) * I4_STEP_BYTES;
+      for (let o = <usize>c0 * I4_STEP_BYTES; o < end; o += I4_STEP_BYTES, xp += 32) {
+        const xe = v128.load(xp), xo = v128.load(xp, 16);
+        a0 = lowDot(v128.load(w + o), xe, xo, a0);
+        a1 = byteDot(v128.load(w + o), xe, xo, a1);
+        a2 = lowDot(v128.load(w + o, 16), xe, xo, a2);
+        a3 = byteDot(v128.load(w + o, 16), xe, xo, a3);
       }
       l0 = i32x4.add(l0, i32x4.shr_s(a0, 8));
       m0 = i32x4.add(m0, i32x4.shr_s(a1, 8));
@@ -96,6 +125,16 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
     }
     epilogueTile(s, b, pairSums(hsum4(l0, m0, l1, m1), off), xs, e);
   }
+}
+// acc + 256 · (Σ over the vector's dims of (b & 15) · x): i16 lanes hold dims 2i (low byte, against
+// x's even dims xe) and 2i+1 (high byte, odd dims xo).
+@inline function lowDot(v: v128, xe: v128, xo: v128, acc: v128): v128 {
+  const lo = i16x8.splat(0x0f00);
+  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shl(v, 8), lo), xe), i32x4.dot_i16x8_s(v128.and(v, lo), xo)));
+}
+// acc + 256 · (Σ b · x), the bytes as i8, as the int8 kernel takes them.
+@inline function byteDot(v: v128, xe: v128, xo: v128, acc: v128): v128 {
+  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(i16x8.shl(v, 8), xe), i32x4.dot_i16x8_s(v128.and(v, i16x8.splat(-256)), xo)));
 }
 
 // Relaxed SIMD, XQ_U7 row (q_x + 64 in [1, 127], the i7 operand): the bytes b and b & 15 are the
@@ -108,32 +147,57 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   const steps = mi(s, M_D_IN_PAD) >> 4;
   const tiles = mi(s, M_D_SAE_PAD) >> 2;
   const zsum = mp(s, M_ENC_ZSUM);
-  const low = i8x16.splat(15);
   const x8 = rowSum(xq, steps << 4, XQ_U7) << 3;
-  const rowOff = i32x4(x8, 0, x8, 0);
-  let w = mp(s, M_W_ENC);
-  for (let b = 0; b < tiles; b++) {
+  const rowOff = i32x4.shuffle(i32x4.splat(x8), i32x4.splat(0), 0, 4, 1, 5);
+  const tileBytes = <usize>steps * I4_STEP_BYTES;
+  // Two streams, tiles b and b + half side by side: a wide encoder streams from DRAM, and two
+  // sequential reads in flight fetch more per unit of time than one (the selection does not care
+  // in which order the tiles come).
+  const half = tiles >> 1;
+  const w0 = mp(s, M_W_ENC);
+  for (let b = 0; b < half; b++) {
+    const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
+    let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
+    let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
+    let xp = xq;
+    for (let o: usize = 0; o < tileBytes; o += I4_STEP_BYTES, xp += 16) {
+      const xu = v128.load(xp);
+      const va = v128.load(wa + o), ua = v128.load(wa + o, 16), vb = v128.load(wb + o), ub = v128.load(wb + o, 16);
+      la0 = dotAdd(lowNibbles(va), xu, la0, fused);
+      ma0 = dotAdd(va, xu, ma0, fused);
+      la1 = dotAdd(lowNibbles(ua), xu, la1, fused);
+      ma1 = dotAdd(ua, xu, ma1, fused);
+      lb0 = dotAdd(lowNibbles(vb), xu, lb0, fused);
+      mb0 = dotAdd(vb, xu, mb0, fused);
+      lb1 = dotAdd(lowNibbles(ub), xu, lb1, fused);
+      mb1 = dotAdd(ub, xu, mb1, fused);
+    }
+    epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff)), xs, e);
+    const c = b + half;
+    epilogueTile(s, c, pairSums(hsum4(lb0, mb0, lb1, mb1), i32x4.add(v128.load(zsum + (<usize>c << 4)), rowOff)), xs, e);
+  }
+  if (tiles & 1) {
+    const b = tiles - 1, w = w0 + <usize>b * tileBytes;
     let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
     let xp = xq;
-    const end = w + <usize>steps * I4_STEP_BYTES;
-    for (; w < end; w += I4_STEP_BYTES, xp += 16) {
+    for (let o: usize = 0; o < tileBytes; o += I4_STEP_BYTES, xp += 16) {
       const xu = v128.load(xp);
-      const v = v128.load(w), u = v128.load(w, 16);
-      if (fused) {
-        l0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.and(v, low), xu, l0);
-        m0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v, xu, m0);
-        l1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.and(u, low), xu, l1);
-        m1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(u, xu, m1);
-      } else {
-        l0 = i32x4.add(l0, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.and(v, low), xu)));
-        m0 = i32x4.add(m0, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v, xu)));
-        l1 = i32x4.add(l1, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.and(u, low), xu)));
-        m1 = i32x4.add(m1, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(u, xu)));
-      }
+      const v = v128.load(w + o), u = v128.load(w + o, 16);
+      l0 = dotAdd(lowNibbles(v), xu, l0, fused);
+      m0 = dotAdd(v, xu, m0, fused);
+      l1 = dotAdd(lowNibbles(u), xu, l1, fused);
+      m1 = dotAdd(u, xu, m1, fused);
     }
-    const off = i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff);
-    epilogueTile(s, b, pairSums(hsum4(l0, m0, l1, m1), off), xs, e);
+    epilogueTile(s, b, pairSums(hsum4(l0, m0, l1, m1), i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff)), xs, e);
   }
+}
+@inline function lowNibbles(v: v128): v128 {
+  return v128.and(v, i8x16.splat(15));
+}
+// acc + the i8 x i7 dot of w and x, fused (one instruction where the engine has one) or split.
+@inline function dotAdd(w: v128, x: v128, acc: v128, fused: bool): v128 {
+  if (fused) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
 }
 export function enc_i4_1x4c16__wasmrelaxed_dot8u7(s: usize, xq: usize, xs: f32, e: Epilogue): void {
   relaxedTiles(s, xq, xs, e, false);
