@@ -11,7 +11,7 @@
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_ZSUM } from "./model";
 import { XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { Epilogue } from "./epilogue";
-import { checkPreamble, epilogueScalar, epilogueTile, hsum4, FOLD_STEPS } from "./enc_i8_1x4c16";
+import { checkPreamble, epilogueScalar, epilogueTile, hsum4, dotAdd, byteDot16, streamPairs, FOLD_STEPS } from "./enc_i8_1x4c16";
 
 export const I4_STEP_BYTES: usize = 32;
 
@@ -69,8 +69,8 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   const x8 = rowSum(xq, steps << 4, XQ_I16) << 3;
   const off = i32x4.shuffle(i32x4.splat(x8), i32x4.splat(0), 0, 4, 1, 5);
   const tileBytes = <usize>steps * I4_STEP_BYTES;
-  // Two streams, tiles b and b + half side by side, as the relaxed kernel.
-  const half = tiles >> 1;
+  // Two streams where the encoder is wide (streamPairs): tiles b and b + half side by side.
+  const half = streamPairs(s, tiles, tileBytes);
   const w0 = mp(s, M_W_ENC);
   for (let b = 0; b < half; b++) {
     const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
@@ -84,13 +84,13 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
       for (let o = <usize>c0 * I4_STEP_BYTES; o < end; o += I4_STEP_BYTES, xp += 32) {
         const xe = v128.load(xp), xo = v128.load(xp, 16);
         a0 = lowDot(v128.load(wa + o), xe, xo, a0);
-        a1 = byteDot(v128.load(wa + o), xe, xo, a1);
+        a1 = byteDot16(v128.load(wa + o), xe, xo, a1);
         a2 = lowDot(v128.load(wa + o, 16), xe, xo, a2);
-        a3 = byteDot(v128.load(wa + o, 16), xe, xo, a3);
+        a3 = byteDot16(v128.load(wa + o, 16), xe, xo, a3);
         a4 = lowDot(v128.load(wb + o), xe, xo, a4);
-        a5 = byteDot(v128.load(wb + o), xe, xo, a5);
+        a5 = byteDot16(v128.load(wb + o), xe, xo, a5);
         a6 = lowDot(v128.load(wb + o, 16), xe, xo, a6);
-        a7 = byteDot(v128.load(wb + o, 16), xe, xo, a7);
+        a7 = byteDot16(v128.load(wb + o, 16), xe, xo, a7);
       }
       la0 = i32x4.add(la0, i32x4.shr_s(a0, 8));
       ma0 = i32x4.add(ma0, i32x4.shr_s(a1, 8));
@@ -104,8 +104,8 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
     epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), off), xs, e);
     epilogueTile(s, b + half, pairSums(hsum4(lb0, mb0, lb1, mb1), off), xs, e);
   }
-  if (tiles & 1) {
-    const b = tiles - 1, w = w0 + <usize>b * tileBytes;
+  for (let b = half << 1; b < tiles; b++) {
+    const w = w0 + <usize>b * tileBytes;
     let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
     for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
       let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
@@ -114,9 +114,9 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
       for (let o = <usize>c0 * I4_STEP_BYTES; o < end; o += I4_STEP_BYTES, xp += 32) {
         const xe = v128.load(xp), xo = v128.load(xp, 16);
         a0 = lowDot(v128.load(w + o), xe, xo, a0);
-        a1 = byteDot(v128.load(w + o), xe, xo, a1);
+        a1 = byteDot16(v128.load(w + o), xe, xo, a1);
         a2 = lowDot(v128.load(w + o, 16), xe, xo, a2);
-        a3 = byteDot(v128.load(w + o, 16), xe, xo, a3);
+        a3 = byteDot16(v128.load(w + o, 16), xe, xo, a3);
       }
       l0 = i32x4.add(l0, i32x4.shr_s(a0, 8));
       m0 = i32x4.add(m0, i32x4.shr_s(a1, 8));
@@ -132,10 +132,6 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   const lo = i16x8.splat(0x0f00);
   return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shl(v, 8), lo), xe), i32x4.dot_i16x8_s(v128.and(v, lo), xo)));
 }
-// acc + 256 · (Σ b · x), the bytes as i8, as the int8 kernel takes them.
-@inline function byteDot(v: v128, xe: v128, xo: v128, acc: v128): v128 {
-  return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(i16x8.shl(v, 8), xe), i32x4.dot_i16x8_s(v128.and(v, i16x8.splat(-256)), xo)));
-}
 
 // Relaxed SIMD, XQ_U7 row (q_x + 64 in [1, 127], the i7 operand): the bytes b and b & 15 are the
 // signed operand, so x86 (pmaddubsw) and ARM (sdot) agree, and a pair's sum stays within
@@ -150,10 +146,8 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   const x8 = rowSum(xq, steps << 4, XQ_U7) << 3;
   const rowOff = i32x4.shuffle(i32x4.splat(x8), i32x4.splat(0), 0, 4, 1, 5);
   const tileBytes = <usize>steps * I4_STEP_BYTES;
-  // Two streams, tiles b and b + half side by side: a wide encoder streams from DRAM, and two
-  // sequential reads in flight fetch more per unit of time than one (the selection does not care
-  // in which order the tiles come).
-  const half = tiles >> 1;
+  // Two streams where the encoder is wide (streamPairs): tiles b and b + half side by side.
+  const half = streamPairs(s, tiles, tileBytes);
   const w0 = mp(s, M_W_ENC);
   for (let b = 0; b < half; b++) {
     const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
@@ -176,8 +170,8 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
     const c = b + half;
     epilogueTile(s, c, pairSums(hsum4(lb0, mb0, lb1, mb1), i32x4.add(v128.load(zsum + (<usize>c << 4)), rowOff)), xs, e);
   }
-  if (tiles & 1) {
-    const b = tiles - 1, w = w0 + <usize>b * tileBytes;
+  for (let b = half << 1; b < tiles; b++) {
+    const w = w0 + <usize>b * tileBytes;
     let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
     let xp = xq;
     for (let o: usize = 0; o < tileBytes; o += I4_STEP_BYTES, xp += 16) {
@@ -193,11 +187,6 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
 }
 @inline function lowNibbles(v: v128): v128 {
   return v128.and(v, i8x16.splat(15));
-}
-// acc + the i8 x i7 dot of w and x, fused (one instruction where the engine has one) or split.
-@inline function dotAdd(w: v128, x: v128, acc: v128, fused: bool): v128 {
-  if (fused) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
 }
 export function enc_i4_1x4c16__wasmrelaxed_dot8u7(s: usize, xq: usize, xs: f32, e: Epilogue): void {
   relaxedTiles(s, xq, xs, e, false);

@@ -63,25 +63,39 @@ function withScreen(st: ReturnType<typeof parseSafetensors>, spec: ModelSpec, sc
 export function quantizeInt4(packed8: Int8Array, scale8: Float32Array, dIn: number, dSae: number): { packed: Uint8Array; scale: Float32Array } {
   const steps = Math.ceil(dIn / I8_K_STEP);
   const tiles = Math.ceil(dSae / LATENT_TILE);
-  const packed = new Uint8Array(tiles * steps * (LATENT_TILE / 2) * I8_K_STEP);
-  packed.fill(8);
+  // Both layouts are [tile][step][...][16]: walk them in order (one pass for the maxima, one to write).
+  const amax = new Int32Array(tiles * LATENT_TILE);
+  for (let b = 0, o = 0; b < tiles; b++) {
+    for (let c = 0; c < steps; c++) {
+      for (let l = 0; l < LATENT_TILE; l++) {
+        const j = b * LATENT_TILE + l;
+        let a = amax[j];
+        for (let t = 0; t < I8_K_STEP; t++, o++) a = Math.max(a, Math.abs(packed8[o]));
+        amax[j] = a;
+      }
+    }
+  }
   const scale = new Float32Array(dSae);
-  for (let j = 0; j < dSae; j++) {
-    let a = 0;
-    for (let i = 0; i < dIn; i++) a = Math.max(a, Math.abs(packed8[packedOffset(i, j, steps)]));
-    if (a === 0) continue;
-    scale[j] = Math.fround(scale8[j] * a) / 7;
-    const shift = (j & 1) << 2;
-    for (let i = 0; i < dIn; i++) {
-      const q8 = packed8[packedOffset(i, j, steps)];
-      const m = Math.min(7, Math.round((7 * Math.abs(q8)) / a));
-      const byte = (((j >> 2) * steps + (i >> 4)) * 2 + ((j & 3) >> 1)) * I8_K_STEP + (i & 15);
-      const q = q8 < 0 ? -m : m;
-      packed[byte] = shift ? (packed[byte] & 0x0f) | ((q & 15) << 4) : (packed[byte] & 0xf0) | (q + 8);
+  for (let j = 0; j < dSae; j++) if (amax[j]) scale[j] = Math.fround(scale8[j] * amax[j]) / 7;
+  const packed = new Uint8Array(tiles * steps * (LATENT_TILE / 2) * I8_K_STEP);
+  for (let b = 0, o = 0, p = 0; b < tiles; b++) {
+    for (let c = 0; c < steps; c++) {
+      for (let pair = 0; pair < LATENT_TILE / 2; pair++, o += 2 * I8_K_STEP, p += I8_K_STEP) {
+        const lo = b * LATENT_TILE + 2 * pair;
+        for (let t = 0; t < I8_K_STEP; t++) {
+          packed[p + t] = (quantize4(packed8[o + t], amax[lo]) + 8) | ((quantize4(packed8[o + I8_K_STEP + t], amax[lo + 1]) & 15) << 4);
+        }
+      }
     }
   }
   return { packed, scale };
 }
+
+const quantize4 = (q8: number, a: number): number => {
+  if (a === 0) return 0;
+  const m = Math.min(7, Math.round((7 * Math.abs(q8)) / a));
+  return q8 < 0 ? -m : m;
+};
 
 // P [d_in][rank]: an orthonormal basis of the dominant subspace of Σ x' x'ᵀ (uncentered: the
 // screen scores x' itself, mean included).
