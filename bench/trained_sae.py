@@ -11,9 +11,11 @@ Training is bench/sae_torch_common.py's recipe (bench/train_torch.py's). The SAE
 save one, torch.save(state_dict), in the layout sae-edge's importers read for a plain-PyTorch TopK
 SAE: dictionary_learning's AutoEncoderTopK (ae.pt + config.json). Also written: held-out rows
 (eval.npy) and calibration rows (calib.npy), both float32 [2000, 768]. Prints one JSON line.
-Reproduce (Debian's torch; ~35 min on one core):
-  /usr/bin/python3 bench/trained_sae.py --out /work/data/trained768 --steps 900 --batch 1024
-  node dist/cli.js quantize /work/data/trained768 -o model.safetensors --calib /work/data/trained768/calib.npy
+Reproduce (Debian's python3-torch with an optimized BLAS such as libopenblas0-serial: with the
+reference libblas a step takes ~30x longer; --minutes caps the training time):
+  /usr/bin/python3 bench/trained_sae.py --out /work/data/trained768 --steps 2000 --minutes 27 --batch 512
+  node dist/cli.js quantize /work/data/trained768 -o /work/data/trained768/int8.safetensors --calib /work/data/trained768/calib.npy
+  node dist/cli.js fidelity /work/data/trained768 /work/data/trained768/eval.npy --model /work/data/trained768/int8.safetensors
 """
 import argparse, json, os, time
 import numpy as np
@@ -66,7 +68,7 @@ def save_dictlearn(out, sae, a):
     }
     write_atomic(os.path.join(out, "ae.pt"), lambda tmp: torch.save(state, tmp))
     config = {"trainer": {"dict_class": "AutoEncoderTopK", "activation_dim": sae.W_dec.shape[1], "dict_size": a.d_sae, "k": a.k, "lr": a.lr,
-                          "steps": a.steps, "batch": a.batch, "seed": a.seed, "lm_name": "synthetic (bench/trained_sae.py)"}}
+                          "steps": a.steps_run, "batch": a.batch, "seed": a.seed, "lm_name": "synthetic (bench/trained_sae.py)"}}
     def save(tmp):
         with open(tmp, "w") as f: json.dump(config, f, indent=1)
     write_atomic(os.path.join(out, "config.json"), save)
@@ -76,6 +78,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True); p.add_argument("--steps", type=int, default=900); p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--seed", type=int, default=0); p.add_argument("--threads", type=int, default=1); p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--minutes", type=float, default=0, help="stop after this much training time even if --steps are not done (0: no limit)")
     p.add_argument("--d-sae", type=int, default=24576); p.add_argument("--k", type=int, default=32)
     p.add_argument("--atoms", type=int, default=16384); p.add_argument("--active", type=int, default=40); p.add_argument("--eval-rows", type=int, default=2000)
     a = p.parse_args()
@@ -93,6 +96,9 @@ def main():
         x = data.sample(a.batch, train_g)
         sae.step(x)
         recent = (recent + [x])[-4:]
+        a.steps_run = step
+        if a.minutes and time.perf_counter() - start > a.minutes * 60:
+            break
         if step % 50 == 0 or step == 10:
             s = (time.perf_counter() - start) / step
             print(json.dumps({"step": step, "s_per_step": round(s, 3), "fvu_batch": round(sae.fvu(x), 4), "dead": round(sae.dead().float().mean().item(), 4)}), flush=True)
@@ -107,7 +113,7 @@ def main():
         sv = torch.linalg.svdvals(hc) ** 2
         pca_fvu = (sv[a.k :].sum() / sv.sum()).item()
     print(json.dumps({
-        "steps": a.steps, "batch": a.batch, "rows_seen": a.steps * a.batch, "seconds": round(seconds, 1), "s_per_step": round(seconds / a.steps, 3),
+        "steps": a.steps_run, "batch": a.batch, "rows_seen": a.steps_run * a.batch, "seconds": round(seconds, 1), "s_per_step": round(seconds / a.steps_run, 3),
         "fvu_train": sae.fvu(train_rows), "fvu_heldout": sae.fvu(held), "fvu_pca_k": pca_fvu, "dead_fraction": sae.dead().float().mean().item(),
         "l0_heldout": l0, "out": a.out,
     }))
