@@ -4,6 +4,11 @@
 # residual plane, (c) int8 per-latent weights? A planted dictionary (d_in 768, 4096 unit-norm atoms,
 # ~40 active per row, encoder = decoder transpose, shared input offset), numpy only, about a minute:
 #   python3 bench/int4_recall_sim.py
+# With a trained TopK checkpoint (dictionary_learning's ae.pt, e.g. from bench/trained_sae.py) and
+# held-out rows, the same question on it: int8 / int4 per latent / int4 groups of 32 and 16, every
+# latent exact at those weights (15-bit activations), TopK recall against the f32 encoder:
+#   /usr/bin/python3 bench/int4_recall_sim.py --checkpoint DIR/ae.pt --rows DIR/eval.npy
+import sys
 import numpy as np
 rng=np.random.default_rng(0)
 def q(Xin,bits):
@@ -37,5 +42,19 @@ def run(d=768,F=4096,n=512,offset=1.0,arch="jumprelu",k=32):
             kth=-np.sort(-p,1)[:,k-1:k]; a=p>=kth
         out[name]=(round((a&act).sum()/act.sum(),4), round((a&act).sum()/a.sum(),4))
     return out
-for arch in ("jumprelu","topk"):
-    for off in (0,1,10): print(arch,"offset",off,run(offset=off,arch=arch))
+def trained(ckpt, rows, k_rows=1000):
+    import torch
+    sd=torch.load(ckpt,map_location="cpu")
+    W=sd["encoder.weight"].double().numpy().T; b=sd["encoder.bias"].double().numpy(); k=int(sd["k"])
+    Xc=np.load(rows).astype(np.float64)[:k_rows]-sd["b_dec"].double().numpy()
+    top=lambda p: np.argsort(-p,1)[:,:k]
+    ref=top(Xc@W+b); Xq=q(Xc,15)
+    per_latent=lambda bits: quant_group(W,bits,W.shape[0])[0]
+    for name,Wq in [("int8 per latent",per_latent(8)),("int4 per latent",per_latent(4)),("int4 g32",quant_group(W,4,32)[0]),("int4 g16",quant_group(W,4,16)[0])]:
+        got=top(Xq@Wq+b)
+        print(f"{name}: TopK recall vs f32 {np.mean([len(set(a)&set(r))/k for a,r in zip(got,ref)]):.4f}")
+if "--checkpoint" in sys.argv:
+    trained(sys.argv[sys.argv.index("--checkpoint")+1], sys.argv[sys.argv.index("--rows")+1])
+else:
+    for arch in ("jumprelu","topk"):
+        for off in (0,1,10): print(arch,"offset",off,run(offset=off,arch=arch))
