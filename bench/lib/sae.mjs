@@ -2,14 +2,16 @@
 // "encode": the full encoder (sparse codes, TopK with rescoring); "preact": dense pre-activations
 // only, the same work as the C twin (quantize the row, int8 GEMV, scale and bias).
 // before: the same through another build's dist/node.js (compare.mjs --before), to see in one run
-// whether a change made any row slower.
+// whether a change made any row slower. screen "int4": the model with an int4 screen (addInt4Screen).
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-export async function open(d, { kernel, mode, before = false }) {
-  const { loadSae } = await import(before ? pathToFileURL(process.env.SAE_EDGE_BEFORE).href : "../../dist/node.js");
-  const sae = await loadSae(d.modelPath, { kernel });
+export async function open(d, { kernel, mode, before = false, screen }) {
+  const { loadSae, addInt4Screen } = await import(before ? pathToFileURL(process.env.SAE_EDGE_BEFORE).href : "../../dist/node.js");
+  const sae = await loadSae(screen === "int4" ? addInt4Screen(new Uint8Array(readFileSync(d.modelPath))) : d.modelPath, { kernel });
   const base = { version: `node ${process.version} (V8 ${process.versions.v8})`, close: () => sae.dispose() };
   if (before) kernel += " before";
+  if (screen) kernel += ` ${screen} screen`;
   if (mode === "preact") {
     return { ...base, label: `sae-edge ${kernel} preact`, output: "preact", run: (x, n) => sae.preActivations(x.subarray(0, n * d.dIn), n) };
   }
