@@ -68,63 +68,48 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   const tiles = mi(s, M_D_SAE_PAD) >> 2;
   const x8 = rowSum(xq, steps << 4, XQ_I16) << 3;
   const off = i32x4.shuffle(i32x4.splat(x8), i32x4.splat(0), 0, 4, 1, 5);
-  const tileBytes = <usize>steps * I4_STEP_BYTES;
   // Two streams where the encoder is wide (streamPairs): tiles b and b + half side by side.
-  const half = streamPairs(s, tiles, tileBytes);
-  const w0 = mp(s, M_W_ENC);
-  for (let b = 0; b < half; b++) {
-    const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
-    let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
-    let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
-    for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
-      let xp = xq + (<usize>c0 << 5);
-      const end = <usize>min(FOLD_STEPS + c0, steps) * I4_STEP_BYTES;
-      for (let o = <usize>c0 * I4_STEP_BYTES; o < end; o += I4_STEP_BYTES, xp += 32) {
-        const xe = v128.load(xp), xo = v128.load(xp, 16);
-        a0 = lowDot(v128.load(wa + o), xe, xo, a0);
-        a1 = byteDot16(v128.load(wa + o), xe, xo, a1);
-        a2 = lowDot(v128.load(wa + o, 16), xe, xo, a2);
-        a3 = byteDot16(v128.load(wa + o, 16), xe, xo, a3);
-        a4 = lowDot(v128.load(wb + o), xe, xo, a4);
-        a5 = byteDot16(v128.load(wb + o), xe, xo, a5);
-        a6 = lowDot(v128.load(wb + o, 16), xe, xo, a6);
-        a7 = byteDot16(v128.load(wb + o, 16), xe, xo, a7);
+  const half = streamPairs(s, tiles, <usize>steps * I4_STEP_BYTES);
+  for (let b = 0; b < half; b++) simdTiles(s, xq, xs, e, steps, off, b, b + half, true);
+  for (let b = half << 1; b < tiles; b++) simdTiles(s, xq, xs, e, steps, off, b, b, false);
+}
+// Tile b, and tile c beside it when pair; off: the row's offsets (8 Σ q_x on even latents).
+@inline function simdTiles(s: usize, xq: usize, xs: f32, e: Epilogue, steps: i32, off: v128, b: i32, c: i32, pair: bool): void {
+  const tileBytes = <usize>steps * I4_STEP_BYTES;
+  let w = mp(s, M_W_ENC) + <usize>b * tileBytes;
+  const far = <usize>(c - b) * tileBytes; // tile c's offset from tile b
+  let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
+  let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
+  let xp = xq;
+  for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
+    for (const end = w + <usize>min(FOLD_STEPS, steps - c0) * I4_STEP_BYTES; w < end; w += I4_STEP_BYTES, xp += 32) {
+      const xe = v128.load(xp), xo = v128.load(xp, 16);
+      a0 = lowDot(v128.load(w), xe, xo, a0);
+      a1 = byteDot16(v128.load(w), xe, xo, a1);
+      a2 = lowDot(v128.load(w, 16), xe, xo, a2);
+      a3 = byteDot16(v128.load(w, 16), xe, xo, a3);
+      if (pair) {
+        a4 = lowDot(v128.load(w + far), xe, xo, a4);
+        a5 = byteDot16(v128.load(w + far), xe, xo, a5);
+        a6 = lowDot(v128.load(w + far, 16), xe, xo, a6);
+        a7 = byteDot16(v128.load(w + far, 16), xe, xo, a7);
       }
-      la0 = i32x4.add(la0, i32x4.shr_s(a0, 8));
-      ma0 = i32x4.add(ma0, i32x4.shr_s(a1, 8));
-      la1 = i32x4.add(la1, i32x4.shr_s(a2, 8));
-      ma1 = i32x4.add(ma1, i32x4.shr_s(a3, 8));
+    }
+    la0 = i32x4.add(la0, i32x4.shr_s(a0, 8));
+    ma0 = i32x4.add(ma0, i32x4.shr_s(a1, 8));
+    la1 = i32x4.add(la1, i32x4.shr_s(a2, 8));
+    ma1 = i32x4.add(ma1, i32x4.shr_s(a3, 8));
+    if (pair) {
       lb0 = i32x4.add(lb0, i32x4.shr_s(a4, 8));
       mb0 = i32x4.add(mb0, i32x4.shr_s(a5, 8));
       lb1 = i32x4.add(lb1, i32x4.shr_s(a6, 8));
       mb1 = i32x4.add(mb1, i32x4.shr_s(a7, 8));
     }
-    epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), off), xs, e);
-    epilogueTile(s, b + half, pairSums(hsum4(lb0, mb0, lb1, mb1), off), xs, e);
   }
-  for (let b = half << 1; b < tiles; b++) {
-    const w = w0 + <usize>b * tileBytes;
-    let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
-    for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      let xp = xq + (<usize>c0 << 5);
-      const end = <usize>min(FOLD_STEPS + c0, steps) * I4_STEP_BYTES;
-      for (let o = <usize>c0 * I4_STEP_BYTES; o < end; o += I4_STEP_BYTES, xp += 32) {
-        const xe = v128.load(xp), xo = v128.load(xp, 16);
-        a0 = lowDot(v128.load(w + o), xe, xo, a0);
-        a1 = byteDot16(v128.load(w + o), xe, xo, a1);
-        a2 = lowDot(v128.load(w + o, 16), xe, xo, a2);
-        a3 = byteDot16(v128.load(w + o, 16), xe, xo, a3);
-      }
-      l0 = i32x4.add(l0, i32x4.shr_s(a0, 8));
-      m0 = i32x4.add(m0, i32x4.shr_s(a1, 8));
-      l1 = i32x4.add(l1, i32x4.shr_s(a2, 8));
-      m1 = i32x4.add(m1, i32x4.shr_s(a3, 8));
-    }
-    epilogueTile(s, b, pairSums(hsum4(l0, m0, l1, m1), off), xs, e);
-  }
+  epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), off), xs, e);
+  if (pair) epilogueTile(s, c, pairSums(hsum4(lb0, mb0, lb1, mb1), off), xs, e);
 }
 // acc + 256 · (Σ over the vector's dims of (b & 15) · x): i16 lanes hold dims 2i (low byte, against
 // x's even dims xe) and 2i+1 (high byte, odd dims xo).
@@ -142,48 +127,38 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   if (!ASC_NO_ASSERT) assert((mp(s, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
   const steps = mi(s, M_D_IN_PAD) >> 4;
   const tiles = mi(s, M_D_SAE_PAD) >> 2;
-  const zsum = mp(s, M_ENC_ZSUM);
   const x8 = rowSum(xq, steps << 4, XQ_U7) << 3;
   const rowOff = i32x4.shuffle(i32x4.splat(x8), i32x4.splat(0), 0, 4, 1, 5);
-  const tileBytes = <usize>steps * I4_STEP_BYTES;
   // Two streams where the encoder is wide (streamPairs): tiles b and b + half side by side.
-  const half = streamPairs(s, tiles, tileBytes);
-  const w0 = mp(s, M_W_ENC);
-  for (let b = 0; b < half; b++) {
-    const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
-    let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
-    let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
-    let xp = xq;
-    for (let o: usize = 0; o < tileBytes; o += I4_STEP_BYTES, xp += 16) {
-      const xu = v128.load(xp);
-      const va = v128.load(wa + o), ua = v128.load(wa + o, 16), vb = v128.load(wb + o), ub = v128.load(wb + o, 16);
-      la0 = dotAdd(lowNibbles(va), xu, la0, fused);
-      ma0 = dotAdd(va, xu, ma0, fused);
-      la1 = dotAdd(lowNibbles(ua), xu, la1, fused);
-      ma1 = dotAdd(ua, xu, ma1, fused);
+  const half = streamPairs(s, tiles, <usize>steps * I4_STEP_BYTES);
+  for (let b = 0; b < half; b++) relaxedTile(s, xq, xs, e, fused, steps, rowOff, b, b + half, true);
+  for (let b = half << 1; b < tiles; b++) relaxedTile(s, xq, xs, e, fused, steps, rowOff, b, b, false);
+}
+// Tile b, and tile c beside it when pair; rowOff: the row's offsets (8 Σ q_x on even latents).
+@inline function relaxedTile(s: usize, xq: usize, xs: f32, e: Epilogue, fused: bool, steps: i32, rowOff: v128, b: i32, c: i32, pair: bool): void {
+  const tileBytes = <usize>steps * I4_STEP_BYTES;
+  let w = mp(s, M_W_ENC) + <usize>b * tileBytes;
+  const end = w + tileBytes, far = <usize>(c - b) * tileBytes; // tile c's offset from tile b
+  let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
+  let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
+  for (let xp = xq; w < end; w += I4_STEP_BYTES, xp += 16) {
+    const xu = v128.load(xp);
+    const va = v128.load(w), ua = v128.load(w, 16);
+    la0 = dotAdd(lowNibbles(va), xu, la0, fused);
+    ma0 = dotAdd(va, xu, ma0, fused);
+    la1 = dotAdd(lowNibbles(ua), xu, la1, fused);
+    ma1 = dotAdd(ua, xu, ma1, fused);
+    if (pair) {
+      const vb = v128.load(w + far), ub = v128.load(w + far, 16);
       lb0 = dotAdd(lowNibbles(vb), xu, lb0, fused);
       mb0 = dotAdd(vb, xu, mb0, fused);
       lb1 = dotAdd(lowNibbles(ub), xu, lb1, fused);
       mb1 = dotAdd(ub, xu, mb1, fused);
     }
-    epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff)), xs, e);
-    const c = b + half;
-    epilogueTile(s, c, pairSums(hsum4(lb0, mb0, lb1, mb1), i32x4.add(v128.load(zsum + (<usize>c << 4)), rowOff)), xs, e);
   }
-  for (let b = half << 1; b < tiles; b++) {
-    const w = w0 + <usize>b * tileBytes;
-    let l0 = i32x4.splat(0), m0 = i32x4.splat(0), l1 = i32x4.splat(0), m1 = i32x4.splat(0);
-    let xp = xq;
-    for (let o: usize = 0; o < tileBytes; o += I4_STEP_BYTES, xp += 16) {
-      const xu = v128.load(xp);
-      const v = v128.load(w + o), u = v128.load(w + o, 16);
-      l0 = dotAdd(lowNibbles(v), xu, l0, fused);
-      m0 = dotAdd(v, xu, m0, fused);
-      l1 = dotAdd(lowNibbles(u), xu, l1, fused);
-      m1 = dotAdd(u, xu, m1, fused);
-    }
-    epilogueTile(s, b, pairSums(hsum4(l0, m0, l1, m1), i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff)), xs, e);
-  }
+  const zsum = mp(s, M_ENC_ZSUM);
+  epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff)), xs, e);
+  if (pair) epilogueTile(s, c, pairSums(hsum4(lb0, mb0, lb1, mb1), i32x4.add(v128.load(zsum + (<usize>c << 4)), rowOff)), xs, e);
 }
 @inline function lowNibbles(v: v128): v128 {
   return v128.and(v, i8x16.splat(15));

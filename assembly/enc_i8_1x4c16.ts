@@ -82,62 +82,46 @@ export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32, e: E
   checkPreamble(m, xq, xs, e, XQ_I16);
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
-  const tileBytes = <usize>steps << 6;
-  const w0 = mp(m, M_W_ENC);
-  const half = streamPairs(m, tiles, tileBytes);
-  for (let b = 0; b < half; b++) {
-    const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
-    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-    let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
-    for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
-      let xp = xq + (<usize>c0 << 5);
-      const end = <usize>min(FOLD_STEPS + c0, steps) << 6;
-      for (let o = <usize>c0 << 6; o < end; o += 64, xp += 32) {
-        const xe = v128.load(xp), xo = v128.load(xp, 16);
-        a0 = byteDot16(v128.load(wa + o), xe, xo, a0);
-        a1 = byteDot16(v128.load(wa + o, 16), xe, xo, a1);
-        a2 = byteDot16(v128.load(wa + o, 32), xe, xo, a2);
-        a3 = byteDot16(v128.load(wa + o, 48), xe, xo, a3);
-        a4 = byteDot16(v128.load(wb + o), xe, xo, a4);
-        a5 = byteDot16(v128.load(wb + o, 16), xe, xo, a5);
-        a6 = byteDot16(v128.load(wb + o, 32), xe, xo, a6);
-        a7 = byteDot16(v128.load(wb + o, 48), xe, xo, a7);
+  const half = streamPairs(m, tiles, <usize>steps << 6);
+  for (let b = 0; b < half; b++) simdTiles(m, xq, xs, e, steps, b, b + half, true);
+  for (let b = half << 1; b < tiles; b++) simdTiles(m, xq, xs, e, steps, b, b, false);
+}
+// Tile b, and tile c beside it (a second stream) when pair.
+@inline function simdTiles(m: usize, xq: usize, xs: f32, e: Epilogue, steps: i32, b: i32, c: i32, pair: bool): void {
+  let w = mp(m, M_W_ENC) + (<usize>b * <usize>steps << 6);
+  const far = <usize>(c - b) * <usize>steps << 6; // tile c's offset from tile b
+  let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+  let s4 = i32x4.splat(0), s5 = i32x4.splat(0), s6 = i32x4.splat(0), s7 = i32x4.splat(0);
+  let xp = xq;
+  for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
+    for (const end = w + (<usize>min(FOLD_STEPS, steps - c0) << 6); w < end; w += 64, xp += 32) {
+      const xe = v128.load(xp), xo = v128.load(xp, 16);
+      a0 = byteDot16(v128.load(w), xe, xo, a0);
+      a1 = byteDot16(v128.load(w, 16), xe, xo, a1);
+      a2 = byteDot16(v128.load(w, 32), xe, xo, a2);
+      a3 = byteDot16(v128.load(w, 48), xe, xo, a3);
+      if (pair) {
+        a4 = byteDot16(v128.load(w + far), xe, xo, a4);
+        a5 = byteDot16(v128.load(w + far, 16), xe, xo, a5);
+        a6 = byteDot16(v128.load(w + far, 32), xe, xo, a6);
+        a7 = byteDot16(v128.load(w + far, 48), xe, xo, a7);
       }
-      s0 = i32x4.add(s0, i32x4.shr_s(a0, 8));
-      s1 = i32x4.add(s1, i32x4.shr_s(a1, 8));
-      s2 = i32x4.add(s2, i32x4.shr_s(a2, 8));
-      s3 = i32x4.add(s3, i32x4.shr_s(a3, 8));
+    }
+    s0 = i32x4.add(s0, i32x4.shr_s(a0, 8));
+    s1 = i32x4.add(s1, i32x4.shr_s(a1, 8));
+    s2 = i32x4.add(s2, i32x4.shr_s(a2, 8));
+    s3 = i32x4.add(s3, i32x4.shr_s(a3, 8));
+    if (pair) {
       s4 = i32x4.add(s4, i32x4.shr_s(a4, 8));
       s5 = i32x4.add(s5, i32x4.shr_s(a5, 8));
       s6 = i32x4.add(s6, i32x4.shr_s(a6, 8));
       s7 = i32x4.add(s7, i32x4.shr_s(a7, 8));
     }
-    epilogueTile(m, b, hsum4(s0, s1, s2, s3), xs, e);
-    epilogueTile(m, b + half, hsum4(s4, s5, s6, s7), xs, e);
   }
-  for (let b = half << 1; b < tiles; b++) {
-    const w = w0 + <usize>b * tileBytes;
-    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-    for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      let xp = xq + (<usize>c0 << 5);
-      const end = <usize>min(FOLD_STEPS + c0, steps) << 6;
-      for (let o = <usize>c0 << 6; o < end; o += 64, xp += 32) {
-        const xe = v128.load(xp), xo = v128.load(xp, 16);
-        a0 = byteDot16(v128.load(w + o), xe, xo, a0);
-        a1 = byteDot16(v128.load(w + o, 16), xe, xo, a1);
-        a2 = byteDot16(v128.load(w + o, 32), xe, xo, a2);
-        a3 = byteDot16(v128.load(w + o, 48), xe, xo, a3);
-      }
-      s0 = i32x4.add(s0, i32x4.shr_s(a0, 8));
-      s1 = i32x4.add(s1, i32x4.shr_s(a1, 8));
-      s2 = i32x4.add(s2, i32x4.shr_s(a2, 8));
-      s3 = i32x4.add(s3, i32x4.shr_s(a3, 8));
-    }
-    epilogueTile(m, b, hsum4(s0, s1, s2, s3), xs, e);
-  }
+  epilogueTile(m, b, hsum4(s0, s1, s2, s3), xs, e);
+  if (pair) epilogueTile(m, c, hsum4(s4, s5, s6, s7), xs, e);
 }
 // acc + 256 · Σ q_w x over a 16-byte weight vector: as i16 lanes it holds byte 2i low and 2i+1 high;
 // shl 8 gives 256 · w[2i], and-ing with 0xFF00 256 · w[2i+1], each exact, against x's even (xe) and
@@ -183,43 +167,33 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, xs:
   if (!ASC_NO_ASSERT) assert((mp(m, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
-  const zsum = mp(m, M_ENC_ZSUM);
+  const half = streamPairs(m, tiles, <usize>steps << 6);
+  for (let b = 0; b < half; b++) relaxedTile(m, xq, xs, e, fused, steps, b, b + half, true);
+  for (let b = half << 1; b < tiles; b++) relaxedTile(m, xq, xs, e, fused, steps, b, b, false);
+}
+// Tile b, and tile c beside it (a second stream) when pair.
+@inline function relaxedTile(m: usize, xq: usize, xs: f32, e: Epilogue, fused: bool, steps: i32, b: i32, c: i32, pair: bool): void {
   const tileBytes = <usize>steps << 6;
-  const w0 = mp(m, M_W_ENC);
-  const half = streamPairs(m, tiles, tileBytes);
-  for (let b = 0; b < half; b++) {
-    const wa = w0 + <usize>b * tileBytes, wb = wa + <usize>half * tileBytes;
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
-    let xp = xq;
-    for (let o: usize = 0; o < tileBytes; o += 64, xp += 16) {
-      const xu = v128.load(xp);
-      a0 = dotAdd(v128.load(wa + o), xu, a0, fused);
-      a1 = dotAdd(v128.load(wa + o, 16), xu, a1, fused);
-      a2 = dotAdd(v128.load(wa + o, 32), xu, a2, fused);
-      a3 = dotAdd(v128.load(wa + o, 48), xu, a3, fused);
-      a4 = dotAdd(v128.load(wb + o), xu, a4, fused);
-      a5 = dotAdd(v128.load(wb + o, 16), xu, a5, fused);
-      a6 = dotAdd(v128.load(wb + o, 32), xu, a6, fused);
-      a7 = dotAdd(v128.load(wb + o, 48), xu, a7, fused);
+  let w = mp(m, M_W_ENC) + <usize>b * tileBytes;
+  const end = w + tileBytes, far = <usize>(c - b) * tileBytes; // tile c's offset from tile b
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
+  for (let xp = xq; w < end; w += 64, xp += 16) {
+    const xu = v128.load(xp);
+    a0 = dotAdd(v128.load(w), xu, a0, fused);
+    a1 = dotAdd(v128.load(w, 16), xu, a1, fused);
+    a2 = dotAdd(v128.load(w, 32), xu, a2, fused);
+    a3 = dotAdd(v128.load(w, 48), xu, a3, fused);
+    if (pair) {
+      a4 = dotAdd(v128.load(w + far), xu, a4, fused);
+      a5 = dotAdd(v128.load(w + far, 16), xu, a5, fused);
+      a6 = dotAdd(v128.load(w + far, 32), xu, a6, fused);
+      a7 = dotAdd(v128.load(w + far, 48), xu, a7, fused);
     }
-    const c = b + half;
-    epilogueTile(m, b, i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6)), xs, e);
-    epilogueTile(m, c, i32x4.sub(hsum4(a4, a5, a6, a7), i32x4.shl(v128.load(zsum + (<usize>c << 4)), 6)), xs, e);
   }
-  for (let b = half << 1; b < tiles; b++) {
-    const w = w0 + <usize>b * tileBytes;
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    let xp = xq;
-    for (let o: usize = 0; o < tileBytes; o += 64, xp += 16) {
-      const xu = v128.load(xp);
-      a0 = dotAdd(v128.load(w + o), xu, a0, fused);
-      a1 = dotAdd(v128.load(w + o, 16), xu, a1, fused);
-      a2 = dotAdd(v128.load(w + o, 32), xu, a2, fused);
-      a3 = dotAdd(v128.load(w + o, 48), xu, a3, fused);
-    }
-    epilogueTile(m, b, i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6)), xs, e);
-  }
+  const zsum = mp(m, M_ENC_ZSUM);
+  epilogueTile(m, b, i32x4.sub(hsum4(a0, a1, a2, a3), i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6)), xs, e);
+  if (pair) epilogueTile(m, c, i32x4.sub(hsum4(a4, a5, a6, a7), i32x4.shl(v128.load(zsum + (<usize>c << 4)), 6)), xs, e);
 }
 
 // Per-latent sums of the quantized weights (the relaxed kernel's offset term; other builds

@@ -4,13 +4,9 @@
 // number of tiles: 33.55 MB of int8 weights, and of int4 ones at 2^22 + 3 latents... too big
 // for a test, so the int4 one uses d_in 33). Every build must give the scalar twin's bits: the
 // dense pre-activations (every latent) and the codes (TopK, the int4-screened TopK, ReLU).
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { addInt4Screen, buildModel, loadSae, serializeModel, type Sae } from "../../src/adapters/node/index.js";
-import { DIST_NODE, NODE22 } from "../helpers/common.mjs";
+import { node22Codes } from "../helpers/node22-codes.js";
 import { makeRng } from "../reference/index.js";
 
 const STREAM_PAIR_BYTES = 32 << 20;
@@ -46,21 +42,9 @@ describe("two weight streams on encoders beyond 32 MiB", () => {
       const x = makeRng(5).normals(3 * c.dIn, 2);
       const want = outputs(await loadSae(model, { kernel: "scalar" }), x);
       expect(outputs(await loadSae(model, { kernel: "simd128" }), x)).toBe(want);
-      const dir = mkdtempSync(join(tmpdir(), "sae-edge-streams-"));
-      writeFileSync(join(dir, "m.safetensors"), model);
-      writeFileSync(join(dir, "x.bin"), x);
-      const script = `const { loadSae } = await import(${JSON.stringify(`file://${DIST_NODE}`)}); const fs = await import("node:fs");
-        const b = fs.readFileSync(${JSON.stringify(join(dir, "x.bin"))}); const x = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
-        const e = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-        for (const relaxedDot of ["split", "fused"]) {
-          const s = await loadSae(${JSON.stringify(join(dir, "m.safetensors"))}, { relaxedDot }); const c = s.encode(x);
-          process.stdout.write(s.info.kernel + " " + [e(c.rowOffsets), e(c.indices), e(c.values), e(s.preActivations(x.subarray(0, s.info.dIn), 1))].join("|") + "\\n");
-        }`;
-      const r = spawnSync(NODE22, ["--input-type=module", "-e", script], { encoding: "utf8", maxBuffer: 1 << 28 });
+      const r = node22Codes(model, x, { preact: true });
       expect(r.status, r.stderr).toBe(0);
-      const lines = r.stdout.trim().split("\n");
-      expect(lines).toHaveLength(2);
-      for (const l of lines) expect(l).toBe(`relaxed ${want}`);
+      expect(r.lines).toEqual([`relaxed split ${want}`, `relaxed fused ${want}`]);
     }, 120_000);
   }
 });

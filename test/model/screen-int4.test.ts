@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { addInt4Screen, buildModel, loadSae, parseSafetensors, serializeModel, serializeNpy, serializeSafetensors, type SparseCodes } from "../../src/adapters/node/index.js";
 import { mnistDigits } from "../../src/demo/index.js";
 import { expectCode } from "../helpers/expect-code.js";
-import { DIST_NODE, NODE22 } from "../helpers/common.mjs";
+import { node22Codes } from "../helpers/node22-codes.js";
 import {
   ReferenceSae, checkSelection, fround, makeRng, quantizeActivationsRef, quantizeInt4FromInt8Ref, type RefWeights,
 } from "../reference/index.js";
@@ -96,21 +96,9 @@ describe("int4 screen", () => {
     const x = inputs(8, 40, 100, w.b_dec);
     const scalar = out((await loadSae(screened, { kernel: "scalar" })).encode(x));
     expect(out((await loadSae(screened, { kernel: "simd128" })).encode(x))).toBe(scalar);
-    const dir = mkdtempSync(join(tmpdir(), "sae-edge-int4-"));
-    writeFileSync(join(dir, "m.safetensors"), screened);
-    writeFileSync(join(dir, "x.bin"), x);
-    const script = `const { loadSae } = await import(${JSON.stringify(`file://${DIST_NODE}`)}); const fs = await import("node:fs");
-      const b = fs.readFileSync(${JSON.stringify(join(dir, "x.bin"))}); const x = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
-      const e = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-      for (const relaxedDot of ["split", "fused"]) {
-        const s = await loadSae(${JSON.stringify(join(dir, "m.safetensors"))}, { relaxedDot }); const c = s.encode(x);
-        process.stdout.write(s.info.kernel + " " + s.info.relaxedDot + " " + [e(c.rowOffsets), e(c.indices), e(c.values)].join("|") + "\\n");
-      }`;
-    const r = spawnSync(NODE22, ["--input-type=module", "-e", script], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = node22Codes(screened, x);
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split("\n").map((l) => l.split(" "));
-    expect(lines.map((l) => l.slice(0, 2).join(" "))).toEqual(["relaxed split", "relaxed fused"]);
-    for (const l of lines) expect(l[2]).toBe(scalar);
+    expect(r.lines).toEqual([`relaxed split ${scalar}`, `relaxed fused ${scalar}`]);
   });
 
   it("keeps the unscreened codes on the bundled MNIST SAE (held-out digits)", async () => {
