@@ -17,12 +17,12 @@ import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum 
 export const TILE_ROWS: i32 = 4;
 export const TILE_TMP_BYTES: usize = 128;
 
-@inline function lane<T>(p: T, r: i32, stride: usize): T {
+@inline export function lane<T>(p: T, r: i32, stride: usize): T {
   return changetype<T>(changetype<usize>(p) + <usize>r * stride);
 }
 
 // The contract: the 1-row kernel's for each row, whole row tiles, 16-byte aligned lanes and tmp.
-@inline function checkRows(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize, layout: i32): void {
+@inline export function checkRows(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize, layout: i32): void {
   if (ASC_NO_ASSERT) return;
   assert(rows > 0 && rows % TILE_ROWS == 0, "rows must be a positive multiple of 4");
   assert((stride & 15) == 0 && stride != 0 && (tmp & 15) == 0 && tmp != 0, "lanes and tmp must be 16-byte aligned");
@@ -54,7 +54,7 @@ export function enc_i8_4x4c16__scalar(m: usize, xq: usize, e: Epilogue, row: Row
 }
 
 // tmp holds, per row r of the row tile (its lanes from e and row), pairSum of latents (0, 1) at r·32 and of (2, 3) at r·32 + 16.
-@inline function finishTile(m: usize, b: i32, e: Epilogue, row: RowStats, stride: usize, tmp: usize): void {
+@inline export function finishTile(m: usize, b: i32, e: Epilogue, row: RowStats, stride: usize, tmp: usize): void {
   for (let r = 0; r < TILE_ROWS; r++) {
     const t = tmp + (<usize>r << 5);
     epilogueTile(m, b, pairsHsum(v128.load(t), v128.load(t, 16)), lane(row, r, stride).xScale, lane(e, r, stride));
@@ -99,7 +99,7 @@ export function enc_i8_4x4c16__wasmsimd_dot16(m: usize, xq: usize, e: Epilogue, 
   }
 }
 // acc + the 16 products of one widened weight step (low and high 8 dims) with the i16 row at xp.
-@inline function dot16(wl: v128, wh: v128, xp: usize, acc: v128): v128 {
+@inline export function dot16(wl: v128, wh: v128, xp: usize, acc: v128): v128 {
   return i32x4.add(i32x4.add(acc, i32x4.dot_i16x8_s(wl, v128.load(xp))), i32x4.dot_i16x8_s(wh, v128.load(xp, 16)));
 }
 
