@@ -5,10 +5,10 @@
 // per row tile (simd128) or read once per 2 rows (relaxed). The integer sums are the 1-row kernel's
 // exact ones, so every row gets the bits it gets alone.
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_ZSUM } from "./model";
-import { XQ_I8, XQ_I16P, XQ_U7, RowStats } from "./quantize_x";
+import { XQ_I8, XQ_U7, RowStats } from "./quantize_x";
 import { Epilogue } from "./epilogue";
-import { epilogueScalar, epilogueTile, hsum4, pairSum, dotAdd } from "./enc_i8_1x4c16";
-import { lane, checkRows, finishTile, dot16, TILE_ROWS } from "./enc_i8_4x4c16";
+import { epilogueScalar, epilogueTile, hsum4, dotAdd } from "./enc_i8_1x4c16";
+import { lane, checkRows, simd4x4 } from "./enc_i8_4x4c16";
 import { I4_STEP_BYTES, nibble, rowSum, pairSums, lowNibbles } from "./enc_i4_1x4c16";
 
 // Reference-shaped twin: the nibbles' q times i8 activations, summed in i32, row by row within the tile.
@@ -34,45 +34,12 @@ export function enc_i4_4x4c16__scalar(s: usize, xq: usize, e: Epilogue, row: Row
   }
 }
 
-// SIMD128: x as plain i16 (XQ_I16P). A pass takes one latent pair x 4 rows: its 16-byte weight
-// vector is unpacked once into the pair's q as i16 (low nibble − 8, high nibble by an arithmetic
-// shift of the widened byte), 4 vectors that serve the 4 rows' 8 accumulators as the widened int8
-// weights do in enc_i8_4x4c16 (16 xmm registers). No offsets, no fold: a lane gains at most
-// 4 · 8 · 127 per step.
+// SIMD128: x as plain i16 (XQ_I16P), enc_i8_4x4c16's pass loop (simd4x4). A pass takes one latent
+// pair x 4 rows: its 16-byte weight vector is unpacked once into the pair's q as i16, 4 vectors that
+// serve the 4 rows' 8 accumulators as the widened int8 weights do (16 xmm registers). No offsets,
+// no fold: a lane gains at most 4 · 8 · 127 per step.
 export function enc_i4_4x4c16__wasmsimd_dot16(s: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize): void {
-  checkRows(s, xq, e, row, stride, rows, tmp, XQ_I16P);
-  const steps = mi(s, M_D_IN_PAD) >> 4;
-  const tiles = mi(s, M_D_SAE_PAD) >> 2;
-  const xEnd = <usize>steps << 5;
-  const low = i8x16.splat(15), eight = i16x8.splat(8);
-  let wt = mp(s, M_W_ENC);
-  for (let b = 0; b < tiles; b++, wt += <usize>steps * I4_STEP_BYTES) {
-    for (let r = 0; r < rows; r += TILE_ROWS) {
-      const x0 = xq + <usize>r * stride, x1 = x0 + stride, x2 = x0 + 2 * stride, x3 = x0 + 3 * stride;
-      for (let h: usize = 0; h < 32; h += 16) {
-        let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        let wp = wt + h;
-        for (let xo: usize = 0; xo < xEnd; xo += 32, wp += I4_STEP_BYTES) {
-          const v = v128.load(wp), lo = v128.and(v, low);
-          const wal = i16x8.sub(i16x8.extend_low_i8x16_u(lo), eight), wah = i16x8.sub(i16x8.extend_high_i8x16_u(lo), eight);
-          const wbl = i16x8.shr_s(i16x8.extend_low_i8x16_s(v), 4), wbh = i16x8.shr_s(i16x8.extend_high_i8x16_s(v), 4);
-          a0 = dot16(wal, wah, x0 + xo, a0);
-          c0 = dot16(wbl, wbh, x0 + xo, c0);
-          a1 = dot16(wal, wah, x1 + xo, a1);
-          c1 = dot16(wbl, wbh, x1 + xo, c1);
-          a2 = dot16(wal, wah, x2 + xo, a2);
-          c2 = dot16(wbl, wbh, x2 + xo, c2);
-          a3 = dot16(wal, wah, x3 + xo, a3);
-          c3 = dot16(wbl, wbh, x3 + xo, c3);
-        }
-        v128.store(tmp + h, pairSum(a0, c0));
-        v128.store(tmp + h, pairSum(a1, c1), 32);
-        v128.store(tmp + h, pairSum(a2, c2), 64);
-        v128.store(tmp + h, pairSum(a3, c3), 96);
-      }
-      finishTile(s, b, lane(e, r, stride), lane(row, r, stride), stride, tmp);
-    }
-  }
+  simd4x4(s, xq, e, row, stride, rows, tmp, true);
 }
 
 // Relaxed SIMD, XQ_U7 rows: the 1-row kernel's sums L (low nibbles) and M (whole bytes) per latent
