@@ -17,13 +17,14 @@ const HELPER = join(import.meta.dirname, "../helpers/rows-alone.mjs");
 
 function screenedModel(dIn: number, dSae: number): Uint8Array {
   const g = gaussian(rng(dIn * 1000 + dSae));
-  const k = Math.min(4, dSae);
+  const k = Math.min(4, Math.max(1, dSae >> 1));
   const weights = {
     architecture: "topk" as const, dIn, dSae, k, applyBDecToInput: true,
     W_enc: Float32Array.from({ length: dIn * dSae }, () => g() / Math.sqrt(dIn)), b_enc: Float32Array.from({ length: dSae }, () => g() * 0.05),
     W_dec: Float32Array.from({ length: dSae * dIn }, () => g() * 0.1), b_dec: Float32Array.from({ length: dIn }, () => g() * 0.1),
   };
-  return addInt4Screen(serializeModel(buildModel(weights, "int8")));
+  // pool = k: the screen's own ranking picks the codes, so a wrong int4 sum shows.
+  return addInt4Screen(serializeModel(buildModel(weights, "int8")), { pool: k });
 }
 // Gaussian rows, row 2 all zeros and row 5 at a huge scale.
 function inputs(dIn: number): Float32Array {
