@@ -16,7 +16,7 @@ import { checkPreamble, epilogueScalar, epilogueTile, hsum4, dotAdd, byteDot16, 
 export const I4_STEP_BYTES: usize = 32;
 
 // q of latent 4b + 2p + (shift >> 2) from its byte (shift 0: low nibble, 4: high).
-@inline function nibble(byte: i32, shift: i32): i32 {
+@inline export function nibble(byte: i32, shift: i32): i32 {
   return shift ? (byte << 24) >> 28 : (byte & 15) - 8;
 }
 
@@ -160,7 +160,7 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), i32x4.add(v128.load(zsum + (<usize>b << 4)), rowOff)), xs, e);
   if (pair) epilogueTile(s, c, pairSums(hsum4(lb0, mb0, lb1, mb1), i32x4.add(v128.load(zsum + (<usize>c << 4)), rowOff)), xs, e);
 }
-@inline function lowNibbles(v: v128): v128 {
+@inline export function lowNibbles(v: v128): v128 {
   return v128.and(v, i8x16.splat(15));
 }
 export function enc_i4_1x4c16__wasmrelaxed_dot8u7(s: usize, xq: usize, xs: f32, e: Epilogue): void {

@@ -17,12 +17,12 @@ import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum 
 export const TILE_ROWS: i32 = 4;
 export const TILE_TMP_BYTES: usize = 128;
 
-@inline function lane<T>(p: T, r: i32, stride: usize): T {
+@inline export function lane<T>(p: T, r: i32, stride: usize): T {
   return changetype<T>(changetype<usize>(p) + <usize>r * stride);
 }
 
 // The contract: the 1-row kernel's for each row, whole row tiles, 16-byte aligned lanes and tmp.
-@inline function checkRows(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize, layout: i32): void {
+@inline export function checkRows(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize, layout: i32): void {
   if (ASC_NO_ASSERT) return;
   assert(rows > 0 && rows % TILE_ROWS == 0, "rows must be a positive multiple of 4");
   assert((stride & 15) == 0 && stride != 0 && (tmp & 15) == 0 && tmp != 0, "lanes and tmp must be 16-byte aligned");
@@ -66,20 +66,38 @@ export function enc_i8_4x4c16__scalar(m: usize, xq: usize, e: Epilogue, row: Row
 // (x read from memory) fit V8's 16 xmm registers; a row tile's 2 passes, and the next row tiles,
 // reread the latent tile's weights from L1. No fold: a lane gains at most 4 · 127 · 63 per step.
 export function enc_i8_4x4c16__wasmsimd_dot16(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize): void {
+  simd4x4(m, xq, e, row, stride, rows, tmp, false);
+}
+// The pass loop of enc_i8_4x4c16__wasmsimd_dot16, or (int4) of enc_i4_4x4c16's on the int4
+// screen's packed nibbles (32 bytes per step, a latent pair per 16): only the weights' widening differs.
+@inline export function simd4x4(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize, int4: bool): void {
   checkRows(m, xq, e, row, stride, rows, tmp, XQ_I16P);
   const steps = mi(m, M_D_IN_PAD) >> 4;
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   const xEnd = <usize>steps << 5;
+  const stepBytes: usize = int4 ? 32 : 64;
   let wt = mp(m, M_W_ENC);
-  for (let b = 0; b < tiles; b++, wt += <usize>steps << 6) {
+  for (let b = 0; b < tiles; b++, wt += <usize>steps * stepBytes) {
     for (let r = 0; r < rows; r += TILE_ROWS) {
       const x0 = xq + <usize>r * stride, x1 = x0 + stride, x2 = x0 + 2 * stride, x3 = x0 + 3 * stride;
       for (let h: usize = 0; h < 32; h += 16) {
         let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        let wp = wt + (h << 1);
-        for (let xo: usize = 0; xo < xEnd; xo += 32, wp += 64) {
-          const wal = v128.load8x8_s(wp), wah = v128.load8x8_s(wp, 8);
-          const wbl = v128.load8x8_s(wp, 16), wbh = v128.load8x8_s(wp, 24);
+        let wp = wt + (int4 ? h : h << 1);
+        for (let xo: usize = 0; xo < xEnd; xo += 32, wp += stepBytes) {
+          let wal = a0, wah = a0, wbl = a0, wbh = a0;
+          if (int4) {
+            // q of the pair's even latent (low nibble − 8) and odd one (high nibble, arithmetic shift).
+            const v = v128.load(wp), lo = v128.and(v, i8x16.splat(15));
+            wal = i16x8.sub(i16x8.extend_low_i8x16_u(lo), i16x8.splat(8));
+            wah = i16x8.sub(i16x8.extend_high_i8x16_u(lo), i16x8.splat(8));
+            wbl = i16x8.shr_s(i16x8.extend_low_i8x16_s(v), 4);
+            wbh = i16x8.shr_s(i16x8.extend_high_i8x16_s(v), 4);
+          } else {
+            wal = v128.load8x8_s(wp);
+            wah = v128.load8x8_s(wp, 8);
+            wbl = v128.load8x8_s(wp, 16);
+            wbh = v128.load8x8_s(wp, 24);
+          }
           a0 = dot16(wal, wah, x0 + xo, a0);
           c0 = dot16(wbl, wbh, x0 + xo, c0);
           a1 = dot16(wal, wah, x1 + xo, a1);

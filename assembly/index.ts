@@ -5,7 +5,7 @@ import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, QUANT_I4, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, prepareLanes, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, xqLayout, RowStats, XQ_I8, XQ_I16P } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, enc_i8_1x4c16__wasmrelaxed_dot8u7_fused, computeWeightSums } from "./enc_i8_1x4c16";
 import { enc_i8_4x4c16__scalar, enc_i8_4x4c16__wasmsimd_dot16, enc_i8_4x4c16__wasmrelaxed_dot8u7, enc_i8_4x4c16__wasmrelaxed_dot8u7_fused, TILE_ROWS } from "./enc_i8_4x4c16";
@@ -14,7 +14,7 @@ import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
 import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescoreLatent, computeRescoreBounds, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
-import { screenRow } from "./screen";
+import { screenRow, screenRows } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, decodeCodesRow, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
 import { heapAlloc, heapFree } from "./heap";
@@ -126,7 +126,7 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
 }
 
 // How many rows the next encoder step takes: as many whole 4-row tiles as remain and the model has
-// lanes for (int8 without a screen), else 1.
+// lanes for (int8 without a screen or with an int4 one), else 1.
 @inline function rowsPerStep(m: usize, left: i32): i32 {
   const rows = min(left & ~(TILE_ROWS - 1), laneCount(m));
   return rows >= TILE_ROWS ? rows : 1;
@@ -134,11 +134,8 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
 
 // The 4-row GEMM over rows x[0..rows), one per lane, their epilogues begun by the caller.
 function gemmRows(m: usize, ws: usize, x: usize, rows: i32): void {
-  const stride = laneBytes(m), dIn = <usize>mi(m, M_D_IN);
-  for (let r = 0; r < rows; r++) {
-    const lane = wsLane(m, ws, r);
-    prepareRow(m, x + ((<usize>r * dIn) << 2), wsXf(m, lane), wsXq(m, lane), ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? XQ_I16P : xqLayout(), wsRow(lane));
-  }
+  const stride = laneBytes(m);
+  prepareLanes(m, ws, x, rows);
   const xq = wsXq(m, ws), e = wsEpi(ws), row = wsRow(ws), tmp = wsTileTmp(m, ws);
   if (ASC_FEATURE_RELAXED_SIMD) {
     if (fusedDot) enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m, xq, e, row, stride, rows, tmp);
@@ -153,9 +150,12 @@ function gemmRows(m: usize, ws: usize, x: usize, rows: i32): void {
 // Encodes `rows` rows (1, or a multiple of 4 through the 4-row kernels) of x into the selections
 // of the first lanes; finish each with finishRow.
 function encodeRows(m: usize, ws: usize, x: usize, rows: i32): void {
-  if (rows == 1 || mp(m, M_SCREEN)) {
-    if (!ASC_NO_ASSERT) assert(rows == 1, "screened models encode one row at a time");
+  if (rows == 1) {
     encodeRow(m, ws, x);
+    return;
+  }
+  if (mp(m, M_SCREEN)) {
+    screenRows(m, ws, x, rows, fusedDot);
     return;
   }
   for (let r = 0; r < rows; r++) beginRow(m, wsLane(m, ws, r));

@@ -5,10 +5,11 @@
 // - int4: the int8 kernels' own quantized row against W_enc in 4 bits (enc_i4_1x4c16.ts), half the
 //   bytes of the int8 pass, for rows memory-bound on the encoder's size.
 import { mi, mp, M_D_IN, M_D_SAE, M_K, M_QUANT, M_SCREEN, M_SCREEN_P, QUANT_I4 } from "./model";
-import { wsXf, wsXq, wsKeys, wsScreenF, wsScreenQ, wsSel, wsEpi, wsRow, wsScreenRow, selectionCapacity } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsScreenF, wsScreenQ, wsSel, wsEpi, wsRow, wsScreenRow, wsLane, wsTileTmp, laneBytes, prepareLanes, selectionCapacity } from "./workspace";
 import { prepareRow, xqLayout, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
 import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7 } from "./enc_i8_1x4c16";
 import { enc_i4_1x4c16__scalar, enc_i4_1x4c16__wasmsimd_dot16, enc_i4_1x4c16__wasmrelaxed_dot8u7, enc_i4_1x4c16__wasmrelaxed_dot8u7_fused } from "./enc_i4_1x4c16";
+import { enc_i4_4x4c16__scalar, enc_i4_4x4c16__wasmsimd_dot16, enc_i4_4x4c16__wasmrelaxed_dot8u7, enc_i4_4x4c16__wasmrelaxed_dot8u7_fused } from "./enc_i4_4x4c16";
 import { Epilogue, epilogueBegin, epilogueEnd, OUT_SELECT } from "./epilogue";
 import { selectBegin } from "./select";
 
@@ -42,13 +43,37 @@ export function proj_f32_i16__wasmsimd(p: usize, z: usize, dIn: i32, rank: i32, 
 /** Leaves the screened candidates in the selection (the caller rescores them); xf holds the row's z. */
 export function screenRow(m: usize, ws: usize, x: usize, fused: bool): void {
   const s = mp(m, M_SCREEN);
-  // Any screen score may make the pool: the screen is approximate, rescoring applies the ReLU.
-  const sel = wsSel(ws), e = wsEpi(ws);
-  selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), mi(s, M_K), -Infinity);
-  epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), 0);
+  const e = screenBegin(m, s, ws);
   if (mi(s, M_QUANT) == QUANT_I4) int4Pass(m, s, ws, x, e, fused);
   else lowRankPass(m, s, ws, x, e);
   epilogueEnd(e);
+}
+
+/** screenRow for rows x[0..rows) (a multiple of 4) in the first lanes, int4 screens only (workspace.ts laneCount). */
+export function screenRows(m: usize, ws: usize, x: usize, rows: i32, fused: bool): void {
+  const s = mp(m, M_SCREEN);
+  if (!ASC_NO_ASSERT) assert(mi(s, M_QUANT) == QUANT_I4, "only int4 screens encode several rows at a time");
+  for (let r = 0; r < rows; r++) screenBegin(m, s, wsLane(m, ws, r));
+  prepareLanes(m, ws, x, rows);
+  const xq = wsXq(m, ws), e = wsEpi(ws), row = wsRow(ws), stride = laneBytes(m), tmp = wsTileTmp(m, ws);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (fused) enc_i4_4x4c16__wasmrelaxed_dot8u7_fused(s, xq, e, row, stride, rows, tmp);
+    else enc_i4_4x4c16__wasmrelaxed_dot8u7(s, xq, e, row, stride, rows, tmp);
+  } else if (ASC_FEATURE_SIMD) {
+    enc_i4_4x4c16__wasmsimd_dot16(s, xq, e, row, stride, rows, tmp);
+  } else {
+    enc_i4_4x4c16__scalar(s, xq, e, row, stride, rows, tmp);
+  }
+  for (let r = 0; r < rows; r++) epilogueEnd(wsEpi(wsLane(m, ws, r)));
+}
+
+// The lane's selection and epilogue for the screen: any screen score may make the pool (the
+// screen is approximate, rescoring applies the ReLU).
+function screenBegin(m: usize, s: usize, ws: usize): Epilogue {
+  const sel = wsSel(ws), e = wsEpi(ws);
+  selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), mi(s, M_K), -Infinity);
+  epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), 0);
+  return e;
 }
 
 function int4Pass(m: usize, s: usize, ws: usize, x: usize, e: Epilogue, fused: bool): void {

@@ -3,7 +3,7 @@ import { TILE_ROWS, TILE_TMP_BYTES } from "./enc_i8_4x4c16";
 import { Selection } from "./select";
 import { Epilogue, pendingBytes } from "./epilogue";
 import { Decoder } from "./dec_row";
-import { RowStats } from "./quantize_x";
+import { RowStats, prepareRow, xqLayout, XQ_I16P } from "./quantize_x";
 
 // Per-model scratch the host allocates once (size from workspace_bytes). A lane holds all the
 // state of one row being processed, so kernels get it through their arguments, never globals
@@ -86,12 +86,12 @@ export function selectionCapacity(m: usize): i32 {
   return wsScreenQ(m, 0) + align16(<usize>screenRank(m) << 1);
 }
 // How many lanes the model's encoders use (rows per pass over the weights): int8 models without a
-// screen 16, or 4 when a lane is large (activations whose selection may hold every latent of a
-// wide model), else 1.
+// screen or with an int4 one 16, or 4 when a lane is large (activations whose selection may hold
+// every latent of a wide model), else 1 (the low-rank screen encodes one row at a time).
 export const MAX_LANES: i32 = 16;
 const LANE_BUDGET: usize = 64 << 10;
 export function laneCount(m: usize): i32 {
-  if (mi(m, M_QUANT) != QUANT_I8 || mp(m, M_SCREEN)) return 1;
+  if (mi(m, M_QUANT) != QUANT_I8 || screenRank(m)) return 1;
   return laneBytes(m) <= LANE_BUDGET ? MAX_LANES : TILE_ROWS;
 }
 @inline export function wsLane(m: usize, ws: usize, r: i32): usize {
@@ -99,6 +99,14 @@ export function laneCount(m: usize): i32 {
 }
 @inline export function wsTileTmp(m: usize, ws: usize): usize {
   return ws + <usize>laneCount(m) * laneBytes(m);
+}
+// Rows x[0..rows) normalized and quantized into the first lanes, in the 4-row kernels' layout.
+export function prepareLanes(m: usize, ws: usize, x: usize, rows: i32): void {
+  const dIn = <usize>mi(m, M_D_IN);
+  for (let r = 0; r < rows; r++) {
+    const lane = wsLane(m, ws, r);
+    prepareRow(m, x + ((<usize>r * dIn) << 2), wsXf(m, lane), wsXq(m, lane), ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? XQ_I16P : xqLayout(), wsRow(lane));
+  }
 }
 export function workspaceBytes(m: usize): usize {
   return wsTileTmp(m, 0) + TILE_TMP_BYTES;

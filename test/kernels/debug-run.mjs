@@ -57,6 +57,7 @@ function otherCases() {
   }
   const topk = lib.serializeModel(lib.buildModel(randomWeights({ architecture: "topk", dIn: 64, dSae: 96, k: 6, seed: ++seed }), "int8"));
   cases.push({ id: "int8/topk-screen/64x96k6/b7", bytes: lib.addScreen(topk, randomInput(200, 64, ++seed), { rank: 16, pool: 24 }), rows: 7, x: randomInput(7, 64, ++seed) });
+  cases.push({ id: "int8/topk-int4screen/64x96k6/b7", bytes: lib.addInt4Screen(topk, { pool: 24 }), rows: 7, x: randomInput(7, 64, ++seed) });
   return cases;
 }
 
