@@ -132,7 +132,7 @@ export function enc_i8_1x4c16__wasmsimd_dot16(m: usize, xq: usize, xs: f32, e: E
 
 // How many tile pairs a 1-row kernel reads side by side (tiles b and b + pairs): an encoder far
 // beyond the caches streams from memory, and two sequential reads in flight fetch more than one
-// (measured here: 151 MB of weights encode 1.27-1.34x faster, 19 MB in the L3 0.89-0.96x as fast,
+// (measured here: 151 MB of weights encode 1.31-1.40x faster, 19 MB in the L3 0.89-0.96x as fast,
 // so only encoders above STREAM_PAIR_BYTES). The selection and the dense pre-activations do not
 // depend on the order tiles come in; GroupMax's running group maxima do, so it reads in order.
 const STREAM_PAIR_BYTES: usize = 32 << 20;
