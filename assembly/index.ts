@@ -6,9 +6,10 @@ import {
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, QUANT_I4, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
 import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, prepareLanes, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
-import { prepareRow, xqLayout, RowStats, XQ_I8, XQ_I16P } from "./quantize_x";
-import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7, enc_i8_1x4c16__wasmrelaxed_dot8u7_fused, computeWeightSums } from "./enc_i8_1x4c16";
-import { enc_i8_4x4c16__scalar, enc_i8_4x4c16__wasmsimd_dot16, enc_i8_4x4c16__wasmrelaxed_dot8u7, enc_i8_4x4c16__wasmrelaxed_dot8u7_fused, TILE_ROWS } from "./enc_i8_4x4c16";
+import { prepareRow, xqLayout, RowStats, XQ_I8 } from "./quantize_x";
+import { computeWeightSums } from "./enc_i8_1x4c16";
+import { TILE_ROWS } from "./enc_i8_4x4c16";
+import { encodePass, encodePassRows } from "./enc_pass";
 import { computeNibbleSums } from "./enc_i4_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
@@ -109,15 +110,7 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
   const xq = wsXq(m, ws);
   const row = wsRow(ws), e = wsEpi(ws);
   if (mi(m, M_QUANT) == QUANT_I8) {
-    const xs = prepareRow(m, x, xf, xq, xqLayout(), row);
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      if (fusedDot) enc_i8_1x4c16__wasmrelaxed_dot8u7_fused(m, xq, xs, e);
-      else enc_i8_1x4c16__wasmrelaxed_dot8u7(m, xq, xs, e);
-    } else if (ASC_FEATURE_SIMD) {
-      enc_i8_1x4c16__wasmsimd_dot16(m, xq, xs, e);
-    } else {
-      enc_i8_1x4c16__scalar(m, xq, xs, e);
-    }
+    encodePass(m, xq, prepareRow(m, x, xf, xq, xqLayout(), row), e, fusedDot);
   } else {
     prepareRow(m, x, xf, xq, XQ_I8, row);
     if (ASC_FEATURE_SIMD) enc_f32_1x4__wasmsimd(m, xf, e);
@@ -134,17 +127,8 @@ function gemvRow(m: usize, ws: usize, x: usize): void {
 
 // The 4-row GEMM over rows x[0..rows), one per lane, their epilogues begun by the caller.
 function gemmRows(m: usize, ws: usize, x: usize, rows: i32): void {
-  const stride = laneBytes(m);
   prepareLanes(m, ws, x, rows);
-  const xq = wsXq(m, ws), e = wsEpi(ws), row = wsRow(ws), tmp = wsTileTmp(m, ws);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    if (fusedDot) enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m, xq, e, row, stride, rows, tmp);
-    else enc_i8_4x4c16__wasmrelaxed_dot8u7(m, xq, e, row, stride, rows, tmp);
-  } else if (ASC_FEATURE_SIMD) {
-    enc_i8_4x4c16__wasmsimd_dot16(m, xq, e, row, stride, rows, tmp);
-  } else {
-    enc_i8_4x4c16__scalar(m, xq, e, row, stride, rows, tmp);
-  }
+  encodePassRows(m, wsXq(m, ws), wsEpi(ws), wsRow(ws), laneBytes(m), rows, wsTileTmp(m, ws), fusedDot);
 }
 
 // Encodes `rows` rows (1, or a multiple of 4 through the 4-row kernels) of x into the selections

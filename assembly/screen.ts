@@ -6,10 +6,8 @@
 //   bytes of the int8 pass, for rows memory-bound on the encoder's size.
 import { mi, mp, M_D_IN, M_D_SAE, M_K, M_QUANT, M_SCREEN, M_SCREEN_P, QUANT_I4 } from "./model";
 import { wsXf, wsXq, wsKeys, wsScreenF, wsScreenQ, wsSel, wsEpi, wsRow, wsScreenRow, wsLane, wsTileTmp, laneBytes, prepareLanes, selectionCapacity } from "./workspace";
-import { prepareRow, xqLayout, XQ_I8, XQ_I16, XQ_U7 } from "./quantize_x";
-import { enc_i8_1x4c16__scalar, enc_i8_1x4c16__wasmsimd_dot16, enc_i8_1x4c16__wasmrelaxed_dot8u7 } from "./enc_i8_1x4c16";
-import { enc_i4_1x4c16__scalar, enc_i4_1x4c16__wasmsimd_dot16, enc_i4_1x4c16__wasmrelaxed_dot8u7, enc_i4_1x4c16__wasmrelaxed_dot8u7_fused } from "./enc_i4_1x4c16";
-import { enc_i4_4x4c16__scalar, enc_i4_4x4c16__wasmsimd_dot16, enc_i4_4x4c16__wasmrelaxed_dot8u7, enc_i4_4x4c16__wasmrelaxed_dot8u7_fused } from "./enc_i4_4x4c16";
+import { prepareRow, xqLayout, XQ_I8 } from "./quantize_x";
+import { encodePass, encodePassRows } from "./enc_pass";
 import { Epilogue, epilogueBegin, epilogueEnd, OUT_SELECT } from "./epilogue";
 import { selectBegin } from "./select";
 
@@ -45,7 +43,7 @@ export function screenRow(m: usize, ws: usize, x: usize, fused: bool): void {
   const s = mp(m, M_SCREEN);
   const e = screenBegin(m, s, ws);
   if (mi(s, M_QUANT) == QUANT_I4) int4Pass(m, s, ws, x, e, fused);
-  else lowRankPass(m, s, ws, x, e);
+  else lowRankPass(m, s, ws, x, e, fused);
   epilogueEnd(e);
 }
 
@@ -55,15 +53,7 @@ export function screenRows(m: usize, ws: usize, x: usize, rows: i32, fused: bool
   if (!ASC_NO_ASSERT) assert(mi(s, M_QUANT) == QUANT_I4, "only int4 screens encode several rows at a time");
   for (let r = 0; r < rows; r++) screenBegin(m, s, wsLane(m, ws, r));
   prepareLanes(m, ws, x, rows);
-  const xq = wsXq(m, ws), e = wsEpi(ws), row = wsRow(ws), stride = laneBytes(m), tmp = wsTileTmp(m, ws);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    if (fused) enc_i4_4x4c16__wasmrelaxed_dot8u7_fused(s, xq, e, row, stride, rows, tmp);
-    else enc_i4_4x4c16__wasmrelaxed_dot8u7(s, xq, e, row, stride, rows, tmp);
-  } else if (ASC_FEATURE_SIMD) {
-    enc_i4_4x4c16__wasmsimd_dot16(s, xq, e, row, stride, rows, tmp);
-  } else {
-    enc_i4_4x4c16__scalar(s, xq, e, row, stride, rows, tmp);
-  }
+  encodePassRows(s, wsXq(m, ws), wsEpi(ws), wsRow(ws), laneBytes(m), rows, wsTileTmp(m, ws), fused);
   for (let r = 0; r < rows; r++) epilogueEnd(wsEpi(wsLane(m, ws, r)));
 }
 
@@ -78,25 +68,15 @@ function screenBegin(m: usize, s: usize, ws: usize): Epilogue {
 
 function int4Pass(m: usize, s: usize, ws: usize, x: usize, e: Epilogue, fused: bool): void {
   const xq = wsXq(m, ws);
-  const xs = prepareRow(m, x, wsXf(m, ws), xq, xqLayout(), wsRow(ws));
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    if (fused) enc_i4_1x4c16__wasmrelaxed_dot8u7_fused(s, xq, xs, e);
-    else enc_i4_1x4c16__wasmrelaxed_dot8u7(s, xq, xs, e);
-  } else if (ASC_FEATURE_SIMD) {
-    enc_i4_1x4c16__wasmsimd_dot16(s, xq, xs, e);
-  } else {
-    enc_i4_1x4c16__scalar(s, xq, xs, e);
-  }
+  encodePass(s, xq, prepareRow(m, x, wsXf(m, ws), xq, xqLayout(), wsRow(ws)), e, fused);
 }
 
-function lowRankPass(m: usize, s: usize, ws: usize, x: usize, e: Epilogue): void {
+function lowRankPass(m: usize, s: usize, ws: usize, x: usize, e: Epilogue, fused: bool): void {
   const rank = mi(s, M_D_IN);
   const xs = prepareRow(m, x, wsXf(m, ws), wsXq(m, ws), XQ_I8, wsRow(ws));
   const proj = wsScreenF(m, ws), pq = wsScreenQ(m, ws), projRow = wsScreenRow(ws);
   if (ASC_FEATURE_SIMD) proj_f32_i16__wasmsimd(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
   else proj_f32_i16__scalar(mp(m, M_SCREEN_P), wsXf(m, ws), mi(m, M_D_IN), rank, xs, proj);
   // The projected row is encoded like any input (in place: prepareRow reads ahead of its writes).
-  if (ASC_FEATURE_RELAXED_SIMD) enc_i8_1x4c16__wasmrelaxed_dot8u7(s, pq, prepareRow(s, proj, proj, pq, XQ_U7, projRow), e);
-  else if (ASC_FEATURE_SIMD) enc_i8_1x4c16__wasmsimd_dot16(s, pq, prepareRow(s, proj, proj, pq, XQ_I16, projRow), e);
-  else enc_i8_1x4c16__scalar(s, pq, prepareRow(s, proj, proj, pq, XQ_I8, projRow), e);
+  encodePass(s, pq, prepareRow(s, proj, proj, pq, xqLayout(), projRow), e, fused);
 }
