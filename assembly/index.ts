@@ -5,7 +5,7 @@ import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, QUANT_I4, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, prepareLanes, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsPend, wsDense, denseTopK, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, prepareLanes, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, xqLayout, RowStats, XQ_I8 } from "./quantize_x";
 import { computeWeightSums } from "./enc_i8_1x4c16";
 import { TILE_ROWS } from "./enc_i8_4x4c16";
@@ -13,7 +13,7 @@ import { encodePass, encodePassRows } from "./enc_pass";
 import { computeNibbleSums } from "./enc_i4_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
-import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
+import { Selection, selectBegin, selectDense, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
 import { rescoreCandidates, rescoreLatent, rescoreLatents4, computeRescoreBounds, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
 import { screenRow, screenRows } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, decodeCodesRow, skipAdd } from "./dec_row";
@@ -164,6 +164,10 @@ function beginRow(m: usize, ws: usize): void {
   const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;
   if (!ASC_NO_ASSERT) assert(act != ACT_TOPK || (k > 0 && k <= mi(m, M_D_SAE)), "TopK needs 0 < k <= d_sae");
   selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), rescore ? rescoreCandidates(m) : k);
+  if (denseTopK(m)) {
+    epilogueBegin(e, sel, OUT_PREACT, wsDense(m, ws), mi(m, M_D_SAE), 0);
+    return;
+  }
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
@@ -175,6 +179,7 @@ function beginRow(m: usize, ws: usize): void {
 function finishRow(m: usize, ws: usize): i32 {
   const sel = wsSel(ws), e = wsEpi(ws);
   if (!mp(m, M_SCREEN)) epilogueEnd(e);
+  if (denseTopK(m)) selectDense(sel, wsDense(m, ws), mi(m, M_D_SAE));
   return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e, wsPend(m, ws));
 }
 

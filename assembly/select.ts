@@ -160,6 +160,50 @@ function siftDown(keys: usize, root: i32, n: i32): void {
   }
 }
 
+// selectDense's groups: their maxima, one key each, must fit the buffer (workspace.ts, denseTopK).
+export const DENSE_GROUP: i32 = 16;
+
+// Pushes from a dense row h[0..n) what streaming the same values through selectPush would keep in
+// the end: the top s.k keys among h > 0. The k-th largest of the maxima of whole groups of 16 is
+// a lower bound t on the k-th largest value (k distinct latents reach it), so only latents at or
+// above t (and above 0) can be among the top k: usually few more than k are pushed. NaNs are never
+// pushed, as in the stream; a group maximum that skips one can only lower t.
+export function selectDense(s: Selection, h: usize, n: i32): void {
+  const groups = n / DENSE_GROUP;
+  if (!ASC_NO_ASSERT) assert(groups <= s.cap && (h & 15) == 0, "selectDense: group maxima must fit the buffer, h 16-byte aligned");
+  let t: f32 = 0;
+  if (ASC_FEATURE_SIMD && groups > s.k) {
+    for (let g = 0; g < groups; g++) {
+      const p = h + (<usize>g << 6);
+      // pmax from 0: a NaN lane is skipped (0 < NaN is false), and the maximum is at least 0.
+      let a = f32x4.pmax(f32x4.pmax(f32x4.splat(0), v128.load(p)), v128.load(p, 16));
+      a = f32x4.pmax(f32x4.pmax(a, v128.load(p, 32)), v128.load(p, 48));
+      a = f32x4.pmax(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+      a = f32x4.pmax(a, v128.shuffle<f32>(a, a, 1, 0, 3, 2));
+      store<u64>(keyAt(s, g), keyOf(f32x4.extract_lane(a, 0), g));
+    }
+    t = selectKthValue(s, groups, s.k);
+  }
+  s.count = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const tv = f32x4.splat(t);
+    for (; j + 4 <= n; j += 4) {
+      const v = v128.load(h + (<usize>j << 2));
+      const pass = i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));
+      if (!pass) continue;
+      if (pass & 1) selectPush(s, j, f32x4.extract_lane(v, 0));
+      if (pass & 2) selectPush(s, j + 1, f32x4.extract_lane(v, 1));
+      if (pass & 4) selectPush(s, j + 2, f32x4.extract_lane(v, 2));
+      if (pass & 8) selectPush(s, j + 3, f32x4.extract_lane(v, 3));
+    }
+  }
+  for (; j < n; j++) {
+    const v = load<f32>(h + (<usize>j << 2));
+    if (v > 0) selectPush(s, j, v);
+  }
+}
+
 // Writes the finished selection (count keys) as indices/values at position pos; returns the next position.
 export function selectEmit(s: Selection, count: i32, idx: usize, val: usize, pos: i32): i32 {
   for (let e = 0; e < count; e++) {
