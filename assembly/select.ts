@@ -134,9 +134,24 @@ export function selectRestart(s: Selection, count: i32, k: i32): void {
   s.k = k;
 }
 
-// Heapsort with a min-heap: each extracted minimum goes to the back.
+// Insertion sort for the short buffers every TopK row ends with (k keys), else heapsort with a
+// min-heap (each extracted minimum to the back): O(n log n) whatever the order.
+const INSERTION_MAX: i32 = 64;
 function sortDescending(s: Selection, n: i32): void {
   const keys = s.keys;
+  if (n <= INSERTION_MAX) {
+    for (let i = 1; i < n; i++) {
+      const v = load<u64>(at(keys, i));
+      let j = i;
+      for (; j > 0; j--) {
+        const u = load<u64>(at(keys, j - 1));
+        if (u >= v) break;
+        store<u64>(at(keys, j), u);
+      }
+      store<u64>(at(keys, j), v);
+    }
+    return;
+  }
   for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(keys, i, n);
   for (let end = n - 1; end > 0; end--) {
     const t = load<u64>(at(keys, 0));
