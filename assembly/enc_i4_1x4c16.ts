@@ -141,19 +141,20 @@ export function enc_i4_1x4c16__wasmsimd_dot16(s: usize, xq: usize, xs: f32, e: E
   const end = w + tileBytes, far = <usize>(c - b) * tileBytes; // tile c's offset from tile b
   let la0 = i32x4.splat(0), ma0 = i32x4.splat(0), la1 = i32x4.splat(0), ma1 = i32x4.splat(0);
   let lb0 = i32x4.splat(0), mb0 = i32x4.splat(0), lb1 = i32x4.splat(0), mb1 = i32x4.splat(0);
+  const ones = i16x8.splat(1);
   for (let xp = xq; w < end; w += I4_STEP_BYTES, xp += 16) {
     const xu = v128.load(xp);
     const va = v128.load(w), ua = v128.load(w, 16);
-    la0 = dotAdd(lowNibbles(va), xu, la0, fused);
-    ma0 = dotAdd(va, xu, ma0, fused);
-    la1 = dotAdd(lowNibbles(ua), xu, la1, fused);
-    ma1 = dotAdd(ua, xu, ma1, fused);
+    la0 = dotAdd(lowNibbles(va), xu, la0, fused, ones);
+    ma0 = dotAdd(va, xu, ma0, fused, ones);
+    la1 = dotAdd(lowNibbles(ua), xu, la1, fused, ones);
+    ma1 = dotAdd(ua, xu, ma1, fused, ones);
     if (pair) {
       const vb = v128.load(w + far), ub = v128.load(w + far, 16);
-      lb0 = dotAdd(lowNibbles(vb), xu, lb0, fused);
-      mb0 = dotAdd(vb, xu, mb0, fused);
-      lb1 = dotAdd(lowNibbles(ub), xu, lb1, fused);
-      mb1 = dotAdd(ub, xu, mb1, fused);
+      lb0 = dotAdd(lowNibbles(vb), xu, lb0, fused, ones);
+      mb0 = dotAdd(vb, xu, mb0, fused, ones);
+      lb1 = dotAdd(lowNibbles(ub), xu, lb1, fused, ones);
+      mb1 = dotAdd(ub, xu, mb1, fused, ones);
     }
   }
   const zsum = mp(s, M_ENC_ZSUM);

@@ -62,6 +62,7 @@ export function enc_i4_4x4c16__wasmrelaxed_dot8u7_fused(s: usize, xq: usize, e: 
   const xEnd = <usize>steps << 4;
   for (let r = 0; r < rows; r++) store<i32>(tmp + (<usize>r << 2), rowSum(xq + <usize>r * stride, steps << 4, XQ_U7) << 3);
   let wt = mp(s, M_W_ENC);
+  const ones = i16x8.splat(1);
   for (let b = 0; b < tiles; b++, wt += <usize>steps * I4_STEP_BYTES) {
     const z = v128.load(zsum + (<usize>b << 4));
     for (let r = 0; r < rows; r += 2) {
@@ -71,15 +72,15 @@ export function enc_i4_4x4c16__wasmrelaxed_dot8u7_fused(s: usize, xq: usize, e: 
       for (let xo: usize = 0; xo < xEnd; xo += 16, wp += I4_STEP_BYTES) {
         const v = v128.load(wp), u = v128.load(wp, 16), vl = lowNibbles(v), ul = lowNibbles(u);
         let xu = v128.load(xa + xo);
-        la0 = dotAdd(vl, xu, la0, fused);
-        ma0 = dotAdd(v, xu, ma0, fused);
-        la1 = dotAdd(ul, xu, la1, fused);
-        ma1 = dotAdd(u, xu, ma1, fused);
+        la0 = dotAdd(vl, xu, la0, fused, ones);
+        ma0 = dotAdd(v, xu, ma0, fused, ones);
+        la1 = dotAdd(ul, xu, la1, fused, ones);
+        ma1 = dotAdd(u, xu, ma1, fused, ones);
         xu = v128.load(xb + xo);
-        lb0 = dotAdd(vl, xu, lb0, fused);
-        mb0 = dotAdd(v, xu, mb0, fused);
-        lb1 = dotAdd(ul, xu, lb1, fused);
-        mb1 = dotAdd(u, xu, mb1, fused);
+        lb0 = dotAdd(vl, xu, lb0, fused, ones);
+        mb0 = dotAdd(v, xu, mb0, fused, ones);
+        lb1 = dotAdd(ul, xu, lb1, fused, ones);
+        mb1 = dotAdd(u, xu, mb1, fused, ones);
       }
       epilogueTile(s, b, pairSums(hsum4(la0, ma0, la1, ma1), i32x4.add(z, rowOffsets(tmp, r))), lane(row, r, stride).xScale, lane(e, r, stride));
       epilogueTile(s, b, pairSums(hsum4(lb0, mb0, lb1, mb1), i32x4.add(z, rowOffsets(tmp, r + 1))), lane(row, r + 1, stride).xScale, lane(e, r + 1, stride));

@@ -157,9 +157,11 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, xs:
 }
 
 // acc + the i8 x i7 dot of w and x, fused (one instruction where the engine has one) or split.
-@inline export function dotAdd(w: v128, x: v128, acc: v128, fused: bool): v128 {
+// Split, the i16 pair sums widen by a dot with `ones` (i16x8.splat(1), a local of the caller's loop):
+// V8 12 lowers extadd_pairwise to that same vpmaddwd but reloads its constant at every use.
+@inline export function dotAdd(w: v128, x: v128, acc: v128, fused: bool, ones: v128): v128 {
   if (fused) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x), ones));
 }
 
 @inline function relaxedTiles(m: usize, xq: usize, xs: f32, e: Epilogue, fused: bool): void {
@@ -178,17 +180,18 @@ export function enc_i8_1x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, xs:
   const end = w + tileBytes, far = <usize>(c - b) * tileBytes; // tile c's offset from tile b
   let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
   let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
+  const ones = i16x8.splat(1);
   for (let xp = xq; w < end; w += 64, xp += 16) {
     const xu = v128.load(xp);
-    a0 = dotAdd(v128.load(w), xu, a0, fused);
-    a1 = dotAdd(v128.load(w, 16), xu, a1, fused);
-    a2 = dotAdd(v128.load(w, 32), xu, a2, fused);
-    a3 = dotAdd(v128.load(w, 48), xu, a3, fused);
+    a0 = dotAdd(v128.load(w), xu, a0, fused, ones);
+    a1 = dotAdd(v128.load(w, 16), xu, a1, fused, ones);
+    a2 = dotAdd(v128.load(w, 32), xu, a2, fused, ones);
+    a3 = dotAdd(v128.load(w, 48), xu, a3, fused, ones);
     if (pair) {
-      a4 = dotAdd(v128.load(w + far), xu, a4, fused);
-      a5 = dotAdd(v128.load(w + far, 16), xu, a5, fused);
-      a6 = dotAdd(v128.load(w + far, 32), xu, a6, fused);
-      a7 = dotAdd(v128.load(w + far, 48), xu, a7, fused);
+      a4 = dotAdd(v128.load(w + far), xu, a4, fused, ones);
+      a5 = dotAdd(v128.load(w + far, 16), xu, a5, fused, ones);
+      a6 = dotAdd(v128.load(w + far, 32), xu, a6, fused, ones);
+      a7 = dotAdd(v128.load(w + far, 48), xu, a7, fused, ones);
     }
   }
   const zsum = mp(m, M_ENC_ZSUM);

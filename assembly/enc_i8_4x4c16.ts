@@ -12,7 +12,7 @@
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_ZSUM } from "./model";
 import { XQ_I8, XQ_I16P, XQ_U7, RowStats } from "./quantize_x";
 import { Epilogue } from "./epilogue";
-import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum } from "./enc_i8_1x4c16";
+import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum, dotAdd } from "./enc_i8_1x4c16";
 
 export const TILE_ROWS: i32 = 4;
 export const TILE_TMP_BYTES: usize = 128;
@@ -82,30 +82,46 @@ export function enc_i8_4x4c16__wasmsimd_dot16(m: usize, xq: usize, e: Epilogue, 
       const x0 = xq + <usize>r * stride, x1 = x0 + stride, x2 = x0 + 2 * stride, x3 = x0 + 3 * stride;
       for (let h: usize = 0; h < 32; h += 16) {
         let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        let wp = wt + (int4 ? h : h << 1);
-        for (let xo: usize = 0; xo < xEnd; xo += 32, wp += stepBytes) {
-          let wal = a0, wah = a0, wbl = a0, wbh = a0;
-          if (int4) {
+        if (int4) {
+          let wp = wt + h;
+          for (let xo: usize = 0; xo < xEnd; xo += 32, wp += stepBytes) {
             // q of the pair's even latent (low nibble − 8) and odd one (high nibble, arithmetic shift).
             const v = v128.load(wp), lo = v128.and(v, i8x16.splat(15));
-            wal = i16x8.sub(i16x8.extend_low_i8x16_u(lo), i16x8.splat(8));
-            wah = i16x8.sub(i16x8.extend_high_i8x16_u(lo), i16x8.splat(8));
-            wbl = i16x8.shr_s(i16x8.extend_low_i8x16_s(v), 4);
-            wbh = i16x8.shr_s(i16x8.extend_high_i8x16_s(v), 4);
-          } else {
-            wal = v128.load8x8_s(wp);
-            wah = v128.load8x8_s(wp, 8);
-            wbl = v128.load8x8_s(wp, 16);
-            wbh = v128.load8x8_s(wp, 24);
+            const wal = i16x8.sub(i16x8.extend_low_i8x16_u(lo), i16x8.splat(8));
+            const wah = i16x8.sub(i16x8.extend_high_i8x16_u(lo), i16x8.splat(8));
+            const wbl = i16x8.shr_s(i16x8.extend_low_i8x16_s(v), 4);
+            const wbh = i16x8.shr_s(i16x8.extend_high_i8x16_s(v), 4);
+            a0 = dot16(wal, wah, x0 + xo, a0);
+            c0 = dot16(wbl, wbh, x0 + xo, c0);
+            a1 = dot16(wal, wah, x1 + xo, a1);
+            c1 = dot16(wbl, wbh, x1 + xo, c1);
+            a2 = dot16(wal, wah, x2 + xo, a2);
+            c2 = dot16(wbl, wbh, x2 + xo, c2);
+            a3 = dot16(wal, wah, x3 + xo, a3);
+            c3 = dot16(wbl, wbh, x3 + xo, c3);
           }
-          a0 = dot16(wal, wah, x0 + xo, a0);
-          c0 = dot16(wbl, wbh, x0 + xo, c0);
-          a1 = dot16(wal, wah, x1 + xo, a1);
-          c1 = dot16(wbl, wbh, x1 + xo, c1);
-          a2 = dot16(wal, wah, x2 + xo, a2);
-          c2 = dot16(wbl, wbh, x2 + xo, c2);
-          a3 = dot16(wal, wah, x3 + xo, a3);
-          c3 = dot16(wbl, wbh, x3 + xo, c3);
+        } else {
+          // Half a step (8 dims) per iteration, low halves then high halves: 2 widened weight
+          // vectors and 4 x vectors live with the 8 sums, which V8's 15 allocatable xmm registers
+          // hold without spilling (a whole step per iteration spilled 4 sums every iteration).
+          for (let half: usize = 0; half < 16; half += 8) {
+            let wp = wt + (h << 1) + half;
+            for (let xo: usize = half << 1; xo < xEnd; xo += 32, wp += 64) {
+              const wa = v128.load8x8_s(wp), wb = v128.load8x8_s(wp, 16);
+              let x = v128.load(x0 + xo);
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wa, x));
+              c0 = i32x4.add(c0, i32x4.dot_i16x8_s(wb, x));
+              x = v128.load(x1 + xo);
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wa, x));
+              c1 = i32x4.add(c1, i32x4.dot_i16x8_s(wb, x));
+              x = v128.load(x2 + xo);
+              a2 = i32x4.add(a2, i32x4.dot_i16x8_s(wa, x));
+              c2 = i32x4.add(c2, i32x4.dot_i16x8_s(wb, x));
+              x = v128.load(x3 + xo);
+              a3 = i32x4.add(a3, i32x4.dot_i16x8_s(wa, x));
+              c3 = i32x4.add(c3, i32x4.dot_i16x8_s(wb, x));
+            }
+          }
         }
         v128.store(tmp + h, pairSum(a0, c0));
         v128.store(tmp + h, pairSum(a1, c1), 32);
@@ -134,11 +150,6 @@ export function enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, e: 
   relaxed4x4(m, xq, e, row, stride, rows, tmp, true);
 }
 
-@inline function dot8u7(w: v128, x: v128, acc: v128, fused: bool): v128 {
-  if (fused) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
-}
-
 @inline function relaxed4x4(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize, fused: bool): void {
   checkRows(m, xq, e, row, stride, rows, tmp, XQ_U7);
   if (!ASC_NO_ASSERT) assert((mp(m, M_ENC_ZSUM) & 15) == 0, "the weight sums must be 16-byte aligned");
@@ -147,6 +158,7 @@ export function enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, e: 
   const zsum = mp(m, M_ENC_ZSUM);
   const xEnd = <usize>steps << 4;
   let wt = mp(m, M_W_ENC);
+  const ones = i16x8.splat(1);
   for (let b = 0; b < tiles; b++, wt += <usize>steps << 6) {
     const z = i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6);
     for (let r = 0; r < rows; r += 2) {
@@ -156,15 +168,15 @@ export function enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, e: 
       for (let xo: usize = 0; xo < xEnd; xo += 16, wp += 64) {
         const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
         let xu = v128.load(xa + xo);
-        a0 = dot8u7(w0, xu, a0, fused);
-        a1 = dot8u7(w1, xu, a1, fused);
-        a2 = dot8u7(w2, xu, a2, fused);
-        a3 = dot8u7(w3, xu, a3, fused);
+        a0 = dotAdd(w0, xu, a0, fused, ones);
+        a1 = dotAdd(w1, xu, a1, fused, ones);
+        a2 = dotAdd(w2, xu, a2, fused, ones);
+        a3 = dotAdd(w3, xu, a3, fused, ones);
         xu = v128.load(xb + xo);
-        c0 = dot8u7(w0, xu, c0, fused);
-        c1 = dot8u7(w1, xu, c1, fused);
-        c2 = dot8u7(w2, xu, c2, fused);
-        c3 = dot8u7(w3, xu, c3, fused);
+        c0 = dotAdd(w0, xu, c0, fused, ones);
+        c1 = dotAdd(w1, xu, c1, fused, ones);
+        c2 = dotAdd(w2, xu, c2, fused, ones);
+        c3 = dotAdd(w3, xu, c3, fused, ones);
       }
       epilogueTile(m, b, i32x4.sub(hsum4(a0, a1, a2, a3), z), lane(row, r, stride).xScale, lane(e, r, stride));
       epilogueTile(m, b, i32x4.sub(hsum4(c0, c1, c2, c3), z), lane(row, r + 1, stride).xScale, lane(e, r + 1, stride));

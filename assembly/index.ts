@@ -5,7 +5,7 @@ import {
   mi, mp, M_D_IN, M_D_OUT, M_D_SAE, M_ACT, M_K, M_QUANT, M_THRESH, M_MAG_SCALE, M_MAG_BIAS,
   ACT_JUMPRELU, ACT_TOPK, ACT_GATED, ACT_GROUPMAX, QUANT_I8, QUANT_I4, M_SCREEN, M_ENC_RESID, M_ENC_RERR, ABI_VERSION,
 } from "./model";
-import { wsXf, wsXq, wsKeys, wsPend, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, prepareLanes, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
+import { wsXf, wsXq, wsKeys, wsPend, wsDense, denseTopK, wsXhat, wsSel, wsEpi, wsDec, wsRow, wsLane, wsTileTmp, prepareLanes, laneBytes, laneCount, workspaceBytes, selectionCapacity, maxCodesPerRow } from "./workspace";
 import { prepareRow, xqLayout, RowStats, XQ_I8 } from "./quantize_x";
 import { computeWeightSums } from "./enc_i8_1x4c16";
 import { TILE_ROWS } from "./enc_i8_4x4c16";
@@ -13,8 +13,8 @@ import { encodePass, encodePassRows } from "./enc_pass";
 import { computeNibbleSums } from "./enc_i4_1x4c16";
 import { enc_f32_1x4__scalar, enc_f32_1x4__wasmsimd } from "./enc_f32_1x4";
 import { Epilogue, epilogueBegin, epilogueEnd, epilogueCheck, epilogueRescoring, weightBound, OUT_PREACT, OUT_SELECT } from "./epilogue";
-import { Selection, selectBegin, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
-import { rescoreCandidates, rescoreLatent, computeRescoreBounds, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
+import { Selection, selectBegin, selectDense, selectFinish, selectEmit, selectTrim, selectRestart, selectKthValue, keyAt, keyOf, keyIndex, keyValue } from "./select";
+import { rescoreCandidates, rescoreLatent, rescoreLatents4, computeRescoreBounds, rescoreWeightSum, rescoreWeightValue } from "./rescore_i8_1x16";
 import { screenRow, screenRows } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, decodeCodesRow, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
@@ -164,6 +164,10 @@ function beginRow(m: usize, ws: usize): void {
   const rescore = act == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8;
   if (!ASC_NO_ASSERT) assert(act != ACT_TOPK || (k > 0 && k <= mi(m, M_D_SAE)), "TopK needs 0 < k <= d_sae");
   selectBegin(sel, wsKeys(m, ws), selectionCapacity(m), rescore ? rescoreCandidates(m) : k);
+  if (denseTopK(m)) {
+    epilogueBegin(e, sel, OUT_PREACT, wsDense(m, ws), mi(m, M_D_SAE), 0);
+    return;
+  }
   const gated = act == ACT_GATED;
   const groupSize = act == ACT_GROUPMAX ? mi(m, M_D_SAE) / mi(m, M_K) : 0;
   epilogueBegin(e, sel, OUT_SELECT, 0, mi(m, M_D_SAE), act == ACT_JUMPRELU ? mp(m, M_THRESH) : 0, gated ? mp(m, M_MAG_SCALE) : 0, gated ? mp(m, M_MAG_BIAS) : 0, groupSize);
@@ -175,31 +179,44 @@ function beginRow(m: usize, ws: usize): void {
 function finishRow(m: usize, ws: usize): i32 {
   const sel = wsSel(ws), e = wsEpi(ws);
   if (!mp(m, M_SCREEN)) epilogueEnd(e);
-  return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e);
+  if (denseTopK(m)) selectDense(sel, wsDense(m, ws), mi(m, M_D_SAE));
+  return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e, wsPend(m, ws));
 }
 
-// TopK int8 rescoring (z: the row's 15-bit activations in xf), then the final order.
-function finishSelection(m: usize, z: usize, row: RowStats, sel: Selection, e: Epilogue): i32 {
-  if (mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8) rescoreSelection(m, z, row, mi(m, M_K), sel, e);
+// TopK int8 rescoring (z: the row's 15-bit activations in xf; scratch: 48 bytes, 8-byte aligned), then the final order.
+function finishSelection(m: usize, z: usize, row: RowStats, sel: Selection, e: Epilogue, scratch: usize): i32 {
+  if (mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8) rescoreSelection(m, z, row, mi(m, M_K), sel, e, scratch);
   return selectFinish(sel);
 }
 
-// Replaces the int8 TopK candidates' values with ones from unrounded activations (rescore_i8_1x16.ts); keeps the positive.
-function rescoreSelection(m: usize, z: usize, row: RowStats, k: i32, sel: Selection, e: Epilogue): void {
+// Replaces the int8 TopK candidates' values with ones from unrounded activations (rescore_i8_1x16.ts),
+// four at a time; keeps the positive.
+function rescoreSelection(m: usize, z: usize, row: RowStats, k: i32, sel: Selection, e: Epilogue, scratch: usize): void {
   const xs = row.xScale;
   let n = selectTrim(sel);
   if (mp(m, M_ENC_RESID) && n > k) n = keepPossibleTopK(m, z, row, k, sel, e, n);
-  let kept = 0;
-  for (let c = 0; c < n; c++) {
+  let kept = 0, c = 0;
+  // A group's keys are read before any is rewritten, and kept <= c: rewrites never reach unread keys.
+  for (; c + 4 <= n; c += 4) {
+    const j0 = keyIndex(load<u64>(keyAt(sel, c))), j1 = keyIndex(load<u64>(keyAt(sel, c + 1)));
+    const j2 = keyIndex(load<u64>(keyAt(sel, c + 2))), j3 = keyIndex(load<u64>(keyAt(sel, c + 3)));
+    rescoreLatents4(m, z, xs, j0, j1, j2, j3, scratch);
+    kept = keepRescored(sel, e, kept, j0, load<f32>(scratch));
+    kept = keepRescored(sel, e, kept, j1, load<f32>(scratch, 4));
+    kept = keepRescored(sel, e, kept, j2, load<f32>(scratch, 8));
+    kept = keepRescored(sel, e, kept, j3, load<f32>(scratch, 12));
+  }
+  for (; c < n; c++) {
     const j = keyIndex(load<u64>(keyAt(sel, c)));
-    const h = rescoreLatent(m, z, xs, j);
-    epilogueCheck(e, h);
-    if (h > 0) {
-      store<u64>(keyAt(sel, kept), keyOf(h, j));
-      kept++;
-    }
+    kept = keepRescored(sel, e, kept, j, rescoreLatent(m, z, xs, j));
   }
   selectRestart(sel, kept, k);
+}
+@inline function keepRescored(sel: Selection, e: Epilogue, kept: i32, j: i32, h: f32): i32 {
+  epilogueCheck(e, h);
+  if (!(h > 0)) return kept;
+  store<u64>(keyAt(sel, kept), keyOf(h, j));
+  return kept + 1;
 }
 
 // With a residual plane, stage 1 of TopK rescoring (docs/kernels.md, "Residual plane"): each

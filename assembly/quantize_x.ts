@@ -80,17 +80,17 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   row.yNorm = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    // The same f32 operations per element, 4 at a time (max is order-free).
+    // The same f32 operations per element, 4 at a time, into two running maxima (max is
+    // order-free, a NaN wins in any order), so V8's long f32x4.max sequences overlap.
     const sh = f32x4.splat(rowShift), sc = f32x4.splat(rowScale);
-    let m4 = f32x4.splat(0);
-    for (; i + 4 <= dIn; i += 4) {
+    let m4 = f32x4.splat(0), n4 = m4;
+    for (; i + 8 <= dIn; i += 8) {
       const off = <usize>i << 2;
-      let v = v128.load(x + off);
-      if (normalized) v = f32x4.div(f32x4.sub(v, sh), sc);
-      if (shift) v = f32x4.sub(v, v128.load(shift + off));
-      v128.store(xf + off, v);
-      m4 = f32x4.max(m4, f32x4.abs(v));
+      m4 = f32x4.max(m4, f32x4.abs(shiftStore(x, xf, shift, off, normalized, sh, sc)));
+      n4 = f32x4.max(n4, f32x4.abs(shiftStore(x, xf, shift, off + 16, normalized, sh, sc)));
     }
+    for (; i + 4 <= dIn; i += 4) m4 = f32x4.max(m4, f32x4.abs(shiftStore(x, xf, shift, <usize>i << 2, normalized, sh, sc)));
+    m4 = f32x4.max(m4, n4);
     amax = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
   }
   for (; i < dIn; i++) {
@@ -139,6 +139,15 @@ export function prepareRow(m: usize, x: usize, xf: usize, xq: usize, layout: i32
   }
   row.yNorm = <f32>(Math.sqrt(<f64>zz) / 256);
   return scale;
+}
+
+// Four elements of x' = (x − row shift) / row scale − shift at byte offset off, stored to xf.
+@inline function shiftStore(x: usize, xf: usize, shift: usize, off: usize, normalized: bool, sh: v128, sc: v128): v128 {
+  let v = v128.load(x + off);
+  if (normalized) v = f32x4.div(f32x4.sub(v, sh), sc);
+  if (shift) v = f32x4.sub(v, v128.load(shift + off));
+  v128.store(xf + off, v);
+  return v;
 }
 
 // prepareRow's quantization 16 dims at a time (SIMD builds): the same f32 products, nearest and

@@ -111,7 +111,7 @@ export function addResidualSums(m: usize, z: usize, js: usize, sums: usize, n: i
     const steps = mi(m, M_D_IN_PAD) >> 4;
     for (; c + 4 <= n; c += 4) {
       const jc = js + (<usize>c << 2), sc = sums + (<usize>c << 3);
-      residual_i8_i16_4x16__wasmsimd(residualRow(m, load<i32>(jc), steps), residualRow(m, load<i32>(jc, 4), steps), residualRow(m, load<i32>(jc, 8), steps), residualRow(m, load<i32>(jc, 12), steps), z, steps, sc);
+      dot_i8_i16_4x16__wasmsimd(residualRow(m, load<i32>(jc), steps), residualRow(m, load<i32>(jc, 4), steps), residualRow(m, load<i32>(jc, 8), steps), residualRow(m, load<i32>(jc, 12), steps), ROW_STRIDE, z, steps, sc, 254);
     }
   }
   for (; c < n; c++) {
@@ -126,28 +126,50 @@ export function rescorePlaneSum(m: usize, z: usize, j: i32, s: i64): i64 {
 export function rescoreResidualValue(m: usize, j: i32, sum: i64, xs: f32): f32 {
   return finish(m, j, sum, xs / 65024);
 }
-// Four contiguous plane rows against z, exact (i32 lanes folded into i64 every FOLD_STEPS as in dot):
-// sums[l] = 254 · sums[l] + Σ r_l · z.
-function residual_i8_i16_4x16__wasmsimd(r0: usize, r1: usize, r2: usize, r3: usize, z: usize, steps: i32, sums: usize): void {
+// Four latents' rows of int8 bytes (16 every `stride`) against z, exact (i32 lanes folded into i64
+// every FOLD_STEPS as in dot), the four sharing each load of z: sums[l] = carry · sums[l] + Σ w_l · z.
+function dot_i8_i16_4x16__wasmsimd(w0: usize, w1: usize, w2: usize, w3: usize, stride: usize, z: usize, steps: i32, sums: usize, carry: i64): void {
   let s0: i64 = 0, s1: i64 = 0, s2: i64 = 0, s3: i64 = 0;
   for (let c0 = 0; c0 < steps; c0 += FOLD_STEPS) {
     let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
     for (let c = c0, end = min(c0 + FOLD_STEPS, steps); c < end; c++) {
-      const o = <usize>c << 4, zlo = v128.load(z + (o << 1)), zhi = v128.load(z + (o << 1), 16);
-      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r0 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r0 + o, 8), zhi)));
-      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r1 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r1 + o, 8), zhi)));
-      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r2 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r2 + o, 8), zhi)));
-      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(r3 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(r3 + o, 8), zhi)));
+      const o = <usize>c * stride, zo = z + (<usize>c << 5), zlo = v128.load(zo), zhi = v128.load(zo, 16);
+      a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w0 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(w0 + o, 8), zhi)));
+      a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w1 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(w1 + o, 8), zhi)));
+      a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w2 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(w2 + o, 8), zhi)));
+      a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(w3 + o), zlo), i32x4.dot_i16x8_s(v128.load8x8_s(w3 + o, 8), zhi)));
     }
     s0 += laneSum(a0);
     s1 += laneSum(a1);
     s2 += laneSum(a2);
     s3 += laneSum(a3);
   }
-  store<i64>(sums, 254 * load<i64>(sums) + s0);
-  store<i64>(sums, 254 * load<i64>(sums, 8) + s1, 8);
-  store<i64>(sums, 254 * load<i64>(sums, 16) + s2, 16);
-  store<i64>(sums, 254 * load<i64>(sums, 24) + s3, 24);
+  store<i64>(sums, carry * load<i64>(sums) + s0);
+  store<i64>(sums, carry * load<i64>(sums, 8) + s1, 8);
+  store<i64>(sums, carry * load<i64>(sums, 16) + s2, 16);
+  store<i64>(sums, carry * load<i64>(sums, 24) + s3, 24);
+}
+
+// Four latents' rescored values into f32 out[4], the bits rescoreLatent gives each; out: 48 bytes
+// of scratch (the i64 sums follow the values). The SIMD twin reads z once for all four.
+export function rescoreLatents4(m: usize, z: usize, xs: f32, j0: i32, j1: i32, j2: i32, j3: i32, out: usize): void {
+  if (!ASC_FEATURE_SIMD) {
+    store<f32>(out, rescoreLatent(m, z, xs, j0));
+    store<f32>(out, rescoreLatent(m, z, xs, j1), 4);
+    store<f32>(out, rescoreLatent(m, z, xs, j2), 8);
+    store<f32>(out, rescoreLatent(m, z, xs, j3), 12);
+    return;
+  }
+  if (!ASC_NO_ASSERT) assert((z & 15) == 0 && (out & 7) == 0, "the 15-bit row must be 16-byte aligned, the scratch 8-byte aligned");
+  const steps = mi(m, M_D_IN_PAD) >> 4, sums = out + 16;
+  dot_i8_i16_4x16__wasmsimd(latentWeights(m, j0, steps), latentWeights(m, j1, steps), latentWeights(m, j2, steps), latentWeights(m, j3, steps), WEIGHT_STRIDE, z, steps, sums, 0);
+  const resid = mp(m, M_ENC_RESID) != 0;
+  if (resid) dot_i8_i16_4x16__wasmsimd(residualRow(m, j0, steps), residualRow(m, j1, steps), residualRow(m, j2, steps), residualRow(m, j3, steps), ROW_STRIDE, z, steps, sums, 254);
+  const unit = resid ? xs / 65024 : xs * 0.00390625;
+  store<f32>(out, finish(m, j0, load<i64>(sums), unit));
+  store<f32>(out, finish(m, j1, load<i64>(sums, 8), unit), 4);
+  store<f32>(out, finish(m, j2, load<i64>(sums, 16), unit), 8);
+  store<f32>(out, finish(m, j3, load<i64>(sums, 24), unit), 12);
 }
 @inline function laneSum(a: v128): i64 {
   return <i64>i32x4.extract_lane(a, 0) + <i64>i32x4.extract_lane(a, 1) + <i64>i32x4.extract_lane(a, 2) + <i64>i32x4.extract_lane(a, 3);

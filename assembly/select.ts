@@ -134,9 +134,24 @@ export function selectRestart(s: Selection, count: i32, k: i32): void {
   s.k = k;
 }
 
-// Heapsort with a min-heap: each extracted minimum goes to the back.
+// Insertion sort for the short buffers every TopK row ends with (k keys), else heapsort with a
+// min-heap (each extracted minimum to the back): O(n log n) whatever the order.
+const INSERTION_MAX: i32 = 64;
 function sortDescending(s: Selection, n: i32): void {
   const keys = s.keys;
+  if (n <= INSERTION_MAX) {
+    for (let i = 1; i < n; i++) {
+      const v = load<u64>(at(keys, i));
+      let j = i;
+      for (; j > 0; j--) {
+        const u = load<u64>(at(keys, j - 1));
+        if (u >= v) break;
+        store<u64>(at(keys, j), u);
+      }
+      store<u64>(at(keys, j), v);
+    }
+    return;
+  }
   for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(keys, i, n);
   for (let end = n - 1; end > 0; end--) {
     const t = load<u64>(at(keys, 0));
@@ -157,6 +172,50 @@ function siftDown(keys: usize, root: i32, n: i32): void {
     store<u64>(at(keys, i), vc);
     store<u64>(at(keys, c), vi);
     i = c;
+  }
+}
+
+// selectDense's groups: their maxima, one key each, must fit the buffer (workspace.ts, denseTopK).
+export const DENSE_GROUP: i32 = 16;
+
+// Pushes from a dense row h[0..n) what streaming the same values through selectPush would keep in
+// the end: the top s.k keys among h > 0. The k-th largest of the maxima of whole groups of 16 is
+// a lower bound t on the k-th largest value (k distinct latents reach it), so only latents at or
+// above t (and above 0) can be among the top k: usually few more than k are pushed. NaNs are never
+// pushed, as in the stream; a group maximum that skips one can only lower t.
+export function selectDense(s: Selection, h: usize, n: i32): void {
+  const groups = n / DENSE_GROUP;
+  if (!ASC_NO_ASSERT) assert(groups <= s.cap && (h & 15) == 0, "selectDense: group maxima must fit the buffer, h 16-byte aligned");
+  let t: f32 = 0;
+  if (ASC_FEATURE_SIMD && groups > s.k) {
+    for (let g = 0; g < groups; g++) {
+      const p = h + (<usize>g << 6);
+      // pmax from 0: a NaN lane is skipped (0 < NaN is false), and the maximum is at least 0.
+      let a = f32x4.pmax(f32x4.pmax(f32x4.splat(0), v128.load(p)), v128.load(p, 16));
+      a = f32x4.pmax(f32x4.pmax(a, v128.load(p, 32)), v128.load(p, 48));
+      a = f32x4.pmax(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+      a = f32x4.pmax(a, v128.shuffle<f32>(a, a, 1, 0, 3, 2));
+      store<u64>(keyAt(s, g), keyOf(f32x4.extract_lane(a, 0), g));
+    }
+    t = selectKthValue(s, groups, s.k);
+  }
+  s.count = 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const tv = f32x4.splat(t);
+    for (; j + 4 <= n; j += 4) {
+      const v = v128.load(h + (<usize>j << 2));
+      const pass = i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));
+      if (!pass) continue;
+      if (pass & 1) selectPush(s, j, f32x4.extract_lane(v, 0));
+      if (pass & 2) selectPush(s, j + 1, f32x4.extract_lane(v, 1));
+      if (pass & 4) selectPush(s, j + 2, f32x4.extract_lane(v, 2));
+      if (pass & 8) selectPush(s, j + 3, f32x4.extract_lane(v, 3));
+    }
+  }
+  for (; j < n; j++) {
+    const v = load<f32>(h + (<usize>j << 2));
+    if (v > 0) selectPush(s, j, v);
   }
 }
 

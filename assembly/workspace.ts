@@ -1,6 +1,6 @@
 import { mi, mp, M_D_IN, M_D_OUT, M_D_IN_PAD, M_D_SAE, M_D_SAE_PAD, M_ACT, M_K, M_SCREEN, M_QUANT, ACT_TOPK, ACT_GROUPMAX, QUANT_I8, QUANT_I4 } from "./model";
 import { TILE_ROWS, TILE_TMP_BYTES } from "./enc_i8_4x4c16";
-import { Selection } from "./select";
+import { Selection, DENSE_GROUP } from "./select";
 import { Epilogue, pendingBytes } from "./epilogue";
 import { Decoder } from "./dec_row";
 import { RowStats, prepareRow, xqLayout, XQ_I16P } from "./quantize_x";
@@ -14,6 +14,7 @@ import { RowStats, prepareRow, xqLayout, XQ_I16P } from "./quantize_x";
 //   keys  u64[cap]        selection candidates
 //   pend                  latents waiting for the residual plane (epilogue.ts)
 //   xhat  f32[max(d_in, d_out)] reconstruction row (score)
+//   dense f32[d_sae_pad]   int8 TopK rows of a narrow model: the pre-activations, selected after the GEMV (denseTopK)
 //   then the screen's rows (screen.ts)
 @inline function align16(n: usize): usize {
   return (n + 15) & ~(<usize>15);
@@ -64,8 +65,18 @@ export function selectionCapacity(m: usize): i32 {
 @inline export function wsXhat(m: usize, ws: usize): usize {
   return wsPend(m, ws) + align16(pendingBytes());
 }
+@inline export function wsDense(m: usize, ws: usize): usize {
+  return wsXhat(m, ws) + align16(<usize>max(mi(m, M_D_IN), mi(m, M_D_OUT)) << 2);
+}
 @inline function singleRowBytes(m: usize): usize {
-  return wsXhat(m, 0) + align16(<usize>max(mi(m, M_D_IN), mi(m, M_D_OUT)) << 2);
+  return wsDense(m, 0) + (denseTopK(m) ? <usize>mi(m, M_D_SAE_PAD) << 2 : 0);
+}
+// Whether int8 TopK rows (without a screen) store their pre-activations densely and select after
+// the GEMV (selectDense), instead of pushing candidates from the tiles: where the model is narrow
+// enough that the selection's pushes and compactions are a tenth of the work, and its group
+// maxima fit the selection buffer.
+export function denseTopK(m: usize): bool {
+  return ASC_FEATURE_SIMD && mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8 && !mp(m, M_SCREEN) && mi(m, M_D_SAE_PAD) <= DENSE_GROUP * selectionCapacity(m);
 }
 
 // The low-rank screen's projected row (f32[rank], then its i16 z) and its quantized row.
