@@ -27,18 +27,20 @@ export function enc_i4_1x4c16__scalar(s: usize, xq: usize, xs: f32, e: Epilogue)
   const tiles = mi(s, M_D_SAE_PAD) >> 2;
   let w = mp(s, M_W_ENC);
   for (let b = 0; b < tiles; b++) {
-    for (let l = 0; l < 4; l++) {
-      const shift = (l & 1) << 2;
-      let acc: i32 = 0;
-      for (let c = 0; c < steps; c++) {
-        const wp = w + <usize>c * I4_STEP_BYTES + (<usize>(l >> 1) << 4);
-        const xp = xq + (<usize>c << 4);
-        for (let t = 0; t < 16; t++) acc += nibble(load<u8>(wp + t), shift) * <i32>load<i8>(xp + t);
-      }
-      epilogueScalar(s, (b << 2) + l, acc, xs, e);
-    }
+    for (let l = 0; l < 4; l++) epilogueScalar(s, (b << 2) + l, latentDotI4(w, xq, l, steps), xs, e);
     w += <usize>steps * I4_STEP_BYTES;
   }
+}
+// Σ q · x of latent l of the tile at w against the i8 row xr (both scalar twins).
+@inline export function latentDotI4(w: usize, xr: usize, l: i32, steps: i32): i32 {
+  const shift = (l & 1) << 2;
+  let acc: i32 = 0;
+  for (let c = 0; c < steps; c++) {
+    const wp = w + <usize>c * I4_STEP_BYTES + (<usize>(l >> 1) << 4);
+    const xp = xr + (<usize>c << 4);
+    for (let t = 0; t < 16; t++) acc += nibble(load<u8>(wp + t), shift) * <i32>load<i8>(xp + t);
+  }
+  return acc;
 }
 
 // Σ q_x over the row, from any layout (padding holds q = 0).

@@ -9,7 +9,7 @@ import { XQ_I8, XQ_U7, RowStats } from "./quantize_x";
 import { Epilogue } from "./epilogue";
 import { epilogueScalar, epilogueTile, hsum4, dotAdd } from "./enc_i8_1x4c16";
 import { lane, checkRows, simd4x4 } from "./enc_i8_4x4c16";
-import { I4_STEP_BYTES, nibble, rowSum, pairSums, lowNibbles } from "./enc_i4_1x4c16";
+import { I4_STEP_BYTES, latentDotI4, rowSum, pairSums, lowNibbles } from "./enc_i4_1x4c16";
 
 // Reference-shaped twin: the nibbles' q times i8 activations, summed in i32, row by row within the tile.
 export function enc_i4_4x4c16__scalar(s: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize): void {
@@ -20,16 +20,7 @@ export function enc_i4_4x4c16__scalar(s: usize, xq: usize, e: Epilogue, row: Row
   for (let b = 0; b < tiles; b++, w += <usize>steps * I4_STEP_BYTES) {
     for (let r = 0; r < rows; r++) {
       const xr = xq + <usize>r * stride;
-      for (let l = 0; l < 4; l++) {
-        const shift = (l & 1) << 2;
-        let acc: i32 = 0;
-        for (let c = 0; c < steps; c++) {
-          const wp = w + <usize>c * I4_STEP_BYTES + (<usize>(l >> 1) << 4);
-          const xp = xr + (<usize>c << 4);
-          for (let t = 0; t < 16; t++) acc += nibble(load<u8>(wp + t), shift) * <i32>load<i8>(xp + t);
-        }
-        epilogueScalar(s, (b << 2) + l, acc, lane(row, r, stride).xScale, lane(e, r, stride));
-      }
+      for (let l = 0; l < 4; l++) epilogueScalar(s, (b << 2) + l, latentDotI4(w, xr, l, steps), lane(row, r, stride).xScale, lane(e, r, stride));
     }
   }
 }
@@ -43,7 +34,7 @@ export function enc_i4_4x4c16__wasmsimd_dot16(s: usize, xq: usize, e: Epilogue, 
 }
 
 // Relaxed SIMD, XQ_U7 rows: the 1-row kernel's sums L (low nibbles) and M (whole bytes) per latent
-// pair, for 2 rows per pass (8 accumulators, the 2 weight vectors and their low nibbles, x and a
+// pair, for 2 rows per pass (8 accumulators, the 2 weight vectors and their low nibbles, x, ones and a
 // temporary); the offsets are M_ENC_ZSUM's plus each row's 8 Σ q_x on even latents, kept in tmp
 // (an i32 per row, up to 32 rows).
 export function enc_i4_4x4c16__wasmrelaxed_dot8u7(s: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize): void {

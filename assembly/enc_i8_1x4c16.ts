@@ -38,19 +38,19 @@ export function enc_i8_1x4c16__scalar(m: usize, xq: usize, xs: f32, e: Epilogue)
   const tiles = mi(m, M_D_SAE_PAD) >> 2;
   let w = mp(m, M_W_ENC);
   for (let b = 0; b < tiles; b++) {
-    for (let l = 0; l < 4; l++) {
-      let acc: i32 = 0;
-      for (let c = 0; c < steps; c++) {
-        const wp = w + (<usize>c << 6) + (<usize>l << 4);
-        const xp = xq + (<usize>c << 4);
-        for (let t = 0; t < 16; t++) {
-          acc += <i32>load<i8>(wp + t) * <i32>load<i8>(xp + t);
-        }
-      }
-      epilogueScalar(m, (b << 2) + l, acc, xs, e);
-    }
+    for (let l = 0; l < 4; l++) epilogueScalar(m, (b << 2) + l, latentDotI8(w, xq, l, steps), xs, e);
     w += <usize>steps << 6;
   }
+}
+// Σ q_w · q_x of latent l of the tile at w against the i8 row xr (both scalar twins).
+@inline export function latentDotI8(w: usize, xr: usize, l: i32, steps: i32): i32 {
+  let acc: i32 = 0;
+  for (let c = 0; c < steps; c++) {
+    const wp = w + (<usize>c << 6) + (<usize>l << 4);
+    const xp = xr + (<usize>c << 4);
+    for (let t = 0; t < 16; t++) acc += <i32>load<i8>(wp + t) * <i32>load<i8>(xp + t);
+  }
+  return acc;
 }
 
 // Sums each accumulator's lanes: returns [sum a0, sum a1, sum a2, sum a3], in two stages:
@@ -140,8 +140,8 @@ const STREAM_PAIR_BYTES: usize = 32 << 20;
   return mi(m, M_ACT) == ACT_GROUPMAX || <usize>tiles * tileBytes < STREAM_PAIR_BYTES ? 0 : tiles >> 1;
 }
 
-// Relaxed SIMD (i16x8.relaxed_dot_i8x16_i7x16_s widened with extadd: 3 x86 instructions where
-// V8's fused dot-add takes 5, rebuilding its constant of ones): x stored as q + 64 in [1, 127], so the i7 operand never has its
+// Relaxed SIMD (i16x8.relaxed_dot_i8x16_i7x16_s widened by a dot with ones, dotAdd: 3 x86
+// instructions where V8's fused dot-add takes 5, rebuilding its constant of ones): x stored as q + 64 in [1, 127], so the i7 operand never has its
 // top bit set and x86 (pmaddubsw, unsigned) and ARM (sdot, signed) agree and
 // cannot saturate (2 * 127 * 128 < 32767). The offset is removed exactly with
 // 64 * sum(q_w) per latent (M_ENC_ZSUM).

@@ -12,7 +12,7 @@
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_ZSUM } from "./model";
 import { XQ_I8, XQ_I16P, XQ_U7, RowStats } from "./quantize_x";
 import { Epilogue } from "./epilogue";
-import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum, dotAdd } from "./enc_i8_1x4c16";
+import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum, dotAdd, latentDotI8 } from "./enc_i8_1x4c16";
 
 export const TILE_ROWS: i32 = 4;
 export const TILE_TMP_BYTES: usize = 128;
@@ -39,15 +39,7 @@ export function enc_i8_4x4c16__scalar(m: usize, xq: usize, e: Epilogue, row: Row
     for (let r = 0; r < rows; r++) {
       const xr = xq + <usize>r * stride;
       const xs = lane(row, r, stride).xScale;
-      for (let l = 0; l < 4; l++) {
-        let acc: i32 = 0;
-        for (let c = 0; c < steps; c++) {
-          const wp = w + (<usize>c << 6) + (<usize>l << 4);
-          const xp = xr + (<usize>c << 4);
-          for (let t = 0; t < 16; t++) acc += <i32>load<i8>(wp + t) * <i32>load<i8>(xp + t);
-        }
-        epilogueScalar(m, (b << 2) + l, acc, xs, lane(e, r, stride));
-      }
+      for (let l = 0; l < 4; l++) epilogueScalar(m, (b << 2) + l, latentDotI8(w, xr, l, steps), xs, lane(e, r, stride));
     }
     w += <usize>steps << 6;
   }
