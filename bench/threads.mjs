@@ -1,9 +1,10 @@
 // Batch encode on worker threads (createSaePool) against one Sae on the main thread, same model
 // and rows, medians over interleaved runs: the row split (a model copy per thread) and the latent
-// split (a slice of the latents per thread, one model in total). Then memory, each setup in a
-// child process of its own: the sum of its wasm memories and the process's RSS.
+// split (a slice of the latents per thread, one model in total); "+main" runs one of the threads'
+// shares on the calling thread (mainThread). Then memory, each setup in a child process of its own:
+// the sum of its wasm memories and the process's RSS.
 // Default: 768×24576 TopK k=32 int8, batches 1 and 64, the machine's cores.
-//   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents]
+//   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents,latents+main]
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +21,7 @@ const { values: args } = parseArgs({
     k: { type: "string", default: "32" },
     batches: { type: "string", default: "1,64" },
     threads: { type: "string", default: String(cpus().length) },
-    splits: { type: "string", default: "rows,latents" },
+    splits: { type: "string", default: "rows,latents,latents+main" },
     "ms-per-case": { type: "string", default: "4000" },
     // Internal: measure one setup's memory and print it as JSON.
     "memory-of": { type: "string" },
@@ -32,6 +33,8 @@ const k = Number(args.k), threads = Number(args.threads);
 const splits = args.splits.split(",");
 const batches = args.batches.split(",").map(Number);
 const MiB = 2 ** 20;
+// "latents+main": split "latents" with mainThread.
+const poolOptions = (setup) => ({ threads, split: setup.replace(/\+main$/, ""), mainThread: setup.endsWith("+main") });
 
 const r = rng(1);
 const inputs = (batch) => new Float32Array(batch * dIn).map(() => r() * 2);
@@ -47,7 +50,7 @@ if (args["memory-of"]) {
     sae.encode(x);
     console.log(JSON.stringify({ wasm: sae.memoryBytes, rss: process.memoryUsage().rss }));
   } else {
-    const pool = await createSaePool(args.model, { threads, split: setup });
+    const pool = await createSaePool(args.model, poolOptions(setup));
     await pool.encode(x);
     const wasm = (await pool.memoryBytes()).reduce((a, b) => a + b, 0);
     console.log(JSON.stringify({ wasm, rss: process.memoryUsage().rss })); // the worker threads' memory is the process's
@@ -78,7 +81,7 @@ async function parallelism() {
 
 const sae = await loadSae(path);
 const pools = {};
-for (const split of splits) pools[split] = await createSaePool(path, { threads, split });
+for (const split of splits) pools[split] = await createSaePool(path, poolOptions(split));
 const sorted = (a) => a.slice().sort((p, q) => p - q);
 const pct = (a, q) => sorted(a)[Math.floor((a.length - 1) * q)];
 const f = (a) => `${pct(a, 0.5).toFixed(2)} (${pct(a, 0.1).toFixed(2)}–${pct(a, 0.9).toFixed(2)})`;
@@ -117,6 +120,6 @@ const names = { none: "Node with sae-edge imported, no model (the baseline)", on
 for (const setup of ["none", "one", ...splits]) {
   const out = execFileSync(process.execPath, [me, "--memory-of", setup, "--model", path, "--shape", args.shape, "--k", args.k, "--batches", args.batches, "--threads", String(threads)], { encoding: "utf8" });
   const m = JSON.parse(out.trim().split("\n").pop());
-  console.log(`| ${names[setup] ?? `${threads} threads, ${setup} split`} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
+  console.log(`| ${names[setup] ?? `${threads} threads, ${setup.replace("+main", " split, one share on the main thread")}${setup.endsWith("+main") ? "" : " split"}`} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
 }
 rmSync(dir, { recursive: true, force: true });

@@ -83,8 +83,9 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
 }
 
 /**
- * 2-thread SaePools (createSaePool of the runtime's adapter), split by rows and by latents,
- * against one Sae on a few int8 cases (codes, dense codes and scores). A few: every worker and
+ * 2-thread SaePools (createSaePool of the runtime's adapter), split by rows, by latents, and by
+ * latents with one share on this thread (mainThread), against one Sae on a few int8 cases (codes,
+ * dense codes and scores). A few: every worker and
  * instance reserves wasm address space until it is collected, and browsers cap it (Chromium
  * fails new instances past the cap).
  */
@@ -94,10 +95,12 @@ async function checkPool(lib, cases, big, bigX) {
   const int8 = cases.filter((c) => c.quant === "int8" && c.rows >= 2);
   // The latent split's hard case is int8 TopK's rescoring: ties, a compacting candidate buffer, the residual plane.
   const topk = int8.filter((c) => /topk\/(24x40k6-ties|64x301k8)/.test(c.id));
-  const runs = [...int8.slice(0, 3).map((c) => [c, "rows"]), ...topk.slice(-3).map((c) => [c, "latents"])];
-  for (const [c, split] of runs) {
+  // "latents+main": one of the two shares on this thread (mainThread).
+  const runs = [...int8.slice(0, 3).map((c) => [c, "rows"]), ...topk.slice(-3).map((c) => [c, "latents"]), ...topk.slice(-1).map((c) => [c, "latents+main"])];
+  for (const [c, setup] of runs) {
+    const split = setup.replace("+main", "");
     const sae = await lib.loadSae(c.model);
-    const pool = await lib.createSaePool(c.model, { threads: 2, split });
+    const pool = await lib.createSaePool(c.model, { threads: 2, split, mainThread: setup.endsWith("+main") });
     try {
       const one = await hashOf(c, sae.encode(c.x, c.rows), sae.encodeDense(c.x, c.rows), sae.score(c.x, c.rows));
       const two = await hashOf(c, await pool.encode(c.x, c.rows), await pool.encodeDense(c.x, c.rows), await pool.score(c.x, c.rows));
@@ -121,7 +124,7 @@ async function checkPool(lib, cases, big, bigX) {
       await pool.close();
     }
   }
-  return { threads: 2, cases: checked, splits: [...new Set(runs.map(([, split]) => split))], equal, big768 };
+  return { threads: 2, cases: checked, splits: [...new Set(runs.map(([, setup]) => setup))], equal, big768 };
 }
 
 /** Median over rounds of the mean batch-1 encode time (rounds tolerate coarse clocks). */

@@ -15,6 +15,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SaePool } from "../../pool/pool.js";
 import type { PoolEndpoint } from "../../pool/protocol.js";
+import { localEndpoint } from "../../pool/local-endpoint.js";
+import type { SliceSupport } from "../../pool/serve.js";
 import { loadSaeWith, type LoadOptions, type KernelName, type WasmBuilds } from "../../runtime/index.js";
 import type { PoolSplit } from "../../pool/pool.js";
 import type { Sae } from "../../runtime/index.js";
@@ -45,6 +47,12 @@ export interface NodePoolOptions extends NodeLoadOptions {
   workerUrl?: URL | string;
   /** How the threads share the work (default "auto"); see {@link PoolOptions.split}. */
   split?: PoolSplit;
+  /**
+   * One of the `threads` shares runs on this thread (default false): a call computes it while
+   * the workers compute theirs, so small batches skip a worker's wake-up and message latency,
+   * but this thread's event loop waits for that share as it would for one Sae.
+   */
+  mainThread?: boolean;
 }
 
 /**
@@ -191,7 +199,8 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
   if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
   const source: NodePoolModel = { model: await portableModel(model), wasm: portableBuilds(options.wasm) };
   const script = options.workerUrl ?? besideOrInstalled(new URL("./node-pool-worker.js", import.meta.url), "pool-worker.js");
-  const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
+  if (options.mainThread !== undefined && typeof options.mainThread !== "boolean") fail("INVALID_ARGUMENT", `mainThread must be true or false, got ${String(options.mainThread)}`);
+  const workers = Array.from({ length: threads - (options.mainThread ? 1 : 0) }, (): PoolEndpoint => {
     const worker = new Worker(script, { execArgv: workerExecArgv(process.execArgv) });
     return {
       post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
@@ -203,6 +212,8 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
       terminate: () => worker.terminate(),
     };
   });
+  // This thread's share last: the pool posts to it after the workers, so they start first.
+  const endpoints = options.mainThread ? [...workers, localEndpoint(...nodePoolServer())] : workers;
   const split = options.split ?? "auto";
   const bytes = split === "rows" ? undefined : await openModel(source.model, fileSource).catch(async (e) => {
     await Promise.all(endpoints.map((p) => p.terminate()));
@@ -216,6 +227,17 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
   } finally {
     await bytes?.close?.();
   }
+}
+
+/** How a Node pool share loads the model (or its latent slice) posted as {@link NodePoolModel}: in a worker thread or on this one. @internal */
+export function nodePoolServer(): [(model: unknown, options: LoadOptions) => Promise<Sae>, SliceSupport] {
+  return [
+    (model, options) => {
+      const m = model as NodePoolModel;
+      return loadSae(m.model, { ...options, wasm: m.wasm });
+    },
+    { builds: (model) => nodeBuildsWith((model as NodePoolModel).wasm), open: (model) => openModel((model as NodePoolModel).model, fileSource) },
+  ];
 }
 
 /** The parent's Node options without the eval ones (-e CODE, --input-type=…), which stop a worker that runs a file. */

@@ -3,15 +3,7 @@
 import { parentPort } from "node:worker_threads";
 import { serveSae } from "../../pool/serve.js";
 import { fail } from "../../base/errors.js";
-import { openModel } from "../model-source.js";
-import { fileSource, loadSae, nodeBuildsWith, type NodePoolModel } from "./index.js";
+import { nodePoolServer } from "./index.js";
 
 const port = parentPort ?? fail("INVALID_ARGUMENT", "node-pool-worker.js runs only inside a worker thread (see createSaePool)");
-serveSae(
-  { post: (msg, transfer) => port.postMessage(msg, transfer ?? []), listen: (onMessage) => port.on("message", onMessage) },
-  (model, options) => {
-    const m = model as NodePoolModel;
-    return loadSae(m.model, { ...options, wasm: m.wasm });
-  },
-  { builds: (model) => nodeBuildsWith((model as NodePoolModel).wasm), open: (model) => openModel((model as NodePoolModel).model, fileSource) },
-);
+serveSae({ post: (msg, transfer) => port.postMessage(msg, transfer ?? []), listen: (onMessage) => port.on("message", onMessage) }, ...nodePoolServer());

@@ -7,7 +7,8 @@
  * @module sae-edge/web
  */
 import { KERNELS, loadSaeWith, type LoadOptions, type KernelName } from "../../runtime/index.js";
-import type { WebPoolModel } from "./serve-worker.js";
+import { modulePoolServer, type WebPoolModel } from "./serve-worker.js";
+import { localEndpoint } from "../../pool/local-endpoint.js";
 import type { Sae } from "../../runtime/index.js";
 import { fail } from "../../base/errors.js";
 import { SaePool, type PoolSplit } from "../../pool/pool.js";
@@ -36,6 +37,12 @@ export interface WebPoolOptions extends WebLoadOptions {
   workerUrl?: URL | string;
   /** How the workers share the work (default "auto"); see {@link PoolOptions.split}. */
   split?: PoolSplit;
+  /**
+   * One of the `threads` shares runs on this thread (default false): a call computes it while
+   * the workers compute theirs, so small batches skip a worker's wake-up and message latency,
+   * but this thread's event loop waits for that share as it would for one Sae.
+   */
+  mainThread?: boolean;
 }
 
 // Literal `new URL("./x.wasm", import.meta.url)`: Vite, webpack and Parcel see it and copy the file.
@@ -86,7 +93,8 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
   const defaults = Object.fromEntries(KERNELS.map((name) => [name, DEFAULT_BUILDS[name]().href]));
   const source: WebPoolModel = { ...at, wasm: portableBuilds({ ...defaults, ...options.wasm }) };
   const { workerUrl } = options;
-  const endpoints = Array.from({ length: threads }, (): PoolEndpoint => {
+  if (options.mainThread !== undefined && typeof options.mainThread !== "boolean") fail("INVALID_ARGUMENT", `mainThread must be true or false, got ${String(options.mainThread)}`);
+  const workers = Array.from({ length: threads - (options.mainThread ? 1 : 0) }, (): PoolEndpoint => {
     // Literally `new Worker(new URL(…, import.meta.url), { type: "module" })`: Vite and webpack bundle the worker from it.
     const w = workerUrl === undefined ? new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module" }) : new Worker(workerUrl, { type: "module" });
     return {
@@ -98,6 +106,8 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
       terminate: () => w.terminate(),
     };
   });
+  // This thread's share last: the pool posts to it after the workers, so they start first.
+  const endpoints = options.mainThread ? [...workers, localEndpoint(...modulePoolServer((m, o) => loadSaeFrom(m, o, openFile), webBuilds, openFile))] : workers;
   const split = options.split ?? "auto";
   const bytes = split === "rows" ? undefined : await openModel(portable, openFile).catch(async (e) => {
     await Promise.all(endpoints.map((p) => p.terminate()));
