@@ -48,18 +48,23 @@ describe("SaePool, latent split (worker_threads)", () => {
     });
   }
 
-  it("from a file path, each thread reads its own slice: the same codes", async () => {
+  it("from a file path, each thread reads its own slice (the main thread's share too): the same codes", async () => {
     const { bytes, w } = model("topk", "int8", true);
     const dir = mkdtempSync(join(tmpdir(), "sae-edge-latent-"));
     const path = join(dir, "model.safetensors");
     writeFileSync(path, bytes);
-    const pool = await createSaePool(path, { threads: 3, split: "latents" });
     try {
-      const x = randomInput(9, 40, 4, w.b_dec);
-      const [a, b] = [await pool.encode(x), (await loadSae(bytes)).encode(x)];
-      for (const key of ["rowOffsets", "indices", "values"] as const) expect(bits(a[key]).equals(bits(b[key])), key).toBe(true);
+      for (const mainThread of [false, true]) {
+        const pool = await createSaePool(path, { threads: 3, split: "latents", mainThread });
+        try {
+          const x = randomInput(9, 40, 4, w.b_dec);
+          const [a, b] = [await pool.encode(x), (await loadSae(bytes)).encode(x)];
+          for (const key of ["rowOffsets", "indices", "values"] as const) expect(bits(a[key]).equals(bits(b[key])), `mainThread ${mainThread}: ${key}`).toBe(true);
+        } finally {
+          await pool.close();
+        }
+      }
     } finally {
-      await pool.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

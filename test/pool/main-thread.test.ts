@@ -1,9 +1,7 @@
 // createSaePool with mainThread: one share of the work runs on the calling thread (its last
 // rows, or its last latent slice), the others on worker threads. Results must equal one Sae's
-// bit for bit, errors must name the caller's row, and no worker may start for that share.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// bit for bit, errors must name the caller's row, and no worker may start for that share. (A
+// share that reads its own slice from a file: latent-pool.test.ts.)
 import { describe, expect, it } from "vitest";
 import { buildModel, createSaePool, loadSae, serializeModel, type Architecture, type SaePool } from "../../src/adapters/node/index.js";
 import { randomInput } from "../helpers/common.mjs";
@@ -64,22 +62,6 @@ describe("SaePool with a share on the main thread", () => {
       await pool.close();
     }
     await expect(pool.encode(new Float32Array(40))).rejects.toMatchObject({ code: "DISPOSED" });
-  });
-
-  it("latent split from a file path: this thread reads its own slice too", async () => {
-    const { bytes, w } = model("topk", true);
-    const dir = mkdtempSync(join(tmpdir(), "sae-edge-main-"));
-    const path = join(dir, "model.safetensors");
-    writeFileSync(path, bytes);
-    const pool = await createSaePool(path, { threads: 2, split: "latents", mainThread: true });
-    try {
-      const x = randomInput(9, 40, 4, w.b_dec);
-      const [a, b] = [await pool.encode(x), (await loadSae(bytes)).encode(x)];
-      for (const key of ["rowOffsets", "indices", "values"] as const) expect(bits(a[key]).equals(bits(b[key])), key).toBe(true);
-    } finally {
-      await pool.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it("one thread in all starts no worker; a bad mainThread is refused", async () => {
