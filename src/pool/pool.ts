@@ -180,17 +180,18 @@ export class SaePool {
     return mergeCodes(parts as SparseCodes[], architecture === "topk" ? k : Infinity, dSae);
   }
 
-  // Contiguous, nearly equal row ranges, one per worker (fewer when there are fewer rows).
+  // Contiguous, nearly equal row ranges, one per worker; fewer rows than workers go to the last
+  // ones, which include a share on the calling thread (the adapters' mainThread) when there is one.
   async #spread(method: PoolMethod, x: Float32Array, n: number | undefined): Promise<unknown[]> {
     if (this.#closed) fail("DISPOSED", "this pool was closed");
     const rows = rowCount(x, n, this.info.dIn);
     const used = Math.min(this.#workers.length, rows);
     const calls: Promise<unknown>[] = [];
-    for (let w = 0, r0 = 0; w < used; w++) {
-      const r1 = r0 + Math.floor(rows / used) + (w < rows % used ? 1 : 0);
+    for (let i = 0, r0 = 0; i < used; i++) {
+      const r1 = r0 + Math.floor(rows / used) + (i < rows % used ? 1 : 0);
       // A copy per chunk: its buffer moves to the worker, the caller's x stays intact.
       const chunk = x.slice(r0 * this.info.dIn, r1 * this.info.dIn);
-      calls.push(this.#workers[w]!.call(this.#nextId++, method, chunk, r1 - r0, r0));
+      calls.push(this.#workers[this.#workers.length - used + i]!.call(this.#nextId++, method, chunk, r1 - r0, r0));
       r0 = r1;
     }
     return Promise.all(calls);

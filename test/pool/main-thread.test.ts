@@ -2,9 +2,11 @@
 // rows, or its last latent slice), the others on worker threads. Results must equal one Sae's
 // bit for bit, errors must name the caller's row, and no worker may start for that share. (A
 // share that reads its own slice from a file: latent-pool.test.ts.)
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { buildModel, createSaePool, loadSae, serializeModel, type Architecture, type SaePool } from "../../src/adapters/node/index.js";
-import { randomInput } from "../helpers/common.mjs";
+import { SaePool, buildModel, createSaePool, loadSae, nodePoolServer, serializeModel, type Architecture } from "../../src/adapters/node/index.js";
+import { localEndpoint } from "../../src/pool/local-endpoint.js";
+import { DIST_NODE, randomInput } from "../helpers/common.mjs";
 import { weightsFor } from "./weights.js";
 
 const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -62,6 +64,28 @@ describe("SaePool with a share on the main thread", () => {
       await pool.close();
     }
     await expect(pool.encode(new Float32Array(40))).rejects.toMatchObject({ code: "DISPOSED" });
+  });
+
+  it("row split: fewer rows than shares go to the last ones, this thread's among them", async () => {
+    const { bytes, w } = model("topk");
+    const worker = new Worker(new URL("node-pool-worker.js", `file://${DIST_NODE}`));
+    const pool = await SaePool.start([{
+      post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
+      listen(onMessage, onExit) {
+        worker.on("message", onMessage);
+        worker.on("exit", (code) => onExit(`exit code ${code}`));
+      },
+      terminate: () => worker.terminate(),
+    }, localEndpoint(...nodePoolServer())], { model: bytes, wasm: {} }, { split: "rows" });
+    try {
+      await worker.terminate(); // only this thread's share is left
+      const x = randomInput(2, 40, 5, w.b_dec);
+      const one = await pool.encode(x.subarray(0, 40));
+      expect(bits(one.values).equals(bits((await loadSae(bytes)).encode(x.subarray(0, 40)).values))).toBe(true);
+      await expect(pool.encode(x)).rejects.toMatchObject({ code: "DISPOSED" }); // two rows need the worker too
+    } finally {
+      await pool.close();
+    }
   });
 
   it("one thread in all starts no worker; a bad mainThread is refused", async () => {
