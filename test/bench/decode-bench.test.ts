@@ -1,6 +1,7 @@
-// The decode benchmark at a tiny shape (bench/decode.mjs): it must run every kernel build (relaxed
-// in Node 22 when present) and report finite times, the codes it decoded and both ratios.
-// No timing assertions: this only keeps the harness working.
+// The decode benchmarks at a tiny shape: bench/decode.mjs must run every kernel build (relaxed in
+// Node 22 when present) and report finite times, the codes it decoded and both ratios;
+// bench/decode-order.mjs must time its three gather orders. No timing assertions: this only keeps
+// the harnesses working.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -27,6 +28,20 @@ describe("bench/decode.mjs", () => {
           expect(row.kernel_over_encode).toBeGreaterThan(0);
         }
       }
+    }
+  });
+});
+
+describe("bench/decode-order.mjs", () => {
+  it("times the three gather orders of one batch at a tiny shape", () => {
+    const r = spawnSync(process.execPath, [`${REPO}bench/decode-order.mjs`, "--shape", "16x64", "--k", "8", "--batch", "5", "--runs", "5"], { encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/distinct latents in 40 codes/); // TopK: exactly k codes a row
+    const rows = r.stdout.split("\n").filter((l) => /^\| (as given|by latent)/.test(l));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      const [ms, ratio] = [Number(row.split("|")[2]!.trim().split(" ")[0]), Number(row.split("|")[3]!.trim().replace("×", ""))];
+      expect(Number.isFinite(ms) && ms > 0 && Number.isFinite(ratio) && ratio > 0, row).toBe(true);
     }
   });
 });
