@@ -120,6 +120,7 @@ const names = { none: "Node with sae-edge imported, no model (the baseline)", on
 for (const setup of ["none", "one", ...splits]) {
   const out = execFileSync(process.execPath, [me, "--memory-of", setup, "--model", path, "--shape", args.shape, "--k", args.k, "--batches", args.batches, "--threads", String(threads)], { encoding: "utf8" });
   const m = JSON.parse(out.trim().split("\n").pop());
-  console.log(`| ${names[setup] ?? `${threads} threads, ${setup.replace("+main", " split, one share on the main thread")}${setup.endsWith("+main") ? "" : " split"}`} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
+  const label = names[setup] ?? `${threads} threads, ${setup.replace("+main", "")} split${setup.endsWith("+main") ? ", one share on the main thread" : ""}`;
+  console.log(`| ${label} | ${(m.wasm / MiB).toFixed(1)} | ${(m.rss / MiB).toFixed(1)} |`);
 }
 rmSync(dir, { recursive: true, force: true });

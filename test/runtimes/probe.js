@@ -85,9 +85,8 @@ export async function runProbe({ lib, vectors, big, kernels = KERNELS, bigRounds
 /**
  * 2-thread SaePools (createSaePool of the runtime's adapter), split by rows, by latents, and by
  * latents with one share on this thread (mainThread), against one Sae on a few int8 cases (codes,
- * dense codes and scores). A few: every worker and
- * instance reserves wasm address space until it is collected, and browsers cap it (Chromium
- * fails new instances past the cap).
+ * dense codes and scores). A few: every worker and instance reserves wasm address space until it
+ * is collected, and browsers cap it (Chromium fails new instances past the cap).
  */
 async function checkPool(lib, cases, big, bigX) {
   const hashOf = async (c, codes, dense, s) => sha256(codes.rowOffsets, codes.indices, codes.values, dense, s.squared, s.normalized);
