@@ -5,14 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { AUTO_LATENT_BYTES, SaePool, addScreen, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type PoolEndpoint, type SaeWeights } from "../../src/adapters/node/index.js";
-import { DIST_NODE, randomInput, randomWeights } from "../helpers/common.mjs";
+import { AUTO_LATENT_BYTES, SaePool, addScreen, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type SaeWeights } from "../../src/adapters/node/index.js";
+import { randomInput, randomWeights } from "../helpers/common.mjs";
 import { weightsFor } from "./weights.js";
+import { threadEndpoint } from "./thread-endpoint.js";
 
 const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const WORKER = new URL("node-pool-worker.js", `file://${DIST_NODE}`);
 
 function model(architecture: Architecture, quant: "int8" | "f32", residual = false): { bytes: Uint8Array; w: SaeWeights } {
   const w = weightsFor(architecture, 40, 96, architecture === "groupmax" ? 8 : 6, 3);
@@ -138,20 +137,3 @@ describe("SaePool, latent split (worker_threads)", () => {
     await pool.close();
   });
 });
-
-// A pool endpoint over a worker thread the test can reach (createSaePool keeps its own private).
-function threadEndpoint(): { worker: Worker; endpoint: PoolEndpoint } {
-  const worker = new Worker(WORKER);
-  return {
-    worker,
-    endpoint: {
-      post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
-      listen(onMessage, onExit) {
-        worker.on("message", onMessage);
-        worker.on("error", (e) => onExit(e.message));
-        worker.on("exit", (code) => onExit(`exit code ${code}`));
-      },
-      terminate: () => worker.terminate(),
-    },
-  };
-}

@@ -2,12 +2,12 @@
 // rows, or its last latent slice), the others on worker threads. Results must equal one Sae's
 // bit for bit, errors must name the caller's row, and no worker may start for that share. (A
 // share that reads its own slice from a file: latent-pool.test.ts.)
-import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { SaePool, buildModel, createSaePool, loadSae, nodePoolServer, serializeModel, type Architecture } from "../../src/adapters/node/index.js";
 import { localEndpoint } from "../../src/pool/local-endpoint.js";
-import { DIST_NODE, randomInput } from "../helpers/common.mjs";
+import { randomInput } from "../helpers/common.mjs";
 import { weightsFor } from "./weights.js";
+import { threadEndpoint } from "./thread-endpoint.js";
 
 const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -68,15 +68,8 @@ describe("SaePool with a share on the main thread", () => {
 
   it("row split: fewer rows than shares go to the last ones, this thread's among them", async () => {
     const { bytes, w } = model("topk");
-    const worker = new Worker(new URL("node-pool-worker.js", `file://${DIST_NODE}`));
-    const pool = await SaePool.start([{
-      post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
-      listen(onMessage, onExit) {
-        worker.on("message", onMessage);
-        worker.on("exit", (code) => onExit(`exit code ${code}`));
-      },
-      terminate: () => worker.terminate(),
-    }, localEndpoint(...nodePoolServer())], { model: bytes, wasm: {} }, { split: "rows" });
+    const { worker, endpoint } = threadEndpoint();
+    const pool = await SaePool.start([endpoint, localEndpoint(...nodePoolServer())], { model: bytes, wasm: {} }, { split: "rows" });
     try {
       await worker.terminate(); // only this thread's share is left
       const x = randomInput(2, 40, 5, w.b_dec);
