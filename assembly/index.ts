@@ -18,6 +18,7 @@ import { rescoreCandidates, rescoreLatent, rescoreLatents4, computeRescoreBounds
 import { screenRow, screenRows } from "./screen";
 import { decodeBegin, decodeAdd, decodeEnd, decodeFinish, decodeCodesRow, skipAdd } from "./dec_row";
 import { reconErrorRow } from "./recon_error";
+import { emitCandidates } from "./latent_split";
 import { heapAlloc, heapFree } from "./heap";
 import { checkModel } from "./check_model";
 
@@ -177,10 +178,13 @@ function beginRow(m: usize, ws: usize): void {
 
 // Ends the row encoded in lane ws: active latents, value descending, in its selection; returns their count.
 function finishRow(m: usize, ws: usize): i32 {
-  const sel = wsSel(ws), e = wsEpi(ws);
-  if (!mp(m, M_SCREEN)) epilogueEnd(e);
-  if (denseTopK(m)) selectDense(sel, wsDense(m, ws), mi(m, M_D_SAE));
-  return finishSelection(m, wsXf(m, ws), wsRow(ws), sel, e, wsPend(m, ws));
+  selectRow(m, ws);
+  return finishSelection(m, wsXf(m, ws), wsRow(ws), wsSel(ws), wsEpi(ws), wsPend(m, ws));
+}
+// The row's candidates, all in its selection (int8 TopK: the best rescoreCandidates(m), unsorted).
+@inline function selectRow(m: usize, ws: usize): void {
+  if (!mp(m, M_SCREEN)) epilogueEnd(wsEpi(ws));
+  if (denseTopK(m)) selectDense(wsSel(ws), wsDense(m, ws), mi(m, M_D_SAE));
 }
 
 // TopK int8 rescoring (z: the row's 15-bit activations in xf; scratch: 48 bytes, 8-byte aligned), then the final order.
@@ -377,4 +381,32 @@ export function skip_add(m: usize, x: usize, n: i32, out: usize): void {
   for (let r = 0; r < n; r++) skipAdd(m, x + ((<usize>r * dIn) << 2), out + ((<usize>r * dOut) << 2));
 }
 
-export { topk_candidates_i8, score_codes } from "./latent_split";
+// Int8 TopK, one slice of a latent-split pool (src/pool/latent-worker.ts): for each of n rows (x
+// f32[n][d_in]), what one Sae's rescoring (rescoreSelection) reads of this slice, from the
+// encoder's own passes: its best c = rescoreCandidates(m) candidates by int8 value in the
+// selection's order (count i32[n]; row r's at [r·c, r·c + count) of idx u32 and val f32), each
+// one's rescored value (h f32) and, with a residual plane, its int8-weight value and weight bound
+// (stage 1: h1, b f32). The host keeps the best c of all slices. stats (f32[n][2], or 0) receives
+// each row's (shift, decode scale) as encode_sparse writes them; overflow_row, the first row whose
+// pre-activations overflowed.
+export function topk_candidates_i8(m: usize, ws: usize, x: usize, n: i32, c: i32, count: usize, idx: usize, val: usize, h: usize, h1: usize, b: usize, stats: usize): void {
+  if (!ASC_NO_ASSERT) assert(mi(m, M_ACT) == ACT_TOPK && mi(m, M_QUANT) == QUANT_I8 && !mp(m, M_SCREEN) && c == rescoreCandidates(m), "slice candidates need an unscreened int8 TopK model and c = its rescoring candidates");
+  const dIn = <usize>mi(m, M_D_IN);
+  callBegin(ws);
+  for (let r = 0; r < n; ) {
+    const rows = rowsPerStep(m, n - r);
+    encodeRows(m, ws, x + ((<usize>r * dIn) << 2), rows);
+    for (let i = 0; i < rows; i++, r++) {
+      const lane = wsLane(m, ws, i), sel = wsSel(lane), row = wsRow(lane);
+      selectRow(m, lane);
+      noteOverflow(ws, r, lane);
+      if (stats) {
+        store<f32>(stats + (<usize>r << 3), row.shift);
+        store<f32>(stats + (<usize>r << 3) + 4, row.decodeScale);
+      }
+      emitCandidates(m, wsXf(m, lane), row, sel, selectFinish(sel), r, c, count, idx, val, h, h1, b);
+    }
+  }
+}
+
+export { score_codes } from "./latent_split";

@@ -1,6 +1,6 @@
 // The ABI's one source: scripts/gen-abi.mjs generates src/runtime/abi.ts from this file and
 // the exports of index.ts. Bump ABI_VERSION whenever either changes incompatibly.
-export const ABI_VERSION: i32 = 5;
+export const ABI_VERSION: i32 = 6;
 
 // The model descriptor: 28 little-endian i32 fields (the last one reserved, zero) the host
 // writes into linear memory and passes to every export as `m`.

@@ -33,9 +33,6 @@ export interface Candidates {
 }
 
 const CHUNK_BYTES = 4 << 20;
-// Rows of dense pre-activations written, then scanned, per candidates call: small enough to stay
-// in a core's L2 and to keep the io region near one Sae's.
-const PREACT_CHUNK_BYTES = 512 << 10;
 
 export class LatentWorker {
   readonly #k: KernelExports;
@@ -108,15 +105,14 @@ export class LatentWorker {
       ...(normalized ? { rowNorm: take(Float32Array, 2 * rows) } : {}),
       overflowRow: -1,
     };
-    const step = Math.max(1, Math.floor(PREACT_CHUNK_BYTES / ((dIn + width) * 4 + c * 20 + 12)));
+    const step = Math.max(1, Math.floor(CHUNK_BYTES / (dIn * 4 + c * 20 + 12)));
     for (let r0 = 0; r0 < rows; r0 += step) {
       const cnt = Math.min(step, rows - r0);
-      const [xp, pre, count, idx, val, h, h1, b, st] = this.#layout([cnt * dIn * 4, cnt * width * 4, cnt * 4, ...Array(5).fill(cnt * c * 4), normalized ? cnt * 8 : 0]);
+      const [xp, count, idx, val, h, h1, b, st] = this.#layout([cnt * dIn * 4, cnt * 4, ...Array(5).fill(cnt * c * 4), normalized ? cnt * 8 : 0]);
       this.#putRows(x, r0, cnt, dIn, xp);
-      k.preact(this.#m, this.#ws, xp, cnt, pre);
+      k.topk_candidates_i8(this.#m, this.#ws, xp, cnt, c, count, idx, val, h, h1, b, normalized ? st : 0);
       const bad = k.overflow_row(this.#ws);
       if (bad >= 0 && out.overflowRow < 0) out.overflowRow = r0 + bad;
-      k.topk_candidates_i8(this.#m, this.#ws, xp, pre, cnt, c, count, idx, val, h, h1, b, normalized ? st : 0);
       const mem = k.memory.buffer, e0 = r0 * c, len = cnt * c;
       out.count.set(new Int32Array(mem, count, cnt), r0);
       out.index.set(new Uint32Array(mem, idx, len), e0);

@@ -2,7 +2,7 @@
 // The kernels' numbers-only ABI as the host sees it (docs/kernels.md).
 import "./wasm-globals.js";
 
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Model descriptor: i32 field offsets (bytes), and its size. */
 export const M = {
@@ -85,7 +85,7 @@ export const EXPORT_ARITY = {
   train_shift_rows: 5,
   train_select: 10,
   skip_add: 4,
-  topk_candidates_i8: 13,
+  topk_candidates_i8: 12,
   score_codes: 10,
 } as const;
 
@@ -135,8 +135,8 @@ export interface KernelExports {
   train_select(keys: number, cap: number, h: number, n: number, dSae: number, k: number, thresh: number, idx: number, val: number, rowptr: number): void;
   /** Adds the skip connection W_skip · x to n output rows (forward of skip transcoders; no-op without one). */
   skip_add(m: number, x: number, n: number, out: number): void;
-  /** Int8 TopK, one slice: for each of n rows (x f32[n][d_in], pre its pre-activations f32[n][d_sae] from preact), what one Sae's rescoring (index.ts rescoreSelection) reads of this slice: its best c candidates by int8 value in the selection's order (count i32[n]; row r's at [r·c, r·c + count) of idx u32 and val f32), each one's rescored value (h f32) and, with a residual plane, its int8-weight value and weight bound (stage 1: h1, b f32). The host keeps the best c of all slices. stats (f32[n][2], or 0) receives each row's (shift, decode scale) as encode_sparse writes them. */
-  topk_candidates_i8(m: number, ws: number, x: number, pre: number, n: number, c: number, count: number, idx: number, val: number, h: number, h1: number, b: number, stats: number): void;
+  /** Int8 TopK, one slice of a latent-split pool (src/pool/latent-worker.ts): for each of n rows (x f32[n][d_in]), what one Sae's rescoring (rescoreSelection) reads of this slice, from the encoder's own passes: its best c = rescoreCandidates(m) candidates by int8 value in the selection's order (count i32[n]; row r's at [r·c, r·c + count) of idx u32 and val f32), each one's rescored value (h f32) and, with a residual plane, its int8-weight value and weight bound (stage 1: h1, b f32). The host keeps the best c of all slices. stats (f32[n][2], or 0) receives each row's (shift, decode scale) as encode_sparse writes them; overflow_row, the first row whose pre-activations overflowed. */
+  topk_candidates_i8(m: number, ws: number, x: number, n: number, c: number, count: number, idx: number, val: number, h: number, h1: number, b: number, stats: number): void;
   /** index.ts score for codes encoded elsewhere (layout as encode_sparse; stats as it wrote them, or 0): the same decode, skip connection and f64 error sums, so the same bits. */
   score_codes(m: number, ws: number, x: number, idx: number, val: number, rowptr: number, n: number, stats: number, outSq: number, outNorm: number): void;
 }

@@ -82,7 +82,8 @@ describe("latent split equals one Sae", () => {
   }
 
   it("inputs larger than a worker's io chunk: candidates and scores chunk by chunk, the same bits", async () => {
-    // 256 × 8192 in 2 slices: about 30 rows per candidates chunk; 256 × 64: about 3700 rows per score chunk.
+    // 256 × 64 in 2 slices, 4000 rows: about 2700 rows per candidates chunk and 3700 per score chunk
+    // (src/pool/latent-worker.ts CHUNK_BYTES); 256 × 8192, 500 rows: wide slices in one chunk.
     for (const [dSae, k, rows] of [[8192, 8, 500], [64, 8, 4000]] as const) {
       const w = weightsFor("topk", 256, dSae, k, 14);
       const bytes = serializeModel(buildModel(w, "int8", {}, { encoderResidual: true }));

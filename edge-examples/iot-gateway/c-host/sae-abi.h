@@ -3,7 +3,7 @@
 #ifndef SAE_ABI_H
 #define SAE_ABI_H
 enum {
-  ABI_VERSION = 5,
+  ABI_VERSION = 6,
   M_D_IN = 0,
   M_D_IN_PAD = 4,
   M_D_SAE = 8,
