@@ -5,11 +5,13 @@
 // the sum of its wasm memories and the process's RSS.
 // Default: 768×24576 TopK k=32 int8, batches 1 and 64, the machine's cores.
 //   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents,latents+main]
+// With SAE_EDGE_BEFORE=<another build's dist/node.js>, each split also runs on that build's pools
+// ("<split> (before)"), interleaved with the rest, so a change to the pools is timed in one run.
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { buildModel, createSaePool, loadSae, serializeModel } from "../dist/node.js";
@@ -81,7 +83,12 @@ async function parallelism() {
 
 const sae = await loadSae(path);
 const pools = {};
-for (const split of splits) pools[split] = await createSaePool(path, poolOptions(split));
+const before = process.env.SAE_EDGE_BEFORE ? await import(pathToFileURL(process.env.SAE_EDGE_BEFORE).href) : null;
+for (const split of splits) {
+  pools[split] = await createSaePool(path, poolOptions(split));
+  if (before) pools[`${split} (before)`] = await before.createSaePool(path, poolOptions(split));
+}
+const setups = Object.keys(pools);
 const sorted = (a) => a.slice().sort((p, q) => p - q);
 const pct = (a, q) => sorted(a)[Math.floor((a.length - 1) * q)];
 const f = (a) => `${pct(a, 0.5).toFixed(2)} (${pct(a, 0.1).toFixed(2)}–${pct(a, 0.9).toFixed(2)})`;
@@ -89,28 +96,28 @@ const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
 
 console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${sae.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores), load average ${load()} at start`);
 console.log(`Cores this process gets now (${threads} spinning threads vs 1): ${(await parallelism()).toFixed(2)}; pool speed-ups are bounded by it.\n`);
-console.log(`| batch | 1 thread ms, median (p10–p90) | ${splits.map((p) => `${p} split ms | speed-up`).join(" | ")} | runs | load avg (1, 5, 15 min) at end |`);
-console.log(`|---:|---:|${splits.map(() => "---:|---:|").join("")}---:|---|`);
+console.log(`| batch | 1 thread ms, median (p10–p90) | ${setups.map((p) => `${p} split ms | speed-up`).join(" | ")} | runs | load avg (1, 5, 15 min) at end |`);
+console.log(`|---:|---:|${setups.map(() => "---:|---:|").join("")}---:|---|`);
 for (const batch of batches) {
   const x = inputs(batch);
-  const one = [], many = Object.fromEntries(splits.map((p) => [p, []]));
+  const one = [], many = Object.fromEntries(setups.map((p) => [p, []]));
   sae.encode(x);
-  for (const p of splits) await pools[p].encode(x); // warm-up
+  for (const p of setups) await pools[p].encode(x); // warm-up
   const deadline = performance.now() + Number(args["ms-per-case"]);
   while (performance.now() < deadline || one.length < 5) {
     let t = performance.now();
     sae.encode(x);
     one.push(performance.now() - t);
-    for (const p of splits) {
+    for (const p of setups) {
       t = performance.now();
       await pools[p].encode(x);
       many[p].push(performance.now() - t);
     }
   }
-  const cells = splits.map((p) => `${f(many[p])} | ${(pct(one, 0.5) / pct(many[p], 0.5)).toFixed(2)}×`);
+  const cells = setups.map((p) => `${f(many[p])} | ${(pct(one, 0.5) / pct(many[p], 0.5)).toFixed(2)}×`);
   console.log(`| ${batch} | ${f(one)} | ${cells.join(" | ")} | ${one.length} | ${load()} |`);
 }
-for (const p of splits) await pools[p].close();
+for (const p of setups) await pools[p].close();
 
 console.log(`\nMemory after one batch-${Math.max(...batches)} encode, each setup alone in a child process:\n`);
 console.log("| setup | wasm memory MiB (sum over instances) | process RSS MiB |");
