@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { PoolEndpoint } from "../../src/adapters/node/index.js";
+import { workerEndpoint, type PoolEndpoint } from "../../src/adapters/node/index.js";
 import { DIST_NODE } from "../helpers/common.mjs";
 
 const WORKER = new URL("node-pool-worker.js", `file://${DIST_NODE}`);
@@ -7,16 +7,5 @@ const WORKER = new URL("node-pool-worker.js", `file://${DIST_NODE}`);
 // A pool endpoint over a worker thread the test can reach (createSaePool keeps its own private).
 export function threadEndpoint(): { worker: Worker; endpoint: PoolEndpoint } {
   const worker = new Worker(WORKER);
-  return {
-    worker,
-    endpoint: {
-      post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
-      listen(onMessage, onExit) {
-        worker.on("message", onMessage);
-        worker.on("error", (e) => onExit(e.message));
-        worker.on("exit", (code) => onExit(`exit code ${code}`));
-      },
-      terminate: () => worker.terminate(),
-    },
-  };
+  return { worker, endpoint: workerEndpoint(worker) };
 }

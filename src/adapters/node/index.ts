@@ -200,18 +200,7 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
   const source: NodePoolModel = { model: await portableModel(model), wasm: portableBuilds(options.wasm) };
   const script = options.workerUrl ?? besideOrInstalled(new URL("./node-pool-worker.js", import.meta.url), "pool-worker.js");
   if (options.mainThread !== undefined && typeof options.mainThread !== "boolean") fail("INVALID_ARGUMENT", `mainThread must be true or false, got ${String(options.mainThread)}`);
-  const workers = Array.from({ length: threads - (options.mainThread ? 1 : 0) }, (): PoolEndpoint => {
-    const worker = new Worker(script, { execArgv: workerExecArgv(process.execArgv) });
-    return {
-      post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
-      listen(onMessage, onExit) {
-        worker.on("message", onMessage);
-        worker.on("error", (e) => onExit(e.message));
-        worker.on("exit", (code) => onExit(`exit code ${code}`));
-      },
-      terminate: () => worker.terminate(),
-    };
-  });
+  const workers = Array.from({ length: threads - (options.mainThread ? 1 : 0) }, () => workerEndpoint(new Worker(script, { execArgv: workerExecArgv(process.execArgv) })));
   // This thread's share last: the pool posts to it after the workers, so they start first.
   const endpoints = options.mainThread ? [...workers, localEndpoint(...nodePoolServer())] : workers;
   const split = options.split ?? "auto";
@@ -227,6 +216,19 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
   } finally {
     await bytes?.close?.();
   }
+}
+
+/** A worker thread as a pool share's endpoint. @internal */
+export function workerEndpoint(worker: Worker): PoolEndpoint {
+  return {
+    post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
+    listen(onMessage, onExit) {
+      worker.on("message", onMessage);
+      worker.on("error", (e) => onExit(e.message));
+      worker.on("exit", (code) => onExit(`exit code ${code}`));
+    },
+    terminate: () => worker.terminate(),
+  };
 }
 
 /** How a Node pool share loads the model (or its latent slice) posted as {@link NodePoolModel}: in a worker thread or on this one. @internal */
