@@ -12,7 +12,7 @@
 import { mi, mp, M_D_IN_PAD, M_D_SAE_PAD, M_W_ENC, M_ENC_ZSUM } from "./model";
 import { XQ_I8, XQ_I16P, XQ_U7, RowStats } from "./quantize_x";
 import { Epilogue } from "./epilogue";
-import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum, dotAdd, latentDotI8 } from "./enc_i8_1x4c16";
+import { checkPreamble, epilogueScalar, epilogueTile, hsum4, pairSum, pairsHsum, dotAddNoOnes, latentDotI8 } from "./enc_i8_1x4c16";
 
 export const TILE_ROWS: i32 = 4;
 export const TILE_TMP_BYTES: usize = 128;
@@ -129,8 +129,8 @@ export function enc_i8_4x4c16__wasmsimd_dot16(m: usize, xq: usize, e: Epilogue, 
   return i32x4.add(i32x4.add(acc, i32x4.dot_i16x8_s(wl, v128.load(xp))), i32x4.dot_i16x8_s(wh, v128.load(xp, 16)));
 }
 
-// Relaxed SIMD, split dot (i16x8.relaxed_dot_i8x16_i7x16_s widened with extadd, as
-// enc_i8_1x4c16__wasmrelaxed_dot8u7): rows as q + 64, the offset removed with 64·Σq_w. A pass
+// Relaxed SIMD, split dot (i16x8.relaxed_dot_i8x16_i7x16_s widened with extadd_pairwise,
+// dotAddNoOnes): rows as q + 64, the offset removed with 64·Σq_w. A pass
 // takes 4 latents x 2 rows (8 accumulators, the 4 weight vectors, x and a temporary), so each
 // pass ends with whole sums for its 2 rows; the next passes reread the tile's weights from L1.
 export function enc_i8_4x4c16__wasmrelaxed_dot8u7(m: usize, xq: usize, e: Epilogue, row: RowStats, stride: usize, rows: i32, tmp: usize): void {
@@ -150,7 +150,6 @@ export function enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, e: 
   const zsum = mp(m, M_ENC_ZSUM);
   const xEnd = <usize>steps << 4;
   let wt = mp(m, M_W_ENC);
-  const ones = i16x8.splat(1);
   for (let b = 0; b < tiles; b++, wt += <usize>steps << 6) {
     const z = i32x4.shl(v128.load(zsum + (<usize>b << 4)), 6);
     for (let r = 0; r < rows; r += 2) {
@@ -160,15 +159,15 @@ export function enc_i8_4x4c16__wasmrelaxed_dot8u7_fused(m: usize, xq: usize, e: 
       for (let xo: usize = 0; xo < xEnd; xo += 16, wp += 64) {
         const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
         let xu = v128.load(xa + xo);
-        a0 = dotAdd(w0, xu, a0, fused, ones);
-        a1 = dotAdd(w1, xu, a1, fused, ones);
-        a2 = dotAdd(w2, xu, a2, fused, ones);
-        a3 = dotAdd(w3, xu, a3, fused, ones);
+        a0 = dotAddNoOnes(w0, xu, a0, fused);
+        a1 = dotAddNoOnes(w1, xu, a1, fused);
+        a2 = dotAddNoOnes(w2, xu, a2, fused);
+        a3 = dotAddNoOnes(w3, xu, a3, fused);
         xu = v128.load(xb + xo);
-        c0 = dotAdd(w0, xu, c0, fused, ones);
-        c1 = dotAdd(w1, xu, c1, fused, ones);
-        c2 = dotAdd(w2, xu, c2, fused, ones);
-        c3 = dotAdd(w3, xu, c3, fused, ones);
+        c0 = dotAddNoOnes(w0, xu, c0, fused);
+        c1 = dotAddNoOnes(w1, xu, c1, fused);
+        c2 = dotAddNoOnes(w2, xu, c2, fused);
+        c3 = dotAddNoOnes(w3, xu, c3, fused);
       }
       epilogueTile(m, b, i32x4.sub(hsum4(a0, a1, a2, a3), z), lane(row, r, stride).xScale, lane(e, r, stride));
       epilogueTile(m, b, i32x4.sub(hsum4(c0, c1, c2, c3), z), lane(row, r + 1, stride).xScale, lane(e, r + 1, stride));
