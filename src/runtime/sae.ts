@@ -98,7 +98,7 @@ export class Sae {
     const k = this.#live();
     const { dOut: dIn } = this.info; // decoder output width
     const { rows, rowOffsets, indices, values, rowNorm } = checkCodes(codes, this.info.dSae);
-    const out = new Float32Array(rows * dIn);
+    const parts: Float32Array[] = [];
     const avgNnz = rows ? indices.length / rows : 0;
     for (const [r0, r1] of chunks(rows, dIn * 4 + avgNnz * 8 + 4)) {
       const cnt = r1 - r0;
@@ -113,9 +113,9 @@ export class Sae {
       if (rowNorm) new Float32Array(mem, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
       k.decode_sparse(this.#m, this.#ws, idx, val, rp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
-      out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
+      parts.push(new Float32Array(k.memory.buffer, op, cnt * dIn).slice());
     }
-    return out;
+    return concat(parts, Float32Array, rows * dIn);
   }
 
   /** Reconstructions from dense codes (n × d_sae); rowNorm as encode returned it, for models with input normalization. */
@@ -124,7 +124,7 @@ export class Sae {
     const { dOut: dIn, dSae } = this.info; // decoder output width
     const rows = this.#rows(z, n, dSae);
     checkRowNorm(rowNorm, rows);
-    const out = new Float32Array(rows * dIn);
+    const parts: Float32Array[] = [];
     for (const [r0, r1] of chunks(rows, (dSae + dIn) * 4)) {
       const cnt = r1 - r0;
       const [zp, op, st] = this.#ioLayout([cnt * dSae * 4, cnt * dIn * 4, rowNorm ? cnt * 8 : 0]);
@@ -132,9 +132,9 @@ export class Sae {
       if (rowNorm) new Float32Array(k.memory.buffer, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
       k.decode_dense(this.#m, this.#ws, zp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
-      out.set(new Float32Array(k.memory.buffer, op, cnt * dIn), r0 * dIn);
+      parts.push(new Float32Array(k.memory.buffer, op, cnt * dIn).slice());
     }
-    return out;
+    return concat(parts, Float32Array, rows * dIn);
   }
 
   /** Codes and reconstructions together (with the skip connection W_skip·x, if the model has one). */
@@ -234,22 +234,19 @@ export class Sae {
     if (bad >= 0) overflow(r0 + Math.floor(bad / width), stage);
   }
 
-  // One io region, reused and grown as needed (always the last allocation, so freeing it returns the space).
+  // One io region, reused and grown as needed (always the last allocation, so freeing it returns
+  // the space). Plain loops: this runs on every call, and at batch 1 a call is tens of microseconds.
   #ioLayout(sizes: number[]): number[] {
     const k = this.#k!;
-    const aligned = sizes.map((s) => Math.ceil(s / 16) * 16);
-    const total = aligned.reduce((a, b) => a + b, 0);
+    let total = 0;
+    for (let i = 0; i < sizes.length; i++) total += align16(sizes[i]!);
     if (total > this.#ioBytes) {
       if (this.#io) k.free(this.#io);
       this.#ioBytes = Math.max(total, this.#ioBytes * 2);
       this.#io = wasmAlloc(k, this.#ioBytes);
     }
-    const ptrs: number[] = [];
-    let p = this.#io;
-    for (const s of aligned) {
-      ptrs.push(p);
-      p += s;
-    }
+    const ptrs = new Array<number>(sizes.length);
+    for (let i = 0, p = this.#io; i < sizes.length; p += align16(sizes[i]!), i++) ptrs[i] = p;
     return ptrs;
   }
 
@@ -257,16 +254,16 @@ export class Sae {
     const k = this.#live();
     const { dIn, dSae } = this.info;
     const rows = this.#rows(x, n, dIn);
-    const out = new Float32Array(rows * dSae);
+    const parts: Float32Array[] = [];
     for (const [r0, r1] of chunks(rows, (dIn + dSae) * 4)) {
       const cnt = r1 - r0;
       const [xp, op] = this.#ioLayout([cnt * dIn * 4, cnt * dSae * 4]);
       this.#putRows(x, r0, r1, dIn, xp);
       run(k, xp, cnt, op);
       this.#checkEncoder(r0);
-      out.set(new Float32Array(k.memory.buffer, op, cnt * dSae), r0 * dSae);
+      parts.push(new Float32Array(k.memory.buffer, op, cnt * dSae).slice());
     }
-    return out;
+    return concat(parts, Float32Array, rows * dSae);
   }
 }
 
@@ -284,10 +281,15 @@ export function overflow(row: number, stage: string): never {
   return failRow("INPUT_NONFINITE", row, (r) => `row ${r}: ${stage} overflowed float32 (input values too large for this model)`);
 }
 
-function* chunks(rows: number, bytesPerRow: number): Generator<[number, number]> {
+// Row ranges [r0, r1) of at most CHUNK_BYTES of io each (at least one row each).
+function chunks(rows: number, bytesPerRow: number): [number, number][] {
   const step = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, bytesPerRow)));
-  for (let r = 0; r < rows; r += step) yield [r, Math.min(rows, r + step)];
+  const ranges: [number, number][] = [];
+  for (let r = 0; r < rows; r += step) ranges.push([r, Math.min(rows, r + step)]);
+  return ranges;
 }
+
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 function concat<T extends Uint32Array | Float32Array>(parts: T[], Ctor: { new (n: number): T }, total: number): T {
   if (parts.length === 1) return parts[0];
