@@ -3,6 +3,8 @@
 // split (a slice of the latents per thread, one model in total); "+main" runs one of the threads'
 // shares on the calling thread (mainThread). Then memory, each setup in a child process of its own:
 // the sum of its wasm memories and the process's RSS.
+// Before the table: the cores this process gets and a worker's bare round trip (postMessage, which
+// the pools use, against Atomics wait/notify and spinning), the two bounds on a batch-1 speed-up.
 // Default: 768×24576 TopK k=32 int8, batches 1 and 64, the machine's cores.
 //   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents,latents+main]
 // With SAE_EDGE_BEFORE=<another build's dist/node.js>, each split also runs on that build's pools
@@ -16,6 +18,7 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { buildModel, createSaePool, loadSae, serializeModel } from "../dist/node.js";
 import { rng } from "./lib/data.mjs";
+import { workerRoundTrips } from "./lib/worker-latency.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -95,7 +98,9 @@ const f = (a) => `${pct(a, 0.5).toFixed(2)} (${pct(a, 0.1).toFixed(2)}–${pct(a
 const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
 
 console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${sae.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores), load average ${load()} at start`);
-console.log(`Cores this process gets now (${threads} spinning threads vs 1): ${(await parallelism()).toFixed(2)}; pool speed-ups are bounded by it.\n`);
+console.log(`Cores this process gets now (${threads} spinning threads vs 1): ${(await parallelism()).toFixed(2)}; pool speed-ups are bounded by it.`);
+const trip = await workerRoundTrips();
+console.log(`A worker's round trip with no work, median (p10–p90) µs: postMessage (the pools' channel) ${trip.message}; Atomics.wait/notify ${trip.atomicsWait}; spinning on shared memory ${trip.spin}.\n`);
 console.log(`| batch | 1 thread ms, median (p10–p90) | ${setups.map((p) => `${p} split ms | speed-up`).join(" | ")} | runs | load avg (1, 5, 15 min) at end |`);
 console.log(`|---:|---:|${setups.map(() => "---:|---:|").join("")}---:|---|`);
 for (const batch of batches) {

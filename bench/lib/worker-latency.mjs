@@ -1,0 +1,66 @@
+// A worker thread's round trip with no work, three ways: postMessage (what SaePool's workers use),
+// Atomics.wait/notify on a SharedArrayBuffer (the worker asleep in a futex), and the worker spinning
+// on the buffer (no sleep). A pool call pays the first once per worker share; at batch 1 that is
+// the part of the latency a second core cannot take away.
+import { Worker } from "node:worker_threads";
+
+const WORKER = `
+const { parentPort, workerData: { sab } } = require("node:worker_threads");
+const f = new Int32Array(sab);
+parentPort.on("message", (m) => {
+  if (m !== "atomics") return parentPort.postMessage(m);
+  // Hand over to the shared buffer: f[0] is the caller's call number (-1: back to messages),
+  // f[1] the last one answered, f[2] 1 while the caller wants spinning.
+  for (let seen = 0; ; ) {
+    if (f[2]) while (Atomics.load(f, 0) === seen);
+    else Atomics.wait(f, 0, seen);
+    seen = Atomics.load(f, 0);
+    if (seen < 0) break;
+    Atomics.store(f, 1, seen);
+    Atomics.notify(f, 1);
+  }
+  parentPort.postMessage("messages");
+});`;
+
+const median = (t) => t.sort((a, b) => a - b)[t.length >> 1];
+const p = (t, q) => t[Math.floor((t.length - 1) * q)];
+const cell = (t) => `${(1000 * median(t)).toFixed(1)} (${(1000 * p(t, 0.1)).toFixed(1)}–${(1000 * p(t, 0.9)).toFixed(1)})`;
+
+/** Median (p10–p90) microseconds per round trip, as strings: { message, atomicsWait, spin }. */
+export async function workerRoundTrips(calls = 2000) {
+  const sab = new SharedArrayBuffer(16), f = new Int32Array(sab);
+  const w = new Worker(WORKER, { eval: true, workerData: { sab } });
+  const next = () => new Promise((done) => w.once("message", done));
+  const message = [];
+  for (let i = 0; i < calls; i++) {
+    const t = performance.now();
+    const answer = next();
+    w.postMessage(i);
+    await answer;
+    message.push(performance.now() - t);
+  }
+  const shared = async (spin) => {
+    Atomics.store(f, 0, 0);
+    Atomics.store(f, 1, 0);
+    Atomics.store(f, 2, spin ? 1 : 0);
+    w.postMessage("atomics");
+    await new Promise((done) => setTimeout(done, 20)); // the worker is in its loop
+    const t = [];
+    for (let i = 1; i <= calls; i++) {
+      const t0 = performance.now();
+      Atomics.store(f, 0, i);
+      Atomics.notify(f, 0);
+      while (Atomics.load(f, 1) !== i);
+      t.push(performance.now() - t0);
+    }
+    const back = next();
+    Atomics.store(f, 0, -1);
+    Atomics.notify(f, 0);
+    await back;
+    return t;
+  };
+  const atomicsWait = await shared(false);
+  const spin = await shared(true);
+  await w.terminate();
+  return { message: cell(message), atomicsWait: cell(atomicsWait), spin: cell(spin) };
+}
