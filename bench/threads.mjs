@@ -1,12 +1,12 @@
 // Batch encode on worker threads (createSaePool) against one Sae on the main thread, same model
-// and rows, medians over interleaved runs: the row split (a model copy per thread) and the latent
-// split (a slice of the latents per thread, one model in total); "+main" runs one of the threads'
-// shares on the calling thread (mainThread). Then memory, each setup in a child process of its own:
-// the sum of its wasm memories and the process's RSS.
+// and rows, medians over interleaved blocks of calls: the row split (a model copy per thread) and
+// the latent split (a slice of the latents per thread, one model in total); "+main" runs one of
+// the threads' shares on the calling thread (mainThread). Then memory, each setup in a child
+// process of its own: the sum of its wasm memories and the process's RSS.
 // Before the table: the cores this process gets and a worker's bare round trip (postMessage, which
 // the pools use, against Atomics wait/notify and spinning), the two bounds on a batch-1 speed-up.
 // Default: 768×24576 TopK k=32 int8, batches 1 and 64, the machine's cores.
-//   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents,latents+main]
+//   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents,latents+main] [--ms-per-block 50]
 // With SAE_EDGE_BEFORE=<another build's dist/node.js>, each split also runs on that build's pools
 // ("<split> (before)"), interleaved with the rest, so a change to the pools is timed in one run.
 import { execFileSync } from "node:child_process";
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: String(cpus().length) },
     splits: { type: "string", default: "rows,latents,latents+main" },
     "ms-per-case": { type: "string", default: "4000" },
+    "ms-per-block": { type: "string", default: "50" },
     // Internal: measure one setup's memory and print it as JSON.
     "memory-of": { type: "string" },
     model: { type: "string" },
@@ -108,16 +109,23 @@ for (const batch of batches) {
   const one = [], many = Object.fromEntries(setups.map((p) => [p, []]));
   sae.encode(x);
   for (const p of setups) await pools[p].encode(x); // warm-up
+  // Setups take turns in blocks of calls, not call by call: one setup's weights stay in the
+  // cache through its block, as a user's one pool or Sae has them, while every setup still sees
+  // the machine's slow and fast spells alike. (Call by call, each read its weights after another
+  // setup's 19 MB had gone through the 32 MiB L3: a batch-1 Sae ran 7% slower alternating with a
+  // second model than alone, on an AMD EPYC VM.)
+  const block = async (times, encode) => {
+    const end = performance.now() + Number(args["ms-per-block"]);
+    do {
+      const t = performance.now();
+      await encode();
+      times.push(performance.now() - t);
+    } while (performance.now() < end);
+  };
   const deadline = performance.now() + Number(args["ms-per-case"]);
   while (performance.now() < deadline || one.length < 5) {
-    let t = performance.now();
-    sae.encode(x);
-    one.push(performance.now() - t);
-    for (const p of setups) {
-      t = performance.now();
-      await pools[p].encode(x);
-      many[p].push(performance.now() - t);
-    }
+    await block(one, () => sae.encode(x));
+    for (const p of setups) await block(many[p], () => pools[p].encode(x));
   }
   const cells = setups.map((p) => `${f(many[p])} | ${(pct(one, 0.5) / pct(many[p], 0.5)).toFixed(2)}×`);
   console.log(`| ${batch} | ${f(one)} | ${cells.join(" | ")} | ${one.length} | ${load()} |`);

@@ -27,7 +27,7 @@ const p = (t, q) => t[Math.floor((t.length - 1) * q)];
 const cell = (t) => `${(1000 * median(t)).toFixed(1)} (${(1000 * p(t, 0.1)).toFixed(1)}–${(1000 * p(t, 0.9)).toFixed(1)})`;
 
 /** Median (p10–p90) microseconds per round trip, as strings: { message, atomicsWait, spin }. */
-export async function workerRoundTrips(calls = 2000) {
+export async function workerRoundTrips(calls = 500) {
   const sab = new SharedArrayBuffer(16), f = new Int32Array(sab);
   const w = new Worker(WORKER, { eval: true, workerData: { sab } });
   const next = () => new Promise((done) => w.once("message", done));
