@@ -98,9 +98,10 @@ export class Sae {
     const k = this.#live();
     const { dOut: dIn } = this.info; // decoder output width
     const { rows, rowOffsets, indices, values, rowNorm } = checkCodes(codes, this.info.dSae);
-    const parts: Float32Array[] = [];
     const avgNnz = rows ? indices.length / rows : 0;
-    for (const [r0, r1] of chunks(rows, dIn * 4 + avgNnz * 8 + 4)) {
+    const ranges = chunks(rows, dIn * 4 + avgNnz * 8 + 4);
+    const out = new OutputRows(ranges, dIn);
+    for (const [r0, r1] of ranges) {
       const cnt = r1 - r0;
       const e0 = rowOffsets[r0];
       const nnz = rowOffsets[r1] - e0;
@@ -113,9 +114,9 @@ export class Sae {
       if (rowNorm) new Float32Array(mem, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
       k.decode_sparse(this.#m, this.#ws, idx, val, rp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
-      parts.push(new Float32Array(k.memory.buffer, op, cnt * dIn).slice());
+      out.put(new Float32Array(k.memory.buffer, op, cnt * dIn), r0);
     }
-    return concat(parts, Float32Array, rows * dIn);
+    return out.rows;
   }
 
   /** Reconstructions from dense codes (n × d_sae); rowNorm as encode returned it, for models with input normalization. */
@@ -124,17 +125,18 @@ export class Sae {
     const { dOut: dIn, dSae } = this.info; // decoder output width
     const rows = this.#rows(z, n, dSae);
     checkRowNorm(rowNorm, rows);
-    const parts: Float32Array[] = [];
-    for (const [r0, r1] of chunks(rows, (dSae + dIn) * 4)) {
+    const ranges = chunks(rows, (dSae + dIn) * 4);
+    const out = new OutputRows(ranges, dIn);
+    for (const [r0, r1] of ranges) {
       const cnt = r1 - r0;
       const [zp, op, st] = this.#ioLayout([cnt * dSae * 4, cnt * dIn * 4, rowNorm ? cnt * 8 : 0]);
       this.#putRows(z, r0, r1, dSae, zp);
       if (rowNorm) new Float32Array(k.memory.buffer, st, 2 * cnt).set(rowNorm.subarray(2 * r0, 2 * r1));
       k.decode_dense(this.#m, this.#ws, zp, cnt, op, rowNorm ? st : 0);
       this.#checkOut(op, cnt * dIn, dIn, r0, "the decoder");
-      parts.push(new Float32Array(k.memory.buffer, op, cnt * dIn).slice());
+      out.put(new Float32Array(k.memory.buffer, op, cnt * dIn), r0);
     }
-    return concat(parts, Float32Array, rows * dIn);
+    return out.rows;
   }
 
   /** Codes and reconstructions together (with the skip connection W_skip·x, if the model has one). */
@@ -254,16 +256,17 @@ export class Sae {
     const k = this.#live();
     const { dIn, dSae } = this.info;
     const rows = this.#rows(x, n, dIn);
-    const parts: Float32Array[] = [];
-    for (const [r0, r1] of chunks(rows, (dIn + dSae) * 4)) {
+    const ranges = chunks(rows, (dIn + dSae) * 4);
+    const out = new OutputRows(ranges, dSae);
+    for (const [r0, r1] of ranges) {
       const cnt = r1 - r0;
       const [xp, op] = this.#ioLayout([cnt * dIn * 4, cnt * dSae * 4]);
       this.#putRows(x, r0, r1, dIn, xp);
       run(k, xp, cnt, op);
       this.#checkEncoder(r0);
-      parts.push(new Float32Array(k.memory.buffer, op, cnt * dSae).slice());
+      out.put(new Float32Array(k.memory.buffer, op, cnt * dSae), r0);
     }
-    return concat(parts, Float32Array, rows * dSae);
+    return out.rows;
   }
 }
 
@@ -290,6 +293,24 @@ function chunks(rows: number, bytesPerRow: number): [number, number][] {
 }
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+// Where a chunked call's output rows go: one array the chunks fill, or, when one chunk holds every
+// row, that chunk's own copy (no zeroed array filled by a second copy; never two copies at once).
+class OutputRows {
+  #rows: Float32Array | null;
+  readonly #width: number;
+  constructor(ranges: [number, number][], width: number) {
+    this.#width = width;
+    this.#rows = ranges.length > 1 ? new Float32Array(ranges[ranges.length - 1]![1] * width) : null;
+  }
+  put(chunk: Float32Array, r0: number): void {
+    if (this.#rows) this.#rows.set(chunk, r0 * this.#width);
+    else this.#rows = chunk.slice();
+  }
+  get rows(): Float32Array {
+    return this.#rows!;
+  }
+}
 
 function concat<T extends Uint32Array | Float32Array>(parts: T[], Ctor: { new (n: number): T }, total: number): T {
   if (parts.length === 1) return parts[0];

@@ -227,6 +227,17 @@ describe.each(KERNELS_HERE)("input errors (kernel %s)", (kernel) => {
       expect(codes.values.subarray(codes.rowOffsets[r], codes.rowOffsets[r + 1])).toEqual(one.values);
     }
     expect(sae.decode(codes).subarray(49_999 * D_IN)).toEqual(sae.forward(x.subarray(49_999 * D_IN)).reconstruction);
+    // Dense outputs over several chunks (15 420 rows each here): every row as the row alone gives it.
+    const dense = sae.encodeDense(x), preact = sae.preActivations(x), recon = sae.decode(codes), fromDense = sae.decodeDense(dense);
+    expect([dense.length, preact.length, recon.length, fromDense.length]).toEqual([rows * D_SAE, rows * D_SAE, rows * D_IN, rows * D_IN]);
+    for (const r of [0, 15_419, 15_420, 30_840, 36_000, 49_999]) {
+      const xr = x.subarray(r * D_IN, (r + 1) * D_IN);
+      const zr = sae.encodeDense(xr);
+      expect(dense.subarray(r * D_SAE, (r + 1) * D_SAE)).toEqual(zr);
+      expect(preact.subarray(r * D_SAE, (r + 1) * D_SAE)).toEqual(sae.preActivations(xr));
+      expect(recon.subarray(r * D_IN, (r + 1) * D_IN)).toEqual(sae.forward(xr).reconstruction);
+      expect(fromDense.subarray(r * D_IN, (r + 1) * D_IN)).toEqual(sae.decodeDense(zr));
+    }
   });
 });
 
