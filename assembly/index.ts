@@ -176,6 +176,12 @@ function beginRow(m: usize, ws: usize): void {
   if (mi(m, M_QUANT) == QUANT_I8 && !rescore) epilogueRescoring(e, m, wsXf(m, ws), wsRow(ws), wsPend(m, ws));
 }
 
+// Row r's (shift, decode scale) into stats f32[n][2]: what decode needs to undo its normalization.
+@inline function storeRowStats(stats: usize, r: i32, row: RowStats): void {
+  store<f32>(stats + (<usize>r << 3), row.shift);
+  store<f32>(stats + (<usize>r << 3) + 4, row.decodeScale);
+}
+
 // Ends the row encoded in lane ws: active latents, value descending, in its selection; returns their count.
 function finishRow(m: usize, ws: usize): i32 {
   selectRow(m, ws);
@@ -282,10 +288,7 @@ export function encode_sparse(m: usize, ws: usize, x: usize, n: i32, idx: usize,
       const lane = wsLane(m, ws, i);
       const count = finishRow(m, lane);
       noteOverflow(ws, r, lane);
-      if (stats) {
-        store<f32>(stats + (<usize>r << 3), wsRow(lane).shift);
-        store<f32>(stats + (<usize>r << 3) + 4, wsRow(lane).decodeScale);
-      }
+      if (stats) storeRowStats(stats, r, wsRow(lane));
       pos = selectEmit(wsSel(lane), count, idx, val, pos);
       store<u32>(rowptr + (<usize>(r + 1) << 2), pos);
     }
@@ -400,10 +403,7 @@ export function topk_candidates_i8(m: usize, ws: usize, x: usize, n: i32, c: i32
       const lane = wsLane(m, ws, i), sel = wsSel(lane), row = wsRow(lane);
       selectRow(m, lane);
       noteOverflow(ws, r, lane);
-      if (stats) {
-        store<f32>(stats + (<usize>r << 3), row.shift);
-        store<f32>(stats + (<usize>r << 3) + 4, row.decodeScale);
-      }
+      if (stats) storeRowStats(stats, r, row);
       emitCandidates(m, wsXf(m, lane), row, sel, selectFinish(sel), r, c, count, idx, val, h, h1, b);
     }
   }
