@@ -42,10 +42,10 @@ const TOOLS = ["esbuild", "vite", "webpack", "webpack-cli", "rollup", "@rollup/p
 interface Codes { rowOffsets: number[]; indices: number[]; values: number[] }
 interface Result { kernel: string; encode: Codes; pool?: { encode: Codes; score: number[] }; error?: string }
 
-/** Runs a command; resolves to its stdout, or rejects with the command and its output. */
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+/** Runs a command; resolves to its stdout, or rejects with the command and its output (killed after `timeout` ms). */
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeout = 240_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * MiB, timeout: 240_000 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * MiB, timeout }, (err, stdout, stderr) => {
       if (err) reject(new Error(`\`${[cmd, ...args].join(" ")}\` in ${cwd} failed (${err.code ?? err.signal}):\n${stdout}${stderr}`.slice(0, 6000)));
       else resolve(stdout);
     });
@@ -82,7 +82,7 @@ let work: string; // the consumer folder: package.json + the tarball installed
 let installed: { added: number; packages: number; bytes: number; modelBytes: number; tarballBytes: number };
 let node: Result; // plain Node's result, the reference
 let chromium: { launch(o: object): Promise<Browser> };
-interface Page { on(e: string, f: (x: { message?: string; text?: () => string; type?: () => string }) => void): void; goto(u: string): Promise<unknown>; waitForFunction(f: () => boolean, a: null, o: object): Promise<unknown>; evaluate<T>(f: () => T): Promise<T> }
+interface Page { on(e: string, f: (x: { message?: string; text?: () => string; type?: () => string }) => void): void; goto(u: string, o: object): Promise<unknown>; close(): Promise<void>; waitForFunction(f: () => boolean, a: null, o: object): Promise<unknown>; evaluate<T>(f: () => T): Promise<T> }
 interface Browser { newPage(): Promise<Page>; close(): Promise<void> }
 let browser: Browser | undefined;
 
@@ -138,23 +138,42 @@ async function jsonFrom(cmd: string, args: string[], cwd: string, env: NodeJS.Pr
   }
 }
 
-/** Opens `url` in headless Chromium and waits for the app's window.result. */
+/** Resolves as `p` does, or rejects naming `what` after `ms`: a stalled step fails with its name, not the test's timeout. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms / 1000} s`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Opens `url` in a new headless Chromium page, waits for the app's window.result, closes the page (its pool workers and connections with it). */
 async function inChromium(url: string): Promise<Result> {
-  browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  const page = await browser.newPage();
+  browser ??= await within(60_000, "launching Chromium", chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }));
+  const page = await within(30_000, "opening a Chromium page", browser.newPage());
   const problems: string[] = [];
+  const pending = new Set<string>(); // requests the page made that have not finished: what a stalled page waits for
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => m.type?.() === "error" && problems.push(`console: ${m.text?.()}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${(r as unknown as { url(): string }).url()}`));
-  await page.goto(url);
+  page.on("request", (r) => pending.add((r as unknown as { url(): string }).url()));
+  page.on("requestfinished", (r) => pending.delete((r as unknown as { url(): string }).url()));
+  page.on("requestfailed", (r) => {
+    const u = (r as unknown as { url(): string }).url();
+    pending.delete(u);
+    problems.push(`request failed: ${u}`);
+  });
+  const stalled = () => `${problems.join("; ") || "no page errors"}; requests unfinished: ${[...pending].join(", ") || "none"}`;
   try {
-    await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 });
-  } catch {
-    throw new Error(`${url}: no result after 60 s; ${problems.join("; ") || "no page errors"}`);
+    await page.goto(url, { timeout: 30_000 }).catch((e: Error) => {
+      throw new Error(`${url}: did not load (${e.message.split("\n")[0]}); ${stalled()}`);
+    });
+    await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, null, { timeout: 60_000 }).catch(() => {
+      throw new Error(`${url}: no result after 60 s; ${stalled()}`);
+    });
+    const result = await within(10_000, `${url}: reading window.result`, page.evaluate(() => (window as unknown as { result: Result }).result));
+    if (result.error) result.error += problems.length ? ` (${problems.join("; ")})` : "";
+    return result;
+  } finally {
+    await within(10_000, "closing the Chromium page", page.close()).catch(() => {});
   }
-  const result = await page.evaluate(() => (window as unknown as { result: Result }).result);
-  if (result.error) result.error += problems.length ? ` (${problems.join("; ")})` : "";
-  return result;
 }
 
 describe("the packed package", () => {
@@ -205,7 +224,7 @@ describe("browser bundles in headless Chromium", () => {
     it(name, async () => {
       const t0 = performance.now();
       const dir = `${work}/${folder}`;
-      await run(process.execPath, args, dir);
+      await run(process.execPath, args, dir, {}, 90_000);
       if (!existsSync(`${dir}/out/index.html`)) cpSync(`${dir}/index.html`, `${dir}/out/index.html`);
       cpSync(MODEL, `${dir}/out/model.safetensors`);
       const server = await serveDir(`${dir}/out/`);
@@ -214,9 +233,9 @@ describe("browser bundles in headless Chromium", () => {
         log(`${name}: kernel ${got.kernel ?? "-"}`, t0);
         expectSameAsNode(name, got, true);
       } finally {
-        await server.close();
+        await within(10_000, "closing the static server", server.close());
       }
-    }, 180_000);
+    }, 300_000); // above the sum of its steps' own limits, so a stalled step fails by name
   }
 
   it("Vite dev server", async () => {
@@ -242,7 +261,7 @@ describe("browser bundles in headless Chromium", () => {
     } finally {
       child.kill("SIGTERM");
     }
-  }, 120_000);
+  }, 240_000);
 });
 
 describe("server-side runtimes", () => {

@@ -31,7 +31,8 @@ export function serveDir(root, roots = [""]) {
   });
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
-      resolve({ url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) });
+      // closeAllConnections: a page still open keeps keep-alive sockets, which close() alone would wait on.
+      resolve({ url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) });
     });
   });
 }
