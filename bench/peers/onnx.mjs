@@ -100,21 +100,27 @@ export function f32Graph(d) {
 /**
  * int8: x − b_dec quantized per tensor to u8 (DynamicQuantizeLinear), MatMulInteger with the same
  * int8 weights as sae-edge (Wq [dIn][dSae], symmetric per latent), then h = acc · (s_x · scale_j) + b_enc.
+ * weights "u8": the same integers stored as Wq + 128 with a zero point of 128 (onnxruntime's U8U8),
+ * the same products exactly.
  */
-export function int8Graph(d) {
+export function int8Graph(d, weights = "s8") {
   const [actNodes, actInits, outputs] = activation(d, "h");
+  const u8 = weights === "u8";
+  const wInits = u8
+    ? [tensor("Wq", T.UINT8, [d.dIn, d.dSae], Uint8Array.from(d.Wq, (q) => q + 128)), tensor("wz", T.UINT8, [], Uint8Array.of(128))]
+    : [tensor("Wq", T.INT8, [d.dIn, d.dSae], d.Wq)];
   return model(
     [
       node("Sub", ["x", "b_dec"], ["xc"]),
       node("DynamicQuantizeLinear", ["xc"], ["xq", "xs", "xz"]),
-      node("MatMulInteger", ["xq", "Wq", "xz"], ["acc"]),
+      node("MatMulInteger", u8 ? ["xq", "Wq", "xz", "wz"] : ["xq", "Wq", "xz"], ["acc"]),
       node("Cast", ["acc"], ["accf"], { to: T.FLOAT }),
       node("Mul", ["xs", "w_scale"], ["s"]),
       node("Mul", ["accf", "s"], ["hs"]),
       node("Add", ["hs", "b_enc"], ["h"]),
       ...actNodes,
     ],
-    [tensor("b_dec", T.FLOAT, [d.dIn], d.b_dec), tensor("Wq", T.INT8, [d.dIn, d.dSae], d.Wq), tensor("w_scale", T.FLOAT, [d.dSae], d.w_scale), tensor("b_enc", T.FLOAT, [d.dSae], d.b_enc), ...actInits],
+    [tensor("b_dec", T.FLOAT, [d.dIn], d.b_dec), ...wInits, tensor("w_scale", T.FLOAT, [d.dSae], d.w_scale), tensor("b_enc", T.FLOAT, [d.dSae], d.b_enc), ...actInits],
     [valueInfo("x", T.FLOAT, ["N", d.dIn])],
     outputs,
   );
