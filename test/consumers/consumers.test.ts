@@ -150,17 +150,21 @@ async function inChromium(url: string): Promise<Result> {
   browser ??= await within(60_000, "launching Chromium", chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] }));
   const page = await within(30_000, "opening a Chromium page", browser.newPage());
   const problems: string[] = [];
-  const pending = new Set<string>(); // requests the page made that have not finished: what a stalled page waits for
+  const pending = new Map<string, number>(); // requests the page made that have not finished (by URL): what a stalled page waits for
+  const finished = (u: string) => (pending.get(u)! > 1 ? pending.set(u, pending.get(u)! - 1) : pending.delete(u));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => m.type?.() === "error" && problems.push(`console: ${m.text?.()}`));
-  page.on("request", (r) => pending.add((r as unknown as { url(): string }).url()));
-  page.on("requestfinished", (r) => pending.delete((r as unknown as { url(): string }).url()));
+  page.on("request", (r) => {
+    const u = (r as unknown as { url(): string }).url();
+    pending.set(u, (pending.get(u) ?? 0) + 1);
+  });
+  page.on("requestfinished", (r) => finished((r as unknown as { url(): string }).url()));
   page.on("requestfailed", (r) => {
     const u = (r as unknown as { url(): string }).url();
-    pending.delete(u);
+    finished(u);
     problems.push(`request failed: ${u}`);
   });
-  const stalled = () => `${problems.join("; ") || "no page errors"}; requests unfinished: ${[...pending].join(", ") || "none"}`;
+  const stalled = () => `${problems.join("; ") || "no page errors"}; requests unfinished: ${[...pending.keys()].join(", ") || "none"}`;
   try {
     await page.goto(url, { timeout: 30_000 }).catch((e: Error) => {
       throw new Error(`${url}: did not load (${e.message.split("\n")[0]}); ${stalled()}`);
