@@ -34,7 +34,7 @@ const q = (v, p) => [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.flo
 const fmt = (v) => `${q(v, 0.5).toFixed(3)} (${q(v, 0.1).toFixed(3)}–${q(v, 0.9).toFixed(3)})`;
 
 // onnxruntime-node's int8 encoder graph (bench/peers/onnx.mjs) on the model's own int8 weights.
-async function ortNode(model) {
+async function ortNode(model, x) {
   if (!PEERS_INSTALLED) return null;
   const st = parseSafetensors(model);
   const meta = st.header.metadata;
@@ -42,7 +42,7 @@ async function ortNode(model) {
   const [dIn, dSae] = [Number(meta.d_in), Number(meta.d_sae)];
   const { open } = await import("./peers/ort.mjs");
   const b_dec = meta.apply_b_dec_to_input === "true" ? f32("b_dec") : new Float32Array(dIn);
-  return open({ dIn, dSae, k: Number(meta.k), arch: "topk", b_dec, b_enc: f32("b_enc"), w_scale: f32("W_enc_scale"), Wq: () => unpackI8(new Int8Array(st.tensor("W_enc_packed").slice().buffer), dIn, dSae) }, { flavor: "node", graph: "int8" });
+  return open({ dIn, dSae, k: Number(meta.k), arch: "topk", x, b_dec, b_enc: f32("b_enc"), w_scale: f32("W_enc_scale"), Wq: () => unpackI8(new Int8Array(st.tensor("W_enc_packed").slice().buffer), dIn, dSae) }, { flavor: "node", graph: "int8" });
 }
 
 function recall(ref, got) {
@@ -65,7 +65,7 @@ async function measure(name, model, x, f32Path) {
     const exact = await loadSae(f32Path);
     vsF32 = `${fidelityReport(exact, plain, x).activeSetRecall.toFixed(4)} / ${fidelityReport(exact, screened, x).activeSetRecall.toFixed(4)}`;
   }
-  const ort = await ortNode(model);
+  const ort = await ortNode(model, x);
   const rows = x.length / dIn;
   const t = { plain: [], screened: [], ort: [] };
   for (let i = 0; i < calls + 50; i++) {
@@ -79,7 +79,7 @@ async function measure(name, model, x, f32Path) {
   }
   const ratio = (p, s) => p.map((v, i) => v / s[i]);
   const info = screened.info;
-  console.log(`| ${name} | ${info.kernel}${info.relaxedDot ? ` (${info.relaxedDot})` : ""} | ${info.screen.pool} | ${fmt(t.plain)} | ${fmt(t.screened)} | ${fmt(ratio(t.plain, t.screened))} | ${ort ? `${fmt(t.ort)} | ${fmt(ratio(t.ort, t.screened))}` : "– | –"} | ${recallPlain.toFixed(4)} | ${vsF32} |`);
+  console.log(`| ${name} | ${info.kernel}${info.relaxedDot ? ` (${info.relaxedDot})` : ""} | ${info.screen.pool} | ${fmt(t.plain)} | ${fmt(t.screened)} | ${fmt(ratio(t.plain, t.screened))} | ${ort ? `${fmt(t.ort)}${/U8U8/.test(ort.label) ? " (U8U8)" : ""} | ${fmt(ratio(t.ort, t.screened))}` : "– | –"} | ${recallPlain.toFixed(4)} | ${vsF32} |`);
   await ort?.close();
 }
 
