@@ -178,6 +178,27 @@ function siftDown(keys: usize, root: i32, n: i32): void {
 // selectDense's groups: their maxima, one key each, must fit the buffer (workspace.ts, denseTopK).
 export const DENSE_GROUP: i32 = 16;
 
+// For each 4-bit lane mask, the i8x16 swizzle that moves the i32 lanes set in it to the front, in
+// lane order (128: a zero byte, past the lanes kept).
+const COMPACT_I32X4: usize = memory.data<u8>([
+  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128,
+  8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128,
+  12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128,
+  8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+]);
+
 // Pushes from a dense row h[0..n) what streaming the same values through selectPush would keep in
 // the end: the top s.k keys among h > 0. The k-th largest of the maxima of whole groups of 16 is
 // a lower bound t on the k-th largest value (k distinct latents reach it), so only latents at or
@@ -203,6 +224,23 @@ export function selectDense(s: Selection, h: usize, n: i32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     const tv = f32x4.splat(t);
+    // Branchless: the indices of the lanes that pass, packed into the keys buffer as i32 (it holds
+    // 2 · cap of them), then made keys in place. Over cap of them, the rest go through selectPush.
+    const keys = s.keys, room = s.cap - 4;
+    let c = 0, iv = i32x4(0, 1, 2, 3);
+    for (; j + 4 <= n && c <= room; j += 4) {
+      const v = v128.load(h + (<usize>j << 2));
+      const pass = i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));
+      v128.store(keys + (<usize>c << 2), i8x16.swizzle(iv, v128.load(COMPACT_I32X4 + (<usize>pass << 4))));
+      c += <i32>popcnt(pass);
+      iv = i32x4.add(iv, i32x4.splat(4));
+    }
+    // Key i overwrites i32 slots 2i and 2i + 1, never one below i: from the last down, each index is read first.
+    for (let i = c - 1; i >= 0; i--) {
+      const index = load<i32>(keys + (<usize>i << 2));
+      store<u64>(keyAt(s, i), keyOf(load<f32>(h + (<usize>index << 2)), index));
+    }
+    s.count = c;
     for (; j + 4 <= n; j += 4) {
       const v = v128.load(h + (<usize>j << 2));
       const pass = i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));

@@ -3,7 +3,7 @@
 // lower bound, then only latents at or above it are pushed); the scalar build streams every
 // positive latent through the selection as before. Rows built to stress the bound -- exact ties
 // across groups, every large value in one group, fewer positives than k, latents past the last
-// whole group, fewer groups than candidates -- must give the top k by (value, lower index) of a
+// whole group, fewer groups than candidates, as many positives as the packing's room -- must give the top k by (value, lower index) of a
 // plain sort, and the same bits in every build.
 import { describe, expect, it } from "vitest";
 import { buildModel, loadSae, serializeModel, type SparseCodes } from "../../src/adapters/node/index.js";
@@ -44,6 +44,9 @@ const PATTERNS: [string, (j: number) => number][] = [
   ["fewer positives than k", (j) => (j % 97 === 5 ? 1 + j : -1)],
   ["the largest values past the last whole group", (j) => (j >= 1024 ? 10 : j % 16 === 0 ? 2 : 1)],
   ["all equal", () => 0.5],
+  // The SIMD scan packs passing latents 4 lanes at a time into room for the selection's 256 (k = 32)
+  // and pushes the rest one by one: counts of positives just below, at and past that room.
+  ...[251, 252, 253, 256, 257].map((n): [string, (j: number) => number] => [`${n} positives, one lane in four`, (j) => (j % 4 === 1 && j < 4 * n ? 1 + (j % 5) * 0.25 : -1)]),
 ];
 
 describe("dense TopK selection", () => {
