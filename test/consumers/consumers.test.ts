@@ -82,7 +82,7 @@ let work: string; // the consumer folder: package.json + the tarball installed
 let installed: { added: number; packages: number; bytes: number; modelBytes: number; tarballBytes: number };
 let node: Result; // plain Node's result, the reference
 let chromium: { launch(o: object): Promise<Browser> };
-interface Page { on(e: string, f: (x: { message?: string; text?: () => string; type?: () => string }) => void): void; goto(u: string, o: object): Promise<unknown>; close(): Promise<void>; waitForFunction(f: () => boolean, a: null, o: object): Promise<unknown>; evaluate<T>(f: () => T): Promise<T> }
+interface Page { on(e: string, f: (x: { message?: string; text?: () => string; type?: () => string; url?: () => string }) => void): void; goto(u: string, o: object): Promise<unknown>; close(): Promise<void>; waitForFunction(f: () => boolean, a: null, o: object): Promise<unknown>; evaluate<T>(f: () => T): Promise<T> }
 interface Browser { newPage(): Promise<Page>; close(): Promise<void> }
 let browser: Browser | undefined;
 
@@ -151,18 +151,15 @@ async function inChromium(url: string): Promise<Result> {
   const page = await within(30_000, "opening a Chromium page", browser.newPage());
   const problems: string[] = [];
   const pending = new Map<string, number>(); // requests the page made that have not finished (by URL): what a stalled page waits for
+  const started = (u: string) => pending.set(u, (pending.get(u) ?? 0) + 1);
   const finished = (u: string) => (pending.get(u)! > 1 ? pending.set(u, pending.get(u)! - 1) : pending.delete(u));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => m.type?.() === "error" && problems.push(`console: ${m.text?.()}`));
-  page.on("request", (r) => {
-    const u = (r as unknown as { url(): string }).url();
-    pending.set(u, (pending.get(u) ?? 0) + 1);
-  });
-  page.on("requestfinished", (r) => finished((r as unknown as { url(): string }).url()));
+  page.on("request", (r) => started(r.url!()));
+  page.on("requestfinished", (r) => finished(r.url!()));
   page.on("requestfailed", (r) => {
-    const u = (r as unknown as { url(): string }).url();
-    finished(u);
-    problems.push(`request failed: ${u}`);
+    finished(r.url!());
+    problems.push(`request failed: ${r.url!()}`);
   });
   const stalled = () => `${problems.join("; ") || "no page errors"}; requests unfinished: ${[...pending.keys()].join(", ") || "none"}`;
   try {
