@@ -1,7 +1,8 @@
-// A worker thread's round trip with no work, three ways: postMessage (what SaePool's workers use),
-// Atomics.wait/notify on a SharedArrayBuffer (the worker asleep in a futex), and the worker spinning
-// on the buffer (no sleep). A pool call pays the first once per worker share; at batch 1 that is
-// the part of the latency a second core cannot take away.
+// A worker thread's round trip with no work, three ways: postMessage (what SaePool's workers use
+// for row splits and large batches), Atomics.wait/notify on a SharedArrayBuffer (the worker asleep
+// in a futex; int8 TopK latent splits wake theirs with Atomics.notify up to 16 rows), and the worker
+// spinning on the buffer (no sleep). At batch 1 that round trip is the part of a pool call's latency
+// a second core cannot take away.
 import { Worker } from "node:worker_threads";
 
 const WORKER = `

@@ -16,6 +16,7 @@ import type { PoolEndpoint, PoolMethod } from "./protocol.js";
 import { PoolWorker } from "./worker-link.js";
 import { mergeCodes, mergeTopKCandidates, rescoreCandidates } from "./latent-merge.js";
 import type { Candidates } from "./latent-worker.js";
+import { CHANNEL_ROWS, channelAvailable, createChannel } from "./channel.js";
 
 /** How a pool shares the work: by rows (a model copy per worker), by latents (one model in total), or auto. */
 export type PoolSplit = "rows" | "latents" | "auto";
@@ -40,6 +41,12 @@ export interface PoolOptions {
   workersRead?: boolean;
   /** What latent-split workers get as `model` when they do not read it (the kernel builds, without the weights); default `model`. */
   sliceModel?: unknown;
+  /**
+   * Latent split of an int8 TopK model: calls of up to CHANNEL_ROWS (16) rows reach each worker
+   * through shared memory, woken by Atomics, where the engine has SharedArrayBuffer and
+   * Atomics.waitAsync (browsers: cross-origin isolated pages); default true. false: by message.
+   */
+  sharedMemory?: boolean;
 }
 
 /**
@@ -53,6 +60,8 @@ export class SaePool {
   readonly info: Readonly<SaeInfo>;
   /** How this pool shares the work ("auto" resolved). */
   readonly split: "rows" | "latents";
+  /** Whether calls of up to 16 rows reach the workers through shared memory (latent split of an int8 TopK model, where the engine allows it; PoolOptions.sharedMemory). */
+  readonly sharedMemory: boolean;
   readonly #workers: PoolWorker[];
   #nextId = 0;
   #closed = false;
@@ -61,6 +70,7 @@ export class SaePool {
     this.#workers = workers;
     this.info = Object.freeze(info);
     this.split = split;
+    this.sharedMemory = workers.some((w) => w.shared);
   }
 
   /**
@@ -85,14 +95,16 @@ export class SaePool {
         if (refusal) fail("MODEL_UNSUPPORTED", `cannot split this model by latents: ${refusal}`);
         const ranges = latentRanges(spec, endpoints.length);
         const candidates = spec.architecture === "topk" && spec.quantization === "int8" ? rescoreCandidates(spec.k, spec.dSae) : 0;
+        const shared = candidates > 0 && options.sharedMemory !== false && channelAvailable();
         for (const [w, e] of endpoints.entries()) {
           const slice = { ...planLatentSlice(header, spec, ranges[w]!, w === 0), dSae: spec.dSae, candidates };
+          const channel = shared && e.sharedMemory ? { channel: createChannel({ dIn: spec.dIn, c: candidates, residual: spec.encoderResidual === true, normalized: spec.normalization !== "none" }) } : {};
           if (options.workersRead) {
-            workers.push(new PoolWorker(e, { type: "init", model, kernel, slice }));
+            workers.push(new PoolWorker(e, { type: "init", model, kernel, slice, ...channel }));
           } else {
             // One slice in memory here at a time: read, then moved (not copied) to its worker.
             const tensors = await readLatentSlice(source!, slice);
-            const init = { type: "init", model: options.sliceModel ?? model, kernel, slice: { ...slice, tensors } } as const;
+            const init = { type: "init", model: options.sliceModel ?? model, kernel, slice: { ...slice, tensors }, ...channel } as const;
             workers.push(new PoolWorker(e, init, Object.values(tensors).map((t) => t.buffer as ArrayBuffer)));
           }
         }
@@ -173,9 +185,19 @@ export class SaePool {
     const rows = rowCount(x, n, this.info.dIn);
     const { architecture, quantization, k, dSae } = this.info;
     const topkInt8 = architecture === "topk" && quantization === "int8";
-    const method = topkInt8 ? "candidates" : "encode";
-    // A copy per worker: its buffer moves to the worker, the caller's x stays intact.
-    const parts = await settle(this.#workers.map((w) => w.call(this.#nextId++, method, x.slice(0, rows * this.info.dIn), rows, 0)));
+    const { dIn } = this.info;
+    const started = performance.now();
+    // By message, a copy per worker: its buffer moves to the worker, the caller's x stays intact.
+    const calls = this.#workers.map((w) => (topkInt8 ? w.candidates(this.#nextId++, x, rows, dIn) : w.call(this.#nextId++, "encode", x.slice(0, rows * dIn), rows, 0)));
+    const local = this.#workers.findIndex((w) => !w.shared);
+    if (topkInt8 && rows <= CHANNEL_ROWS && local >= 0 && this.sharedMemory) {
+      // This thread computes its share (the last) while the workers compute theirs; then it waits
+      // for their answers awake, at most as long as its own share took.
+      await calls[local]!.catch(() => {});
+      const until = 2 * performance.now() - started;
+      for (const w of this.#workers) w.spinOnChannel(until);
+    }
+    const parts = await settle(calls);
     if (topkInt8) return mergeTopKCandidates(parts as Candidates[], k, dSae);
     return mergeCodes(parts as SparseCodes[], architecture === "topk" ? k : Infinity, dSae);
   }

@@ -4,6 +4,7 @@ import type { SaeErrorCode } from "../base/errors.js";
 import type { KernelName } from "../runtime/index.js";
 import type { SaeInfo, SparseCodes } from "../runtime/index.js";
 import type { SliceInit } from "./latent-worker.js";
+import type { ChannelInit } from "./channel.js";
 
 /**
  * What a pool worker answers; one method per parallel call. Row split: encode, encodeDense,
@@ -14,7 +15,7 @@ import type { SliceInit } from "./latent-worker.js";
 export type PoolMethod = "encode" | "encodeDense" | "score" | "candidates" | "scoreCodes" | "memory";
 
 export type ToWorker =
-  | { type: "init"; model: unknown; kernel?: KernelName; slice?: SliceInit }
+  | { type: "init"; model: unknown; kernel?: KernelName; slice?: SliceInit; channel?: ChannelInit }
   | { type: "call"; id: number; method: PoolMethod; x: Float32Array; rows: number; start: number; codes?: SparseCodes };
 
 export interface WireError {
@@ -30,6 +31,8 @@ export type FromWorker =
 
 /** One worker as the pool sees it: runtime adapters wrap worker_threads, Web Workers, … */
 export interface PoolEndpoint {
+  /** Another thread, which shared memory can reach (channel.ts); the calling thread's own share is not. */
+  sharedMemory?: boolean;
   post(message: ToWorker, transfer?: ArrayBuffer[]): void;
   /** onExit: the worker died (crash, out of memory) without answering. */
   listen(onMessage: (message: FromWorker) => void, onExit: (reason: string) => void): void;

@@ -7,6 +7,7 @@ import type { ByteSource } from "../base/byte-source.js";
 import { readSliceTensor } from "../model/latent-slices.js";
 import type { ToWorker, WorkerPort, WireError } from "./protocol.js";
 import { LatentWorker, type Candidates } from "./latent-worker.js";
+import { serveChannel } from "./channel.js";
 
 /** What a worker needs to hold a latent slice: the adapter's kernel builds and, to read the slice itself, its model opener. */
 export interface SliceSupport {
@@ -21,7 +22,11 @@ export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadO
   port.listen(async (msg: ToWorker) => {
     if (msg.type === "init") {
       served = start(msg, load, slices);
-      served.then((s) => port.post({ type: "ready", info: info(s) }), (e) => port.post({ type: "error", id: null, error: wire(e, 0) }));
+      const { channel } = msg;
+      served.then((s) => {
+        if (channel && s.kind === "latents") serveChannel(channel, (x, rows) => s.slice.candidates(x, rows), (e) => wire(e, 0));
+        port.post({ type: "ready", info: info(s) });
+      }, (e) => port.post({ type: "error", id: null, error: wire(e, 0) }));
       return;
     }
     try {

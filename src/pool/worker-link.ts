@@ -3,6 +3,8 @@
 import { SaeEdgeError } from "../base/errors.js";
 import type { SaeInfo, SparseCodes } from "../runtime/index.js";
 import type { FromWorker, PoolEndpoint, PoolMethod, ToWorker, WireError } from "./protocol.js";
+import { ChannelClient } from "./channel.js";
+import type { Candidates } from "./latent-worker.js";
 
 interface Pending {
   resolve(value: unknown): void;
@@ -13,10 +15,18 @@ export class PoolWorker {
   readonly #endpoint: PoolEndpoint;
   readonly #pending = new Map<number, Pending>();
   #dead: string | null = null;
+  readonly #channel: ChannelClient | null;
+  // Rejects when the worker dies: what a call waiting on shared memory hears of it.
+  readonly #died: Promise<never>;
+  readonly #stop: (reason: string) => void;
   ready: Promise<SaeInfo>;
 
   constructor(endpoint: PoolEndpoint, init: Extract<ToWorker, { type: "init" }>, transfer: ArrayBuffer[] = []) {
     this.#endpoint = endpoint;
+    this.#channel = init.channel ? new ChannelClient(init.channel) : null;
+    let onDied!: (e: Error) => void;
+    this.#died = new Promise<never>((_, reject) => (onDied = reject));
+    this.#died.catch(() => {}); // heard by the calls that race it
     let onReady!: Pending;
     this.ready = new Promise<SaeInfo>((resolve, reject) => (onReady = { resolve: resolve as (v: unknown) => void, reject }));
     endpoint.listen((msg: FromWorker) => {
@@ -27,13 +37,14 @@ export class PoolWorker {
       this.#pending.delete(msg.id);
       if (error) p?.reject(error);
       else if (msg.type === "result") p?.resolve(msg.result);
-    }, (reason) => {
-      this.#dead = reason;
-      const error = new SaeEdgeError("DISPOSED", `pool worker stopped: ${reason}`);
+    }, (this.#stop = (reason) => {
+      this.#dead ??= reason;
+      const error = new SaeEdgeError("DISPOSED", `pool worker stopped: ${this.#dead}`);
       onReady.reject(error);
+      onDied(error);
       for (const p of this.#pending.values()) p.reject(error);
       this.#pending.clear();
-    });
+    }));
     endpoint.post(init, transfer);
   }
 
@@ -45,8 +56,26 @@ export class PoolWorker {
     });
   }
 
+  /** A latent slice's int8 TopK candidates for x's rows: through shared memory when the call fits its channel, else by message (x copied, the caller's intact). */
+  candidates(id: number, x: Float32Array, rows: number, dIn: number): Promise<Candidates> {
+    if (this.#dead) return Promise.reject(new SaeEdgeError("DISPOSED", `pool worker stopped: ${this.#dead}`));
+    if (this.#channel?.fits(rows)) return this.#channel.candidates(x, rows, this.#died);
+    return this.call(id, "candidates", x.slice(0, rows * dIn), rows, 0) as Promise<Candidates>;
+  }
+
+  /** Whether calls can reach this worker through shared memory (else it is a message away, or this thread's own share). */
+  get shared(): boolean {
+    return this.#channel !== null;
+  }
+
+  /** Spins until the channel call out is answered, or until `until` (ChannelClient.spin). */
+  spinOnChannel(until: number): void {
+    this.#channel?.spin(until);
+  }
+
+  /** Stops the worker; calls still waiting fail with DISPOSED (a terminated Web Worker sends no event that would tell them). */
   terminate(): Promise<unknown> | void {
-    this.#dead ??= "closed";
+    this.#stop("closed");
     return this.#endpoint.terminate();
   }
 }

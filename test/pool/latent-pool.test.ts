@@ -125,6 +125,64 @@ describe("SaePool, latent split (worker_threads)", () => {
     await auto.close();
   });
 
+  it("int8 TopK calls of up to 16 rows go through shared memory: one Sae's bits and errors, by message past 16 rows or when asked", async () => {
+    const { bytes, w } = model("topk", "int8", true);
+    const sae = await loadSae(bytes);
+    const shared = await createSaePool(bytes, { threads: 2, split: "latents" });
+    const byMessage = await createSaePool(bytes, { threads: 2, split: "latents", sharedMemory: false });
+    const main = await createSaePool(bytes, { threads: 2, split: "latents", mainThread: true });
+    try {
+      expect([shared.sharedMemory, byMessage.sharedMemory, main.sharedMemory]).toEqual([true, false, true]);
+      for (const n of [1, 2, 15, 16, 17]) {
+        const x = randomInput(n, 40, 300 + n, w.b_dec);
+        const want = sae.encode(x);
+        for (const pool of [shared, byMessage, main]) {
+          const got = await pool.encode(x);
+          for (const key of ["rowOffsets", "indices", "values"] as const) expect(bits(got[key]).equals(bits(want[key])), `${n} rows, sharedMemory ${pool.sharedMemory}: ${key}`).toBe(true);
+        }
+      }
+      // Concurrent calls: one takes the channel, the others go by message; each gets its own codes.
+      const xs = [3, 1, 5, 16].map((n, i) => randomInput(n, 40, 400 + i, w.b_dec));
+      const codes = await Promise.all(xs.map((x) => shared.encode(x)));
+      xs.forEach((x, i) => expect(bits(codes[i]!.values).equals(bits(sae.encode(x).values)), `concurrent call ${i}`).toBe(true));
+      // Errors come back through shared memory as they do by message.
+      const bad = randomInput(3, 40, 9, w.b_dec);
+      bad[2 * 40 + 5] = Number.NaN;
+      for (const pool of [shared, main]) await expect(pool.encode(bad)).rejects.toMatchObject({ code: "INPUT_NONFINITE", row: 2, message: expect.stringMatching(/row 2\b.*column 5\b/) });
+      const huge = randomInput(4, 40, 10, w.b_dec).fill(3e38, 40, 80);
+      await expect(shared.encode(huge)).rejects.toMatchObject({ code: "INPUT_NONFINITE", row: 1 });
+      const ok = randomInput(2, 40, 11, w.b_dec);
+      expect(bits((await shared.encode(ok)).values).equals(bits(sae.encode(ok).values)), "the channel serves the call after an error").toBe(true);
+    } finally {
+      await Promise.all([shared.close(), byMessage.close(), main.close()]);
+    }
+    // Only a latent split of an int8 TopK model has candidates to share.
+    for (const [arch, quant, split] of [["topk", "f32", "latents"], ["jumprelu", "int8", "latents"], ["topk", "int8", "rows"]] as const) {
+      const pool = await createSaePool(model(arch, quant).bytes, { threads: 2, split });
+      expect(pool.sharedMemory, `${arch} ${quant} ${split}`).toBe(false);
+      await pool.close();
+    }
+  });
+
+  it("a worker that dies while a call waits on shared memory fails it with DISPOSED", async () => {
+    // Wide enough that a 16-row slice takes milliseconds: the worker is still computing when it stops.
+    const w = randomWeights({ architecture: "topk", dIn: 256, dSae: 16384, k: 16, seed: 5 });
+    const bytes = serializeModel(buildModel(w, "int8"));
+    const threads = [threadEndpoint(), threadEndpoint()];
+    const pool = await SaePool.start(threads.map((t) => t.endpoint), { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes) });
+    expect(pool.sharedMemory).toBe(true);
+    const pending = pool.encode(randomInput(16, 256, 2, w.b_dec));
+    await threads[0]!.worker.terminate();
+    await expect(pending).rejects.toMatchObject({ code: "DISPOSED" });
+    await expect(pool.encode(randomInput(1, 256, 3, w.b_dec))).rejects.toMatchObject({ code: "DISPOSED" });
+    await pool.close();
+    // Closing the pool fails the calls still out, by shared memory and by message.
+    const other = await createSaePool(bytes, { threads: 2, split: "latents" });
+    const out = [other.encode(randomInput(16, 256, 4, w.b_dec)), other.encode(randomInput(40, 256, 5, w.b_dec))];
+    await other.close();
+    for (const call of out) await expect(call).rejects.toMatchObject({ code: "DISPOSED" });
+  });
+
   it("a worker that dies fails the calls waiting on it with DISPOSED, and later calls too", async () => {
     const { bytes, w } = model("topk", "int8");
     const threads = [threadEndpoint(), threadEndpoint()];

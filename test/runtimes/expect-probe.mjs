@@ -25,6 +25,7 @@ export function expectProbe(r, { entry, emulated = false, expect = globalExpect 
   expect.soft(r.bigHash, "768x24576 batch-1 codes hash equals the plain-JS reference's").toBe(reference.big);
   if (!emulated && entry !== "workers") {
     expect.soft(r.pool?.equal && r.pool.cases > 0 && r.pool.splits?.join() === "rows,latents,latents+main", `2-thread SaePools split by rows and by latents (also with one share on the main thread) give one Sae's codes and scores (${JSON.stringify(r.pool)})`).toBe(true);
+    expect.soft(r.pool?.sharedMemory, "its int8 TopK latent splits take small calls through shared memory (SharedArrayBuffer and Atomics.waitAsync; the browser page is cross-origin isolated)").toBe(true);
     if (r.pool && r.pool.big768 !== null) expect.soft(r.pool?.big768, "the 768 × 24576 model: a 2-thread pool on \"auto\" splits it by latents and gives one Sae's codes").toEqual({ split: "latents", equal: true });
   }
   expect.soft(Number.isFinite(r.encodeMs) && r.encodeMs > 0, `encode time measured (${r.encodeMs})`).toBe(true);

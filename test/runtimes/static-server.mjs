@@ -24,7 +24,8 @@ export function serveDir(root, roots = [""]) {
     }
     try {
       const body = await readFile(join(root, path));
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store" }).end(body);
+      // Cross-origin isolated (COOP + COEP), so pages have SharedArrayBuffer, which the pools' shared-memory channel needs.
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream", "cache-control": "no-store", "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }).end(body);
     } catch {
       res.writeHead(404).end();
     }

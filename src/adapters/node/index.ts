@@ -53,6 +53,8 @@ export interface NodePoolOptions extends NodeLoadOptions {
    * but this thread's event loop waits for that share as it would for one Sae.
    */
   mainThread?: boolean;
+  /** Small latent-split calls through shared memory (default true); see {@link PoolOptions.sharedMemory}. */
+  sharedMemory?: boolean;
 }
 
 /**
@@ -212,7 +214,7 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
     // A file (read by range): each thread reads its own latent slice. Bytes and http(s) (fetched
     // whole): the slices are read here once, and each moved to its thread.
     const workersRead = typeof source.model === "string" && !REMOTE.test(source.model);
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, sharedMemory: options.sharedMemory, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }
@@ -221,6 +223,7 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
 /** A worker thread as a pool share's endpoint. @internal */
 export function workerEndpoint(worker: Worker): PoolEndpoint {
   return {
+    sharedMemory: true,
     post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
     listen(onMessage, onExit) {
       worker.on("message", onMessage);

@@ -43,6 +43,8 @@ export interface WebPoolOptions extends WebLoadOptions {
    * but this thread's event loop waits for that share as it would for one Sae.
    */
   mainThread?: boolean;
+  /** Small latent-split calls through shared memory (default true); see {@link PoolOptions.sharedMemory}. */
+  sharedMemory?: boolean;
 }
 
 // Literal `new URL("./x.wasm", import.meta.url)`: Vite, webpack and Parcel see it and copy the file.
@@ -98,6 +100,7 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
     // Literally `new Worker(new URL(…, import.meta.url), { type: "module" })`: Vite and webpack bundle the worker from it.
     const w = workerUrl === undefined ? new Worker(new URL("./pool-worker.js", import.meta.url), { type: "module" }) : new Worker(workerUrl, { type: "module" });
     return {
+      sharedMemory: true,
       post: (msg, transfer) => w.postMessage(msg, transfer ?? []),
       listen(onMessage, onExit) {
         w.onmessage = (e) => onMessage(e.data as FromWorker);
@@ -117,7 +120,7 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
     // A file (Deno, read by range): each worker reads its own latent slice. Bytes and http(s)
     // (fetched whole): the slices are read here once, and each moved to its worker.
     const workersRead = source.url?.startsWith("file:") === true;
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, ...(bytes ? { source: bytes } : {}) });
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, sharedMemory: options.sharedMemory, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }
