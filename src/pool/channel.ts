@@ -38,19 +38,13 @@ export function channelAvailable(): boolean {
   return typeof SharedArrayBuffer === "function" && typeof waitAsync === "function";
 }
 
-interface Views {
+// The candidates' arrays for CHANNEL_ROWS rows, beside the control words, the rows and the error bytes.
+type Views = Pick<Candidates, "count" | "index" | "value" | "h" | "h1" | "b" | "rowNorm"> & {
   dIn: number;
   control: Int32Array;
   x: Float32Array;
-  count: Int32Array;
-  index: Uint32Array;
-  value: Float32Array;
-  h: Float32Array;
-  h1?: Float32Array;
-  b?: Float32Array;
-  rowNorm?: Float32Array;
   error: Uint8Array;
-}
+};
 
 function views({ buffer, dIn, c, residual, normalized }: ChannelInit): Views {
   let at = CONTROL_BYTES;

@@ -25,7 +25,8 @@ export interface WireError {
 }
 
 export type FromWorker =
-  | { type: "ready"; info: SaeInfo }
+  /** channel: the worker serves the shared-memory channel it was given (an older worker script would not). */
+  | { type: "ready"; info: SaeInfo; channel?: boolean }
   | { type: "result"; id: number; result: unknown }
   | { type: "error"; id: number | null; error: WireError };
 

@@ -24,8 +24,9 @@ export function serveSae(port: WorkerPort, load: (model: unknown, options: LoadO
       served = start(msg, load, slices);
       const { channel } = msg;
       served.then((s) => {
-        if (channel && s.kind === "latents") serveChannel(channel, (x, rows) => s.slice.candidates(x, rows), (e) => wire(e, 0));
-        port.post({ type: "ready", info: info(s) });
+        const viaChannel = channel !== undefined && s.kind === "latents";
+        if (viaChannel) serveChannel(channel, (x, rows) => s.slice.candidates(x, rows), (e) => wire(e, 0));
+        port.post({ type: "ready", info: info(s), channel: viaChannel });
       }, (e) => port.post({ type: "error", id: null, error: wire(e, 0) }));
       return;
     }

@@ -15,7 +15,7 @@ export class PoolWorker {
   readonly #endpoint: PoolEndpoint;
   readonly #pending = new Map<number, Pending>();
   #dead: string | null = null;
-  readonly #channel: ChannelClient | null;
+  #channel: ChannelClient | null;
   // Rejects when the worker dies: what a call waiting on shared memory hears of it.
   readonly #died: Promise<never>;
   readonly #stop: (reason: string) => void;
@@ -30,7 +30,10 @@ export class PoolWorker {
     let onReady!: Pending;
     this.ready = new Promise<SaeInfo>((resolve, reject) => (onReady = { resolve: resolve as (v: unknown) => void, reject }));
     endpoint.listen((msg: FromWorker) => {
-      if (msg.type === "ready") return onReady.resolve(msg.info);
+      if (msg.type === "ready") {
+        if (!msg.channel) this.#channel = null; // calls go by message
+        return onReady.resolve(msg.info);
+      }
       const error = msg.type === "error" ? toError(msg.error) : undefined;
       if (msg.id === null) return onReady.reject(error!);
       const p = this.#pending.get(msg.id);

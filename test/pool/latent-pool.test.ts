@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AUTO_LATENT_BYTES, SaePool, addScreen, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type SaeWeights } from "../../src/adapters/node/index.js";
+import { AUTO_LATENT_BYTES, SaePool, addScreen, type PoolEndpoint, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type SaeWeights } from "../../src/adapters/node/index.js";
 import { randomInput, randomWeights } from "../helpers/common.mjs";
 import { weightsFor } from "./weights.js";
 import { threadEndpoint } from "./thread-endpoint.js";
@@ -160,6 +160,19 @@ describe("SaePool, latent split (worker_threads)", () => {
     for (const [arch, quant, split] of [["topk", "f32", "latents"], ["jumprelu", "int8", "latents"], ["topk", "int8", "rows"]] as const) {
       const pool = await createSaePool(model(arch, quant).bytes, { threads: 2, split });
       expect(pool.sharedMemory, `${arch} ${quant} ${split}`).toBe(false);
+      await pool.close();
+    }
+  });
+
+  it("a worker that does not serve the channel it was given (an older worker script) gets every call by message", async () => {
+    const { bytes, w } = model("topk", "int8");
+    const old = [threadEndpoint(), threadEndpoint()].map(({ endpoint }): PoolEndpoint => ({ ...endpoint, post: (m, t) => endpoint.post(m.type === "init" ? { ...m, channel: undefined } : m, t) }));
+    const pool = await SaePool.start(old, { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes) });
+    try {
+      expect(pool.sharedMemory).toBe(false);
+      const x = randomInput(1, 40, 21, w.b_dec);
+      expect(bits((await pool.encode(x)).values).equals(bits((await loadSae(bytes)).encode(x).values))).toBe(true);
+    } finally {
       await pool.close();
     }
   });
