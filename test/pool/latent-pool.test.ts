@@ -178,15 +178,17 @@ describe("SaePool, latent split (worker_threads)", () => {
   });
 
   it("a worker that dies while a call waits on shared memory fails it with DISPOSED", async () => {
-    // Wide enough that a 16-row slice takes milliseconds: the worker is still computing when it stops.
+    // Wide enough that a 16-row slice takes milliseconds, should the stopping worker still start it.
     const w = randomWeights({ architecture: "topk", dIn: 256, dSae: 16384, k: 16, seed: 5 });
     const bytes = serializeModel(buildModel(w, "int8"));
     const threads = [threadEndpoint(), threadEndpoint()];
     const pool = await SaePool.start(threads.map((t) => t.endpoint), { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes) });
     expect(pool.sharedMemory).toBe(true);
-    const pending = pool.encode(randomInput(16, 256, 2, w.b_dec));
-    await threads[0]!.worker.terminate();
-    await expect(pending).rejects.toMatchObject({ code: "DISPOSED" });
+    // Stopped before the call, which still goes out by shared memory: the pool hears of the exit only later.
+    const stopping = threads[0]!.worker.terminate();
+    const pending = pool.encode(randomInput(16, 256, 2, w.b_dec)).then(() => "answered", (e: unknown) => e);
+    await stopping;
+    expect(await pending).toMatchObject({ code: "DISPOSED" });
     await expect(pool.encode(randomInput(1, 256, 3, w.b_dec))).rejects.toMatchObject({ code: "DISPOSED" });
     await pool.close();
     // Closing the pool fails the calls still out, by shared memory and by message.
