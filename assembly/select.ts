@@ -199,6 +199,11 @@ const COMPACT_I32X4: usize = memory.data<u8>([
   0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 ]);
 
+// The lanes of v that selectDense pushes: at or above a positive bound t (tv: its splat), else above 0.
+@inline function passing(v: v128, tv: v128, t: f32): i32 {
+  return i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));
+}
+
 // Pushes from a dense row h[0..n) what streaming the same values through selectPush would keep in
 // the end: the top s.k keys among h > 0. The k-th largest of the maxima of whole groups of 16 is
 // a lower bound t on the k-th largest value (k distinct latents reach it), so only latents at or
@@ -230,7 +235,7 @@ export function selectDense(s: Selection, h: usize, n: i32): void {
     let c = 0, iv = i32x4(0, 1, 2, 3);
     for (; j + 4 <= n && c <= room; j += 4) {
       const v = v128.load(h + (<usize>j << 2));
-      const pass = i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));
+      const pass = passing(v, tv, t);
       v128.store(keys + (<usize>c << 2), i8x16.swizzle(iv, v128.load(COMPACT_I32X4 + (<usize>pass << 4))));
       c += <i32>popcnt(pass);
       iv = i32x4.add(iv, i32x4.splat(4));
@@ -243,7 +248,7 @@ export function selectDense(s: Selection, h: usize, n: i32): void {
     s.count = c;
     for (; j + 4 <= n; j += 4) {
       const v = v128.load(h + (<usize>j << 2));
-      const pass = i32x4.bitmask(t > 0 ? f32x4.ge(v, tv) : f32x4.gt(v, tv));
+      const pass = passing(v, tv, t);
       if (!pass) continue;
       if (pass & 1) selectPush(s, j, f32x4.extract_lane(v, 0));
       if (pass & 2) selectPush(s, j + 1, f32x4.extract_lane(v, 1));

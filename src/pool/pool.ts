@@ -183,9 +183,8 @@ export class SaePool {
   async #latentEncode(x: Float32Array, n: number | undefined): Promise<SparseCodes> {
     if (this.#closed) fail("DISPOSED", "this pool was closed");
     const rows = rowCount(x, n, this.info.dIn);
-    const { architecture, quantization, k, dSae } = this.info;
+    const { architecture, quantization, k, dSae, dIn } = this.info;
     const topkInt8 = architecture === "topk" && quantization === "int8";
-    const { dIn } = this.info;
     const started = performance.now();
     // By message, a copy per worker: its buffer moves to the worker, the caller's x stays intact.
     const calls = this.#workers.map((w) => (topkInt8 ? w.candidates(this.#nextId++, x, rows, dIn) : w.call(this.#nextId++, "encode", x.slice(0, rows * dIn), rows, 0)));
