@@ -53,28 +53,40 @@ export function mergeCodes(parts: SparseCodes[], limit: number, dSae: number): S
 /**
  * One Sae's int8 TopK from the slices' candidates: the best C by int8 value, with a residual plane
  * the stage-1 cut (keepPossibleTopK), then the best k positive rescored values. A row whose
- * rescoring one Sae would find non-finite is refused as it refuses it.
+ * rescoring one Sae would find non-finite is refused as it refuses it. Plain loops over typed
+ * arrays: at batch 1 this merge is on the pool's critical path.
  */
 export function mergeTopKCandidates(parts: Candidates[], k: number, dSae: number): SparseCodes {
-  const rows = parts[0]!.rows;
+  const rows = parts[0]!.rows, P = parts.length;
   const C = rescoreCandidates(k, dSae);
   const f = Math.fround;
   const plane = parts[0]!.h1 !== undefined;
   const rowOffsets = new Uint32Array(rows + 1);
   const indices = new Uint32Array(rows * k), values = new Float32Array(rows * k);
-  // The row's candidates in int8 order, then those kept: their slice and position there.
-  const slice = new Int32Array(C), pos = new Int32Array(C), low = new Float32Array(C);
-  const keptJ = new Uint32Array(C), keptH = new Float32Array(C), order = Array.from({ length: C }, (_, i) => i);
+  // The row's candidates in int8 order (their slice and position there), then the best k kept so far, in order.
+  const slice = new Int32Array(C), pos = new Int32Array(C), low = new Float32Array(C), sorted = new Float32Array(C);
+  const bestJ = new Uint32Array(k), bestH = new Float32Array(k);
+  const at = new Int32Array(P), end = new Int32Array(P);
   // One Sae refuses the first row whose pre-activations (any slice's) or rescored values are not finite.
-  const overflowed = Math.min(...parts.map((p) => (p.overflowRow < 0 ? rows : p.overflowRow)));
+  let overflowed = rows;
+  for (const p of parts) if (p.overflowRow >= 0 && p.overflowRow < overflowed) overflowed = p.overflowRow;
   let total = 0;
   for (let r = 0; r < rows; r++) {
     if (r === overflowed) overflow(r, "the encoder");
-    const lists = parts.map((p) => ({ start: r * p.c, end: r * p.c + p.count[r]!, value: p.value, index: p.index }));
-    const n = mergeRow(lists, C, (p, e, c) => {
-      slice[c] = p;
-      pos[c] = e;
-    });
+    for (let p = 0; p < P; p++) end[p] = (at[p] = r * parts[p]!.c) + parts[p]!.count[r]!;
+    let n = 0;
+    for (; n < C; n++) {
+      let best = -1, bv = 0, bi = 0;
+      for (let p = 0; p < P; p++) {
+        const e = at[p]!;
+        if (e >= end[p]!) continue;
+        const v = parts[p]!.value[e]!, i = parts[p]!.index[e]!;
+        if (best < 0 || before(v, i, bv, bi)) (best = p), (bv = v), (bi = i);
+      }
+      if (best < 0) break;
+      slice[n] = best;
+      pos[n] = at[best]!++;
+    }
     const cut = plane && n > k;
     let t = 0;
     if (cut) {
@@ -85,25 +97,25 @@ export function mergeTopKCandidates(parts: Candidates[], k: number, dSae: number
         if (!Number.isFinite(h1)) overflow(r, "the encoder");
         low[c] = h1 - parts[slice[c]!]!.b![pos[c]!]!;
       }
-      t = low.subarray(0, n).slice().sort()[n - k]!;
+      sorted.set(low.subarray(0, n));
+      t = sorted.subarray(0, n).sort()[n - k]!;
     }
     let kept = 0;
     for (let c = 0; c < n; c++) {
       const p = parts[slice[c]!]!, e = pos[c]!;
       if (cut && !(f(low[c]! + f(2 * p.b![e]!)) >= t)) continue;
-      const h = p.h[e]!;
+      const h = p.h[e]!, j = p.index[e]!;
       if (!Number.isFinite(h)) overflow(r, "the encoder");
-      if (h > 0) {
-        keptJ[kept] = p.index[e]!;
-        keptH[kept++] = h;
-      }
+      if (!(h > 0) || (kept === k && !before(h, j, bestH[k - 1]!, bestJ[k - 1]!))) continue;
+      // Insertion into the best k: value descending, ties by lower index.
+      let q = kept < k ? kept++ : k - 1;
+      for (; q > 0 && before(h, j, bestH[q - 1]!, bestJ[q - 1]!); q--) (bestH[q] = bestH[q - 1]!), (bestJ[q] = bestJ[q - 1]!);
+      bestH[q] = h;
+      bestJ[q] = j;
     }
-    const best = order.slice(0, kept).sort((a, b) => (before(keptH[a]!, keptJ[a]!, keptH[b]!, keptJ[b]!) ? -1 : 1));
-    for (const i of best.slice(0, k)) {
-      indices[total] = keptJ[i]!;
-      values[total++] = keptH[i]!;
-    }
-    rowOffsets[r + 1] = total;
+    indices.set(bestJ.subarray(0, kept), total);
+    values.set(bestH.subarray(0, kept), total);
+    rowOffsets[r + 1] = total += kept;
   }
   const { rowNorm } = parts[0]!;
   return { rows, dSae, rowOffsets, indices: indices.slice(0, total), values: values.slice(0, total), ...(rowNorm ? { rowNorm: rowNorm.slice() } : {}) }; // rowNorm: out of the slice's shared buffer

@@ -128,6 +128,25 @@ describe("latent split equals one Sae", () => {
     }
   });
 
+  it("int8 TopK merge: rescored ties go by lower index whatever the int8 order, also at the k-th place", () => {
+    // Two slices' candidates in int8 order; their rescored values tie in another order (planted:
+    // weights that tie after rescoring but not in int8 are rare in random models).
+    const k = 4, dSae = 64, c = rescoreCandidates(k, dSae);
+    const slice = (index: number[], value: number[], h: number[]) => ({
+      rows: 1, c, count: Int32Array.of(index.length), overflowRow: -1,
+      index: new Uint32Array(c).map((_, i) => index[i] ?? 0),
+      value: new Float32Array(c).map((_, i) => value[i] ?? 0),
+      h: new Float32Array(c).map((_, i) => h[i] ?? 0),
+    });
+    // Merged int8 order: 5, 40, 3, 33, 9, 7, 50, 35; rescored 2, 2, 2, 3, 1, 0, 2, 2.
+    const a = slice([5, 3, 9, 7], [10, 9, 8, 7.5], [2, 2, 1, 0]);
+    const b = slice([40, 33, 50, 35], [9.5, 8.5, 7, 6], [2, 3, 2, 2]);
+    const got = mergeTopKCandidates([a, b], k, dSae);
+    expect([...got.indices]).toEqual([33, 3, 5, 35]);
+    expect([...got.values]).toEqual([3, 2, 2, 2]);
+    expect([...got.rowOffsets]).toEqual([0, 4]);
+  });
+
   it("int8 TopK over many random models, ties across slices and rows with few positive candidates", async () => {
     const rng = makeRng(99);
     let checked = 0;
