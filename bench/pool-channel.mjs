@@ -1,7 +1,7 @@
 // What a latent-split pool's batch-1 call could cost with a shared-memory channel instead of
 // postMessage: the split done by hand, two half-width int8 TopK models (the same work as two
 // slices), the calling thread encoding one half while a worker encodes the other, the worker woken
-// by postMessage ("post", as the pools do) or by Atomics.notify on shared memory ("atomics": the
+// by postMessage ("post", as pools do past 16 rows) or by Atomics.notify on shared memory ("atomics": the
 // worker blocks in Atomics.wait, the calling thread spins on a done flag after its half;
 // "atomics-async": it awaits Atomics.waitAsync instead, which leaves its event loop free). Against
 // one full-width Sae ("one") and the pool itself ("pool": createSaePool, split latents, mainThread).

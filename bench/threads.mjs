@@ -4,8 +4,8 @@
 // the threads' shares on the calling thread (mainThread). Then memory, each setup in a child
 // process of its own: the sum of its wasm memories and the process's RSS.
 // Before the table: the cores this process gets and a worker's bare round trip (postMessage, which
-// the pools use for row splits and large batches, against Atomics wait/notify, which int8 TopK
-// latent splits use up to 16 rows, and spinning), the two bounds on a batch-1 speed-up.
+// the pools use for row splits and large batches, against Atomics wait/notify and waitAsync/notify,
+// and spinning, which int8 TopK latent splits use up to 16 rows), the two bounds on a batch-1 speed-up.
 // Default: 768×24576 TopK k=32 int8, batches 1 and 64, the machine's cores.
 //   node bench/threads.mjs [--shape 768x24576] [--k 32] [--batches 1,64] [--threads 2] [--splits rows,latents,latents+main] [--ms-per-block 50]
 // With SAE_EDGE_BEFORE=<another build's dist/node.js>, each split also runs on that build's pools
@@ -102,7 +102,7 @@ const load = () => loadavg().map((v) => v.toFixed(2)).join(" ");
 console.log(`sae-edge threads benchmark: ${dIn}×${dSae} int8 TopK k=${k}, ${sae.info.kernel}, ${threads} threads, node ${process.version}, ${cpus()[0].model.trim()} (${cpus().length} cores), load average ${load()} at start`);
 console.log(`Cores this process gets now (${threads} spinning threads vs 1): ${(await parallelism()).toFixed(2)}; pool speed-ups are bounded by it.`);
 const trip = await workerRoundTrips();
-console.log(`A worker's round trip with no work, median (p10–p90) µs: postMessage (row splits, large batches) ${trip.message}; Atomics.wait/notify ${trip.atomicsWait}; spinning on shared memory ${trip.spin}.\n`);
+console.log(`A worker's round trip with no work, median (p10–p90) µs: postMessage (row splits, large batches) ${trip.message}; Atomics.wait/notify ${trip.atomicsWait}; Atomics.waitAsync/notify (int8 TopK latent splits' workers between calls) ${trip.waitAsync}; spinning on shared memory (the same workers right after an answer) ${trip.spin}.\n`);
 console.log(`| batch | 1 thread ms, median (p10–p90) | ${setups.map((p) => `${p} split ms | speed-up`).join(" | ")} | runs | load avg (1, 5, 15 min) at end |`);
 console.log(`|---:|---:|${setups.map(() => "---:|---:|").join("")}---:|---|`);
 for (const batch of batches) {

@@ -186,10 +186,11 @@ export class SaePool {
     const { architecture, quantization, k, dSae, dIn } = this.info;
     const topkInt8 = architecture === "topk" && quantization === "int8";
     const started = performance.now();
-    // By message, a copy per worker: its buffer moves to the worker, the caller's x stays intact.
-    const calls = this.#workers.map((w) => (topkInt8 ? w.candidates(this.#nextId++, x, rows, dIn) : w.call(this.#nextId++, "encode", x.slice(0, rows * dIn), rows, 0)));
     const local = this.#workers.findIndex((w) => !w.shared);
-    if (topkInt8 && rows <= CHANNEL_ROWS && local >= 0 && this.sharedMemory) {
+    const spinning = topkInt8 && rows <= CHANNEL_ROWS && local >= 0 && this.sharedMemory;
+    // By message, a copy per worker: its buffer moves to the worker, the caller's x stays intact.
+    const calls = this.#workers.map((w) => (topkInt8 ? w.candidates(this.#nextId++, x, rows, dIn, spinning) : w.call(this.#nextId++, "encode", x.slice(0, rows * dIn), rows, 0)));
+    if (spinning) {
       // This thread computes its share (the last) while the workers compute theirs; then it waits
       // for their answers awake, at most as long as its own share took.
       await calls[local]!.catch(() => {});

@@ -59,10 +59,14 @@ export class PoolWorker {
     });
   }
 
-  /** A latent slice's int8 TopK candidates for x's rows: through shared memory when the call fits its channel, else by message (x copied, the caller's intact). */
-  candidates(id: number, x: Float32Array, rows: number, dIn: number): Promise<Candidates> {
+  /**
+   * A latent slice's int8 TopK candidates for x's rows: through shared memory when the call fits
+   * its channel, else by message (x copied, the caller's intact). `spinning`: the caller will call
+   * spinOnChannel before it awaits the answer (ChannelClient.candidates).
+   */
+  candidates(id: number, x: Float32Array, rows: number, dIn: number, spinning = false): Promise<Candidates> {
     if (this.#dead) return Promise.reject(new SaeEdgeError("DISPOSED", `pool worker stopped: ${this.#dead}`));
-    if (this.#channel?.fits(rows)) return this.#channel.candidates(x, rows, this.#died);
+    if (this.#channel?.fits(rows)) return this.#channel.candidates(x, rows, this.#died, spinning);
     return this.call(id, "candidates", x.slice(0, rows * dIn), rows, 0) as Promise<Candidates>;
   }
 

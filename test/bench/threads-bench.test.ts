@@ -1,5 +1,5 @@
 // The pool benchmark at a tiny shape: bench/threads.mjs must report the cores it gets, a worker's
-// three round trips, a finite time and speed-up for every split and batch, and each setup's
+// four round trips, a finite time and speed-up for every split and batch, and each setup's
 // memory. No timing assertions: this only keeps the harness working.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -16,7 +16,7 @@ describe("bench/threads.mjs", () => {
     expect(r.stdout).toMatch(/Cores this process gets now \(2 spinning threads vs 1\): \d+\.\d\d/);
     const trip = r.stdout.split("\n").find((l) => l.startsWith("A worker's round trip"));
     expect(trip, r.stdout).toBeDefined();
-    expect(trip!.match(/\d+\.\d \(\d+\.\d–\d+\.\d\)/g)).toHaveLength(3); // postMessage, Atomics, spinning
+    expect(trip!.match(/\d+\.\d \(\d+\.\d–\d+\.\d\)/g)).toHaveLength(4); // postMessage, Atomics.wait, waitAsync, spinning
     for (const batch of [1, 3]) {
       const row = r.stdout.split("\n").find((l) => l.startsWith(`| ${batch} |`));
       expect(row, `batch ${batch}`).toBeDefined();
