@@ -22,6 +22,8 @@ export interface ChannelInit {
   c: number;
   residual: boolean;
   normalized: boolean;
+  /** Whether the worker may stay awake between back-to-back calls: only when no other pool thread needs its core. */
+  spin: boolean;
 }
 
 // Int32 control words: the last request and answer (sequence numbers), the request's rows, the
@@ -186,7 +188,7 @@ export function serveChannel(init: ChannelInit, compute: (x: Float32Array, rows:
       // Awake for the next request as long as this one took, at most SPIN_MS: a sleeping worker
       // costs the pool a wake-up, tens of microseconds on each side in a VM.
       awake = Math.min(answered - started, SPIN_MS);
-      if (soon) while (Atomics.load(v.control, REQ) === seq && performance.now() < answered + awake);
+      if (init.spin && soon) while (Atomics.load(v.control, REQ) === seq && performance.now() < answered + awake);
     }
   })();
 }

@@ -47,6 +47,13 @@ export interface PoolOptions {
    * Atomics.waitAsync (browsers: cross-origin isolated pages); default true. false: by message.
    */
   sharedMemory?: boolean;
+  /**
+   * The cores this engine offers (the adapters pass availableParallelism() or
+   * navigator.hardwareConcurrency). A shared-memory worker stays awake between back-to-back calls
+   * only when the pool's threads (the calling thread's share included) fit them: a spinning
+   * worker would take the core another thread computes on. Unknown: it sleeps.
+   */
+  cores?: number;
 }
 
 /**
@@ -98,7 +105,8 @@ export class SaePool {
         const shared = candidates > 0 && options.sharedMemory !== false && channelAvailable();
         for (const [w, e] of endpoints.entries()) {
           const slice = { ...planLatentSlice(header, spec, ranges[w]!, w === 0), dSae: spec.dSae, candidates };
-          const channel = shared && e.sharedMemory ? { channel: createChannel({ dIn: spec.dIn, c: candidates, residual: spec.encoderResidual === true, normalized: spec.normalization !== "none" }) } : {};
+          const spin = endpoints.length <= (options.cores ?? 0);
+          const channel = shared && e.sharedMemory ? { channel: createChannel({ dIn: spec.dIn, c: candidates, residual: spec.encoderResidual === true, normalized: spec.normalization !== "none", spin }) } : {};
           if (options.workersRead) {
             workers.push(new PoolWorker(e, { type: "init", model, kernel, slice, ...channel }));
           } else {

@@ -23,7 +23,7 @@ function echo(x: Float32Array, rows: number): Candidates {
 }
 
 describe("shared-memory channel, both ends on one thread", () => {
-  const init = createChannel({ dIn, c, residual: false, normalized: false });
+  const init = createChannel({ dIn, c, residual: false, normalized: false, spin: true });
   serveChannel(init, echo, (e) => ({ code: "INPUT_NONFINITE", message: (e as Error).message, row: (e as { row?: number }).row }));
   const client = new ChannelClient(init);
   const never = new Promise<never>(() => {});

@@ -177,6 +177,23 @@ describe("SaePool, latent split (worker_threads)", () => {
     }
   });
 
+  it("shared-memory workers stay awake between calls only when the pool's threads fit the cores", async () => {
+    const { bytes, w } = model("topk", "int8");
+    const x = randomInput(2, 40, 22, w.b_dec);
+    const want = (await loadSae(bytes)).encode(x);
+    for (const [cores, spin] of [[undefined, false], [1, false], [2, true], [8, true]] as const) {
+      const told: (boolean | undefined)[] = [];
+      const endpoints = [threadEndpoint(), threadEndpoint()].map(({ endpoint }): PoolEndpoint => ({ ...endpoint, post: (m, t) => (m.type === "init" && told.push(m.channel?.spin), endpoint.post(m, t)) }));
+      const pool = await SaePool.start(endpoints, { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes), ...(cores ? { cores } : {}) });
+      try {
+        expect(told, `${cores} cores`).toEqual([spin, spin]);
+        for (let call = 0; call < 3; call++) expect(bits((await pool.encode(x)).values).equals(bits(want.values)), `${cores} cores, call ${call}`).toBe(true);
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
   it("a worker that dies while a call waits on shared memory fails it with DISPOSED", async () => {
     // Wide enough that a 16-row slice takes milliseconds, should the stopping worker still start it.
     const w = randomWeights({ architecture: "topk", dIn: 256, dSae: 16384, k: 16, seed: 5 });

@@ -214,7 +214,7 @@ export async function createSaePool(model: ModelSource, options: NodePoolOptions
     // A file (read by range): each thread reads its own latent slice. Bytes and http(s) (fetched
     // whole): the slices are read here once, and each moved to its thread.
     const workersRead = typeof source.model === "string" && !REMOTE.test(source.model);
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, sharedMemory: options.sharedMemory, ...(bytes ? { source: bytes } : {}) });
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, sharedMemory: options.sharedMemory, cores: availableParallelism(), ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }

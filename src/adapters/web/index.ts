@@ -84,7 +84,8 @@ export function createSaePool(model: ModelSource, options: WebPoolOptions = {}):
 /** createSaePool; `openFile` lets a runtime with a file system (Deno) read paths and file: URLs for a latent split. */
 export async function createSaePoolFrom(model: ModelSource, options: WebPoolOptions, openFile?: OpenFile): Promise<SaePool> {
   if (typeof Worker === "undefined") fail("KERNEL_UNAVAILABLE", "this runtime has no Worker: use one Sae instead of a pool");
-  const threads = options.threads ?? (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const threads = options.threads ?? cores ?? 2;
   if (!Number.isSafeInteger(threads) || threads < 1) fail("INVALID_ARGUMENT", `threads must be a positive integer, got ${threads}`);
   const portable = await portableModel(model);
   const base = (globalThis as { location?: { href: string } }).location?.href;
@@ -120,7 +121,7 @@ export async function createSaePoolFrom(model: ModelSource, options: WebPoolOpti
     // A file (Deno, read by range): each worker reads its own latent slice. Bytes and http(s)
     // (fetched whole): the slices are read here once, and each moved to its worker.
     const workersRead = source.url?.startsWith("file:") === true;
-    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, sharedMemory: options.sharedMemory, ...(bytes ? { source: bytes } : {}) });
+    return await SaePool.start(endpoints, source, { kernel: options.kernel, split, workersRead, sliceModel: { wasm: source.wasm }, sharedMemory: options.sharedMemory, cores, ...(bytes ? { source: bytes } : {}) });
   } finally {
     await bytes?.close?.();
   }
