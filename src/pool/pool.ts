@@ -103,9 +103,9 @@ export class SaePool {
         const ranges = latentRanges(spec, endpoints.length);
         const candidates = spec.architecture === "topk" && spec.quantization === "int8" ? rescoreCandidates(spec.k, spec.dSae) : 0;
         const shared = candidates > 0 && options.sharedMemory !== false && channelAvailable();
+        const spin = endpoints.length <= (options.cores ?? 0);
         for (const [w, e] of endpoints.entries()) {
           const slice = { ...planLatentSlice(header, spec, ranges[w]!, w === 0), dSae: spec.dSae, candidates };
-          const spin = endpoints.length <= (options.cores ?? 0);
           const channel = shared && e.sharedMemory ? { channel: createChannel({ dIn: spec.dIn, c: candidates, residual: spec.encoderResidual === true, normalized: spec.normalization !== "none", spin }) } : {};
           if (options.workersRead) {
             workers.push(new PoolWorker(e, { type: "init", model, kernel, slice, ...channel }));
