@@ -3,8 +3,8 @@
 // in a futex), Atomics.waitAsync/notify (how int8 TopK latent splits' workers sleep between calls
 // of up to 16 rows, their event loop free), and the worker spinning on the buffer (no sleep; they
 // do for a while after an answer when calls come back to back). The worker idles 0.5 ms before each
-// call, as a pool's worker does while the calling thread finishes its share: asleep by then. At batch 1 that round trip is the part of a pool call's latency
-// a second core cannot take away.
+// call, as a pool's worker does while the calling thread finishes its share: asleep by then. At
+// batch 1 that round trip is the part of a pool call's latency a second core cannot take away.
 import { Worker } from "node:worker_threads";
 
 const WORKER = `

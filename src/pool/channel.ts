@@ -82,7 +82,7 @@ export class ChannelClient {
   readonly #c: number;
   #busy = false;
   #seq = 0;
-  // Resolves the call out.
+  // Resolves the call out, until its wait for the answer starts (a spinning call's, in spin()).
   #heard: (() => void) | null = null;
 
   constructor(init: ChannelInit) {
@@ -131,13 +131,14 @@ export class ChannelClient {
     this.#wait();
   }
 
-  // Resolves the call out once its answer is in.
+  // Resolves the call out once its answer is in; spin() then has nothing left to wait for.
   #wait(): void {
-    const heard = this.#heard, control = this.#v.control, seq = this.#seq;
+    const heard = this.#heard!, control = this.#v.control, seq = this.#seq;
+    this.#heard = null;
     void (async () => {
       for (;;) {
         const done = Atomics.load(control, DONE);
-        if (done === seq) return heard?.();
+        if (done === seq) return heard();
         const wait = waitAsync!(control, DONE, done);
         if (wait.async) await wait.value;
       }

@@ -8,10 +8,18 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AUTO_LATENT_BYTES, SaePool, addScreen, type PoolEndpoint, buildModel, bytesSource, createSaePool, loadSae, serializeModel, type Architecture, type SaeWeights } from "../../src/adapters/node/index.js";
 import { randomInput, randomWeights } from "../helpers/common.mjs";
+import type { ToWorker } from "../../src/pool/protocol.js";
 import { weightsFor } from "./weights.js";
 import { threadEndpoint } from "./thread-endpoint.js";
 
 const bits = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+type InitMessage = Extract<ToWorker, { type: "init" }>;
+
+// Two worker threads whose init message passes through `init` on its way (to see or change it).
+function twoThreads(init: (message: InitMessage) => InitMessage): PoolEndpoint[] {
+  return [threadEndpoint(), threadEndpoint()].map(({ endpoint }) => ({ ...endpoint, post: (m, t) => endpoint.post(m.type === "init" ? init(m) : m, t) }));
+}
 
 function model(architecture: Architecture, quant: "int8" | "f32", residual = false): { bytes: Uint8Array; w: SaeWeights } {
   const w = weightsFor(architecture, 40, 96, architecture === "groupmax" ? 8 : 6, 3);
@@ -166,8 +174,7 @@ describe("SaePool, latent split (worker_threads)", () => {
 
   it("a worker that does not serve the channel it was given (an older worker script) gets every call by message", async () => {
     const { bytes, w } = model("topk", "int8");
-    const old = [threadEndpoint(), threadEndpoint()].map(({ endpoint }): PoolEndpoint => ({ ...endpoint, post: (m, t) => endpoint.post(m.type === "init" ? { ...m, channel: undefined } : m, t) }));
-    const pool = await SaePool.start(old, { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes) });
+    const pool = await SaePool.start(twoThreads((init) => ({ ...init, channel: undefined })), { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes) });
     try {
       expect(pool.sharedMemory).toBe(false);
       const x = randomInput(1, 40, 21, w.b_dec);
@@ -183,8 +190,7 @@ describe("SaePool, latent split (worker_threads)", () => {
     const want = (await loadSae(bytes)).encode(x);
     for (const [cores, spin] of [[undefined, false], [1, false], [2, true], [8, true]] as const) {
       const told: (boolean | undefined)[] = [];
-      const endpoints = [threadEndpoint(), threadEndpoint()].map(({ endpoint }): PoolEndpoint => ({ ...endpoint, post: (m, t) => (m.type === "init" && told.push(m.channel?.spin), endpoint.post(m, t)) }));
-      const pool = await SaePool.start(endpoints, { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes), ...(cores ? { cores } : {}) });
+      const pool = await SaePool.start(twoThreads((init) => (told.push(init.channel?.spin), init)), { model: bytes, wasm: {} }, { split: "latents", source: bytesSource(bytes), ...(cores ? { cores } : {}) });
       try {
         expect(told, `${cores} cores`).toEqual([spin, spin]);
         for (let call = 0; call < 3; call++) expect(bits((await pool.encode(x)).values).equals(bits(want.values)), `${cores} cores, call ${call}`).toBe(true);
