@@ -13,6 +13,7 @@ import { cpus, tmpdir, totalmem, release } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { int8DotIsa } from "./lib/cpu.mjs";
 import { PEERS, PEERS_INSTALLED, NODE22, nodeFor } from "./lib/peers.mjs";
 import { prepare } from "./lib/prepare.mjs";
 import { derive } from "./lib/roofline-math.mjs";
@@ -95,7 +96,7 @@ packages.assemblyscript = JSON.parse(readFileSync(join(here, "..", "node_modules
 
 const run = {
   date: new Date().toISOString(),
-  machine: { cpu: cpus()[0].model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), os: `Linux ${release()}` },
+  machine: { cpu: cpus()[0].model, int8Dot: int8DotIsa(), cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), os: `Linux ${release()}` },
   engines, packages, settings: { batches, msPerCase: Number(msPerCase), rounds, maxRunMs: Number(a["max-run-ms"]) },
   roofline: {}, shapes: [], unavailable, mismatches: [], failures: [],
 };

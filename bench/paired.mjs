@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { int8DotIsa } from "./lib/cpu.mjs";
 import { PEERS, nodeFor } from "./lib/peers.mjs";
 import { prepare } from "./lib/prepare.mjs";
 import { readShape } from "./lib/data.mjs";
@@ -39,7 +40,7 @@ try {
   prepare(dir, { dIn, dSae, k: Number(a.k), arch: "topk" }, Math.max(...batches), 1);
   const d = readShape(dir);
   const [pa, pb] = [await PEERS[a.a].open(d), await PEERS[a.b].open(d)];
-  console.log(`${pa.label} vs ${pb.label}, ${a.shape} TopK k=${a.k}, ${process.version} (V8 ${process.versions.v8}), ${cpus()[0].model} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`${pa.label} vs ${pb.label}, ${a.shape} TopK k=${a.k}, ${process.version} (V8 ${process.versions.v8}), ${cpus()[0].model}${int8DotIsa() ? ` (${int8DotIsa()})` : ""} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log("| batch | A ms (median of blocks) | B ms | B time / A time: median (p10–p90 over blocks) | blocks |\n|---:|---:|---:|---|---:|");
   for (const n of batches) {
     // Calls per block so that a block lasts about ms-per-block for the slower peer, after a warm-up.

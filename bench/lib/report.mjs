@@ -7,7 +7,7 @@ const f = (v, d = 3) => (v === undefined ? "—" : d === 0 || v >= 100 ? v.toFix
 export function markdown(run) {
   const L = [];
   L.push(`# sae-edge vs peers — ${run.date}`, "");
-  L.push(`Machine: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memGiB} GiB, ${run.machine.os}. One thread everywhere.`);
+  L.push(`Machine: ${run.machine.cpu}${run.machine.int8Dot ? ` (${run.machine.int8Dot})` : ""}, ${run.machine.cores} cores, ${run.machine.memGiB} GiB, ${run.machine.os}. One thread everywhere.`);
   L.push(`Timing: per case, warm-up then samples for ${run.settings.msPerCase} ms in ${run.settings.rounds} visit(s) per peer, pooled; median and p10–p90 of the samples. Each peer in its own process; outputs checked against sae-edge's f32 path first.`);
   L.push(`Engines: ${Object.values(run.engines).join("; ")}. Packages: ${Object.entries(run.packages).map(([k, v]) => `${k} ${v}`).join(", ") || "peers not installed"}.`, "");
   const r = run.roofline;
@@ -16,7 +16,7 @@ export function markdown(run) {
   const both = (c, n) => `${f(c[`rows${n}_gops`], 1)} (${f(c[`as_rows${n}_gops`], 1)} / ${f(c[`c_rows${n}_gops`], 1)})`;
   for (const isa of ["simd128", "relaxed"]) if (r[isa]) L.push(`| int8 encoder, wasm ${isa}${r[isa].relaxed_dot ? ` (${r[isa].relaxed_dot} dot)` : ""}, 192 KiB of weights in L2 (${r[isa].engine}) | ${both(r[isa], 1)} | ${both(r[isa], 4)} |`);
   for (const s of run.shapes) L.push(`| v128 read bandwidth over ${(s.weightBytes / 2 ** 20).toFixed(1)} MiB (${s.name}), best of ${s.bandwidth.all_gbps.join(", ")} | ${f(s.bandwidth.gbps, 1)} GB/s | |`);
-  L.push("", "Roofline time = max(weight bytes / bandwidth, 2·d_in·d_sae·batch / ceiling); relaxed rows use the relaxed ceiling, all others SIMD128 (1-row ceiling at batch 1, multi-row at batch ≥ 4). % of roofline = roofline time / measured median time (native onnxruntime-node, with AVX-512 VNNI, is held to the same wasm roofline, so it can pass 100%). Ceilings are the 10th-percentile time of their samples (noise only slows), the compute one from the faster of sae-edge's kernel and the C twin's loops.", "");
+  L.push("", "Roofline time = max(weight bytes / bandwidth, 2·d_in·d_sae·batch / ceiling); relaxed rows use the relaxed ceiling, all others SIMD128 (1-row ceiling at batch 1, multi-row at batch ≥ 4). % of roofline = roofline time / measured median time (native onnxruntime-node, with whatever int8 instructions the CPU has, is held to the same wasm roofline, so it can pass 100%). Ceilings are the 10th-percentile time of their samples (noise only slows), the compute one from the faster of sae-edge's kernel and the C twin's loops.", "");
   for (const s of run.shapes) {
     L.push(`## ${s.name}: ${s.dIn}×${s.dSae} ${s.arch}${s.arch === "topk" ? ` k=${s.k}` : ""} (${(s.weightBytes / 2 ** 20).toFixed(1)} MiB int8 encoder)`, "");
     L.push("| runtime | batch | median ms | p10–p90 ms | ms/row | GOPS | % roofline | × faster than ort-web int8 | time / ort-node int8 | runs | check (max err / max\\|h\\|) |");

@@ -36,6 +36,8 @@ describe("bench/compare.mjs --tiny", () => {
         }
       }
       expect(run.roofline.simd128.rows1_gops).toBeGreaterThan(0);
+      // The CPU's int8 dot instructions decide native onnxruntime's lead: the run records them (Linux).
+      if (process.platform === "linux") expect(run.machine.int8Dot).toMatch(/^(AVX-512 VNNI|AVX-VNNI|AVX2, no VNNI|no AVX2)$/);
       expect(existsSync(join(out, "compare.md"))).toBe(true);
       expect(existsSync(join(out, `compare-${run.shapes[0].name}.svg`))).toBe(true);
     } finally {
