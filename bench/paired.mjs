@@ -23,6 +23,9 @@ const { values: a } = parseArgs({
     b: { type: "string", default: "ortweb-int8" },
     blocks: { type: "string", default: "41" },
     "ms-per-block": { type: "string", default: "60" },
+    // compare.mjs: its prepared data (left in place) instead of a new shape, and JSON out.
+    dir: { type: "string" },
+    json: { type: "boolean", default: false },
   },
 });
 for (const id of [a.a, a.b]) if (!PEERS[id]) throw new Error(`unknown peer ${id} (have ${Object.keys(PEERS).join(", ")})`);
@@ -32,16 +35,22 @@ if (node !== process.execPath) {
   process.exit(r.status ?? 1);
 }
 
-const [dIn, dSae] = a.shape.split("x").map(Number);
 const batches = a.batches.split(",").map(Number);
-const dir = mkdtempSync(join(tmpdir(), "sae-edge-paired-"));
+const dir = a.dir ?? mkdtempSync(join(tmpdir(), "sae-edge-paired-"));
 const q = (s, p) => [...s].sort((x, y) => x - y)[Math.min(s.length - 1, Math.floor(p * s.length))];
 try {
-  prepare(dir, { dIn, dSae, k: Number(a.k), arch: "topk" }, Math.max(...batches), 1);
+  if (!a.dir) {
+    const [dIn, dSae] = a.shape.split("x").map(Number);
+    prepare(dir, { dIn, dSae, k: Number(a.k), arch: "topk" }, Math.max(...batches), 1);
+  }
   const d = readShape(dir);
   const [pa, pb] = [await PEERS[a.a].open(d), await PEERS[a.b].open(d)];
-  console.log(`${pa.label} vs ${pb.label}, ${a.shape} TopK k=${a.k}, ${process.version} (V8 ${process.versions.v8}), ${cpus()[0].model}${int8DotIsa() ? ` (${int8DotIsa()})` : ""} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  console.log("| batch | A ms (median of blocks) | B ms | B time / A time: median (p10–p90 over blocks) | blocks |\n|---:|---:|---:|---|---:|");
+  const head = { a: a.a, b: a.b, aLabel: pa.label, bLabel: pb.label, engine: `node ${process.version} (V8 ${process.versions.v8})`, rows: [] };
+  const shape = `${d.dIn}x${d.dSae} ${d.arch === "topk" ? `TopK k=${d.k}` : d.arch}`;
+  if (!a.json) {
+    console.log(`${pa.label} vs ${pb.label}, ${shape}, ${process.version} (V8 ${process.versions.v8}), ${cpus()[0].model}${int8DotIsa() ? ` (${int8DotIsa()})` : ""} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    console.log("| batch | A ms (median of blocks) | B ms | B time / A time: median (p10–p90 over blocks) | blocks |\n|---:|---:|---:|---|---:|");
+  }
   for (const n of batches) {
     // Calls per block so that a block lasts about ms-per-block for the slower peer, after a warm-up.
     const once = async (p) => {
@@ -59,10 +68,13 @@ try {
       for (const p of order) for (let i = 0; i < reps; i++) p === pa ? (sa += await once(pa)) : (sb += await once(pb));
       ta.push(sa / reps), tb.push(sb / reps), ratio.push(sb / sa);
     }
-    console.log(`| ${n} | ${q(ta, 0.5).toFixed(3)} | ${q(tb, 0.5).toFixed(3)} | ${q(ratio, 0.5).toFixed(2)}× (${q(ratio, 0.1).toFixed(2)}–${q(ratio, 0.9).toFixed(2)}) | ${ratio.length} |`);
+    const row = { batch: n, aMs: q(ta, 0.5), bMs: q(tb, 0.5), ratio: q(ratio, 0.5), p10: q(ratio, 0.1), p90: q(ratio, 0.9), blocks: ratio.length };
+    head.rows.push(row);
+    if (!a.json) console.log(`| ${n} | ${row.aMs.toFixed(3)} | ${row.bMs.toFixed(3)} | ${row.ratio.toFixed(2)}× (${row.p10.toFixed(2)}–${row.p90.toFixed(2)}) | ${row.blocks} |`);
   }
+  if (a.json) console.log(JSON.stringify(head));
   await pa.close?.();
   await pb.close?.();
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!a.dir) rmSync(dir, { recursive: true, force: true });
 }

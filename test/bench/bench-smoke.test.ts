@@ -36,6 +36,18 @@ describe("bench/compare.mjs --tiny", () => {
         }
       }
       expect(run.roofline.simd128.rows1_gops).toBeGreaterThan(0);
+      // The goals' pairs, each timed in one process at the largest batch (TopK shapes only).
+      const topk = run.shapes.find((s: { arch: string }) => s.arch === "topk");
+      const pairs = topk.paired.map((p: { a: string; b: string }) => `${p.a}/${p.b}`);
+      const wantPairs = ["sae-simd128/c-simd128", "sae-simd128/sae-simd128-preact"];
+      if (node22) wantPairs.push("sae-relaxed/c-relaxed", "sae-relaxed/sae-relaxed-preact");
+      if (peersInstalled) wantPairs.push("sae-simd128/ortweb-int8");
+      for (const w of wantPairs) expect(pairs, w).toContain(w);
+      for (const p of topk.paired) {
+        expect(p.rows.map((x: { batch: number }) => x.batch)).toEqual([5]);
+        for (const x of p.rows) expect(x.aMs > 0 && x.bMs > 0 && x.p10 <= x.ratio && x.ratio <= x.p90, `${p.a}/${p.b}`).toBe(true);
+      }
+      expect(run.shapes.find((s: { arch: string }) => s.arch !== "topk").paired).toEqual([]);
       // The CPU's int8 dot instructions decide native onnxruntime's lead: the run records them (Linux).
       if (process.platform === "linux") expect(run.machine.int8Dot).toMatch(/^(AVX-512 VNNI|AVX-VNNI|AVX2, no VNNI|no AVX2)$/);
       expect(existsSync(join(out, "compare.md"))).toBe(true);
