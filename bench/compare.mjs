@@ -4,6 +4,7 @@
 //   node bench/compare.mjs --shapes 768x24576 --batches 1,16 --peers sae-simd128,ortweb-int8
 //   node bench/compare.mjs --tiny                           # every peer at tiny sizes (CI)
 //   node bench/compare.mjs --before ../old/dist             # adds that build's encoder rows, same run
+//   node bench/compare.mjs --paired-blocks 0                # skips timing the goals' pairs in one process
 // Peers live in bench/peers (cd bench/peers && npm ci --ignore-scripts); without them the sae-edge,
 // C and JS-loop rows still run. Each peer runs in its own process (relaxed builds under Node 22),
 // after its output is checked against sae-edge's f32 path; exit 2 on a mismatch.
