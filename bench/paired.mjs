@@ -48,7 +48,8 @@ try {
   const head = { a: a.a, b: a.b, aLabel: pa.label, bLabel: pb.label, engine: `node ${process.version} (V8 ${process.versions.v8})`, rows: [] };
   const shape = `${d.dIn}x${d.dSae} ${d.arch === "topk" ? `TopK k=${d.k}` : d.arch}`;
   if (!a.json) {
-    console.log(`${pa.label} vs ${pb.label}, ${shape}, ${process.version} (V8 ${process.versions.v8}), ${cpus()[0].model}${int8DotIsa() ? ` (${int8DotIsa()})` : ""} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    const isa = int8DotIsa();
+    console.log(`${pa.label} vs ${pb.label}, ${shape}, ${process.version} (V8 ${process.versions.v8}), ${cpus()[0].model}${isa ? ` (${isa})` : ""} × ${cpus().length}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     console.log("| batch | A ms (median of blocks) | B ms | B time / A time: median (p10–p90 over blocks) | blocks |\n|---:|---:|---:|---|---:|");
   }
   for (const n of batches) {
